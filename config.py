@@ -1,0 +1,109 @@
+"""Settings, read from the environment once at start.
+
+Every setting is listed, with its default and meaning, in README.md.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Production-safe defaults; development relaxes only what is harmless."""
+
+    ENV = os.environ.get("BOOKING_ENV", "production")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'booking.db'}"
+    )
+    SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+
+    # Requests larger than this are refused with 413 before they are read.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
+
+    API_TOKEN_TTL_HOURS = _env_int("API_TOKEN_TTL_HOURS", 12)
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
+
+    COURT_NAME = os.environ.get("COURT_NAME", "Tribunal de Justiça do Estado de Mato Grosso")
+    COURT_TIMEZONE = os.environ.get("COURT_TIMEZONE", "America/Cuiaba")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _env_int("MAIL_PORT", 1025)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Agendamento TJMT <agendamento@tjmt.jus.br>"
+    )
+    MAIL_CATCHER_DIR = os.environ.get("MAIL_CATCHER_DIR", str(BASE_DIR / "instance" / "mail"))
+
+    SCHEDULER_LOCK_FILE = os.environ.get(
+        "SCHEDULER_LOCK_FILE", str(BASE_DIR / "instance" / "scheduler.lock")
+    )
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    WTF_CSRF_TIME_LIMIT = None
+
+    # flask-smorest: the OpenAPI document is generated from the schemas.
+    API_TITLE = "Agendamento de atendimento com magistrados — TJMT"
+    API_VERSION = "1.0.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    JSON_SORT_KEYS = False
+
+
+class DevelopmentConfig(Config):
+    """`make run`: a fixed key and plain-HTTP cookies so the demo works locally."""
+
+    ENV = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-not-secret"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+
+
+class TestConfig(Config):
+    """The suite passes its own database URL; everything else is deterministic."""
+
+    ENV = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    MAIL_SUPPRESS_SEND = False
+
+
+CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
+
+
+def config_for_environment() -> type[Config]:
+    """The config class named by BOOKING_ENV (production when unset)."""
+    name = os.environ.get("BOOKING_ENV", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"BOOKING_ENV={name!r} is not one of {', '.join(CONFIGS)}."
+        ) from None
