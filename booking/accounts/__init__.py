@@ -1,0 +1,1 @@
+"""Staff users, roles, password login, bearer tokens and browser sessions."""

@@ -1,0 +1,97 @@
+"""Staff accounts and the API tokens they hold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..courts.models import Magistrate
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+ROLES = ("magistrate", "assistant", "corregedoria", "admin")
+
+# An assistant acts for one or more magistrates.
+assistant_magistrate = Table(
+    "assistant_magistrate",
+    db.metadata,
+    Column("user_id", ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("magistrate_id", ForeignKey("magistrate.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(db.Model):
+    """A member of staff. Lawyers and citizens have no account."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('magistrate', 'assistant', 'corregedoria', 'admin')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # The magistrate this account belongs to, for the role "magistrate".
+    magistrate_id: Mapped[int | None] = mapped_column(ForeignKey("magistrate.id"), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    magistrate: Mapped[Magistrate | None] = relationship()
+    assists: Mapped[list[Magistrate]] = relationship(secondary=assistant_magistrate)
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def acts_for(self, magistrate_id: int) -> bool:
+        """Whether this user may manage the given magistrate's agenda and bookings."""
+        if self.role == "magistrate":
+            return self.magistrate_id == magistrate_id
+        if self.role == "assistant":
+            return any(m.id == magistrate_id for m in self.assists)
+        return False
+
+    @property
+    def magistrate_ids(self) -> list[int]:
+        """The magistrates whose agendas this user manages."""
+        if self.role == "magistrate" and self.magistrate_id is not None:
+            return [self.magistrate_id]
+        if self.role == "assistant":
+            return [m.id for m in self.assists]
+        return []
+
+
+class ApiToken(db.Model):
+    """A bearer token for the API. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def is_valid(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now and self.user.is_active

@@ -1,0 +1,1 @@
+"""Availability rules, exceptions, the court's calendar, and published slots."""

@@ -1,0 +1,128 @@
+"""What a magistrate offers, when the court is closed, and the slots that follow."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+SLOT_STATES = ("open", "booked", "withdrawn")
+
+
+class AvailabilityRule(db.Model):
+    """A magistrate's booking settings; the weekly windows hang off it."""
+
+    __tablename__ = "availability_rule"
+    __table_args__ = (
+        CheckConstraint("slot_minutes BETWEEN 15 AND 120", name="slot_minutes"),
+        CheckConstraint("buffer_minutes BETWEEN 0 AND 120", name="buffer_minutes"),
+        CheckConstraint("min_notice_hours >= 0", name="min_notice_hours"),
+        CheckConstraint("horizon_days BETWEEN 1 AND 365", name="horizon_days"),
+    )
+
+    magistrate_id: Mapped[int] = mapped_column(
+        ForeignKey("magistrate.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot_minutes: Mapped[int] = mapped_column(default=30)
+    buffer_minutes: Mapped[int] = mapped_column(default=0)
+    min_notice_hours: Mapped[int] = mapped_column(default=24)
+    horizon_days: Mapped[int] = mapped_column(default=60)
+    max_per_day: Mapped[int | None]
+    meeting_url: Mapped[str | None] = mapped_column(String(500))
+    address: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The last local date up to which slots were written; the daily job moves it.
+    published_until: Mapped[date | None]
+
+
+class WeeklyWindow(db.Model):
+    """A recurring period of a weekday (0 = Monday) when slots are offered."""
+
+    __tablename__ = "weekly_window"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("start_time < end_time", name="start_before_end"),
+        CheckConstraint("offers_video OR offers_in_person", name="some_mode"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    magistrate_id: Mapped[int] = mapped_column(
+        ForeignKey("magistrate.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int]
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+    offers_video: Mapped[bool] = mapped_column(default=True)
+    offers_in_person: Mapped[bool] = mapped_column(default=False)
+
+
+class AvailabilityException(db.Model):
+    """A blocked period (leave, court sessions, a trip) or an extra opening."""
+
+    __tablename__ = "availability_exception"
+    __table_args__ = (
+        CheckConstraint("kind IN ('block', 'extra')", name="kind"),
+        CheckConstraint("start_at < end_at", name="start_before_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    magistrate_id: Mapped[int] = mapped_column(
+        ForeignKey("magistrate.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    offers_video: Mapped[bool] = mapped_column(default=True)
+    offers_in_person: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CourtClosure(db.Model):
+    """Days the court is closed beyond the holiday calendar, court-wide or in one comarca."""
+
+    __tablename__ = "court_closure"
+    __table_args__ = (CheckConstraint("first_day <= last_day", name="days_in_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comarca_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comarca.id", ondelete="CASCADE"), index=True
+    )
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Slot(db.Model):
+    """A published, bookable period. Booking flips state from open to booked."""
+
+    __tablename__ = "slot"
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'booked', 'withdrawn')", name="state"),
+        CheckConstraint("start_at < end_at", name="start_before_end"),
+        CheckConstraint("offers_video OR offers_in_person", name="some_mode"),
+        # The listing query: one magistrate, open, in a time range.
+        Index("ix_slot_listing", "magistrate_id", "state", "start_at"),
+        # At most one live slot per magistrate and start.
+        Index(
+            "uq_slot_live_start",
+            "magistrate_id",
+            "start_at",
+            unique=True,
+            sqlite_where=text("state != 'withdrawn'"),
+            postgresql_where=text("state != 'withdrawn'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    magistrate_id: Mapped[int] = mapped_column(ForeignKey("magistrate.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    offers_video: Mapped[bool] = mapped_column(default=True)
+    offers_in_person: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(10), default="open")

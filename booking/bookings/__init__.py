@@ -1,0 +1,1 @@
+"""Booking a slot, cancelling and rescheduling it, manage links and limits."""

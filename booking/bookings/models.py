@@ -1,0 +1,103 @@
+"""A lawyer's appointment with a magistrate, and what keeps retries idempotent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+BOOKING_STATUSES = ("confirmed", "cancelled", "attended", "no_show")
+MODES = ("video", "in_person")
+
+
+class Booking(db.Model):
+    """One appointment. Its slot, times and invite UID are fixed until it is rescheduled."""
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('confirmed', 'cancelled', 'attended', 'no_show')", name="status"
+        ),
+        CheckConstraint("mode IN ('video', 'in_person')", name="mode"),
+        # The database, not the code, guarantees one active booking per slot.
+        Index(
+            "uq_booking_active_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
+        Index("ix_booking_magistrate_start", "magistrate_id", "start_at"),
+        Index("ix_booking_lawyer_oab", "lawyer_oab", "magistrate_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    magistrate_id: Mapped[int] = mapped_column(ForeignKey("magistrate.id"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mode: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="confirmed")
+
+    lawyer_name: Mapped[str] = mapped_column(String(200))
+    lawyer_oab: Mapped[str] = mapped_column(String(12))
+    lawyer_email: Mapped[str] = mapped_column(String(254))
+    lawyer_phone: Mapped[str] = mapped_column(String(20))
+    case_number: Mapped[str] = mapped_column(String(25))
+    subject: Mapped[str] = mapped_column(String(500))
+    under_seal: Mapped[bool] = mapped_column(default=False)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ical_uid: Mapped[str] = mapped_column(String(120), unique=True)
+    ical_sequence: Mapped[int] = mapped_column(default=0)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(20))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class IdempotencyRecord(db.Model):
+    """The first answer to a request sent with an Idempotency-Key, replayed on retries.
+
+    Kept only for a short time: it holds the manage token of a fresh booking.
+    """
+
+    __tablename__ = "idempotency_record"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class UrgentRequest(db.Model):
+    """A lawyer's request to be heard sooner than the first open slot."""
+
+    __tablename__ = "urgent_request"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'answered')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    magistrate_id: Mapped[int] = mapped_column(ForeignKey("magistrate.id"), index=True)
+    lawyer_name: Mapped[str] = mapped_column(String(200))
+    lawyer_oab: Mapped[str] = mapped_column(String(12))
+    lawyer_email: Mapped[str] = mapped_column(String(254))
+    lawyer_phone: Mapped[str] = mapped_column(String(20))
+    case_number: Mapped[str] = mapped_column(String(25))
+    reason: Mapped[str] = mapped_column(String(1000))
+    under_seal: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    answer: Mapped[str | None] = mapped_column(String(1000))
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

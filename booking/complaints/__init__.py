@@ -1,0 +1,1 @@
+"""Reports of failing attendance channels and the Corregedoria's review of them."""

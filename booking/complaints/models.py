@@ -1,0 +1,85 @@
+"""Outage reports, their review history, and the protocol number sequence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+COMPLAINT_CHANNELS = ("virtual_counter", "phone", "email", "whatsapp", "booking", "other")
+COMPLAINT_KINDS = ("connection_drop", "unavailable", "no_answer", "other")
+COMPLAINT_STATUSES = ("new", "in_review", "resolved", "dismissed")
+REPORTER_ROLES = ("lawyer", "party", "citizen", "other")
+
+
+class Complaint(db.Model):
+    """A report that a channel failed, followed by protocol number."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        CheckConstraint(
+            "channel IN ('virtual_counter', 'phone', 'email', 'whatsapp', 'booking', 'other')",
+            name="channel",
+        ),
+        CheckConstraint(
+            "kind IN ('connection_drop', 'unavailable', 'no_answer', 'other')", name="kind"
+        ),
+        CheckConstraint(
+            "status IN ('new', 'in_review', 'resolved', 'dismissed')", name="status"
+        ),
+        Index("ix_complaint_status_created", "status", "created_at"),
+        Index("ix_complaint_unit_created", "unit_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    protocol: Mapped[str] = mapped_column(String(20), unique=True)
+    lookup_token_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    description: Mapped[str] = mapped_column(Text)
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_email: Mapped[str | None] = mapped_column(String(254))
+    reporter_role: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="new")
+    public_answer: Mapped[str | None] = mapped_column(Text)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        order_by="ComplaintEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class ComplaintEvent(db.Model):
+    """One step of a report's review: who, when, the move, and what was written."""
+
+    __tablename__ = "complaint_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    from_status: Mapped[str | None] = mapped_column(String(10))
+    to_status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+    public_answer: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProtocolCounter(db.Model):
+    """The last protocol number given in a year, bumped atomically."""
+
+    __tablename__ = "protocol_counter"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,1 @@
+"""Judicial units, their attendance channels and magistrates (the "portal dos canais")."""

@@ -1,0 +1,72 @@
+"""Database details that the models and the engine share.
+
+SQLite is the embedded default and PostgreSQL the server choice; the code
+above this module does not know which one it talks to.
+"""
+
+from contextvars import ContextVar
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+# Set for safe (read-only) HTTP methods; every other transaction on SQLite
+# begins IMMEDIATE so that a writer takes the lock before it reads, and never
+# fails halfway with "database is locked" when upgrading a read lock.
+read_only_transaction: ContextVar[bool] = ContextVar("read_only_transaction", default=False)
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC: the only kind of instant the models hold."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant stored in UTC and always returned timezone-aware.
+
+    PostgreSQL keeps it as timestamptz; SQLite has no zones, so the value is
+    stored as naive UTC text, which still sorts and compares correctly.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an instant is required")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
+    """Turn SQLite into a safe multi-process store; PostgreSQL needs nothing."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        if read_only_transaction.get():
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,1 @@
+"""Calendar invites (iCalendar/iMIP) and the mail outbox that delivers them."""

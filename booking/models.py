@@ -1,0 +1,19 @@
+"""Every table of the service, imported in one place so the metadata is whole.
+
+Migrations compare against this metadata; a model left out here would be
+invisible to them.
+"""
+
+from .accounts.models import ApiToken, User, assistant_magistrate  # noqa: F401
+from .audit.models import AuditEntry  # noqa: F401
+from .availability.models import (  # noqa: F401
+    AvailabilityException,
+    AvailabilityRule,
+    CourtClosure,
+    Slot,
+    WeeklyWindow,
+)
+from .bookings.models import Booking, IdempotencyRecord, UrgentRequest  # noqa: F401
+from .complaints.models import Complaint, ComplaintEvent, ProtocolCounter  # noqa: F401
+from .courts.models import Channel, Comarca, Magistrate, Unit  # noqa: F401
+from .invites.models import OutboxMessage  # noqa: F401
