@@ -1,0 +1,147 @@
+"""The appointment-booking service of the Tribunal de Justiça de Mato Grosso.
+
+create_app() builds the web application: it binds the extensions, registers
+the blueprints, error handlers and CLI commands, and never starts a scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+
+from . import validation_messages  # noqa: F401  (before any schema is defined)
+from . import models  # noqa: F401  (the whole metadata, for migrations)
+from .database import configure_engine, read_only_transaction
+from .errors import ProblemApi, problem_response, register_error_handlers
+from .extensions import csrf, db, limiter, login_manager, mail, migrate
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the app from a config class (default: from BOOKING_ENV) or a mapping."""
+    from config import Config, config_for_environment
+
+    app = Flask(__name__, instance_relative_config=False)
+    if isinstance(config, dict):
+        app.config.from_object(Config)
+        app.config.update(config)
+    else:
+        app.config.from_object(config or config_for_environment())
+    _require_secret_key(app)
+    app.json.ensure_ascii = False  # Portuguese text stays readable in JSON
+    app.json.sort_keys = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    register_error_handlers(app)
+    _register_request_hooks(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _require_secret_key(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "SECRET_KEY is not set. Set it in the environment to a long random value "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))'). "
+            "Only BOOKING_ENV=development provides a default."
+        )
+
+
+def _ensure_sqlite_folder(app: Flask) -> None:
+    """The embedded default lives in instance/, which a fresh clone does not have."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _init_extensions(app: Flask) -> None:
+    from .openapi import SECURITY_SCHEMES
+
+    _ensure_sqlite_folder(app)
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
+                     compare_type=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Entre com sua conta para ver esta página."
+    login_manager.login_message_category = "info"
+    api = ProblemApi(spec_kwargs={"info": {
+        "description": (
+            "API pública e da equipe do serviço de agendamento de atendimento com "
+            "magistrados do TJMT, e do formulário de reclamações sobre os canais de "
+            "atendimento digital. Erros seguem o RFC 9457 (application/problem+json)."
+        ),
+    }})
+    api.init_app(app)
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    app.extensions["booking_api"] = api
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts import api as accounts_api
+    from .accounts import views as accounts_views
+    from .courts import api as courts_api
+    from .health import health_blp
+    from .openapi import docs_blp
+    from .pages import pages_blp
+
+    api = app.extensions["booking_api"]
+    for blueprint in (accounts_api.blp, accounts_api.users_blp, courts_api.blp):
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
+    for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp):
+        app.register_blueprint(blueprint)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def mark_read_only_transactions():
+        read_only_transaction.set(request.method in SAFE_METHODS)
+
+    @app.before_request
+    def require_json_bodies():
+        """415 for an API write whose body is not JSON, before anything reads it."""
+        if (
+            request.path.startswith("/api/")
+            and request.method in BODY_METHODS
+            and (request.content_length or request.headers.get("Transfer-Encoding"))
+            and not request.is_json
+        ):
+            return problem_response(415)
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        return response

@@ -1,0 +1,40 @@
+"""Shared pieces of the OpenAPI document and the self-hosted docs page."""
+
+from pathlib import Path
+
+from flask import Blueprint, render_template, send_from_directory, url_for
+
+STAFF_SECURITY = [{"bearerAuth": []}]
+MANAGE_SECURITY = [{"manageToken": []}, {"bearerAuth": []}]
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Token da equipe, obtido em POST /api/v1/auth/token.",
+    },
+    "manageToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Token de gestão de um agendamento, devolvido ao advogado ao agendar.",
+    },
+}
+
+docs_blp = Blueprint("apidocs", __name__)
+
+
+def _swagger_ui_dir() -> Path:
+    import swagger_ui_bundle
+
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
+@docs_blp.get("/api/docs")
+def docs_page():
+    """Swagger UI served from the project's own files: the intranet may have no internet."""
+    return render_template("apidocs.html", spec_url=url_for("api-docs.openapi_json"))
+
+
+@docs_blp.get("/api/docs/assets/<path:filename>")
+def docs_asset(filename: str):
+    return send_from_directory(_swagger_ui_dir(), filename, max_age=86400)
