@@ -1,0 +1,75 @@
+"""Who is calling: staff by bearer token (API) or session cookie (pages).
+
+`require_staff` guards API routes; `login_required_page` guards HTML pages.
+Lawyers' manage tokens are checked by the bookings package, not here.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, redirect, request, url_for
+from flask_login import current_user
+from flask_smorest import abort
+
+from ..extensions import db, login_manager
+from . import service
+from .models import User
+
+
+def bearer_token() -> str | None:
+    """The token in `Authorization: Bearer ...`, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def current_api_user() -> User | None:
+    """The staff user behind this request's bearer token (memoised per request)."""
+    if "api_user" not in g:
+        token = bearer_token()
+        g.api_user = service.user_for_token(token) if token else None
+    return g.api_user
+
+
+def require_staff(*roles: str):
+    """API guard: 401 without a valid staff token, 403 with a token of another role."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_api_user()
+            if user is None:
+                abort(401)
+            if roles and user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def login_required_page(*roles: str):
+    """Page guard: the login page for strangers, 403 for the wrong role."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+            if roles and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None

@@ -1,0 +1,144 @@
+"""Staff accounts: creating them, checking passwords, issuing and revoking tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
+
+from ..audit import service as audit
+from ..courts.models import Magistrate
+from ..database import utcnow
+from ..extensions import db
+from ..pagination import paginate
+from ..security import hash_password, new_token, password_needs_rehash, token_hash, verify_password
+from .models import ROLES, ApiToken, User
+
+
+class AccountError(ValueError):
+    """A staff account cannot be created as asked; the message says why, in Portuguese."""
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(*, email: str, password: str, role: str, name: str | None = None,
+                magistrate_id: int | None = None,
+                assists: list[int] | None = None) -> User:
+    """Create a staff account. A magistrate's account names its magistrate."""
+    email = normalize_email(email)
+    if role not in ROLES:
+        raise AccountError(f"Papel desconhecido: {role}. Use um de: {', '.join(ROLES)}.")
+    if len(password) < 10:
+        raise AccountError("A senha deve ter pelo menos 10 caracteres.")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError(f"Já existe uma conta com o e-mail {email}.")
+    magistrate = None
+    if role == "magistrate":
+        if magistrate_id is None:
+            raise AccountError("Uma conta de magistrado precisa de --magistrate-id.")
+        magistrate = db.session.get(Magistrate, magistrate_id)
+        if magistrate is None:
+            raise AccountError(f"Magistrado {magistrate_id} não existe.")
+    elif magistrate_id is not None and role != "assistant":
+        raise AccountError("Só contas de magistrado ou assessor se ligam a um magistrado.")
+    user = User(
+        email=email,
+        name=name or (magistrate.name if magistrate else email),
+        role=role,
+        password_hash=hash_password(password),
+        magistrate_id=magistrate.id if magistrate else None,
+    )
+    served = list(assists or [])
+    if role == "assistant" and magistrate_id is not None:
+        served.append(magistrate_id)
+    for served_id in dict.fromkeys(served):
+        served_magistrate = db.session.get(Magistrate, served_id)
+        if served_magistrate is None:
+            raise AccountError(f"Magistrado {served_id} não existe.")
+        user.assists.append(served_magistrate)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", "staff_user", user.id, details={"role": role})
+    return user
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
+    """The active, unlocked user with this password, or None. Counts failures.
+
+    Failures lock the account for a while; the caller answers the same way
+    whether the e-mail exists, the password is wrong or the account is locked.
+    """
+    now = now or utcnow()
+    config = current_app.config
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not user.is_active:
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    if not password_ok:
+        user.failed_logins += 1
+        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+            user.failed_logins = 0
+            audit.record("user.locked", "staff_user", user.id, user=user)
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def issue_token(user: User, now: datetime | None = None) -> tuple[str, ApiToken]:
+    """A new bearer token for the user; the plain token is returned once, never stored."""
+    now = now or utcnow()
+    plain = new_token()
+    token = ApiToken(
+        user=user,
+        token_hash=token_hash(plain),
+        created_at=now,
+        expires_at=now + timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"]),
+    )
+    db.session.add(token)
+    audit.record("token.issued", "staff_user", user.id, user=user)
+    return plain, token
+
+
+def user_for_token(plain: str, now: datetime | None = None) -> User | None:
+    """The user a valid (unexpired, unrevoked) token belongs to."""
+    now = now or utcnow()
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(plain)))
+    if token is None or not token.is_valid(now):
+        return None
+    return token.user
+
+
+def revoke_token(plain: str, now: datetime | None = None) -> bool:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(plain)))
+    if token is None or token.revoked_at is not None:
+        return False
+    token.revoked_at = now or utcnow()
+    audit.record("token.revoked", "staff_user", token.user_id, user=token.user)
+    return True
+
+
+def purge_expired_tokens(now: datetime | None = None) -> int:
+    """Drop tokens that can no longer be used; they are of no further use to anyone."""
+    now = now or utcnow()
+    result = db.session.execute(
+        delete(ApiToken).where((ApiToken.expires_at <= now) | ApiToken.revoked_at.is_not(None))
+    )
+    return result.rowcount
+
+
+def list_users(*, role: str | None = None, page: int = 1, per_page: int = 20):
+    """Staff accounts, for the administration."""
+    statement = select(User).options(selectinload(User.assists)).order_by(User.email)
+    if role:
+        statement = statement.where(User.role == role)
+    return paginate(statement, page, per_page)
