@@ -1,0 +1,49 @@
+"""The public directory as the API shows it."""
+
+from marshmallow import Schema, fields, validate
+
+from ..pagination import PageArgsSchema
+from .models import CHANNEL_KINDS
+
+
+class ChannelSchema(Schema):
+    kind = fields.String(validate=validate.OneOf(CHANNEL_KINDS),
+                         metadata={"enum": list(CHANNEL_KINDS)})
+    value = fields.String()
+    hours = fields.String(allow_none=True, metadata={"example": "Segunda a sexta, 12h às 19h"})
+
+
+class UnitSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    comarca = fields.Function(lambda unit: unit.comarca.name, metadata={"type": "string"})
+    instance = fields.Integer(metadata={"description": "1 (primeiro grau) ou 2 (segundo grau)"})
+    office_email = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    channels = fields.List(fields.Nested(ChannelSchema))
+
+
+class UnitQuerySchema(PageArgsSchema):
+    q = fields.String(validate=validate.Length(max=100),
+                      metadata={"description": "Parte do nome da unidade."})
+    comarca = fields.String(validate=validate.Length(max=120),
+                            metadata={"description": "Nome da comarca, sem diferenciar maiúsculas."})
+
+
+class UnitRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class MagistrateSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    title = fields.String()
+    unit = fields.Nested(UnitRefSchema)
+    timezone = fields.String(metadata={"example": "America/Cuiaba"})
+
+
+class MagistrateQuerySchema(PageArgsSchema):
+    unit_id = fields.Integer(validate=validate.Range(min=1))
+    q = fields.String(validate=validate.Length(max=100),
+                      metadata={"description": "Parte do nome do magistrado."})
