@@ -1,0 +1,86 @@
+"""The one process that runs background jobs, guarded so only one runs at a time.
+
+A second scheduler started by mistake blocks on the lock and takes over when
+the first dies: PostgreSQL releases an advisory lock with its session, and
+the kernel releases a file lock with its process.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy import text
+
+from .extensions import db
+from .jobs import JOBS
+
+log = logging.getLogger(__name__)
+
+# An arbitrary 64-bit key naming "the booking scheduler" among advisory locks.
+ADVISORY_LOCK_KEY = 7_311_202_401
+
+
+@contextmanager
+def scheduler_lock(app: Flask):
+    """Hold the deployment-wide scheduler lock for the life of the block."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            log.info("waiting for the scheduler advisory lock")
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": ADVISORY_LOCK_KEY})
+                connection.commit()
+    else:
+        from pathlib import Path
+
+        from filelock import FileLock
+
+        path = Path(app.config["SCHEDULER_LOCK_FILE"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        log.info("waiting for the scheduler file lock %s", path.name)
+        with FileLock(str(path)):
+            yield
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    """A scheduler with every job of jobs.JOBS, each run inside an app context."""
+    scheduler = BlockingScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+    for job in JOBS:
+        scheduler.add_job(run_job, job.trigger, args=[app, job.func], id=job.name,
+                          name=job.name, **job.trigger_args)
+    return scheduler
+
+
+def run_job(app: Flask, func) -> None:
+    """Run one job in its own app context; a failing job never stops the scheduler."""
+    with app.app_context():
+        try:
+            func()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", getattr(func, "__name__", func))
+        finally:
+            db.session.remove()
+
+
+def run_scheduler(app: Flask) -> None:
+    with scheduler_lock(app):
+        scheduler = build_scheduler(app)
+        log.info("scheduler started with jobs: %s", ", ".join(job.name for job in JOBS))
+        try:
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            pass
