@@ -1,0 +1,49 @@
+"""Small builders of rows the tests need, written through the real models."""
+
+from __future__ import annotations
+
+from booking.accounts.service import create_user, issue_token
+from booking.courts.models import Channel, Comarca, Magistrate, Unit
+from booking.extensions import db
+
+PASSWORD = "correct horse battery"
+
+
+def make_unit(name="1ª Vara Cível de Cuiabá", comarca="Cuiabá", instance=1,
+              office_email="cba.1civel@example.jus.br") -> Unit:
+    existing = db.session.query(Comarca).filter_by(name=comarca).one_or_none()
+    unit = Unit(name=name, comarca=existing or Comarca(name=comarca), instance=instance,
+                office_email=office_email)
+    unit.channels = [
+        Channel(kind="phone", value="(65) 3648-6000", hours="Segunda a sexta, 12h às 19h"),
+        Channel(kind="email", value=office_email, position=1),
+    ]
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def make_magistrate(unit: Unit | None = None, name="Ana Souza", title="Juíza de Direito",
+                    timezone="America/Cuiaba") -> Magistrate:
+    magistrate = Magistrate(name=name, title=title, unit=unit or make_unit(),
+                            email="ana.souza@example.jus.br", timezone=timezone)
+    db.session.add(magistrate)
+    db.session.flush()
+    return magistrate
+
+
+def make_staff(role: str, email: str | None = None, **kwargs):
+    user = create_user(email=email or f"{role}@example.jus.br", password=PASSWORD, role=role,
+                       **kwargs)
+    db.session.flush()
+    return user
+
+
+def staff_token(user) -> str:
+    plain, _ = issue_token(user)
+    db.session.flush()
+    return plain
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,162 @@
+"""Staff authentication: passwords, bearer tokens, roles, lockout, sessions."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from booking.accounts.models import ApiToken, User
+from booking.accounts.service import issue_token
+from booking.database import utcnow
+from booking.extensions import db
+from tests.support.factories import PASSWORD, bearer, make_magistrate, make_staff
+
+
+def login(client, email, password=PASSWORD):
+    return client.post("/api/v1/auth/token", json={"email": email, "password": password})
+
+
+def test_login_gives_a_bearer_token_stored_only_as_hash(app, client):
+    with app.app_context():
+        make_staff("admin")
+        db.session.commit()
+    response = login(client, "ADMIN@example.jus.br ")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_at"].endswith("-04:00")  # the court's zone
+    with app.app_context():
+        stored = db.session.scalars(select(ApiToken)).one()
+        assert stored.token_hash != body["access_token"]
+        assert body["access_token"] not in stored.token_hash
+    me = client.get("/api/v1/auth/me", headers=bearer(body["access_token"]))
+    assert me.status_code == 200
+    assert me.get_json()["email"] == "admin@example.jus.br"
+
+
+def test_wrong_password_and_unknown_email_get_the_same_401(app, client):
+    with app.app_context():
+        make_staff("admin")
+        db.session.commit()
+    wrong = login(client, "admin@example.jus.br", "not the password")
+    unknown = login(client, "nobody@example.jus.br", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+    assert wrong.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_account_locks_after_repeated_failures(app, client):
+    with app.app_context():
+        make_staff("admin")
+        db.session.commit()
+        limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        assert login(client, "admin@example.jus.br", "wrong password").status_code == 401
+    # Even the right password is refused while locked, with the same answer.
+    assert login(client, "admin@example.jus.br").status_code == 401
+    with app.app_context():
+        user = db.session.scalars(select(User)).one()
+        assert user.locked_until is not None
+        user.locked_until = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert login(client, "admin@example.jus.br").status_code == 200
+
+
+def test_missing_and_garbage_tokens_are_401(client):
+    assert client.get("/api/v1/auth/me").status_code == 401
+    assert client.get("/api/v1/auth/me", headers=bearer("garbage")).status_code == 401
+    assert client.get("/api/v1/auth/me", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_expired_token_is_refused(app, client):
+    with app.app_context():
+        user = make_staff("admin")
+        plain, token = issue_token(user, now=utcnow() - timedelta(days=2))
+        db.session.commit()
+        assert token.expires_at < utcnow()
+    response = client.get("/api/v1/auth/me", headers=bearer(plain))
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+
+
+def test_revoked_token_is_refused(app, client):
+    with app.app_context():
+        make_staff("admin")
+        db.session.commit()
+    token = login(client, "admin@example.jus.br").get_json()["access_token"]
+    assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 200
+    assert client.delete("/api/v1/auth/token", headers=bearer(token)).status_code == 204
+    assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 401
+
+
+def test_deactivated_user_token_is_refused(app, client):
+    with app.app_context():
+        user = make_staff("admin")
+        plain, _ = issue_token(user)
+        user.is_active = False
+        db.session.commit()
+    assert client.get("/api/v1/auth/me", headers=bearer(plain)).status_code == 401
+
+
+def test_token_of_another_role_is_403(app, client):
+    with app.app_context():
+        make_staff("admin")
+        make_staff("corregedoria")
+        make_staff("magistrate", magistrate_id=make_magistrate().id)
+        db.session.commit()
+    for email in ("corregedoria@example.jus.br", "magistrate@example.jus.br"):
+        token = login(client, email).get_json()["access_token"]
+        response = client.get("/api/v1/users", headers=bearer(token))
+        assert response.status_code == 403
+        assert response.mimetype == "application/problem+json"
+    admin_token = login(client, "admin@example.jus.br").get_json()["access_token"]
+    listing = client.get("/api/v1/users", headers=bearer(admin_token))
+    assert listing.status_code == 200
+    assert listing.headers["X-Total-Count"] == "3"
+    assert "password_hash" not in listing.get_data(as_text=True)
+
+
+def test_assistant_acts_only_for_the_magistrates_it_serves(app):
+    with app.app_context():
+        served = make_magistrate(name="Servida")
+        other = make_magistrate(unit=served.unit, name="Outra")
+        assistant = make_staff("assistant", magistrate_id=served.id)
+        assert assistant.acts_for(served.id)
+        assert not assistant.acts_for(other.id)
+        judge = make_staff("magistrate", magistrate_id=other.id)
+        assert judge.acts_for(other.id) and not judge.acts_for(served.id)
+
+
+def test_session_login_page(app, client):
+    with app.app_context():
+        make_staff("corregedoria")
+        db.session.commit()
+    assert client.get("/equipe").status_code == 302
+    failed = client.post("/entrar", data={"email": "corregedoria@example.jus.br",
+                                          "password": "wrong"})
+    assert failed.status_code == 422
+    assert "E-mail ou senha incorretos." in failed.get_data(as_text=True)
+    ok = client.post("/entrar?next=/equipe", data={"email": "corregedoria@example.jus.br",
+                                                    "password": PASSWORD})
+    assert ok.status_code == 302 and ok.headers["Location"].endswith("/equipe")
+    page = client.get("/equipe")
+    assert page.status_code == 200
+    assert "Corregedoria" in page.get_data(as_text=True)
+
+
+def test_login_never_redirects_off_site(app, client):
+    with app.app_context():
+        make_staff("admin")
+        db.session.commit()
+    response = client.post("/entrar?next=//evil.example/x",
+                           data={"email": "admin@example.jus.br", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/equipe")
+
+
+def test_login_form_requires_csrf_token(database_url, tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(database_url, WTF_CSRF_ENABLED=True)
+    response = app.test_client().post("/entrar", data={"email": "a@b.c", "password": "x"})
+    assert response.status_code == 400
+    assert "Recarregue a página" in response.get_data(as_text=True)
