@@ -51,9 +51,9 @@ def scheduler_lock(app: Flask):
             yield
 
 
-def build_scheduler(app: Flask) -> BlockingScheduler:
+def build_scheduler(app: Flask, scheduler_class=BlockingScheduler):
     """A scheduler with every job of jobs.JOBS, each run inside an app context."""
-    scheduler = BlockingScheduler(
+    scheduler = scheduler_class(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
