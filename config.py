@@ -42,6 +42,9 @@ class Config:
     COURT_NAME = os.environ.get("COURT_NAME", "Tribunal de Justiça do Estado de Mato Grosso")
     COURT_TIMEZONE = os.environ.get("COURT_TIMEZONE", "America/Cuiaba")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # The court's calendar: holidays of Brazil and this state, and the year-end recess.
+    HOLIDAY_SUBDIVISION = os.environ.get("HOLIDAY_SUBDIVISION", "MT")
+    COURT_RECESS_ENABLED = _env_bool("COURT_RECESS_ENABLED", True)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = _env_int("MAIL_PORT", 1025)

@@ -12,7 +12,7 @@ from flask import Flask, request
 
 from . import validation_messages  # noqa: F401  (before any schema is defined)
 from . import models  # noqa: F401  (the whole metadata, for migrations)
-from .database import configure_engine, read_only_transaction
+from .database import configure_engine, include_in_autogenerate, read_only_transaction
 from .errors import ProblemApi, problem_response, register_error_handlers
 from .extensions import csrf, db, limiter, login_manager, mail, migrate
 
@@ -39,6 +39,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
     _register_request_hooks(app)
+    _register_template_helpers(app)
 
     from .cli import register_commands
 
@@ -74,7 +75,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
-                     compare_type=True)
+                     compare_type=True, include_object=include_in_autogenerate)
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -104,17 +105,32 @@ def _migrations_dir():
 def _register_blueprints(app: Flask) -> None:
     from .accounts import api as accounts_api
     from .accounts import views as accounts_views
+    from .availability import api as availability_api
+    from .availability import views as availability_views
     from .courts import api as courts_api
+    from .courts import views as courts_views
     from .health import health_blp
     from .openapi import docs_blp
     from .pages import pages_blp
 
     api = app.extensions["booking_api"]
-    for blueprint in (accounts_api.blp, accounts_api.users_blp, courts_api.blp):
+    for blueprint in (accounts_api.blp, accounts_api.users_blp, courts_api.blp,
+                      availability_api.blp, availability_api.closures_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
-    for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp):
+    for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
+                      availability_views.blp):
         app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from . import formatting
+
+    app.jinja_env.filters.update(
+        long_date=formatting.long_date, short_date=formatting.short_date,
+        modes_label=formatting.modes_label)
+    app.jinja_env.globals.update(moment_label=formatting.moment_label,
+                                 mode_labels=formatting.MODE_LABELS)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -25,6 +25,15 @@ def purge_expired_tokens() -> None:
     purge()
 
 
+def roll_slot_horizon() -> None:
+    """Publish the days that entered each magistrate's booking horizon since yesterday."""
+    from .availability.service import roll_horizon_forward
+
+    roll_horizon_forward()
+
+
 JOBS: list[Job] = [
     Job("purge_expired_tokens", purge_expired_tokens, "interval", {"hours": 1}),
+    Job("roll_slot_horizon", roll_slot_horizon, "cron",
+        {"hour": 0, "minute": 15, "timezone": "America/Cuiaba"}),
 ]

@@ -5,12 +5,14 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
+from booking.database import include_in_autogenerate
 from booking.extensions import db
 
 
 def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": include_in_autogenerate})
         differences = compare_metadata(context, db.metadata)
     assert differences == [], f"models and migrations differ: {differences}"
 
@@ -22,3 +24,27 @@ def test_migrations_go_down_and_up_again(app):
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
     assert {"booking", "slot", "staff_user", "outbox_message", "complaint", "audit_entry"} <= tables
+
+
+def test_postgresql_refuses_overlapping_slots(postgresql_url):
+    """The exclusion constraint of migration 0002 is really there."""
+    from datetime import datetime, timezone
+
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from booking.availability.models import Slot
+    from tests.conftest import make_app
+    from tests.support.factories import make_magistrate
+
+    app = make_app(postgresql_url)
+    with app.app_context():
+        magistrate = make_magistrate()
+        start = datetime(2027, 3, 2, 18, 0, tzinfo=timezone.utc)
+        db.session.add(Slot(magistrate_id=magistrate.id, start_at=start,
+                            end_at=start.replace(minute=30)))
+        db.session.add(Slot(magistrate_id=magistrate.id, start_at=start.replace(minute=15),
+                            end_at=start.replace(minute=45)))
+        with pytest.raises(IntegrityError, match="ex_slot_no_overlap"):
+            db.session.commit()
+        db.session.rollback()

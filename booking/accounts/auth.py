@@ -69,6 +69,14 @@ def login_required_page(*roles: str):
     return decorator
 
 
+def ensure_acts_for(user: User | None, magistrate_id: int) -> None:
+    """403 unless the user is that magistrate or one of their assistants."""
+    if user is None:
+        abort(401)
+    if not user.acts_for(magistrate_id):
+        abort(403, message="Só o magistrado e sua assessoria podem fazer isto.")
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None

@@ -53,5 +53,7 @@ def logout():
 @blp.get("/equipe")
 @login_required_page()
 def staff_home():
-    return render_template("accounts/staff_home.html", user=current_user,
+    managed = (current_user.assists if current_user.role == "assistant"
+               else [current_user.magistrate] if current_user.magistrate else [])
+    return render_template("accounts/staff_home.html", user=current_user, managed=managed,
                            role_name=ROLE_NAMES.get(current_user.role, current_user.role))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 
-SLOT_STATES = ("open", "booked", "withdrawn")
+SLOT_STATES = ("open", "booked")
 
 
 class AvailabilityRule(db.Model):
@@ -99,24 +99,22 @@ class CourtClosure(db.Model):
 
 
 class Slot(db.Model):
-    """A published, bookable period. Booking flips state from open to booked."""
+    """A published, bookable period. Booking flips state from open to booked.
+
+    Republishing deletes future open slots and writes new ones; booked slots
+    are never touched, and past ones stay as the record of what was offered.
+    """
 
     __tablename__ = "slot"
     __table_args__ = (
-        CheckConstraint("state IN ('open', 'booked', 'withdrawn')", name="state"),
+        CheckConstraint("state IN ('open', 'booked')", name="state"),
         CheckConstraint("start_at < end_at", name="start_before_end"),
         CheckConstraint("offers_video OR offers_in_person", name="some_mode"),
         # The listing query: one magistrate, open, in a time range.
         Index("ix_slot_listing", "magistrate_id", "state", "start_at"),
-        # At most one live slot per magistrate and start.
-        Index(
-            "uq_slot_live_start",
-            "magistrate_id",
-            "start_at",
-            unique=True,
-            sqlite_where=text("state != 'withdrawn'"),
-            postgresql_where=text("state != 'withdrawn'"),
-        ),
+        # One slot per magistrate and start; on PostgreSQL an exclusion
+        # constraint (migration 0002) also forbids any overlap.
+        Index("uq_slot_magistrate_start", "magistrate_id", "start_at", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,7 +36,8 @@ class Booking(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    # Cleared when a republish deletes the (open again) slot of a cancelled booking.
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slot.id", ondelete="SET NULL"))
     magistrate_id: Mapped[int] = mapped_column(ForeignKey("magistrate.id"))
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)

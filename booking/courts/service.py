@@ -54,3 +54,7 @@ def get_magistrate(magistrate_id: int) -> Magistrate | None:
 
 def list_comarcas() -> list[Comarca]:
     return list(db.session.scalars(select(Comarca).order_by(Comarca.name)))
+
+
+def get_comarca(comarca_id: int) -> Comarca | None:
+    return db.session.get(Comarca, comarca_id)

@@ -169,7 +169,7 @@ def upgrade():
     sa.Column('offers_video', sa.Boolean(), nullable=False),
     sa.Column('offers_in_person', sa.Boolean(), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
-    sa.CheckConstraint("state IN ('open', 'booked', 'withdrawn')", name=op.f('ck_slot_state')),
+    sa.CheckConstraint("state IN ('open', 'booked')", name=op.f('ck_slot_state')),
     sa.CheckConstraint('offers_video OR offers_in_person', name=op.f('ck_slot_some_mode')),
     sa.CheckConstraint('start_at < end_at', name=op.f('ck_slot_start_before_end')),
     sa.ForeignKeyConstraint(['magistrate_id'], ['magistrate.id'], name=op.f('fk_slot_magistrate_id_magistrate'), ondelete='CASCADE'),
@@ -177,7 +177,7 @@ def upgrade():
     )
     with op.batch_alter_table('slot', schema=None) as batch_op:
         batch_op.create_index('ix_slot_listing', ['magistrate_id', 'state', 'start_at'], unique=False)
-        batch_op.create_index('uq_slot_live_start', ['magistrate_id', 'start_at'], unique=True, sqlite_where=sa.text("state != 'withdrawn'"), postgresql_where=sa.text("state != 'withdrawn'"))
+        batch_op.create_index('uq_slot_magistrate_start', ['magistrate_id', 'start_at'], unique=True)
 
     op.create_table('staff_user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -252,7 +252,7 @@ def upgrade():
 
     op.create_table('booking',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('slot_id', sa.Integer(), nullable=False),
+    sa.Column('slot_id', sa.Integer(), nullable=True),
     sa.Column('magistrate_id', sa.Integer(), nullable=False),
     sa.Column('start_at', booking.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('end_at', booking.database.UTCDateTime(timezone=True), nullable=False),
@@ -278,7 +278,7 @@ def upgrade():
     sa.CheckConstraint("mode IN ('video', 'in_person')", name=op.f('ck_booking_mode')),
     sa.CheckConstraint("status IN ('confirmed', 'cancelled', 'attended', 'no_show')", name=op.f('ck_booking_status')),
     sa.ForeignKeyConstraint(['magistrate_id'], ['magistrate.id'], name=op.f('fk_booking_magistrate_id_magistrate')),
-    sa.ForeignKeyConstraint(['slot_id'], ['slot.id'], name=op.f('fk_booking_slot_id_slot')),
+    sa.ForeignKeyConstraint(['slot_id'], ['slot.id'], name=op.f('fk_booking_slot_id_slot'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_booking')),
     sa.UniqueConstraint('ical_uid', name=op.f('uq_booking_ical_uid')),
     sa.UniqueConstraint('manage_token_hash', name=op.f('uq_booking_manage_token_hash'))
@@ -398,7 +398,7 @@ def downgrade():
     op.drop_table('weekly_window')
     op.drop_table('staff_user')
     with op.batch_alter_table('slot', schema=None) as batch_op:
-        batch_op.drop_index('uq_slot_live_start', sqlite_where=sa.text("state != 'withdrawn'"), postgresql_where=sa.text("state != 'withdrawn'"))
+        batch_op.drop_index('uq_slot_magistrate_start')
         batch_op.drop_index('ix_slot_listing')
 
     op.drop_table('slot')

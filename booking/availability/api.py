@@ -1,0 +1,195 @@
+"""Routes of the agenda: public open slots; rules and exceptions for the magistrate's side;
+court closures for the administration."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from ..accounts.auth import current_api_user, ensure_acts_for, require_staff
+from ..courts import service as courts
+from ..database import utcnow
+from ..extensions import db
+from ..openapi import STAFF_SECURITY
+from . import service
+from .schemas import (
+    AvailabilitySchema,
+    ClosureSchema,
+    ExceptionSchema,
+    SlotQuerySchema,
+    SlotSchema,
+)
+
+blp = Blueprint("availability", __name__, url_prefix="/api/v1",
+                description="Agenda dos magistrados: horários abertos, regras e exceções.")
+closures_blp = Blueprint("closures", __name__, url_prefix="/api/v1/closures",
+                         description="Fechamentos do tribunal ou de uma comarca (administração).")
+
+
+def _magistrate_or_404(magistrate_id: int):
+    magistrate = courts.get_magistrate(magistrate_id)
+    if magistrate is None:
+        abort(404, message="Magistrado não encontrado.")
+    return magistrate
+
+
+def _managed_magistrate(magistrate_id: int):
+    """The magistrate, if the caller (already authenticated) acts for them."""
+    magistrate = _magistrate_or_404(magistrate_id)
+    ensure_acts_for(current_api_user(), magistrate.id)
+    return magistrate
+
+
+def _unprocessable(error: service.AvailabilityError):
+    abort(422, errors={error.field: [str(error)]})
+
+
+def slot_rows_as_json(rows) -> list[dict]:
+    """The hot path: rows to JSON-ready dicts without ORM objects or per-item schemas."""
+    zone = ZoneInfo(current_app.config["COURT_TIMEZONE"])
+    out = []
+    for start, end, video, in_person in rows:
+        modes = ["video"] if video else []
+        if in_person:
+            modes.append("in_person")
+        out.append({"start": start.astimezone(zone).isoformat(timespec="seconds"),
+                    "end": end.astimezone(zone).isoformat(timespec="seconds"),
+                    "modes": modes})
+    return out
+
+
+@blp.route("/magistrates/<int:magistrate_id>/slots")
+class Slots(MethodView):
+    @blp.arguments(SlotQuerySchema, location="query")
+    @blp.alt_response(200, schema=SlotSchema(many=True), success=True,
+                      description="Horários que ainda podem ser agendados.")
+    @blp.alt_response(404, description="Magistrado não encontrado.")
+    def get(self, args, magistrate_id):
+        """Open slots a lawyer can book now, for at most 62 days."""
+        magistrate = courts.get_magistrate(magistrate_id)
+        if magistrate is None or not magistrate.publishes_agenda:
+            abort(404, message="Magistrado não encontrado.")
+        today = datetime.now(ZoneInfo(magistrate.timezone)).date()
+        first, last = SlotQuerySchema.resolve(args, today)
+        rows = service.open_slots(magistrate, first, last)
+        return current_app.json.response(slot_rows_as_json(rows))
+
+
+@blp.route("/magistrates/<int:magistrate_id>/availability")
+class Availability(MethodView):
+    decorators = [require_staff("magistrate", "assistant")]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, AvailabilitySchema)
+    def get(self, magistrate_id):
+        """The magistrate's rules and weekly windows."""
+        magistrate = _managed_magistrate(magistrate_id)
+        return availability_document(magistrate)
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(AvailabilitySchema)
+    @blp.response(200, AvailabilitySchema)
+    def put(self, data, magistrate_id):
+        """Replace the rules and windows; future open slots are republished at once."""
+        magistrate = _managed_magistrate(magistrate_id)
+        service.replace_rules(magistrate, data, current_api_user())
+        db.session.commit()
+        return availability_document(magistrate)
+
+
+def availability_document(magistrate) -> dict:
+    rule = service.rule_of(magistrate.id)
+    windows = service.windows_of(magistrate.id)
+    base = {"slot_minutes": 30, "buffer_minutes": 0, "min_notice_hours": 24,
+            "horizon_days": 60, "max_per_day": None, "meeting_url": None, "address": None,
+            "published_until": None}
+    if rule is not None:
+        base = {name: getattr(rule, name) for name in base}
+    return {**base, "timezone": magistrate.timezone, "weekly_windows": [
+        {"weekday": w.weekday, "start": w.start_time, "end": w.end_time,
+         "modes": [m for m, on in (("video", w.offers_video), ("in_person", w.offers_in_person))
+                   if on]} for w in windows]}
+
+
+@blp.route("/magistrates/<int:magistrate_id>/exceptions")
+class Exceptions(MethodView):
+    decorators = [require_staff("magistrate", "assistant")]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, ExceptionSchema(many=True))
+    def get(self, magistrate_id):
+        """Blocked periods and extra openings that have not ended."""
+        magistrate = _managed_magistrate(magistrate_id)
+        return [_exception_out(e) for e in service.exceptions_of(magistrate.id, since=utcnow())]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ExceptionSchema)
+    @blp.response(201, ExceptionSchema)
+    def post(self, data, magistrate_id):
+        """Block a period or open an extra one; slots are republished at once."""
+        magistrate = _managed_magistrate(magistrate_id)
+        try:
+            exception = service.add_exception(magistrate, data, current_api_user())
+        except service.AvailabilityError as error:
+            db.session.rollback()
+            _unprocessable(error)
+        db.session.commit()
+        return _exception_out(exception)
+
+
+@blp.route("/magistrates/<int:magistrate_id>/exceptions/<int:exception_id>")
+class ExceptionById(MethodView):
+    decorators = [require_staff("magistrate", "assistant")]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(204)
+    def delete(self, magistrate_id, exception_id):
+        """Remove an exception; slots are republished at once."""
+        magistrate = _managed_magistrate(magistrate_id)
+        if not service.remove_exception(magistrate, exception_id, current_api_user()):
+            abort(404, message="Exceção não encontrada.")
+        db.session.commit()
+
+
+def _exception_out(exception) -> dict:
+    return {"id": exception.id, "kind": exception.kind, "start_at": exception.start_at,
+            "end_at": exception.end_at, "reason": exception.reason,
+            "modes": [m for m, on in (("video", exception.offers_video),
+                                      ("in_person", exception.offers_in_person)) if on]}
+
+
+@closures_blp.route("")
+class Closures(MethodView):
+    decorators = [require_staff("admin")]
+
+    @closures_blp.doc(security=STAFF_SECURITY)
+    @closures_blp.response(200, ClosureSchema(many=True))
+    def get(self):
+        """Closures from today on."""
+        return service.closures(since=utcnow().date())
+
+    @closures_blp.doc(security=STAFF_SECURITY)
+    @closures_blp.arguments(ClosureSchema)
+    @closures_blp.response(201, ClosureSchema)
+    def post(self, data):
+        """Close the court, or one comarca, for some days; agendas are republished."""
+        if data.get("comarca_id") is not None and not courts.get_comarca(data["comarca_id"]):
+            abort(422, errors={"comarca_id": ["Comarca não encontrada."]})
+        closure = service.add_closure(data, current_api_user())
+        db.session.commit()
+        return closure
+
+
+@closures_blp.route("/<int:closure_id>")
+class ClosureById(MethodView):
+    decorators = [require_staff("admin")]
+
+    @closures_blp.doc(security=STAFF_SECURITY)
+    @closures_blp.response(204)
+    def delete(self, closure_id):
+        """Reopen: remove a closure; agendas are republished."""
+        if not service.remove_closure(closure_id, current_api_user()):
+            abort(404, message="Fechamento não encontrado.")
+        db.session.commit()

@@ -1,0 +1,145 @@
+"""What the availability routes take and give, and the rules they enforce on input."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..fields import CourtDateTime
+from .service import LISTING_MAX_DAYS
+
+MODES = ("video", "in_person")
+WEEKDAY_NAMES = ("segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
+                 "sábado", "domingo")
+
+
+class ModesField(fields.List):
+    """A non-empty list of distinct modes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(validate=validate.OneOf(MODES)),
+                         validate=validate.Length(min=1, error="Escolha ao menos um modo."),
+                         metadata={"example": ["video", "in_person"]}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        return sorted(set(result), key=MODES.index)
+
+
+class WeeklyWindowSchema(Schema):
+    weekday = fields.Integer(required=True, validate=validate.Range(
+        min=0, max=4, error="O atendimento é de segunda (0) a sexta-feira (4)."),
+        metadata={"description": "0 = segunda-feira ... 4 = sexta-feira"})
+    start = fields.Time(required=True, format="%H:%M", metadata={"example": "13:00"})
+    end = fields.Time(required=True, format="%H:%M", metadata={"example": "17:00"})
+    modes = ModesField(required=True)
+
+    @validates_schema
+    def start_before_end(self, data, **kwargs):
+        if "start" in data and "end" in data and data["start"] >= data["end"]:
+            raise ValidationError("O fim deve ser depois do início.", "end")
+
+
+class AvailabilitySchema(Schema):
+    """A magistrate's booking rules and weekly windows (replaced as a whole by PUT)."""
+
+    slot_minutes = fields.Integer(required=True, validate=validate.Range(min=15, max=120))
+    buffer_minutes = fields.Integer(load_default=0, validate=validate.Range(min=0, max=120))
+    min_notice_hours = fields.Integer(load_default=24, validate=validate.Range(min=0, max=720))
+    horizon_days = fields.Integer(load_default=60, validate=validate.Range(min=1, max=365))
+    max_per_day = fields.Integer(load_default=None, allow_none=True,
+                                 validate=validate.Range(min=1, max=100))
+    meeting_url = fields.Url(load_default=None, allow_none=True, schemes={"https"},
+                             validate=validate.Length(max=500))
+    address = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=300))
+    weekly_windows = fields.List(fields.Nested(WeeklyWindowSchema), required=True,
+                                 validate=validate.Length(max=30))
+    timezone = fields.String(dump_only=True)
+    published_until = fields.Date(dump_only=True, allow_none=True)
+
+    @validates_schema
+    def windows_fit_together(self, data, **kwargs):
+        windows = data.get("weekly_windows") or []
+        errors: dict[str, list[str]] = {}
+        for i, window in enumerate(windows):
+            for j in range(i):
+                other = windows[j]
+                if window["weekday"] == other["weekday"] and window["start"] < other["end"] \
+                        and other["start"] < window["end"]:
+                    errors[f"weekly_windows.{i}.start"] = [
+                        f"Sobrepõe outro horário de {WEEKDAY_NAMES[window['weekday']]}."]
+        modes = {mode for window in windows for mode in window["modes"]}
+        if "video" in modes and not data.get("meeting_url"):
+            errors["meeting_url"] = ["Informe o link da sala de vídeo, pois há horários por vídeo."]
+        if "in_person" in modes and not (data.get("address") or "").strip():
+            errors["address"] = ["Informe o endereço, pois há horários presenciais."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class SlotQuerySchema(Schema):
+    from_ = fields.Date(data_key="from", metadata={"description": "Primeiro dia (AAAA-MM-DD), local. Padrão: hoje."})
+    to = fields.Date(metadata={"description": "Último dia, inclusive. Padrão: 4 semanas depois de from."})
+
+    @validates_schema
+    def range_is_sane(self, data, **kwargs):
+        first, last = data.get("from_"), data.get("to")
+        if first and last:
+            if last < first:
+                raise ValidationError("A data final deve ser igual ou posterior à inicial.", "to")
+            if (last - first).days + 1 > LISTING_MAX_DAYS:
+                raise ValidationError(
+                    f"O período pode ter no máximo {LISTING_MAX_DAYS} dias.", "to")
+
+    @staticmethod
+    def resolve(args: dict, today: date) -> tuple[date, date]:
+        first = args.get("from_") or today
+        return first, args.get("to") or first + timedelta(days=27)
+
+
+class SlotSchema(Schema):
+    start = CourtDateTime()
+    end = CourtDateTime()
+    modes = fields.List(fields.String(validate=validate.OneOf(MODES)))
+
+
+class ExceptionSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("block", "extra")),
+                         metadata={"description": "block: período bloqueado; extra: abertura extra"})
+    start = CourtDateTime(required=True, attribute="start_at")
+    end = CourtDateTime(required=True, attribute="end_at")
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(max=300),
+                           metadata={"example": "Sessão do Tribunal do Júri"})
+    modes = ModesField(load_default=None, allow_none=True)
+
+    @validates_schema
+    def period_is_sane(self, data, **kwargs):
+        start, end = data.get("start_at"), data.get("end_at")
+        if start and end:
+            if end <= start:
+                raise ValidationError("O fim deve ser depois do início.", "end")
+            if end - start > timedelta(days=366):
+                raise ValidationError("O período pode ter no máximo um ano.", "end")
+
+
+class ClosureSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    comarca_id = fields.Integer(load_default=None, allow_none=True,
+                                metadata={"description": "Vazio: o tribunal inteiro."})
+    first_day = fields.Date(required=True)
+    last_day = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=300),
+                           metadata={"example": "Feriado municipal"})
+
+    @validates_schema
+    def days_in_order(self, data, **kwargs):
+        if data.get("first_day") and data.get("last_day"):
+            if data["last_day"] < data["first_day"]:
+                raise ValidationError("O último dia deve ser igual ou posterior ao primeiro.",
+                                      "last_day")
+            if (data["last_day"] - data["first_day"]).days > 366:
+                raise ValidationError("O fechamento pode ter no máximo um ano.", "last_day")

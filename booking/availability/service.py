@@ -1,0 +1,299 @@
+"""Availability use cases: rules, exceptions, closures, publishing and listing slots.
+
+Publishing turns a magistrate's rules into `slot` rows up to the booking
+horizon; listing is then one indexed range query. Every change of rules,
+exceptions or closures republishes the affected future open slots in the same
+transaction; booked slots are never moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import delete, insert, select
+
+from ..audit import service as audit
+from ..courts.models import Magistrate, Unit
+from ..database import utcnow
+from ..extensions import db
+from .court_calendar import Closure, closed_days
+from .models import AvailabilityException, AvailabilityRule, CourtClosure, Slot, WeeklyWindow
+from .slots import Interval, Rules, SlotSpec, Window, generate_slots, local_instant
+
+LISTING_MAX_DAYS = 62
+
+
+class AvailabilityError(ValueError):
+    """A request that is valid in form but not in substance; `field` names the culprit."""
+
+    def __init__(self, message: str, field: str = "_schema"):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class PublishResult:
+    removed: int
+    created: int
+
+
+# --- reading -----------------------------------------------------------------
+
+def rule_of(magistrate_id: int) -> AvailabilityRule | None:
+    return db.session.get(AvailabilityRule, magistrate_id)
+
+
+def windows_of(magistrate_id: int) -> list[WeeklyWindow]:
+    return list(db.session.scalars(
+        select(WeeklyWindow).where(WeeklyWindow.magistrate_id == magistrate_id)
+        .order_by(WeeklyWindow.weekday, WeeklyWindow.start_time)))
+
+
+def exceptions_of(magistrate_id: int, *, since: datetime | None = None):
+    statement = select(AvailabilityException).where(
+        AvailabilityException.magistrate_id == magistrate_id)
+    if since is not None:
+        statement = statement.where(AvailabilityException.end_at > since)
+    return list(db.session.scalars(statement.order_by(AvailabilityException.start_at)))
+
+
+def closures(*, since: date | None = None) -> list[CourtClosure]:
+    statement = select(CourtClosure).order_by(CourtClosure.first_day)
+    if since is not None:
+        statement = statement.where(CourtClosure.last_day >= since)
+    return list(db.session.scalars(statement))
+
+
+def open_slots(magistrate: Magistrate, first_day: date, last_day: date,
+               now: datetime | None = None):
+    """(start, end, video, in_person) rows a lawyer can book now, in one indexed query."""
+    now = now or utcnow()
+    zone = ZoneInfo(magistrate.timezone)
+    rule = rule_of(magistrate.id)
+    if rule is None:
+        return []
+    earliest = max(local_instant(first_day, time(0), zone),
+                   now + timedelta(hours=rule.min_notice_hours))
+    latest = local_instant(last_day + timedelta(days=1), time(0), zone)
+    return db.session.execute(
+        select(Slot.start_at, Slot.end_at, Slot.offers_video, Slot.offers_in_person)
+        .where(Slot.magistrate_id == magistrate.id, Slot.state == "open",
+               Slot.start_at >= earliest, Slot.start_at < latest)
+        .order_by(Slot.start_at)
+    ).all()
+
+
+# --- the arithmetic's inputs, from the database ---------------------------------
+
+def _rules(rule: AvailabilityRule) -> Rules:
+    return Rules(slot_minutes=rule.slot_minutes, buffer_minutes=rule.buffer_minutes,
+                 min_notice=timedelta(hours=rule.min_notice_hours),
+                 horizon_days=rule.horizon_days)
+
+
+def _windows(rows) -> list[Window]:
+    return [Window(w.weekday, w.start_time, w.end_time, w.offers_video, w.offers_in_person)
+            for w in rows]
+
+
+def court_closed_days(comarca_id: int | None, first_day: date, last_day: date) -> dict[date, str]:
+    """Closed days for a comarca, from the holiday calendar and the admin's closures."""
+    config = current_app.config
+    extra = tuple(Closure(c.first_day, c.last_day, c.reason, c.comarca_id)
+                  for c in closures(since=first_day) if c.first_day <= last_day)
+    return closed_days(first_day, last_day, comarca_id=comarca_id, closures=extra,
+                       recess=config["COURT_RECESS_ENABLED"],
+                       subdivision=config["HOLIDAY_SUBDIVISION"])
+
+
+def compute_slots(magistrate: Magistrate, rules: Rules, windows: list[Window],
+                  first_day: date, last_day: date, now: datetime,
+                  busy: list[tuple[datetime, datetime]] | None = None) -> list[SlotSpec]:
+    """The slots the given rules would publish, with this magistrate's exceptions."""
+    zone = ZoneInfo(magistrate.timezone)
+    exceptions = exceptions_of(magistrate.id, since=now)
+    return generate_slots(
+        rules=rules, windows=windows, zone=zone, first_day=first_day, last_day=last_day,
+        now=now, closed_days=court_closed_days(magistrate.unit.comarca_id, first_day, last_day),
+        blocks=[(e.start_at, e.end_at) for e in exceptions if e.kind == "block"],
+        extras=[Interval(e.start_at, e.end_at, e.offers_video, e.offers_in_person)
+                for e in exceptions if e.kind == "extra"],
+        busy=busy or [],
+    )
+
+
+# --- publishing ------------------------------------------------------------------
+
+def publish_slots(magistrate: Magistrate, now: datetime | None = None,
+                  from_day: date | None = None) -> PublishResult:
+    """Rewrite the magistrate's open future slots from from_day (default today) on.
+
+    Open slots are deleted first, then booked ones are read: a booking that
+    commits in between has either flipped its slot already (and is read as
+    busy) or finds it gone (and answers 409). Booked slots are never touched.
+    """
+    now = now or utcnow()
+    zone = ZoneInfo(magistrate.timezone)
+    today = now.astimezone(zone).date()
+    first_day = max(from_day or today, today)
+    rule = rule_of(magistrate.id)
+    boundary = max(now, local_instant(first_day, time(0), zone))
+    removed = db.session.execute(
+        delete(Slot).where(Slot.magistrate_id == magistrate.id, Slot.state == "open",
+                           Slot.start_at >= boundary)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if rule is None:
+        return PublishResult(removed, 0)
+    last_day = today + timedelta(days=rule.horizon_days)
+    busy = db.session.execute(
+        select(Slot.start_at, Slot.end_at).where(
+            Slot.magistrate_id == magistrate.id, Slot.state == "booked",
+            Slot.end_at > local_instant(first_day, time(0), zone))
+    ).all()
+    specs = compute_slots(magistrate, _rules(rule), _windows(windows_of(magistrate.id)),
+                          first_day, last_day, now, busy=[tuple(row) for row in busy])
+    if specs:
+        db.session.execute(insert(Slot), [
+            {"magistrate_id": magistrate.id, "start_at": s.start, "end_at": s.end,
+             "offers_video": s.video, "offers_in_person": s.in_person, "state": "open"}
+            for s in specs])
+    rule.published_until = last_day
+    return PublishResult(removed, len(specs))
+
+
+def publish_all(now: datetime | None = None) -> int:
+    """Republish every magistrate who has rules (demo load, court-wide closures)."""
+    count = 0
+    for magistrate in _magistrates_with_rules():
+        publish_slots(magistrate, now)
+        count += 1
+    return count
+
+
+def roll_horizon_forward(now: datetime | None = None) -> int:
+    """The daily job: publish the days that came within each horizon since the last run."""
+    now = now or utcnow()
+    rolled = 0
+    for magistrate in _magistrates_with_rules():
+        rule = rule_of(magistrate.id)
+        today = now.astimezone(ZoneInfo(magistrate.timezone)).date()
+        if rule.published_until is None or rule.published_until < today + timedelta(
+                days=rule.horizon_days):
+            start = (rule.published_until + timedelta(days=1)) if rule.published_until else today
+            publish_slots(magistrate, now, from_day=start)
+            rolled += 1
+    return rolled
+
+
+def _magistrates_with_rules(comarca_id: int | None = None) -> list[Magistrate]:
+    statement = select(Magistrate).join(AvailabilityRule,
+                                        AvailabilityRule.magistrate_id == Magistrate.id)
+    if comarca_id is not None:
+        statement = statement.join(Unit, Unit.id == Magistrate.unit_id).where(
+            Unit.comarca_id == comarca_id)
+    return list(db.session.scalars(statement.order_by(Magistrate.id)))
+
+
+# --- changing the rules -----------------------------------------------------------
+
+def replace_rules(magistrate: Magistrate, data: dict, user, now: datetime | None = None):
+    """Save the settings and weekly windows, then republish. Returns the PublishResult."""
+    rule = rule_of(magistrate.id) or AvailabilityRule(magistrate_id=magistrate.id)
+    for name in ("slot_minutes", "buffer_minutes", "min_notice_hours", "horizon_days",
+                 "max_per_day", "meeting_url", "address"):
+        setattr(rule, name, data.get(name))
+    db.session.add(rule)
+    db.session.execute(delete(WeeklyWindow).where(WeeklyWindow.magistrate_id == magistrate.id))
+    for window in data["weekly_windows"]:
+        db.session.add(WeeklyWindow(
+            magistrate_id=magistrate.id, weekday=window["weekday"], start_time=window["start"],
+            end_time=window["end"], offers_video="video" in window["modes"],
+            offers_in_person="in_person" in window["modes"]))
+    db.session.flush()
+    result = publish_slots(magistrate, now)
+    audit.record("availability.replaced", "magistrate", magistrate.id, user=user,
+                 details={"windows": len(data["weekly_windows"]), "slots": result.created})
+    return result
+
+
+def preview(magistrate: Magistrate, data: dict, days: int = 14,
+            now: datetime | None = None) -> list[SlotSpec]:
+    """What the given rules would publish in the next days, without saving anything."""
+    now = now or utcnow()
+    today = now.astimezone(ZoneInfo(magistrate.timezone)).date()
+    rules = Rules(slot_minutes=data["slot_minutes"], buffer_minutes=data["buffer_minutes"],
+                  min_notice=timedelta(hours=data["min_notice_hours"]),
+                  horizon_days=data["horizon_days"])
+    windows = [Window(w["weekday"], w["start"], w["end"], "video" in w["modes"],
+                      "in_person" in w["modes"]) for w in data["weekly_windows"]]
+    busy = db.session.execute(
+        select(Slot.start_at, Slot.end_at).where(
+            Slot.magistrate_id == magistrate.id, Slot.state == "booked", Slot.end_at > now)
+    ).all()
+    return compute_slots(magistrate, rules, windows, today, today + timedelta(days=days), now,
+                         busy=[tuple(row) for row in busy])
+
+
+def add_exception(magistrate: Magistrate, data: dict, user,
+                  now: datetime | None = None) -> AvailabilityException:
+    """Block a period or open an extra one, then republish."""
+    now = now or utcnow()
+    if data["end_at"] <= now:
+        raise AvailabilityError("O período informado já terminou.", "end")
+    if data["kind"] == "extra" and not data.get("modes"):
+        raise AvailabilityError("Informe ao menos um modo de atendimento.", "modes")
+    modes = data.get("modes") or ["video"]
+    exception = AvailabilityException(
+        magistrate_id=magistrate.id, kind=data["kind"], start_at=data["start_at"],
+        end_at=data["end_at"], reason=data.get("reason"), offers_video="video" in modes,
+        offers_in_person="in_person" in modes)
+    db.session.add(exception)
+    db.session.flush()
+    publish_slots(magistrate, now)
+    audit.record("availability.exception_added", "magistrate", magistrate.id, user=user,
+                 details={"exception_id": exception.id, "kind": exception.kind})
+    return exception
+
+
+def remove_exception(magistrate: Magistrate, exception_id: int, user) -> bool:
+    exception = db.session.get(AvailabilityException, exception_id)
+    if exception is None or exception.magistrate_id != magistrate.id:
+        return False
+    db.session.delete(exception)
+    db.session.flush()
+    publish_slots(magistrate)
+    audit.record("availability.exception_removed", "magistrate", magistrate.id, user=user,
+                 details={"exception_id": exception_id})
+    return True
+
+
+def add_closure(data: dict, user) -> CourtClosure:
+    """Close the court (or one comarca) for some days; the affected agendas are republished."""
+    closure = CourtClosure(comarca_id=data.get("comarca_id"), first_day=data["first_day"],
+                           last_day=data["last_day"], reason=data["reason"])
+    db.session.add(closure)
+    db.session.flush()
+    for magistrate in _magistrates_with_rules(closure.comarca_id):
+        publish_slots(magistrate)
+    audit.record("closure.added", "court_closure", closure.id, user=user,
+                 details={"comarca_id": closure.comarca_id,
+                          "first_day": closure.first_day.isoformat(),
+                          "last_day": closure.last_day.isoformat()})
+    return closure
+
+
+def remove_closure(closure_id: int, user) -> bool:
+    closure = db.session.get(CourtClosure, closure_id)
+    if closure is None:
+        return False
+    comarca_id = closure.comarca_id
+    db.session.delete(closure)
+    db.session.flush()
+    for magistrate in _magistrates_with_rules(comarca_id):
+        publish_slots(magistrate)
+    audit.record("closure.removed", "court_closure", closure_id, user=user)
+    return True

@@ -1,0 +1,198 @@
+"""Agenda pages: the public agenda of a magistrate, the magistrate's rules and
+exceptions with a preview, and the administration's court closures."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from marshmallow import ValidationError
+
+from ..accounts.auth import login_required_page
+from ..courts import service as courts
+from ..extensions import db
+from ..formatting import zone_label
+from . import service
+from .api import availability_document
+from .forms import (
+    exception_from_form,
+    form_errors,
+    rules_from_form,
+    window_rows_for_page,
+)
+from .schemas import AvailabilitySchema, ClosureSchema, ExceptionSchema
+
+blp = Blueprint("agenda", __name__)
+
+
+def _week_start(value: str | None, today: date) -> date:
+    try:
+        day = date.fromisoformat(value) if value else today
+    except ValueError:
+        day = today
+    return day - timedelta(days=day.weekday())
+
+
+@blp.get("/magistrados/<int:magistrate_id>/agenda")
+def public_agenda(magistrate_id: int):
+    """Open slots by day, one week at a time."""
+    magistrate = courts.get_magistrate(magistrate_id)
+    if magistrate is None or not magistrate.publishes_agenda:
+        abort(404)
+    zone = ZoneInfo(magistrate.timezone)
+    today = datetime.now(zone).date()
+    monday = max(_week_start(request.args.get("semana"), today), today - timedelta(days=today.weekday()))
+    friday = monday + timedelta(days=4)
+    rows = service.open_slots(magistrate, monday, friday)
+    days = {monday + timedelta(days=i): [] for i in range(5)}
+    for start, end, video, in_person in rows:
+        local_start = start.astimezone(zone)
+        days.setdefault(local_start.date(), []).append({
+            "start": start, "end": end, "label": local_start.strftime("%H:%M"),
+            "modes": [m for m, on in (("video", video), ("in_person", in_person)) if on]})
+    rule = service.rule_of(magistrate.id)
+    horizon_end = today + timedelta(days=rule.horizon_days) if rule else today
+    return render_template(
+        "availability/agenda.html", magistrate=magistrate, days=days, monday=monday,
+        closed=service.court_closed_days(magistrate.unit.comarca_id, monday, friday),
+        previous_week=monday - timedelta(days=7) if monday > today - timedelta(days=today.weekday()) else None,
+        next_week=monday + timedelta(days=7) if monday + timedelta(days=7) <= horizon_end else None,
+        zone_label=zone_label(magistrate.timezone),
+    )
+
+
+def _managed_or_403(magistrate_id: int):
+    magistrate = courts.get_magistrate(magistrate_id)
+    if magistrate is None:
+        abort(404)
+    if not current_user.acts_for(magistrate.id):
+        abort(403)
+    return magistrate
+
+
+@blp.route("/equipe/magistrados/<int:magistrate_id>/disponibilidade", methods=["GET", "POST"])
+@login_required_page("magistrate", "assistant")
+def rules_page(magistrate_id: int):
+    """Weekly windows and settings, with a preview of the slots they publish."""
+    magistrate = _managed_or_403(magistrate_id)
+    csrf_form = FlaskForm()
+    document = availability_document(magistrate)
+    errors: dict[str, list[str]] = {}
+    preview = None
+    status = 200
+    if request.method == "POST" and csrf_form.validate_on_submit():
+        raw, rows = rules_from_form(request.form)
+        try:
+            data = AvailabilitySchema().load(raw)
+        except ValidationError as error:
+            errors, status = form_errors(error.messages, rows), 422
+            document = {**document, **{k: v for k, v in raw.items() if k != "weekly_windows"},
+                        "weekly_windows": raw["weekly_windows"]}
+        else:
+            if request.form.get("action") == "save":
+                result = service.replace_rules(magistrate, data, current_user)
+                db.session.commit()
+                flash(f"Regras salvas. {result.created} horários publicados até "
+                      f"{service.rule_of(magistrate.id).published_until:%d/%m/%Y}.", "success")
+                return redirect(url_for("agenda.rules_page", magistrate_id=magistrate.id))
+            preview = service.preview(magistrate, data)
+            document = {**document, **data}
+    elif request.method == "POST":
+        status = 400
+        flash("O formulário expirou. Recarregue a página e tente de novo.", "error")
+    return render_template(
+        "availability/rules.html", magistrate=magistrate, doc=document, errors=errors,
+        window_rows=window_rows_for_page(document["weekly_windows"]), preview=preview,
+        exceptions=service.exceptions_of(magistrate.id, since=datetime.now(ZoneInfo("UTC"))),
+        csrf_form=csrf_form, zone_label=zone_label(magistrate.timezone),
+    ), status
+
+
+@blp.post("/equipe/magistrados/<int:magistrate_id>/excecoes")
+@login_required_page("magistrate", "assistant")
+def add_exception_page(magistrate_id: int):
+    magistrate = _managed_or_403(magistrate_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    raw = exception_from_form(request.form, magistrate.timezone)
+    try:
+        data = ExceptionSchema().load(raw)
+        service.add_exception(magistrate, data, current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        _flash_errors(error.messages)
+    except service.AvailabilityError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Exceção registrada e agenda republicada.", "success")
+    return redirect(url_for("agenda.rules_page", magistrate_id=magistrate.id) + "#excecoes")
+
+
+@blp.post("/equipe/magistrados/<int:magistrate_id>/excecoes/<int:exception_id>/remover")
+@login_required_page("magistrate", "assistant")
+def remove_exception_page(magistrate_id: int, exception_id: int):
+    magistrate = _managed_or_403(magistrate_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if not service.remove_exception(magistrate, exception_id, current_user):
+        abort(404)
+    db.session.commit()
+    flash("Exceção removida e agenda republicada.", "success")
+    return redirect(url_for("agenda.rules_page", magistrate_id=magistrate.id) + "#excecoes")
+
+
+FIELD_LABELS = {"start": "Início", "end": "Fim", "kind": "Tipo", "reason": "Motivo",
+                "modes": "Modos", "first_day": "Primeiro dia", "last_day": "Último dia",
+                "comarca_id": "Comarca", "_schema": "Formulário"}
+
+
+def _flash_errors(messages: dict) -> None:
+    from ..errors import flatten_errors
+
+    for field, texts in flatten_errors(messages).items():
+        flash(f"{FIELD_LABELS.get(field, field)}: {' '.join(texts)}", "error")
+
+
+@blp.route("/equipe/fechamentos", methods=["GET", "POST"])
+@login_required_page("admin")
+def closures_page():
+    """Court-wide or comarca closures beyond the holiday calendar."""
+    form = FlaskForm()
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        raw = {"comarca_id": request.form.get("comarca_id") or None,
+               "first_day": request.form.get("first_day") or None,
+               "last_day": request.form.get("last_day") or None,
+               "reason": (request.form.get("reason") or "").strip() or None}
+        try:
+            data = ClosureSchema().load(raw)
+            if data["comarca_id"] is not None and courts.get_comarca(data["comarca_id"]) is None:
+                raise ValidationError({"comarca_id": ["Comarca não encontrada."]})
+        except ValidationError as error:
+            _flash_errors(error.messages)
+            status = 422
+        else:
+            service.add_closure(data, current_user)
+            db.session.commit()
+            flash("Fechamento registrado; as agendas afetadas foram republicadas.", "success")
+            return redirect(url_for("agenda.closures_page"))
+    return render_template("availability/closures.html", form=form,
+                           closures=service.closures(since=date.today()),
+                           comarcas=courts.list_comarcas()), status
+
+
+@blp.post("/equipe/fechamentos/<int:closure_id>/remover")
+@login_required_page("admin")
+def remove_closure_page(closure_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if not service.remove_closure(closure_id, current_user):
+        abort(404)
+    db.session.commit()
+    flash("Fechamento removido; as agendas afetadas foram republicadas.", "success")
+    return redirect(url_for("agenda.closures_page"))

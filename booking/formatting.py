@@ -1,0 +1,54 @@
+"""Dates and times the Brazilian way, for pages, e-mails and invites.
+
+"terça-feira, 2 de março de 2027, 14:00, horário de Cuiabá". Babel holds the
+locale data; this module only decides which pieces a person sees.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, get_timezone_location
+
+LOCALE = "pt_BR"
+
+
+@lru_cache(maxsize=64)
+def zone_label(zone_name: str) -> str:
+    """'horário de Cuiabá' for America/Cuiaba."""
+    city = get_timezone_location(zone_name, locale=LOCALE, return_city=True)
+    return f"horário de {city}"
+
+
+def long_date(day: date) -> str:
+    """'terça-feira, 2 de março de 2027'."""
+    return format_date(day, format="full", locale=LOCALE)
+
+
+def short_date(day: date) -> str:
+    """'02/03/2027'."""
+    return day.strftime("%d/%m/%Y")
+
+
+def local(moment: datetime, zone_name: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone_name))
+
+
+def time_label(moment: datetime, zone_name: str) -> str:
+    """'14:00' in the given zone."""
+    return local(moment, zone_name).strftime("%H:%M")
+
+
+def moment_label(moment: datetime, zone_name: str) -> str:
+    """'terça-feira, 2 de março de 2027, 14:00, horário de Cuiabá'."""
+    at = local(moment, zone_name)
+    return f"{long_date(at.date())}, {at:%H:%M}, {zone_label(zone_name)}"
+
+
+MODE_LABELS = {"video": "Por vídeo", "in_person": "Presencial"}
+
+
+def modes_label(modes) -> str:
+    return " ou ".join(MODE_LABELS[mode].lower() for mode in modes)
