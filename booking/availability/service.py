@@ -78,12 +78,17 @@ def open_slots(magistrate: Magistrate, first_day: date, last_day: date,
     earliest = max(local_instant(first_day, time(0), zone),
                    now + timedelta(hours=rule.min_notice_hours))
     latest = local_instant(last_day + timedelta(days=1), time(0), zone)
-    return db.session.execute(
+    return db.session.execute(open_slots_query(magistrate.id, earliest, latest)).all()
+
+
+def open_slots_query(magistrate_id: int, earliest: datetime, latest: datetime):
+    """The listing's only query: served by ix_slot_listing (magistrate, state, start)."""
+    return (
         select(Slot.start_at, Slot.end_at, Slot.offers_video, Slot.offers_in_person)
-        .where(Slot.magistrate_id == magistrate.id, Slot.state == "open",
+        .where(Slot.magistrate_id == magistrate_id, Slot.state == "open",
                Slot.start_at >= earliest, Slot.start_at < latest)
         .order_by(Slot.start_at)
-    ).all()
+    )
 
 
 # --- the arithmetic's inputs, from the database ---------------------------------

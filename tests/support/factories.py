@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from booking.accounts.service import create_user, issue_token
 from booking.courts.models import Channel, Comarca, Magistrate, Unit
 from booking.extensions import db
@@ -47,3 +49,20 @@ def staff_token(user) -> str:
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+AFTERNOONS = [{"weekday": day, "start": time(13), "end": time(17), "modes": ["video", "in_person"]}
+              for day in range(5)]
+
+
+def make_rules(magistrate, windows=None, now=None, **settings):
+    """Give a magistrate weekday afternoons (or the given windows) and publish them."""
+    from booking.availability.service import replace_rules
+
+    data = {"slot_minutes": 30, "buffer_minutes": 0, "min_notice_hours": 24, "horizon_days": 60,
+            "max_per_day": None, "meeting_url": "https://sala.example.jus.br/1",
+            "address": "Fórum de Cuiabá", "weekly_windows": AFTERNOONS if windows is None
+            else windows, **settings}
+    result = replace_rules(magistrate, data, None, now=now)
+    db.session.flush()
+    return result

@@ -1,0 +1,160 @@
+"""The agenda's pages: the public week view, the unit page, the magistrate's rules page
+with its preview and exceptions, and the administration's closures page."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from booking.availability.models import CourtClosure, Slot
+from booking.extensions import db
+from tests.support.factories import PASSWORD, make_magistrate, make_rules, make_staff
+
+
+@pytest.fixture
+def judge(app):
+    with app.app_context():
+        magistrate = make_magistrate(name="Ana Souza")
+        make_rules(magistrate)
+        make_staff("magistrate", magistrate_id=magistrate.id)
+        other = make_magistrate(unit=magistrate.unit, name="Bruno Lima")
+        make_staff("magistrate", "bruno@example.jus.br", magistrate_id=other.id)
+        make_staff("admin")
+        db.session.commit()
+        return {"id": magistrate.id, "unit_id": magistrate.unit_id, "other": other.id}
+
+
+def log_in(client, email):
+    response = client.post("/entrar", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_public_agenda_shows_the_week_the_brazilian_way(client, judge):
+    html = client.get(f"/magistrados/{judge['id']}/agenda").get_data(as_text=True)
+    assert "Juíza de Direito Ana Souza" in html
+    assert "horário de Cuiabá" in html
+    assert "Lei 8.906/1994" in html  # booking is an option, not a gate
+    assert re.search(r"(segunda|terça|quarta|quinta|sexta)-feira, \d{1,2} de \w+ de 20\d\d", html)
+    next_week = client.get(f"/magistrados/{judge['id']}/agenda?semana="
+                           f"{(datetime.now().date() + timedelta(days=7)).isoformat()}")
+    slot_times = re.findall(r'class="slot-time">(\d\d:\d\d)<', next_week.get_data(as_text=True))
+    assert slot_times and set(slot_times) <= {f"{h}:{m}" for h in (13, 14, 15, 16) for m in ("00", "30")}
+
+
+def test_public_agenda_names_the_reason_of_a_closed_day(client, judge):
+    html = client.get(f"/magistrados/{judge['id']}/agenda?semana=2026-12-21").get_data(as_text=True)
+    assert "Recesso forense" in html or "Natal" in html
+
+
+def test_unknown_agenda_is_a_404_page(client, judge):
+    response = client.get("/magistrados/999999/agenda")
+    assert response.status_code == 404 and "Não encontrado" in response.get_data(as_text=True)
+
+
+def test_unit_page_links_each_agenda(client, judge):
+    html = client.get(f"/unidades/{judge['unit_id']}").get_data(as_text=True)
+    assert f"/magistrados/{judge['id']}/agenda" in html
+    assert f"/magistrados/{judge['other']}/agenda" in html
+
+
+def test_rules_page_needs_the_magistrate_or_an_assistant(client, judge):
+    url = f"/equipe/magistrados/{judge['id']}/disponibilidade"
+    assert client.get(url).status_code == 302
+    log_in(client, "bruno@example.jus.br")
+    assert client.get(url).status_code == 403
+    client.post("/sair")
+    log_in(client, "admin@example.jus.br")
+    assert client.get(url).status_code == 403
+
+
+def rules_form(**overrides):
+    form = {"slot_minutes": "60", "buffer_minutes": "0", "min_notice_hours": "24",
+            "horizon_days": "30", "meeting_url": "https://sala.example.jus.br/5", "address": "",
+            "win-0-weekday": "0", "win-0-start": "09:00", "win-0-end": "12:00", "win-0-video": "1",
+            "action": "preview"}
+    form.update(overrides)
+    return form
+
+
+def test_preview_shows_slots_without_saving_then_save_publishes(app, client, judge):
+    log_in(client, "magistrate@example.jus.br")
+    url = f"/equipe/magistrados/{judge['id']}/disponibilidade"
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Slot))
+    preview = client.post(url, data=rules_form())
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "Prévia" in html and "segunda-feira" in html and "09:00, horário de Cuiabá" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Slot)) == before
+    saved = client.post(url, data=rules_form(action="save"))
+    assert saved.status_code == 302
+    with app.app_context():
+        starts = db.session.scalars(select(Slot.start_at).where(
+            Slot.magistrate_id == judge["id"], Slot.state == "open")).all()
+    from zoneinfo import ZoneInfo
+    local = {s.astimezone(ZoneInfo("America/Cuiaba")).strftime("%a %H:%M") for s in starts}
+    assert local <= {"Mon 09:00", "Mon 10:00", "Mon 11:00"}
+    assert "Regras salvas" in client.get(url).get_data(as_text=True)
+
+
+def test_rule_errors_appear_beside_their_fields(client, judge):
+    log_in(client, "magistrate@example.jus.br")
+    url = f"/equipe/magistrados/{judge['id']}/disponibilidade"
+    response = client.post(url, data=rules_form(**{
+        "slot_minutes": "5", "win-2-weekday": "0", "win-2-start": "11:00", "win-2-end": "13:00",
+        "win-2-video": "1"}))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="slot_minutes-erro"[^>]*>Deve estar entre 15 e 120\.', html)
+    response = client.post(url, data=rules_form(**{
+        "win-2-weekday": "0", "win-2-start": "11:00", "win-2-end": "13:00", "win-2-video": "1"}))
+    assert re.search(r'id="win-2-start-erro"[^>]*>Sobrepõe outro horário de segunda-feira', 
+                     response.get_data(as_text=True))
+    assert 'value="11:00"' in response.get_data(as_text=True)  # what was typed is kept
+
+
+def test_exception_form_blocks_and_unblocks_a_day(app, client, judge):
+    log_in(client, "magistrate@example.jus.br")
+    with app.app_context():
+        first = db.session.scalars(select(Slot.start_at).where(
+            Slot.magistrate_id == judge["id"]).order_by(Slot.start_at)).first()
+    from zoneinfo import ZoneInfo
+    day = first.astimezone(ZoneInfo("America/Cuiaba")).date().isoformat()
+    response = client.post(f"/equipe/magistrados/{judge['id']}/excecoes", data={
+        "kind": "block", "start_day": day, "start_time": "00:00", "end_day": day,
+        "end_time": "23:59", "reason": "Sessão do Júri"})
+    assert response.status_code == 302
+    page = client.get(f"/equipe/magistrados/{judge['id']}/disponibilidade").get_data(as_text=True)
+    assert "Sessão do Júri" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Slot).where(
+            Slot.magistrate_id == judge["id"], Slot.start_at == first)) == 0
+    exception_id = re.search(r"/excecoes/(\d+)/remover", page).group(1)
+    client.post(f"/equipe/magistrados/{judge['id']}/excecoes/{exception_id}/remover")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Slot).where(
+            Slot.magistrate_id == judge["id"], Slot.start_at == first)) == 1
+    bad = client.post(f"/equipe/magistrados/{judge['id']}/excecoes", data={
+        "kind": "block", "start_day": "", "end_day": day, "reason": "x"}, follow_redirects=True)
+    assert "Início:" in bad.get_data(as_text=True)
+
+
+def test_closures_page_is_for_admins(app, client, judge):
+    log_in(client, "magistrate@example.jus.br")
+    assert client.get("/equipe/fechamentos").status_code == 403
+    client.post("/sair")
+    log_in(client, "admin@example.jus.br")
+    assert client.get("/equipe/fechamentos").status_code == 200
+    response = client.post("/equipe/fechamentos", data={
+        "comarca_id": "", "first_day": "2027-03-10", "last_day": "2027-03-09", "reason": "Obras"})
+    assert response.status_code == 422
+    assert "Último dia" in response.get_data(as_text=True)
+    response = client.post("/equipe/fechamentos", data={
+        "comarca_id": "", "first_day": "2027-03-10", "last_day": "2027-03-11",
+        "reason": "Obras no prédio"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(CourtClosure.reason)).all() == ["Obras no prédio"]
+    assert "Obras no prédio" in client.get("/equipe/fechamentos").get_data(as_text=True)

@@ -1,0 +1,319 @@
+"""The agenda's routes: open slots, rules, exceptions and closures, with their role checks."""
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, func, select, text
+
+from booking.availability import service
+from booking.availability.models import AvailabilityRule, Slot
+from booking.availability.court_calendar import closed_days
+from booking.extensions import db
+from tests.support.factories import (
+    bearer,
+    make_magistrate,
+    make_rules,
+    make_staff,
+    make_unit,
+    staff_token,
+)
+
+CUIABA = ZoneInfo("America/Cuiaba")
+UTC = timezone.utc
+
+
+@pytest.fixture
+def court(app):
+    """Two magistrates in two comarcas with afternoons published, and tokens for every role."""
+    with app.app_context():
+        judge = make_magistrate(name="Ana Souza")
+        other = make_magistrate(unit=make_unit("Vara Única de Sinop", "Sinop",
+                                               office_email="snp@example.jus.br"),
+                                name="Bruno Lima", title="Juiz de Direito")
+        make_rules(judge)
+        make_rules(other)
+        tokens = {
+            "magistrate": staff_token(make_staff("magistrate", magistrate_id=judge.id)),
+            "other_magistrate": staff_token(make_staff("magistrate", "other@example.jus.br",
+                                                       magistrate_id=other.id)),
+            "assistant": staff_token(make_staff("assistant", magistrate_id=judge.id)),
+            "other_assistant": staff_token(make_staff("assistant", "asst2@example.jus.br",
+                                                      magistrate_id=other.id)),
+            "corregedoria": staff_token(make_staff("corregedoria")),
+            "admin": staff_token(make_staff("admin")),
+        }
+        ids = {"judge": judge.id, "other": other.id, "judge_comarca": judge.unit.comarca_id,
+               "other_comarca": other.unit.comarca_id}
+        db.session.commit()
+    return {**ids, "tokens": tokens}
+
+
+def slots_of(client, magistrate_id, **query):
+    response = client.get(f"/api/v1/magistrates/{magistrate_id}/slots", query_string=query)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_open_slots_are_bookable_now_and_in_the_courts_zone(client, court):
+    slots = slots_of(client, court["judge"])
+    assert slots, "four weeks of weekday afternoons should offer something"
+    now = datetime.now(UTC)
+    for slot in slots:
+        start, end = datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
+        assert slot["start"].endswith("-04:00")
+        assert end - start == timedelta(minutes=30)
+        assert start >= now + timedelta(hours=24) - timedelta(minutes=1)
+        assert slot["modes"] == ["video", "in_person"]
+        local = start.astimezone(CUIABA)
+        assert time(13) <= local.time() < time(17)
+        assert local.date() not in closed_days(local.date(), local.date())
+    first_day = datetime.fromisoformat(slots[0]["start"]).date()
+    assert all(datetime.fromisoformat(s["start"]).date() <= first_day + timedelta(days=28)
+               for s in slots)
+
+
+def test_slots_between_dates_inclusive(client, court):
+    all_slots = slots_of(client, court["judge"], **{"from": date.today().isoformat(),
+                                                    "to": (date.today() + timedelta(days=61)).isoformat()})
+    day = datetime.fromisoformat(all_slots[-1]["start"]).date()
+    one_day = slots_of(client, court["judge"], **{"from": day.isoformat(), "to": day.isoformat()})
+    assert one_day and all(s["start"].startswith(day.isoformat()) for s in one_day)
+    assert [s for s in all_slots if s["start"].startswith(day.isoformat())] == one_day
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"from": "2027-01-01", "to": "2027-03-04"}, "to"),
+    ({"from": "2027-03-10", "to": "2027-03-01"}, "to"),
+    ({"from": "2027-02-30"}, "from"),
+    ({"to": "amanhã"}, "to"),
+])
+def test_bad_slot_ranges_are_422(client, court, query, field):
+    response = client.get(f"/api/v1/magistrates/{court['judge']}/slots", query_string=query)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert field in response.get_json()["errors"]
+
+
+def test_sixty_two_days_is_allowed(client, court):
+    response = client.get(f"/api/v1/magistrates/{court['judge']}/slots",
+                          query_string={"from": "2027-01-01", "to": "2027-03-03"})
+    assert response.status_code == 200
+
+
+def test_unknown_magistrate_is_404(client, court):
+    response = client.get("/api/v1/magistrates/987654/slots")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("who, status", [
+    (None, 401), ("admin", 403), ("corregedoria", 403), ("other_magistrate", 403),
+    ("other_assistant", 403), ("magistrate", 200), ("assistant", 200),
+])
+def test_who_may_read_and_change_the_rules(client, court, who, status):
+    headers = bearer(court["tokens"][who]) if who else {}
+    url = f"/api/v1/magistrates/{court['judge']}/availability"
+    assert client.get(url, headers=headers).status_code == status
+    body = {"slot_minutes": 45, "weekly_windows": [
+        {"weekday": 0, "start": "09:00", "end": "12:00", "modes": ["video"]}],
+        "meeting_url": "https://sala.example.jus.br/2"}
+    assert client.put(url, json=body, headers=headers).status_code == status
+
+
+def test_rules_for_an_unknown_magistrate_are_404(client, court):
+    response = client.get("/api/v1/magistrates/987654/availability",
+                          headers=bearer(court["tokens"]["magistrate"]))
+    assert response.status_code == 404
+
+
+def test_invalid_rules_are_422_per_field(client, court):
+    url = f"/api/v1/magistrates/{court['judge']}/availability"
+    body = {"slot_minutes": 10, "meeting_url": None, "weekly_windows": [
+        {"weekday": 1, "start": "13:00", "end": "17:00", "modes": ["video"]},
+        {"weekday": 1, "start": "16:00", "end": "18:00", "modes": ["video"]}]}
+    response = client.put(url, json=body, headers=bearer(court["tokens"]["magistrate"]))
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["slot_minutes"] == ["Deve estar entre 15 e 120."]
+    body["slot_minutes"] = 30
+    errors = client.put(url, json=body, headers=bearer(court["tokens"]["magistrate"])).get_json()["errors"]
+    assert errors["weekly_windows.1.start"] == ["Sobrepõe outro horário de terça-feira."]
+    assert "meeting_url" in errors
+    body["weekly_windows"] = [{"weekday": 5, "start": "17:00", "end": "13:00", "modes": []}]
+    errors = client.put(url, json=body, headers=bearer(court["tokens"]["magistrate"])).get_json()["errors"]
+    assert {"weekly_windows.0.weekday", "weekly_windows.0.modes"} <= set(errors)
+
+
+def test_changing_rules_republishes_and_never_moves_a_booked_slot(app, client, court):
+    with app.app_context():
+        booked = db.session.scalars(select(Slot).where(Slot.magistrate_id == court["judge"])
+                                    .order_by(Slot.start_at).offset(5).limit(1)).one()
+        booked.state = "booked"
+        booked_id, booked_start, booked_end = booked.id, booked.start_at, booked.end_at
+        db.session.commit()
+    body = {"slot_minutes": 45, "buffer_minutes": 15, "meeting_url": "https://sala.example.jus.br/9",
+            "weekly_windows": [{"weekday": d, "start": "13:00", "end": "18:00", "modes": ["video"]}
+                               for d in range(5)]}
+    response = client.put(f"/api/v1/magistrates/{court['judge']}/availability", json=body,
+                          headers=bearer(court["tokens"]["assistant"]))
+    assert response.status_code == 200
+    assert response.get_json()["slot_minutes"] == 45
+    with app.app_context():
+        kept = db.session.get(Slot, booked_id)
+        assert (kept.state, kept.start_at, kept.end_at) == ("booked", booked_start, booked_end)
+        opened = db.session.scalars(select(Slot).where(
+            Slot.magistrate_id == court["judge"], Slot.state == "open")).all()
+        assert opened
+        for slot in opened:
+            assert slot.end_at - slot.start_at == timedelta(minutes=45)
+            assert slot.offers_video and not slot.offers_in_person
+            assert slot.end_at + timedelta(minutes=15) <= booked_start or \
+                slot.start_at >= booked_end + timedelta(minutes=15)
+
+
+def test_block_removes_slots_and_removing_it_restores_them(app, client, court):
+    headers = bearer(court["tokens"]["magistrate"])
+    first = slots_of(client, court["judge"])[0]
+    day = datetime.fromisoformat(first["start"]).date()
+    block = {"kind": "block", "start": f"{day}T00:00:00-04:00", "end": f"{day}T23:59:00-04:00",
+             "reason": "Sessão do Júri"}
+    created = client.post(f"/api/v1/magistrates/{court['judge']}/exceptions", json=block,
+                          headers=headers)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["reason"] == "Sessão do Júri"
+    same_day = {"from": day.isoformat(), "to": day.isoformat()}
+    assert slots_of(client, court["judge"], **same_day) == []
+    listed = client.get(f"/api/v1/magistrates/{court['judge']}/exceptions", headers=headers)
+    assert [e["id"] for e in listed.get_json()] == [created.get_json()["id"]]
+    removed = client.delete(
+        f"/api/v1/magistrates/{court['judge']}/exceptions/{created.get_json()['id']}",
+        headers=headers)
+    assert removed.status_code == 204
+    assert slots_of(client, court["judge"], **same_day)
+    # Another magistrate cannot touch these exceptions.
+    other = client.post(f"/api/v1/magistrates/{court['judge']}/exceptions", json=block,
+                        headers=bearer(court["tokens"]["other_magistrate"]))
+    assert other.status_code == 403
+
+
+def test_extra_opening_adds_slots_and_bad_exceptions_are_422(client, court):
+    headers = bearer(court["tokens"]["magistrate"])
+    url = f"/api/v1/magistrates/{court['judge']}/exceptions"
+    first = slots_of(client, court["judge"])[0]
+    day = datetime.fromisoformat(first["start"]).date()
+    extra = {"kind": "extra", "start": f"{day}T08:00:00-04:00", "end": f"{day}T10:00:00-04:00",
+             "modes": ["in_person"]}
+    assert client.post(url, json=extra, headers=headers).status_code == 201
+    morning = [s for s in slots_of(client, court["judge"], **{"from": day.isoformat(),
+                                                               "to": day.isoformat()})
+               if s["start"] < f"{day}T10"]
+    assert [s["modes"] for s in morning] == [["in_person"]] * 4
+    backwards = {**extra, "end": f"{day}T07:00:00-04:00"}
+    assert "end" in client.post(url, json=backwards, headers=headers).get_json()["errors"]
+    naive = {**extra, "start": f"{day}T08:00:00"}
+    assert client.post(url, json=naive, headers=headers).status_code == 422
+    past = {"kind": "block", "start": "2020-01-01T08:00:00-04:00", "end": "2020-01-02T08:00:00-04:00"}
+    response = client.post(url, json=past, headers=headers)
+    assert response.status_code == 422 and "end" in response.get_json()["errors"]
+
+
+def test_comarca_closure_empties_that_comarca_only(client, court):
+    first = slots_of(client, court["judge"])[0]
+    day = datetime.fromisoformat(first["start"]).date()
+    same_day = {"from": day.isoformat(), "to": day.isoformat()}
+    assert slots_of(client, court["other"], **same_day)
+    closure = {"comarca_id": court["judge_comarca"], "first_day": day.isoformat(),
+               "last_day": day.isoformat(), "reason": "Feriado municipal"}
+    assert client.post("/api/v1/closures", json=closure,
+                       headers=bearer(court["tokens"]["magistrate"])).status_code == 403
+    created = client.post("/api/v1/closures", json=closure, headers=bearer(court["tokens"]["admin"]))
+    assert created.status_code == 201
+    assert slots_of(client, court["judge"], **same_day) == []
+    assert slots_of(client, court["other"], **same_day)
+    listed = client.get("/api/v1/closures", headers=bearer(court["tokens"]["admin"])).get_json()
+    assert [c["reason"] for c in listed] == ["Feriado municipal"]
+    assert client.delete(f"/api/v1/closures/{created.get_json()['id']}",
+                         headers=bearer(court["tokens"]["admin"])).status_code == 204
+    assert slots_of(client, court["judge"], **same_day)
+    bad = client.post("/api/v1/closures", json={**closure, "comarca_id": 99999},
+                      headers=bearer(court["tokens"]["admin"]))
+    assert bad.status_code == 422 and "comarca_id" in bad.get_json()["errors"]
+
+
+@pytest.mark.parametrize("now, closed, reason", [
+    (datetime(2027, 9, 1, 12, tzinfo=UTC), date(2027, 9, 7), "national holiday"),
+    (datetime(2023, 11, 10, 12, tzinfo=UTC), date(2023, 11, 20), "Mato Grosso holiday"),
+    (datetime(2026, 12, 10, 12, tzinfo=UTC), date(2026, 12, 22), "year-end recess"),
+])
+def test_no_slots_on_days_the_court_is_closed(app, now, closed, reason):
+    with app.app_context():
+        magistrate = make_magistrate()
+        make_rules(magistrate, now=now)
+        days = {s.astimezone(CUIABA).date() for s in db.session.scalars(
+            select(Slot.start_at).where(Slot.magistrate_id == magistrate.id))}
+        assert closed not in days, reason
+        assert closed - timedelta(days=7) in days or closed + timedelta(days=21) in days
+
+
+def test_daily_roll_forward_publishes_new_days_once(app):
+    now = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    with app.app_context():
+        magistrate = make_magistrate()
+        make_rules(magistrate, now=now, horizon_days=10)
+        rule = db.session.get(AvailabilityRule, magistrate.id)
+        assert rule.published_until == date(2027, 3, 11)
+        before = db.session.scalar(select(func.count()).select_from(Slot))
+        later = now + timedelta(days=3)
+        assert service.roll_horizon_forward(later) == 1
+        assert rule.published_until == date(2027, 3, 14)
+        after = db.session.scalar(select(func.count()).select_from(Slot))
+        assert after == before + 8  # 12 to 14 March: only Friday the 12th is a weekday
+        assert service.roll_horizon_forward(later) == 0
+        assert db.session.scalar(select(func.count()).select_from(Slot)) == after
+
+
+def count_statements(engine):
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+def test_listing_cost_does_not_grow_with_the_database(app, client, court):
+    url = f"/api/v1/magistrates/{court['judge']}/slots"
+    with app.app_context():
+        engine = db.engine
+    statements, stop = count_statements(engine)
+    client.get(url)
+    small = list(statements)
+    with app.app_context():
+        unit = make_unit("2ª Vara Cível de Cuiabá", "Cuiabá", office_email="x@example.jus.br")
+        for index in range(25):
+            make_rules(make_magistrate(unit=unit, name=f"Juiz {index}"))
+        db.session.execute(text("UPDATE slot SET state = 'booked' WHERE id % 3 = 0"))
+        db.session.commit()
+    statements.clear()
+    client.get(url)
+    stop()
+    assert len(statements) == len(small)
+    slot_queries = [s for s in statements if "FROM slot" in s]
+    assert len(slot_queries) == 1
+
+
+def test_listing_query_uses_its_index(app, backend, court):
+    with app.app_context():
+        query = service.open_slots_query(court["judge"], datetime(2027, 1, 1, tzinfo=UTC),
+                                         datetime(2027, 2, 1, tzinfo=UTC))
+        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+        if backend == "sqlite":
+            plan = " ".join(str(row) for row in db.session.execute(
+                text(f"EXPLAIN QUERY PLAN {compiled}")))
+        else:
+            db.session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(str(row) for row in db.session.execute(text(f"EXPLAIN {compiled}")))
+    # Either index leads with (magistrate_id, ...) and bounds start_at: never a scan of all slots.
+    assert "ix_slot_listing" in plan or "uq_slot_magistrate_start" in plan, plan
+    assert "Seq Scan" not in plan and "SCAN slot" not in plan.replace("SCAN slot USING", ""), plan
