@@ -45,6 +45,11 @@ class Config:
     # The court's calendar: holidays of Brazil and this state, and the year-end recess.
     HOLIDAY_SUBDIVISION = os.environ.get("HOLIDAY_SUBDIVISION", "MT")
     COURT_RECESS_ENABLED = _env_bool("COURT_RECESS_ENABLED", True)
+    # Segment and court of the unified case number this court accepts (CNJ Res. 65/2008).
+    COURT_CASE_CODE = os.environ.get("COURT_CASE_CODE", "8.11")
+    MAX_FUTURE_BOOKINGS_PER_LAWYER = _env_int("MAX_FUTURE_BOOKINGS_PER_LAWYER", 2)
+    LAWYER_CHANGE_CUTOFF_HOURS = _env_int("LAWYER_CHANGE_CUTOFF_HOURS", 2)
+    IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 24)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = _env_int("MAIL_PORT", 1025)
@@ -55,6 +60,14 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get(
         "MAIL_DEFAULT_SENDER", "Agendamento TJMT <agendamento@tjmt.jus.br>"
     )
+    MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 15)
+    # Where the unit has no office mailbox, and the ORGANIZER of every invite.
+    SERVICE_MAILBOX = os.environ.get("SERVICE_MAILBOX", "agendamento@tjmt.jus.br")
+    OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
+    OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
+    FIRST_REMINDER_HOURS = _env_int("FIRST_REMINDER_HOURS", 24)
+    SECOND_REMINDER_HOURS = _env_int("SECOND_REMINDER_HOURS", 1)
+    DAILY_AGENDA_HOUR = _env_int("DAILY_AGENDA_HOUR", 7)
     MAIL_CATCHER_DIR = os.environ.get("MAIL_CATCHER_DIR", str(BASE_DIR / "instance" / "mail"))
 
     SCHEDULER_LOCK_FILE = os.environ.get(

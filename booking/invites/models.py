@@ -25,6 +25,7 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # E.g. "booking:42:request:1:lawyer"; a second write of the same message is refused.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="invite")
     message_id: Mapped[str] = mapped_column(String(200))
     recipients: Mapped[list[str]] = mapped_column(JSON)
     subject: Mapped[str] = mapped_column(String(300))
@@ -35,6 +36,9 @@ class OutboxMessage(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A sender claims a batch by writing its own claim_id and a lease end;
+    # a sender that dies leaves a lease that simply runs out.
+    claim_id: Mapped[str | None] = mapped_column(String(36), index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

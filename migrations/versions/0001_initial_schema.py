@@ -40,6 +40,7 @@ def upgrade():
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('message_id', sa.String(length=200), nullable=False),
     sa.Column('recipients', sa.JSON(), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),
@@ -50,6 +51,7 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', booking.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claim_id', sa.String(length=36), nullable=True),
     sa.Column('claimed_until', booking.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=1000), nullable=True),
     sa.Column('created_at', booking.database.UTCDateTime(timezone=True), nullable=False),
@@ -60,6 +62,7 @@ def upgrade():
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_message_claim_id'), ['claim_id'], unique=False)
 
     op.create_table('protocol_counter',
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
@@ -270,6 +273,8 @@ def upgrade():
     sa.Column('manage_token_hash', sa.String(length=64), nullable=False),
     sa.Column('ical_uid', sa.String(length=120), nullable=False),
     sa.Column('ical_sequence', sa.Integer(), nullable=False),
+    sa.Column('first_reminder_sent', sa.Boolean(), nullable=False),
+    sa.Column('second_reminder_sent', sa.Boolean(), nullable=False),
     sa.Column('created_at', booking.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', booking.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('cancelled_at', booking.database.UTCDateTime(timezone=True), nullable=True),
@@ -425,6 +430,7 @@ def downgrade():
     op.drop_table('court_closure')
     op.drop_table('protocol_counter')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_message_claim_id'))
         batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outbox_message')

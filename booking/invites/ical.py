@@ -1,0 +1,100 @@
+"""iCalendar invites (RFC 5545, iTIP RFC 5546), built with `icalendar`. Pure.
+
+One VEVENT per booking: its UID never changes, SEQUENCE rises with every
+reschedule or cancel, times carry the magistrate's TZID with a VTIMEZONE made
+from the current zone rules around the event only (not Brazil's pre-2019
+daylight-saving history, which makes some clients show events an hour off).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+
+PRODID = "-//Tribunal de Justiça de Mato Grosso//Agendamento de atendimento//PT-BR"
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Attendee:
+    person: Person
+    role: str = "REQ-PARTICIPANT"  # CHAIR, REQ-PARTICIPANT, OPT-PARTICIPANT, NON-PARTICIPANT
+
+
+@dataclass(frozen=True)
+class Invite:
+    uid: str
+    sequence: int
+    method: str  # REQUEST or CANCEL
+    stamp: datetime
+    start: datetime
+    end: datetime
+    tzid: str
+    summary: str
+    description: str
+    location: str
+    organizer: Person
+    attendees: tuple[Attendee, ...] = field(default_factory=tuple)
+    url: str | None = None
+
+
+def _address(person: Person, **params) -> vCalAddress:
+    address = vCalAddress(f"mailto:{person.email}")
+    address.params["CN"] = vText(person.name)
+    for name, value in params.items():
+        address.params[name.replace("_", "-").upper()] = vText(value)
+    return address
+
+
+def vtimezone(tzid: str, start: datetime, end: datetime) -> Timezone:
+    """The zone's rules from a week before the event to a year after it."""
+    first = start.astimezone(ZoneInfo(tzid)).date() - timedelta(days=7)
+    last = end.astimezone(ZoneInfo(tzid)).date() + timedelta(days=366)
+    component = Timezone.from_tzid(tzid, first_date=max(first, date(1971, 1, 1)), last_date=last)
+    component.pop("COMMENT", None)  # an English note for developers, not for people
+    return component
+
+
+def build_calendar(invite: Invite) -> bytes:
+    """The .ics bytes: CRLF line ends and lines folded at 75 octets (icalendar does both)."""
+    if invite.method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"unsupported iTIP method {invite.method}")
+    zone = ZoneInfo(invite.tzid)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", invite.method)
+    calendar.add_component(vtimezone(invite.tzid, invite.start, invite.end))
+
+    event = Event()
+    event.add("uid", invite.uid)
+    event.add("sequence", invite.sequence)
+    event.add("dtstamp", invite.stamp.astimezone(timezone.utc))
+    event.add("dtstart", invite.start.astimezone(zone))
+    event.add("dtend", invite.end.astimezone(zone))
+    event.add("summary", invite.summary)
+    event.add("description", invite.description)
+    event.add("location", invite.location)
+    if invite.url:
+        event.add("url", invite.url)
+    event.add("organizer", _address(invite.organizer))
+    for attendee in invite.attendees:
+        event.add("attendee", _address(attendee.person, role=attendee.role,
+                                       partstat="NEEDS-ACTION", rsvp="FALSE",
+                                       cutype="INDIVIDUAL"))
+    if invite.method == "CANCEL":
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,51 @@
+"""The e-mail that carries an invite (RFC 6047), and an SMTP connection with timeouts.
+
+Flask-Mail writes every alternative as text/<subtype> without parameters; an
+iMIP calendar part needs `method=REQUEST` (or CANCEL) matching the body's
+METHOD, or Outlook and Gmail show a plain attachment instead of a meeting.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email.mime.text import MIMEText
+
+from flask import current_app
+from flask_mail import Attachment, Connection, Message
+
+
+class InviteMessage(Message):
+    """multipart/mixed[ alternative[ plain, html, calendar; method=... ], invite.ics ]."""
+
+    def __init__(self, *args, calendar: bytes | None = None, method: str | None = None,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calendar_method = method
+        if calendar is not None:
+            self.alts["calendar"] = calendar.decode("utf-8")
+            self.attachments.append(Attachment(
+                filename="invite.ics", content_type="application/ics", data=calendar,
+                disposition="attachment"))
+
+    def _mimetext(self, text, subtype="plain"):
+        part = MIMEText(text, _subtype=subtype, _charset=self.charset or "utf-8")
+        if subtype == "calendar" and self.calendar_method:
+            part.set_param("method", self.calendar_method)
+        return part
+
+
+class TimedConnection(Connection):
+    """Flask-Mail's connection, with a connect and read timeout (it has none)."""
+
+    def configure_host(self):
+        timeout = current_app.config["MAIL_TIMEOUT_SECONDS"]
+        if self.mail.use_ssl:
+            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host

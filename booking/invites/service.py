@@ -1,0 +1,212 @@
+"""What everyone involved is told, written to the outbox in the caller's transaction.
+
+Each recipient gets a message of their own (only the lawyer's carries the
+manage link); each message has a dedupe key, so writing it twice is harmless.
+Nothing here talks to a mail server: outbox.py sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from email.utils import make_msgid, parseaddr
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..courts.models import Magistrate
+from ..database import utcnow
+from ..extensions import db
+from ..formatting import MODE_LABELS, moment_label, time_label, zone_label
+from .ical import Attendee, Invite, Person, build_calendar
+from .models import OutboxMessage
+
+EVENT_SUBJECTS = {
+    "booked": "Atendimento agendado",
+    "rescheduled": "Atendimento remarcado",
+    "cancelled": "Atendimento cancelado",
+    "reminder": "Lembrete de atendimento",
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    role: str  # lawyer, magistrate, office
+    person: Person
+    ical_role: str
+
+
+def recipients(booking, magistrate: Magistrate) -> list[Recipient]:
+    """The lawyer, the magistrate and the unit's office, each once."""
+    people = [Recipient("lawyer", Person(booking.lawyer_email, booking.lawyer_name),
+                        "REQ-PARTICIPANT")]
+    if magistrate.email:
+        people.append(Recipient("magistrate", Person(magistrate.email,
+                                                     f"{magistrate.title} {magistrate.name}"),
+                                "CHAIR"))
+    if magistrate.unit.office_email:
+        people.append(Recipient("office", Person(magistrate.unit.office_email,
+                                                 f"Secretaria — {magistrate.unit.name}"),
+                                "NON-PARTICIPANT"))
+    seen, unique = set(), []
+    for person in people:
+        if person.person.email.lower() not in seen:
+            seen.add(person.person.email.lower())
+            unique.append(person)
+    return unique
+
+
+def organizer() -> Person:
+    """The service's own mailbox: never one of the recipients."""
+    name, _ = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    return Person(current_app.config["SERVICE_MAILBOX"], name or "Agendamento TJMT")
+
+
+def manage_url(booking, token: str) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/agendamentos/{booking.id}?token={token}"
+
+
+def location_of(booking, magistrate: Magistrate) -> str:
+    from ..availability.models import AvailabilityRule
+
+    rule = db.session.get(AvailabilityRule, magistrate.id)
+    if booking.mode == "video":
+        return (rule.meeting_url if rule and rule.meeting_url else "Link enviado pela unidade")
+    return (rule.address if rule and rule.address else magistrate.unit.address or
+            magistrate.unit.name)
+
+
+def booking_context(booking, magistrate: Magistrate) -> dict:
+    """What the e-mail and invite texts say about a booking."""
+    return {
+        "booking": booking,
+        "magistrate": magistrate,
+        "unit": magistrate.unit,
+        "when": moment_label(booking.start_at, magistrate.timezone),
+        "until": time_label(booking.end_at, magistrate.timezone),
+        "mode_label": MODE_LABELS[booking.mode],
+        "location": location_of(booking, magistrate),
+        "zone_label": zone_label(magistrate.timezone),
+        "court_name": current_app.config["COURT_NAME"],
+    }
+
+
+def invite_for(booking, magistrate: Magistrate, *, method: str,
+               link: str | None = None, stamp: datetime | None = None) -> bytes:
+    """The .ics of a booking as it stands; `link` (the manage URL) only for the lawyer."""
+    context = booking_context(booking, magistrate)
+    description = render_template("email/invite_description.txt", **context, link=link)
+    return build_calendar(Invite(
+        uid=booking.ical_uid, sequence=booking.ical_sequence, method=method,
+        stamp=stamp or utcnow(), start=booking.start_at, end=booking.end_at,
+        tzid=magistrate.timezone,
+        summary=f"Atendimento com {magistrate.title} {magistrate.name}",
+        description=description.strip(), location=context["location"],
+        organizer=organizer(),
+        attendees=tuple(Attendee(r.person, r.ical_role) for r in recipients(booking, magistrate)),
+        url=link,
+    ))
+
+
+def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str,
+          html: str | None = None, ics: bytes | None = None,
+          method: str | None = None) -> bool:
+    """Write one message to the outbox; False when that dedupe key was already written."""
+    domain = current_app.config["SERVICE_MAILBOX"].rpartition("@")[2] or "localhost"
+    message = OutboxMessage(
+        dedupe_key=dedupe_key, kind=kind, message_id=make_msgid(domain=domain),
+        recipients=[to], subject=subject, body_text=text, body_html=html,
+        ics=ics.decode("utf-8") if ics else None, ics_method=method, status="pending",
+        attempts=0, next_attempt_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        return False
+    return True
+
+
+def queue_booking_messages(booking, event: str, manage_token: str | None = None) -> int:
+    """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled."""
+    magistrate = db.session.get(Magistrate, booking.magistrate_id)
+    method = "CANCEL" if event == "cancelled" else "REQUEST"
+    context = booking_context(booking, magistrate)
+    stamp = utcnow()
+    written = 0
+    for recipient in recipients(booking, magistrate):
+        link = manage_url(booking, manage_token) if (
+            recipient.role == "lawyer" and manage_token and event != "cancelled") else None
+        ics = invite_for(booking, magistrate, method=method, link=link, stamp=stamp)
+        values = {**context, "event": event, "recipient": recipient, "link": link}
+        subject = f"{EVENT_SUBJECTS[event]}: {context['when']}"
+        written += queue(
+            dedupe_key=f"booking:{booking.id}:{event}:{booking.ical_sequence}:{recipient.role}",
+            kind=f"booking_{event}", to=recipient.person.email, subject=subject,
+            text=render_template("email/booking.txt", **values),
+            html=render_template("email/booking.html", **values), ics=ics, method=method)
+    return written
+
+
+def queue_reminders(now: datetime | None = None) -> int:
+    """Remind the lawyer and the magistrate before each confirmed booking (two reminders)."""
+    from ..bookings.models import Booking
+
+    now = now or utcnow()
+    config = current_app.config
+    written = 0
+    for flag, hours in (("first_reminder_sent", config["FIRST_REMINDER_HOURS"]),
+                        ("second_reminder_sent", config["SECOND_REMINDER_HOURS"])):
+        column = getattr(Booking, flag)
+        due = db.session.scalars(select(Booking).where(
+            Booking.status == "confirmed", column.is_(False), Booking.start_at > now,
+            Booking.start_at <= now + timedelta(hours=hours)).with_for_update(skip_locked=True))
+        for booking in due:
+            magistrate = db.session.get(Magistrate, booking.magistrate_id)
+            context = booking_context(booking, magistrate)
+            for recipient in recipients(booking, magistrate):
+                if recipient.role == "office":
+                    continue
+                values = {**context, "event": "reminder", "recipient": recipient, "link": None}
+                written += queue(
+                    dedupe_key=f"booking:{booking.id}:{flag}:{booking.ical_sequence}:"
+                               f"{recipient.role}",
+                    kind="booking_reminder", to=recipient.person.email,
+                    subject=f"{EVENT_SUBJECTS['reminder']}: {context['when']}",
+                    text=render_template("email/booking.txt", **values),
+                    html=render_template("email/booking.html", **values))
+            db.session.execute(update(Booking).where(Booking.id == booking.id)
+                               .values({flag: True}))
+    return written
+
+
+def queue_daily_agendas(now: datetime | None = None) -> int:
+    """At DAILY_AGENDA_HOUR local time, each magistrate with bookings gets the day's list."""
+    from ..bookings.models import Booking
+
+    now = now or utcnow()
+    written = 0
+    magistrates = db.session.scalars(select(Magistrate).where(Magistrate.email.is_not(None)))
+    for magistrate in magistrates:
+        zone = ZoneInfo(magistrate.timezone)
+        local_now = now.astimezone(zone)
+        if local_now.hour != current_app.config["DAILY_AGENDA_HOUR"]:
+            continue
+        day = local_now.date()
+        start = datetime.combine(day, time(0), zone)
+        bookings = db.session.scalars(select(Booking).where(
+            Booking.magistrate_id == magistrate.id, Booking.status == "confirmed",
+            Booking.start_at >= start, Booking.start_at < start + timedelta(days=1))
+            .order_by(Booking.start_at)).all()
+        if not bookings:
+            continue
+        values = {"magistrate": magistrate, "day": day, "bookings": bookings,
+                  "zone": magistrate.timezone, "court_name": current_app.config["COURT_NAME"]}
+        written += queue(
+            dedupe_key=f"agenda:{magistrate.id}:{day.isoformat()}", kind="daily_agenda",
+            to=magistrate.email, subject=f"Sua agenda de atendimentos de hoje ({day:%d/%m/%Y})",
+            text=render_template("email/daily_agenda.txt", **values),
+            html=render_template("email/daily_agenda.html", **values))
+    return written
