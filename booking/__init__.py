@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts import views as accounts_views
     from .availability import api as availability_api
     from .availability import views as availability_views
+    from .bookings import api as bookings_api
     from .courts import api as courts_api
     from .courts import views as courts_views
     from .health import health_blp
@@ -115,7 +116,7 @@ def _register_blueprints(app: Flask) -> None:
 
     api = app.extensions["booking_api"]
     for blueprint in (accounts_api.blp, accounts_api.users_blp, courts_api.blp,
-                      availability_api.blp, availability_api.closures_blp):
+                      availability_api.blp, availability_api.closures_blp, bookings_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
@@ -124,13 +125,15 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from zoneinfo import ZoneInfo
+
     from . import formatting
 
     app.jinja_env.filters.update(
         long_date=formatting.long_date, short_date=formatting.short_date,
         modes_label=formatting.modes_label)
     app.jinja_env.globals.update(moment_label=formatting.moment_label,
-                                 mode_labels=formatting.MODE_LABELS)
+                                 mode_labels=formatting.MODE_LABELS, zone_info=ZoneInfo)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -58,6 +58,8 @@ class ProblemSchema(Schema):
     title = fields.String(metadata={"example": "Dados inválidos"})
     status = fields.Integer(metadata={"example": 422})
     detail = fields.String()
+    code = fields.String(metadata={"description": "Motivo de um 409, legível por máquina.",
+                                   "example": "slot_taken"})
     errors = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
@@ -156,8 +158,13 @@ def handle_http_error(error: HTTPException):
         headers["Allow"] = ", ".join(error.valid_methods)
     if code == 429:
         headers.update(_retry_after(error))
-    return problem_response(code, detail, errors=errors, headers=headers,
-                            type_=data.get("type", "about:blank"))
+    response = problem_response(code, detail, errors=errors, headers=headers,
+                                type_=data.get("type", "about:blank"))
+    if data.get("code"):  # an RFC 9457 extension member a client can switch on
+        body = response.get_json()
+        body["code"] = data["code"]
+        response.set_data(current_app.json.dumps(body))
+    return response
 
 
 def _retry_after(error) -> dict:

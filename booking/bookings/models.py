@@ -57,6 +57,9 @@ class Booking(db.Model):
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     ical_uid: Mapped[str] = mapped_column(String(120), unique=True)
     ical_sequence: Mapped[int] = mapped_column(default=0)
+    # Reminders already queued for the current time; a reschedule clears them.
+    first_reminder_sent: Mapped[bool] = mapped_column(default=False)
+    second_reminder_sent: Mapped[bool] = mapped_column(default=False)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

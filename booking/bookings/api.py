@@ -1,0 +1,267 @@
+"""Booking routes: book (idempotent), see, cancel, reschedule, attendance, the invite,
+and the magistrate's list. A lawyer proves ownership with the manage token."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts import service as accounts
+from ..accounts.auth import bearer_token, current_api_user, ensure_acts_for, require_staff
+from ..availability.slots import local_instant
+from ..courts import service as courts
+from ..extensions import db, limiter
+from ..invites import service as invites
+from ..openapi import MANAGE_SECURITY, STAFF_SECURITY
+from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
+from ..security import tokens_match
+from . import service
+from .models import Booking, IdempotencyRecord
+from .schemas import (
+    AttendanceSchema,
+    BookingCreatedSchema,
+    BookingQuerySchema,
+    BookingRequestSchema,
+    BookingSchema,
+    CancelSchema,
+    RescheduleSchema,
+)
+
+blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
+                description="Agendamentos: agendar, consultar, cancelar e remarcar.")
+
+
+@dataclass
+class Access:
+    booking: Booking
+    lawyer_token: str | None = None
+    user: object | None = None
+
+    @property
+    def by(self) -> str:
+        return "lawyer" if self.lawyer_token else "court"
+
+
+def booking_access(booking_id: int) -> Access:
+    """Who may act on this booking: its manage token, or the magistrate's side.
+
+    A manage token of another booking, or any unknown token, is a 404: it
+    must not reveal which bookings exist.
+    """
+    token = bearer_token() or request.args.get("token")
+    if not token:
+        abort(401)
+    booking = db.session.get(Booking, booking_id)
+    if booking is not None and tokens_match(token, booking.manage_token_hash):
+        return Access(booking, lawyer_token=token)
+    user = accounts.user_for_token(token)
+    if user is None or booking is None:
+        abort(404, message="Agendamento não encontrado.")
+    ensure_acts_for(user, booking.magistrate_id)
+    return Access(booking, user=user)
+
+
+def booking_document(booking: Booking, *, reveal_sealed: bool) -> dict:
+    magistrate = courts.get_magistrate(booking.magistrate_id)
+    sealed = booking.under_seal and not reveal_sealed
+    return {
+        "id": booking.id, "status": booking.status,
+        "magistrate": {"id": magistrate.id, "name": magistrate.name, "title": magistrate.title},
+        "start_at": booking.start_at, "end_at": booking.end_at, "mode": booking.mode,
+        "lawyer": {"name": booking.lawyer_name, "oab": booking.lawyer_oab,
+                   "email": booking.lawyer_email, "phone": booking.lawyer_phone},
+        "case_number": "em segredo de justiça" if sealed else booking.case_number,
+        "subject": "em segredo de justiça" if sealed else booking.subject,
+        "under_seal": booking.under_seal, "created_at": booking.created_at,
+        "cancelled_at": booking.cancelled_at, "cancelled_by": booking.cancelled_by,
+        "cancel_reason": booking.cancel_reason,
+        "ics_url": url_for("bookings.BookingInvite", booking_id=booking.id, _external=False),
+    }
+
+
+def _fail(error: Exception):
+    db.session.rollback()
+    if isinstance(error, service.BookingInvalid):
+        abort(422, errors={error.field: [str(error)]})
+    abort(409, message=str(error), code=getattr(error, "code", "conflict"))
+
+
+def _fingerprint() -> str:
+    return hashlib.sha256(request.get_data()).hexdigest()
+
+
+def _replay(key: str, fingerprint: str):
+    record = db.session.get(IdempotencyRecord, key)
+    if record is None:
+        return None
+    if record.request_fingerprint != fingerprint:
+        abort(422, errors={"Idempotency-Key": [
+            "Esta chave já foi usada com outro conteúdo; gere uma chave nova para um novo pedido."]})
+    response = current_app.response_class(record.response_body, status=record.status_code,
+                                          mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (1 <= len(key) <= 200):
+        abort(422, errors={"Idempotency-Key": ["Use uma chave de 1 a 200 caracteres."]})
+    return key
+
+
+@blp.route("/bookings")
+class Bookings(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config.get("BOOKING_RATE_LIMIT", "30/minute"),
+                                methods=["POST"])]
+
+    @blp.arguments(BookingRequestSchema)
+    @blp.response(201, BookingCreatedSchema)
+    @blp.alt_response(409, description="Horário ocupado, indisponível ou limite atingido.")
+    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
+                          "schema": {"type": "string", "maxLength": 200},
+                          "description": "Repetir o pedido com a mesma chave devolve a primeira resposta."}])
+    def post(self, data):
+        """Book an open slot with the short form; answers the manage token once."""
+        key = _idempotency_key()
+        fingerprint = _fingerprint()
+        if key and (replayed := _replay(key, fingerprint)) is not None:
+            return replayed
+        try:
+            booked = service.book_slot(data)
+            document = booking_document(booked.booking, reveal_sealed=True)
+            document["manage_token"] = booked.manage_token
+            document["manage_url"] = invites.manage_url(booked.booking, booked.manage_token)
+            body = BookingCreatedSchema().dump(document)
+            if key:
+                db.session.add(IdempotencyRecord(key=key, request_fingerprint=fingerprint,
+                                                 status_code=201,
+                                                 response_body=current_app.json.dumps(body)))
+            db.session.commit()
+        except (service.BookingConflict, service.BookingInvalid, IntegrityError) as error:
+            db.session.rollback()
+            if key and (replayed := _replay(key, fingerprint)) is not None:
+                return replayed
+            if isinstance(error, IntegrityError):
+                error = service.BookingConflict("Este horário acabou de ser agendado.",
+                                                "slot_taken")
+            _fail(error)
+        response = current_app.response_class(current_app.json.dumps(body), status=201,
+                                              mimetype="application/json")
+        response.headers["Location"] = url_for("bookings.BookingById",
+                                               booking_id=booked.booking.id)
+        return response
+
+
+@blp.route("/bookings/<int:booking_id>")
+class BookingById(MethodView):
+    @blp.doc(security=MANAGE_SECURITY)
+    @blp.response(200, BookingSchema)
+    def get(self, booking_id):
+        """One booking, for its lawyer (manage token) or the magistrate's side."""
+        access = booking_access(booking_id)
+        return booking_document(access.booking, reveal_sealed=access.user is not None)
+
+
+@blp.route("/bookings/<int:booking_id>/cancel")
+class BookingCancel(MethodView):
+    @blp.doc(security=MANAGE_SECURITY)
+    @blp.arguments(CancelSchema)
+    @blp.response(200, BookingSchema)
+    def post(self, data, booking_id):
+        """Cancel: the lawyer until the cutoff; the magistrate's side with a reason."""
+        access = booking_access(booking_id)
+        try:
+            service.cancel(access.booking, by=access.by, reason=data.get("reason"),
+                           user=access.user)
+            db.session.commit()
+        except (service.BookingConflict, service.BookingInvalid) as error:
+            _fail(error)
+        return booking_document(access.booking, reveal_sealed=access.user is not None)
+
+
+@blp.route("/bookings/<int:booking_id>/reschedule")
+class BookingReschedule(MethodView):
+    @blp.doc(security=MANAGE_SECURITY)
+    @blp.arguments(RescheduleSchema)
+    @blp.response(200, BookingSchema)
+    def post(self, data, booking_id):
+        """Move to another open slot; the invite keeps its UID and its SEQUENCE rises."""
+        access = booking_access(booking_id)
+        try:
+            service.reschedule(access.booking, data["start"], by=access.by,
+                               mode=data.get("mode"), manage_token=access.lawyer_token,
+                               user=access.user)
+            db.session.commit()
+        except (service.BookingConflict, service.BookingInvalid, IntegrityError) as error:
+            if isinstance(error, IntegrityError):
+                error = service.BookingConflict("Este horário acabou de ser agendado.",
+                                                "slot_taken")
+            _fail(error)
+        return booking_document(access.booking, reveal_sealed=access.user is not None)
+
+
+@blp.route("/bookings/<int:booking_id>/attendance")
+class BookingAttendance(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(AttendanceSchema)
+    @blp.response(200, BookingSchema)
+    @require_staff("magistrate", "assistant")
+    def post(self, data, booking_id):
+        """After the time: the lawyer attended, or did not come."""
+        booking = db.session.get(Booking, booking_id)
+        if booking is None:
+            abort(404, message="Agendamento não encontrado.")
+        ensure_acts_for(current_api_user(), booking.magistrate_id)
+        try:
+            service.mark_attendance(booking, data["status"], user=current_api_user())
+            db.session.commit()
+        except (service.BookingConflict, service.BookingInvalid) as error:
+            _fail(error)
+        return booking_document(booking, reveal_sealed=True)
+
+
+@blp.route("/bookings/<int:booking_id>/invite.ics")
+class BookingInvite(MethodView):
+    @blp.doc(security=MANAGE_SECURITY, responses={"200": {
+        "description": "O convite atual (iCalendar).",
+        "content": {"text/calendar": {"schema": {"type": "string"}}}}})
+    def get(self, booking_id):
+        """The current invite as an .ics file (CANCEL once cancelled)."""
+        access = booking_access(booking_id)
+        magistrate = courts.get_magistrate(access.booking.magistrate_id)
+        method = "CANCEL" if access.booking.status == "cancelled" else "REQUEST"
+        body = invites.invite_for(access.booking, magistrate, method=method)
+        response = current_app.response_class(body, mimetype="text/calendar")
+        response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+        response.headers["Content-Disposition"] = 'attachment; filename="invite.ics"'
+        return response
+
+
+@blp.route("/magistrates/<int:magistrate_id>/bookings")
+class MagistrateBookings(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(BookingQuerySchema, location="query")
+    @blp.response(200, BookingSchema(many=True), headers=TOTAL_COUNT_HEADER)
+    @require_staff("magistrate", "assistant")
+    def get(self, args, magistrate_id):
+        """The magistrate's bookings in a period of local dates, by status."""
+        magistrate = courts.get_magistrate(magistrate_id)
+        if magistrate is None:
+            abort(404, message="Magistrado não encontrado.")
+        ensure_acts_for(current_api_user(), magistrate.id)
+        zone = ZoneInfo(magistrate.timezone)
+        first = local_instant(args["from_"], time(0), zone) if args.get("from_") else None
+        last = (local_instant(args["to"] + timedelta(days=1), time(0), zone)
+                if args.get("to") else None)
+        statement = service.bookings_of(magistrate.id, first=first, last=last,
+                                        status=args.get("status"))
+        items, total = paginate(statement, args["page"], args["per_page"])
+        return with_total([booking_document(b, reveal_sealed=True) for b in items], total)

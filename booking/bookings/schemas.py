@@ -1,0 +1,144 @@
+"""The short booking form as the API takes it, and bookings as it gives them."""
+
+from __future__ import annotations
+
+import phonenumbers
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+
+from ..fields import CourtDateTime
+from . import cnj, oab
+from .models import BOOKING_STATUSES, MODES
+
+
+class LawyerSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=3, max=200),
+                         metadata={"example": "Maria Aparecida Souza"})
+    oab = fields.String(required=True, metadata={"example": "12345/MT"})
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = fields.String(required=True, metadata={"example": "+55 65 99999-0000"})
+
+    @validates("oab")
+    def _oab(self, value, **kwargs):
+        try:
+            oab.normalize(value)
+        except oab.OabError as error:
+            raise ValidationError(str(error)) from None
+
+    @validates("phone")
+    def _phone(self, value, **kwargs):
+        if normalize_phone(value) is None:
+            raise ValidationError("Telefone inválido; informe DDD e número, por exemplo "
+                                  "(65) 99999-0000.")
+
+    @post_load
+    def normalize(self, data, **kwargs):
+        data["name"] = " ".join(data["name"].split())
+        data["oab"] = oab.normalize(data["oab"])
+        data["email"] = data["email"].strip().lower()
+        data["phone"] = normalize_phone(data["phone"])
+        return data
+
+
+def normalize_phone(text: str) -> str | None:
+    """E.164 (+5565999990000) for a valid Brazilian (or international) number, else None."""
+    try:
+        number = phonenumbers.parse(text or "", "BR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class BookingRequestSchema(Schema):
+    magistrate_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    start = CourtDateTime(required=True, metadata={"example": "2027-03-02T14:00:00-04:00"})
+    mode = fields.String(required=True, validate=validate.OneOf(MODES),
+                         metadata={"enum": list(MODES)})
+    lawyer = fields.Nested(LawyerSchema, required=True)
+    case_number = fields.String(required=True,
+                                metadata={"example": "0001234-03.2026.8.11.0041",
+                                          "description": "Número único CNJ, com ou sem pontuação."})
+    subject = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    under_seal = fields.Boolean(load_default=False, metadata={
+        "description": "Processo em segredo de justiça: número e assunto não aparecem em "
+                       "convites nem e-mails."})
+    consent = fields.Boolean(required=True, metadata={
+        "description": "Consentimento com o uso dos dados para o agendamento (LGPD)."})
+
+    @validates("case_number")
+    def _case_number(self, value, **kwargs):
+        try:
+            cnj.parse_for_court(value, current_app.config["COURT_CASE_CODE"])
+        except cnj.CaseNumberError as error:
+            raise ValidationError(str(error)) from None
+
+    @validates("consent")
+    def _consent(self, value, **kwargs):
+        if value is not True:
+            raise ValidationError("Para agendar, é preciso concordar com o uso dos dados "
+                                  "informados para este atendimento (LGPD).")
+
+    @post_load
+    def normalize(self, data, **kwargs):
+        data["case_number"] = str(cnj.parse(data["case_number"]))
+        data["subject"] = data["subject"].strip()
+        return data
+
+
+class LawyerOutSchema(Schema):
+    name = fields.String()
+    oab = fields.String()
+    email = fields.String()
+    phone = fields.String()
+
+
+class MagistrateRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    title = fields.String()
+
+
+class BookingSchema(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"enum": list(BOOKING_STATUSES)})
+    magistrate = fields.Nested(MagistrateRefSchema)
+    start = CourtDateTime(attribute="start_at")
+    end = CourtDateTime(attribute="end_at")
+    mode = fields.String()
+    lawyer = fields.Nested(LawyerOutSchema)
+    case_number = fields.String()
+    subject = fields.String()
+    under_seal = fields.Boolean()
+    created_at = CourtDateTime()
+    cancelled_at = CourtDateTime(allow_none=True)
+    cancelled_by = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    ics_url = fields.String()
+
+
+class BookingCreatedSchema(BookingSchema):
+    manage_token = fields.String(metadata={"description": "Segredo do advogado; mostrado uma vez."})
+    manage_url = fields.String()
+
+
+class CancelSchema(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class RescheduleSchema(Schema):
+    start = CourtDateTime(required=True)
+    mode = fields.String(load_default=None, validate=validate.OneOf(MODES))
+
+
+class AttendanceSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("attended", "no_show")))
+
+
+class BookingQuerySchema(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
