@@ -32,7 +32,39 @@ def roll_slot_horizon() -> None:
     roll_horizon_forward()
 
 
+def send_outbox() -> None:
+    """Deliver what is due in the mail outbox."""
+    from .invites.outbox import send_due
+
+    send_due()
+
+
+def queue_reminders() -> None:
+    """Queue the reminders of bookings that come within the reminder windows."""
+    from .invites.service import queue_reminders as queue
+
+    queue()
+
+
+def queue_daily_agendas() -> None:
+    """Each magistrate's agenda of the day, at the local hour set by DAILY_AGENDA_HOUR."""
+    from .invites.service import queue_daily_agendas as queue
+
+    queue()
+
+
+def purge_idempotency_records() -> None:
+    """Replayable answers hold manage tokens: keep them only for IDEMPOTENCY_TTL_HOURS."""
+    from .bookings.service import purge_idempotency_records as purge
+
+    purge()
+
+
 JOBS: list[Job] = [
+    Job("send_outbox", send_outbox, "interval", {"seconds": 20}),
+    Job("queue_reminders", queue_reminders, "interval", {"minutes": 5}),
+    Job("queue_daily_agendas", queue_daily_agendas, "cron", {"minute": 0}),
+    Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
     Job("purge_expired_tokens", purge_expired_tokens, "interval", {"hours": 1}),
     Job("roll_slot_horizon", roll_slot_horizon, "cron",
         {"hour": 0, "minute": 15, "timezone": "America/Cuiaba"}),

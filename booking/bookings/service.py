@@ -17,7 +17,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import service as audit
@@ -27,7 +27,7 @@ from ..courts.models import Magistrate
 from ..database import utcnow
 from ..extensions import db
 from ..security import new_token, token_hash, tokens_match
-from .models import Booking
+from .models import Booking, IdempotencyRecord
 
 ACTIVE = ("confirmed", "attended", "no_show")
 
@@ -76,8 +76,8 @@ def _check_bookable(slot: Slot | None, magistrate: Magistrate, rule: Availabilit
             "notice_too_short")
     offered = {"video": slot.offers_video, "in_person": slot.offers_in_person}
     if not offered.get(mode):
-        modes = " ou ".join(m for m, on in (("vídeo", slot.offers_video),
-                                             ("presencial", slot.offers_in_person)) if on)
+        modes = " ou ".join(m for m, on in (("por vídeo", slot.offers_video),
+                                             ("presencialmente", slot.offers_in_person)) if on)
         raise BookingInvalid(f"Este horário só é oferecido {modes}.", "mode")
     return slot
 
@@ -295,3 +295,10 @@ def bookings_of(magistrate_id: int, *, first: datetime | None = None,
     if status:
         statement = statement.where(Booking.status == status)
     return statement.order_by(Booking.start_at)
+
+
+def purge_idempotency_records(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
+    return db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - ttl)).rowcount
