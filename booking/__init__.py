@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from .availability import views as availability_views
     from .bookings import api as bookings_api
     from .courts import api as courts_api
+    from .invites import api as invites_api
     from .courts import views as courts_views
     from .health import health_blp
     from .openapi import docs_blp
@@ -116,7 +117,8 @@ def _register_blueprints(app: Flask) -> None:
 
     api = app.extensions["booking_api"]
     for blueprint in (accounts_api.blp, accounts_api.users_blp, courts_api.blp,
-                      availability_api.blp, availability_api.closures_blp, bookings_api.blp):
+                      availability_api.blp, availability_api.closures_blp, bookings_api.blp,
+                      invites_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,

@@ -102,3 +102,23 @@ def client(app):
 @pytest.fixture
 def backend(database_url) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def smtp_server():
+    from tests.support.smtp import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(database_url, tmp_path, smtp_server):
+    """An app whose mail goes to the loopback SMTP server of the test."""
+    app = make_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port,
+                   MAIL_TIMEOUT_SECONDS=5, SCHEDULER_LOCK_FILE=str(tmp_path / "scheduler.lock"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()

@@ -98,3 +98,32 @@ def build_calendar(invite: Invite) -> bytes:
     event.add("transp", "OPAQUE")
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def build_feed(name: str, events: list[Invite]) -> bytes:
+    """A subscribable calendar (no METHOD): the same UIDs and SEQUENCEs as the invites."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    zones = {}
+    for invite in events:
+        zones.setdefault(invite.tzid, []).append(invite)
+    for tzid, invites in zones.items():
+        calendar.add_component(vtimezone(tzid, min(i.start for i in invites),
+                                         max(i.end for i in invites)))
+    for invite in events:
+        zone = ZoneInfo(invite.tzid)
+        event = Event()
+        event.add("uid", invite.uid)
+        event.add("sequence", invite.sequence)
+        event.add("dtstamp", invite.stamp.astimezone(timezone.utc))
+        event.add("dtstart", invite.start.astimezone(zone))
+        event.add("dtend", invite.end.astimezone(zone))
+        event.add("summary", invite.summary)
+        event.add("description", invite.description)
+        event.add("location", invite.location)
+        event.add("status", "CANCELLED" if invite.method == "CANCEL" else "CONFIRMED")
+        calendar.add_component(event)
+    return calendar.to_ical()

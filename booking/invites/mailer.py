@@ -43,9 +43,14 @@ class TimedConnection(Connection):
             host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
         else:
             host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
-        host.set_debuglevel(int(self.mail.debug))
+        host.set_debuglevel(int(self.mail.debug or 0))
         if self.mail.use_tls:
             host.starttls()
         if self.mail.username and self.mail.password:
             host.login(self.mail.username, self.mail.password)
         return host
+
+
+def smtp_connection() -> TimedConnection:
+    """A connection configured from this app's MAIL_* settings (use it as a context manager)."""
+    return TimedConnection(current_app.extensions["mail"])

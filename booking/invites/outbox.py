@@ -20,8 +20,8 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from ..database import utcnow
-from ..extensions import db, mail
-from .mailer import InviteMessage, TimedConnection
+from ..extensions import db
+from .mailer import InviteMessage, smtp_connection
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def send_due(now: datetime | None = None) -> dict:
     if not batch:
         return {"sent": 0, "failed": 0}
     try:
-        connection = TimedConnection(mail)
+        connection = smtp_connection()
         connection.__enter__()
     except (OSError, smtplib.SMTPException) as error:
         for message in batch:

@@ -210,3 +210,38 @@ def queue_daily_agendas(now: datetime | None = None) -> int:
             text=render_template("email/daily_agenda.txt", **values),
             html=render_template("email/daily_agenda.html", **values))
     return written
+
+
+def magistrate_feed(magistrate: Magistrate, now: datetime | None = None) -> bytes:
+    """The magistrate's bookings from 30 days ago on, as a calendar apps poll."""
+    from ..bookings.models import Booking
+    from .ical import build_feed
+
+    now = now or utcnow()
+    bookings = db.session.scalars(select(Booking).where(
+        Booking.magistrate_id == magistrate.id, Booking.start_at >= now - timedelta(days=30))
+        .order_by(Booking.start_at)).all()
+    events = []
+    for booking in bookings:
+        context = booking_context(booking, magistrate)
+        description = render_template("email/invite_description.txt", **context, link=None)
+        events.append(Invite(
+            uid=booking.ical_uid, sequence=booking.ical_sequence,
+            method="CANCEL" if booking.status == "cancelled" else "REQUEST",
+            stamp=booking.updated_at, start=booking.start_at, end=booking.end_at,
+            tzid=magistrate.timezone,
+            summary=f"Atendimento: {booking.lawyer_name} (OAB {booking.lawyer_oab})",
+            description=description.strip(), location=context["location"],
+            organizer=organizer()))
+    return build_feed(f"Atendimentos — {magistrate.title} {magistrate.name}", events)
+
+
+def rotate_feed_token(magistrate: Magistrate, user) -> str:
+    """A new feed token; the old subscription URL stops working."""
+    from ..audit import service as audit
+    from ..security import new_token, token_hash
+
+    token = new_token()
+    magistrate.feed_token_hash = token_hash(token)
+    audit.record("feed.rotated", "magistrate", magistrate.id, user=user)
+    return token

@@ -1,0 +1,33 @@
+"""The outbox as the administration sees it, and the feed token."""
+
+from marshmallow import Schema, fields, validate
+
+from ..fields import CourtDateTime
+from ..pagination import PageArgsSchema
+from .models import OUTBOX_STATUSES
+
+
+class OutboxMessageSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    recipients = fields.List(fields.String())
+    subject = fields.String()
+    status = fields.String(metadata={"enum": list(OUTBOX_STATUSES)})
+    attempts = fields.Integer()
+    next_attempt_at = CourtDateTime()
+    last_error = fields.String(allow_none=True)
+    created_at = CourtDateTime()
+    sent_at = CourtDateTime(allow_none=True)
+
+
+class OutboxQuerySchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES))
+
+
+class FeedQuerySchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=10, max=200))
+
+
+class FeedTokenSchema(Schema):
+    token = fields.String()
+    url = fields.String()

@@ -1,0 +1,281 @@
+"""Invites reach everyone involved through a real SMTP server, and parse everywhere."""
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import icalendar
+import pytest
+import vobject
+from sqlalchemy import func, select, update
+
+from booking.bookings.models import Booking
+from booking.database import utcnow
+from booking.extensions import db
+from booking.invites import outbox
+from booking.invites.models import OutboxMessage
+from tests.support.factories import bearer, make_magistrate, make_rules, make_staff, staff_token
+
+LAWYER = "maria@example.com"
+JUDGE = "ana.souza@example.jus.br"
+OFFICE = "cba.1civel@example.jus.br"
+
+
+@pytest.fixture
+def judge(mail_app):
+    with mail_app.app_context():
+        magistrate = make_magistrate()
+        make_rules(magistrate)
+        token = staff_token(make_staff("magistrate", magistrate_id=magistrate.id))
+        db.session.commit()
+        return {"id": magistrate.id, "token": token}
+
+
+def slot_at(client, judge, hhmm="14:00", skip=0):
+    slots = client.get(f"/api/v1/magistrates/{judge['id']}/slots",
+                       query_string={"from": (utcnow().date() + timedelta(days=2)).isoformat()}).get_json()
+    return [s["start"] for s in slots if s["start"][11:16] == hhmm][skip]
+
+
+def book(client, judge, start, **extra):
+    body = {"magistrate_id": judge["id"], "start": start, "mode": "video",
+            "lawyer": {"name": "Maria Souza", "oab": "12345/MT", "email": LAWYER,
+                       "phone": "(65) 99999-0000"},
+            "case_number": "0001234-03.2026.8.11.0041", "subject": "Pedido de liminar",
+            "consent": True, **extra}
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def send(app, now=None):
+    with app.app_context():
+        return outbox.send_due(now)
+
+
+def calendar_part(received):
+    parts = [p for p in received.message.walk() if p.get_content_type() == "text/calendar"]
+    assert len(parts) == 1
+    return parts[0]
+
+
+def test_booking_invites_everyone_with_a_real_imip_message(mail_app, smtp_server, judge):
+    client = mail_app.test_client()
+    start = slot_at(client, judge, "14:00")
+    booking = book(client, judge, start)
+    assert send(mail_app) == {"sent": 3, "failed": 0}
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == sorted([LAWYER, JUDGE, OFFICE])
+    for received in smtp_server.received:
+        message = received.message
+        assert message.get_content_type() == "multipart/mixed"
+        assert b'method="REQUEST"' in received.raw or b"method=REQUEST" in received.raw
+        part = calendar_part(received)
+        assert part.get_param("method") == "REQUEST"
+        assert part.get_content_charset() == "utf-8"
+        types = [p.get_content_type() for p in message.walk()]
+        assert types[:5] == ["multipart/mixed", "multipart/alternative", "text/plain",
+                             "text/html", "text/calendar"]
+        attachment = [p for p in message.walk() if p.get_filename() == "invite.ics"]
+        assert len(attachment) == 1
+        ics = part.get_content().encode() if isinstance(part.get_content(), str) else part.get_content()
+        parsed = icalendar.Calendar.from_ical(ics)
+        assert parsed["METHOD"] == "REQUEST"
+        event = parsed.walk("VEVENT")[0]
+        assert event["SEQUENCE"] == 0
+        assert event.decoded("DTSTART").astimezone(timezone.utc).strftime("%H:%M") == "18:00"
+        assert event["DTSTART"].params["TZID"] == "America/Cuiaba"
+        assert str(event["ORGANIZER"]) not in {f"mailto:{a}" for a in (LAWYER, JUDGE, OFFICE)}
+        attendees = {str(a).lower(): a.params for a in event["ATTENDEE"]}
+        assert set(attendees) == {f"mailto:{a}" for a in (LAWYER, JUDGE, OFFICE)}
+        assert all(p["PARTSTAT"] == "NEEDS-ACTION" and p["ROLE"] and p["CN"]
+                   for p in attendees.values())
+        independent = vobject.readOne(ics.decode())
+        assert independent.vevent.uid.value == str(event["UID"])
+        assert independent.vevent.dtstart.value.astimezone(timezone.utc).hour == 18
+        assert all(len(line) <= 75 for line in ics.split(b"\r\n"))
+        assert b"\r\n" in ics
+        assert "Processo: 0001234-03.2026.8.11.0041" in message.get_body(("plain",)).get_content()
+    lawyer_text = smtp_server.to(LAWYER)[0].message.get_body(("plain",)).get_content()
+    assert booking["manage_url"] in lawyer_text
+    judge_text = smtp_server.to(JUDGE)[0].message.get_body(("plain",)).get_content()
+    assert booking["manage_token"] not in judge_text
+    assert "terça" in lawyer_text or "feira" in lawyer_text
+    assert "horário de Cuiabá" in lawyer_text
+
+
+def test_update_and_cancel_keep_the_uid_and_raise_the_sequence(mail_app, smtp_server, judge):
+    client = mail_app.test_client()
+    booking = book(client, judge, slot_at(client, judge, "14:00"))
+    send(mail_app)
+    moved = client.post(f"/api/v1/bookings/{booking['id']}/reschedule",
+                        json={"start": slot_at(client, judge, "15:00")},
+                        headers=bearer(booking["manage_token"]))
+    assert moved.status_code == 200
+    send(mail_app)
+    client.post(f"/api/v1/bookings/{booking['id']}/cancel", json={"reason": "Acordo"},
+                headers=bearer(booking["manage_token"]))
+    send(mail_app)
+    events = [icalendar.Calendar.from_ical(calendar_part(r).get_content())
+              for r in smtp_server.to(LAWYER)]
+    assert [str(c["METHOD"]) for c in events] == ["REQUEST", "REQUEST", "CANCEL"]
+    vevents = [c.walk("VEVENT")[0] for c in events]
+    assert len({str(e["UID"]) for e in vevents}) == 1
+    assert [e["SEQUENCE"] for e in vevents] == [0, 1, 2]
+    assert str(vevents[2]["STATUS"]) == "CANCELLED"
+    assert vevents[1].decoded("DTSTART").astimezone(timezone.utc).strftime("%H:%M") == "19:00"
+    cancel_part = calendar_part(smtp_server.to(JUDGE)[-1])
+    assert cancel_part.get_param("method") == "CANCEL"
+    for received in smtp_server.received:
+        vobject.readOne(calendar_part(received).get_content())
+    assert len(smtp_server.received) == 9  # three people, three messages each
+
+
+def test_sealed_cases_never_reach_an_invite_or_an_email(mail_app, smtp_server, judge):
+    client = mail_app.test_client()
+    book(client, judge, slot_at(client, judge, "14:00"), under_seal=True)
+    send(mail_app)
+    for received in smtp_server.received:
+        assert b"0001234" not in received.raw
+        assert "liminar" not in received.message.get_body(("plain",)).get_content()
+        assert "liminar" not in calendar_part(received).get_content()
+
+
+def test_smtp_down_loses_nothing_and_each_message_goes_once(mail_app, smtp_server, judge):
+    smtp_server.stop()
+    client = mail_app.test_client()
+    started = datetime.now()
+    book(client, judge, slot_at(client, judge, "14:00"))
+    assert (datetime.now() - started).total_seconds() < 5  # the request never waits for SMTP
+    assert send(mail_app) == {"sent": 0, "failed": 3}
+    with mail_app.app_context():
+        pending = db.session.scalars(select(OutboxMessage)).all()
+        assert {m.status for m in pending} == {"pending"}
+        assert all(m.attempts == 1 and m.last_error for m in pending)
+        assert all(m.next_attempt_at > utcnow() for m in pending)
+    assert send(mail_app) == {"sent": 0, "failed": 0}  # backing off: not due yet
+    smtp_server.start()
+    assert send(mail_app, utcnow() + timedelta(minutes=5))["sent"] == 3
+    assert send(mail_app, utcnow() + timedelta(hours=1)) == {"sent": 0, "failed": 0}
+    ids = [r.message["Message-ID"] for r in smtp_server.received]
+    assert len(ids) == 3 and len(set(ids)) == 3
+
+
+def test_a_sender_dying_between_sending_and_marking_gives_a_same_id_duplicate(
+        mail_app, smtp_server, judge):
+    client = mail_app.test_client()
+    book(client, judge, slot_at(client, judge, "14:00"))
+    with mail_app.app_context():
+        from booking.invites.mailer import smtp_connection
+
+        claimed = outbox.claim_due(utcnow(), 10)
+        with smtp_connection() as connection:
+            connection.send(outbox.as_email(claimed[0]))
+        # ...and the sender dies here, before marking the message sent.
+    assert send(mail_app) == {"sent": 0, "failed": 0}  # the lease still holds
+    assert send(mail_app, utcnow() + outbox.LEASE + timedelta(seconds=1))["sent"] == 3
+    ids = [r.message["Message-ID"] for r in smtp_server.received]
+    assert len(ids) == 4 and len(set(ids)) == 3  # one duplicate, with the same Message-ID
+    with mail_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.status == "sent")) == 3
+
+
+def test_two_senders_at_once_send_each_message_once(mail_app, smtp_server, judge):
+    client = mail_app.test_client()
+    for index, hhmm in enumerate(("13:00", "14:00", "15:00", "16:00")):
+        book(client, judge, slot_at(client, judge, hhmm), lawyer={
+            "name": "Maria Souza", "oab": f"{100 + index}/MT", "email": LAWYER,
+            "phone": "(65) 99999-0000"})
+    barrier = threading.Barrier(2)
+    results = []
+
+    def sender():
+        barrier.wait()
+        results.append(send(mail_app))
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(r["sent"] for r in results) == 12
+    ids = [r.message["Message-ID"] for r in smtp_server.received]
+    assert len(ids) == 12 and len(set(ids)) == 12
+
+
+def test_dead_messages_are_shown_to_the_admin_who_can_resend_them(mail_app, smtp_server, judge):
+    smtp_server.stop()
+    client = mail_app.test_client()
+    book(client, judge, slot_at(client, judge, "14:00"))
+    later = utcnow()
+    for _ in range(mail_app.config["OUTBOX_MAX_ATTEMPTS"]):
+        later += timedelta(hours=7)
+        send(mail_app, later)
+    with mail_app.app_context():
+        admin = staff_token(make_staff("admin"))
+        db.session.commit()
+    dead = client.get("/api/v1/outbox?status=dead", headers=bearer(admin))
+    assert dead.status_code == 200 and dead.headers["X-Total-Count"] == "3"
+    assert all(m["attempts"] == mail_app.config["OUTBOX_MAX_ATTEMPTS"] for m in dead.get_json())
+    assert client.get("/api/v1/outbox", headers=bearer(judge["token"])).status_code == 403
+    smtp_server.start()
+    for message in dead.get_json():
+        assert client.post(f"/api/v1/outbox/{message['id']}/resend",
+                           headers=bearer(admin)).get_json()["status"] == "pending"
+    assert send(mail_app)["sent"] == 3
+
+
+def test_reminders_go_once_to_the_lawyer_and_the_magistrate(mail_app, smtp_server, judge):
+    client = mail_app.test_client()
+    booking = book(client, judge, slot_at(client, judge, "14:00"))
+    send(mail_app)
+    with mail_app.app_context():
+        from booking.invites.service import queue_reminders
+
+        start = db.session.get(Booking, booking["id"]).start_at
+        assert queue_reminders(start - timedelta(hours=30)) == 0
+        assert queue_reminders(start - timedelta(hours=23)) == 2
+        assert queue_reminders(start - timedelta(hours=22)) == 0
+        assert queue_reminders(start - timedelta(minutes=50)) == 2
+        db.session.commit()
+    send(mail_app, start - timedelta(minutes=40))
+    reminders = [r for r in smtp_server.received if "Lembrete" in r.message["Subject"]]
+    assert sorted(r.rcpt_tos[0] for r in reminders) == sorted([LAWYER, LAWYER, JUDGE, JUDGE])
+
+
+def test_daily_agenda_at_seven_local_time(mail_app, smtp_server, judge):
+    client = mail_app.test_client()
+    booking = book(client, judge, slot_at(client, judge, "14:00"))
+    with mail_app.app_context():
+        from booking.invites.service import queue_daily_agendas
+
+        start = db.session.get(Booking, booking["id"]).start_at
+        seven = start.replace(hour=11, minute=0)  # 07:00 in Cuiabá (UTC-4)
+        assert queue_daily_agendas(seven - timedelta(hours=1)) == 0
+        assert queue_daily_agendas(seven) == 1
+        assert queue_daily_agendas(seven + timedelta(minutes=30)) == 0
+        db.session.commit()
+    send(mail_app, start)
+    agenda = [r for r in smtp_server.received if "agenda de atendimentos de hoje" in r.message["Subject"]]
+    assert len(agenda) == 1 and agenda[0].rcpt_tos == [JUDGE]
+    assert "14:00" in agenda[0].message.get_body(("plain",)).get_content()
+
+
+def test_subscribable_feed_with_rotatable_token(mail_app, judge):
+    client = mail_app.test_client()
+    booking = book(client, judge, slot_at(client, judge, "14:00"))
+    url = f"/api/v1/magistrates/{judge['id']}/calendar.ics"
+    assert client.get(url, query_string={"token": "x" * 20}).status_code == 404
+    first = client.post(f"/api/v1/magistrates/{judge['id']}/calendar-token",
+                        headers=bearer(judge["token"]))
+    assert first.status_code == 201
+    feed = client.get(url, query_string={"token": first.get_json()["token"]})
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    calendar = icalendar.Calendar.from_ical(feed.data)
+    with mail_app.app_context():
+        uid = db.session.get(Booking, booking["id"]).ical_uid
+    assert [str(e["UID"]) for e in calendar.walk("VEVENT")] == [uid]
+    vobject.readOne(feed.get_data(as_text=True))
+    second = client.post(f"/api/v1/magistrates/{judge['id']}/calendar-token",
+                         headers=bearer(judge["token"])).get_json()
+    assert client.get(url, query_string={"token": first.get_json()["token"]}).status_code == 404
+    assert client.get(url, query_string={"token": second["token"]}).status_code == 200
