@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from .availability import api as availability_api
     from .availability import views as availability_views
     from .bookings import api as bookings_api
+    from .bookings import views as bookings_views
     from .courts import api as courts_api
     from .invites import api as invites_api
     from .courts import views as courts_views
@@ -122,7 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
-                      availability_views.blp):
+                      availability_views.blp, bookings_views.blp):
         app.register_blueprint(blueprint)
 
 

@@ -55,5 +55,8 @@ def logout():
 def staff_home():
     managed = (current_user.assists if current_user.role == "assistant"
                else [current_user.magistrate] if current_user.magistrate else [])
+    from ..bookings.urgent import open_count
+
     return render_template("accounts/staff_home.html", user=current_user, managed=managed,
+                           urgent_open=open_count([m.id for m in managed]),
                            role_name=ROLE_NAMES.get(current_user.role, current_user.role))

@@ -51,7 +51,7 @@ def public_agenda(magistrate_id: int):
     for start, end, video, in_person in rows:
         local_start = start.astimezone(zone)
         days.setdefault(local_start.date(), []).append({
-            "start": start, "end": end, "label": local_start.strftime("%H:%M"),
+            "start": local_start, "end": end, "label": local_start.strftime("%H:%M"),
             "modes": [m for m, on in (("video", video), ("in_person", in_person)) if on]})
     rule = service.rule_of(magistrate.id)
     horizon_end = today + timedelta(days=rule.horizon_days) if rule else today

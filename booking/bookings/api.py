@@ -22,8 +22,8 @@ from ..invites import service as invites
 from ..openapi import MANAGE_SECURITY, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
 from ..security import tokens_match
-from . import service
-from .models import Booking, IdempotencyRecord
+from . import service, urgent
+from .models import Booking, IdempotencyRecord, UrgentRequest
 from .schemas import (
     AttendanceSchema,
     BookingCreatedSchema,
@@ -32,6 +32,10 @@ from .schemas import (
     BookingSchema,
     CancelSchema,
     RescheduleSchema,
+    UrgentAnswerSchema,
+    UrgentQuerySchema,
+    UrgentRequestInSchema,
+    UrgentRequestSchema,
 )
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
@@ -265,3 +269,52 @@ class MagistrateBookings(MethodView):
                                         status=args.get("status"))
         items, total = paginate(statement, args["page"], args["per_page"])
         return with_total([booking_document(b, reveal_sealed=True) for b in items], total)
+
+
+@blp.route("/magistrates/<int:magistrate_id>/urgent-requests")
+class UrgentRequests(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config.get("URGENT_RATE_LIMIT", "5/hour"),
+                                methods=["POST"])]
+
+    @blp.arguments(UrgentRequestInSchema)
+    @blp.response(201, UrgentRequestSchema)
+    def post(self, data, magistrate_id):
+        """Ask to be heard sooner than the first open slot; the office is told at once."""
+        magistrate = courts.get_magistrate(magistrate_id)
+        if magistrate is None or not magistrate.publishes_agenda:
+            abort(404, message="Magistrado não encontrado.")
+        request_row = urgent.create(magistrate, data)
+        db.session.commit()
+        return request_row
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(UrgentQuerySchema, location="query")
+    @blp.response(200, UrgentRequestSchema(many=True))
+    @require_staff("magistrate", "assistant")
+    def get(self, args, magistrate_id):
+        """The magistrate's urgent requests, open ones first."""
+        magistrate = courts.get_magistrate(magistrate_id)
+        if magistrate is None:
+            abort(404, message="Magistrado não encontrado.")
+        ensure_acts_for(current_api_user(), magistrate.id)
+        return db.session.scalars(urgent.of_magistrate(magistrate.id, args.get("status"))).all()
+
+
+@blp.route("/urgent-requests/<int:request_id>/answer")
+class UrgentAnswer(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(UrgentAnswerSchema)
+    @blp.response(200, UrgentRequestSchema)
+    @require_staff("magistrate", "assistant")
+    def post(self, data, request_id):
+        """Answer an urgent request; the lawyer receives the answer by e-mail."""
+        row = db.session.get(UrgentRequest, request_id)
+        if row is None:
+            abort(404, message="Pedido não encontrado.")
+        ensure_acts_for(current_api_user(), row.magistrate_id)
+        try:
+            urgent.answer(row, data["answer"], current_api_user())
+            db.session.commit()
+        except service.BookingConflict as error:
+            _fail(error)
+        return row

@@ -51,13 +51,21 @@ def normalize_phone(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def validate_case_number(value: str) -> None:
+    """A CNJ number of this court (COURT_CASE_CODE), or a message saying what is wrong."""
+    try:
+        cnj.parse_for_court(value, current_app.config["COURT_CASE_CODE"])
+    except cnj.CaseNumberError as error:
+        raise ValidationError(str(error)) from None
+
+
 class BookingRequestSchema(Schema):
     magistrate_id = fields.Integer(required=True, validate=validate.Range(min=1))
     start = CourtDateTime(required=True, metadata={"example": "2027-03-02T14:00:00-04:00"})
     mode = fields.String(required=True, validate=validate.OneOf(MODES),
                          metadata={"enum": list(MODES)})
     lawyer = fields.Nested(LawyerSchema, required=True)
-    case_number = fields.String(required=True,
+    case_number = fields.String(required=True, validate=validate_case_number,
                                 metadata={"example": "0001234-03.2026.8.11.0041",
                                           "description": "Número único CNJ, com ou sem pontuação."})
     subject = fields.String(required=True, validate=validate.Length(min=3, max=500))
@@ -66,13 +74,6 @@ class BookingRequestSchema(Schema):
                        "convites nem e-mails."})
     consent = fields.Boolean(required=True, metadata={
         "description": "Consentimento com o uso dos dados para o agendamento (LGPD)."})
-
-    @validates("case_number")
-    def _case_number(self, value, **kwargs):
-        try:
-            cnj.parse_for_court(value, current_app.config["COURT_CASE_CODE"])
-        except cnj.CaseNumberError as error:
-            raise ValidationError(str(error)) from None
 
     @validates("consent")
     def _consent(self, value, **kwargs):
@@ -142,3 +143,38 @@ class BookingQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class UrgentRequestInSchema(Schema):
+    lawyer = fields.Nested(LawyerSchema, required=True)
+    case_number = fields.String(required=True, validate=validate_case_number)
+    reason = fields.String(required=True, validate=validate.Length(min=10, max=1000),
+                           metadata={"description": "Por que o atendimento não pode esperar."})
+    under_seal = fields.Boolean(load_default=False)
+
+    @post_load
+    def normalize(self, data, **kwargs):
+        data["case_number"] = str(cnj.parse(data["case_number"]))
+        data["reason"] = data["reason"].strip()
+        return data
+
+
+class UrgentRequestSchema(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"enum": ["open", "answered"]})
+    lawyer = fields.Function(lambda r: {"name": r.lawyer_name, "oab": r.lawyer_oab,
+                                        "email": r.lawyer_email, "phone": r.lawyer_phone})
+    case_number = fields.String()
+    reason = fields.String()
+    under_seal = fields.Boolean()
+    answer = fields.String(allow_none=True)
+    created_at = CourtDateTime()
+    answered_at = CourtDateTime(allow_none=True)
+
+
+class UrgentAnswerSchema(Schema):
+    answer = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+
+class UrgentQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(("open", "answered")))

@@ -1,0 +1,71 @@
+"""Urgent requests: a lawyer who needs the judge sooner than the first open slot
+(an injunction, a prisoner) writes to the magistrate's office, which answers."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from sqlalchemy import func, select
+
+from ..audit import service as audit
+from ..courts.models import Magistrate
+from ..database import utcnow
+from ..extensions import db
+from ..invites import service as invites
+from .models import UrgentRequest
+from .service import BookingConflict
+
+
+def create(magistrate: Magistrate, data: dict) -> UrgentRequest:
+    """Record the request and tell the magistrate and the office at once."""
+    lawyer = data["lawyer"]
+    request = UrgentRequest(
+        magistrate_id=magistrate.id, lawyer_name=lawyer["name"], lawyer_oab=lawyer["oab"],
+        lawyer_email=lawyer["email"], lawyer_phone=lawyer["phone"],
+        case_number=data["case_number"], reason=data["reason"],
+        under_seal=data.get("under_seal", False), status="open")
+    db.session.add(request)
+    db.session.flush()
+    audit.record("urgent.created", "urgent_request", request.id, actor=f"lawyer:{lawyer['oab']}")
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    values = {"request": request, "magistrate": magistrate,
+              "link": f"{base}/equipe/magistrados/{magistrate.id}/pedidos-urgentes",
+              "court_name": current_app.config["COURT_NAME"]}
+    for role, address in (("magistrate", magistrate.email), ("office", magistrate.unit.office_email)):
+        if address:
+            invites.queue(dedupe_key=f"urgent:{request.id}:created:{role}", kind="urgent_request",
+                          to=address, subject=f"Pedido urgente de atendimento — {lawyer['name']}",
+                          text=render_template("email/urgent_request.txt", **values))
+    return request
+
+
+def answer(request: UrgentRequest, text: str, user) -> UrgentRequest:
+    """Answer once; the lawyer gets the answer by e-mail."""
+    if request.status != "open":
+        raise BookingConflict("Este pedido já foi respondido.", "already_answered")
+    request.status = "answered"
+    request.answer = text.strip()
+    request.answered_by_id = user.id
+    request.answered_at = utcnow()
+    magistrate = db.session.get(Magistrate, request.magistrate_id)
+    audit.record("urgent.answered", "urgent_request", request.id, user=user)
+    invites.queue(dedupe_key=f"urgent:{request.id}:answered", kind="urgent_answer",
+                  to=request.lawyer_email,
+                  subject=f"Resposta ao seu pedido urgente — {magistrate.title} {magistrate.name}",
+                  text=render_template("email/urgent_answer.txt", request=request,
+                                       magistrate=magistrate,
+                                       court_name=current_app.config["COURT_NAME"]))
+    return request
+
+
+def of_magistrate(magistrate_id: int, status: str | None = None):
+    statement = select(UrgentRequest).where(UrgentRequest.magistrate_id == magistrate_id)
+    if status:
+        statement = statement.where(UrgentRequest.status == status)
+    return statement.order_by(UrgentRequest.status.desc(), UrgentRequest.created_at.desc())
+
+
+def open_count(magistrate_ids: list[int]) -> int:
+    if not magistrate_ids:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(UrgentRequest).where(
+        UrgentRequest.magistrate_id.in_(magistrate_ids), UrgentRequest.status == "open"))
