@@ -290,3 +290,23 @@ def test_magistrate_lists_bookings_by_period_and_status(client, desk):
                         headers=bearer(desk["tokens"]["magistrate"]))
     assert by_day.headers["X-Total-Count"] in {"1", "2"}
     assert client.get(url, headers=bearer(desk["tokens"]["other_magistrate"])).status_code == 403
+
+
+def test_urgent_request_through_the_api(client, desk):
+    url = f"/api/v1/magistrates/{desk['judge']}/urgent-requests"
+    body = {"lawyer": form(desk)["lawyer"], "case_number": "0001234-03.2026.8.11.0041",
+            "reason": "Réu preso há 90 dias, pedido de relaxamento."}
+    created = client.post(url, json=body)
+    assert created.status_code == 201 and created.get_json()["status"] == "open"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=bearer(desk["tokens"]["other_magistrate"])).status_code == 403
+    listed = client.get(url, query_string={"status": "open"}, headers=bearer(desk["tokens"]["assistant"]))
+    assert [r["id"] for r in listed.get_json()] == [created.get_json()["id"]]
+    answer_url = f"/api/v1/urgent-requests/{created.get_json()['id']}/answer"
+    answered = client.post(answer_url, json={"answer": "Amanhã às 9h."},
+                           headers=bearer(desk["tokens"]["magistrate"]))
+    assert answered.status_code == 200 and answered.get_json()["status"] == "answered"
+    again = client.post(answer_url, json={"answer": "De novo."}, headers=bearer(desk["tokens"]["magistrate"]))
+    assert again.status_code == 409
+    invalid = client.post(url, json={**body, "case_number": "0058967-77.2016.8.19.0000"})
+    assert invalid.status_code == 422 and "case_number" in invalid.get_json()["errors"]

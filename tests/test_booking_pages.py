@@ -1,0 +1,169 @@
+"""The people's side of booking: the form, the confirmation, the manage link, and
+the magistrate's day with its cancel and attendance buttons; urgent requests."""
+
+import re
+from datetime import timedelta
+from urllib.parse import unquote
+
+import pytest
+from sqlalchemy import select, update
+
+from booking.bookings.models import Booking, UrgentRequest
+from booking.database import utcnow
+from booking.extensions import db
+from booking.invites.models import OutboxMessage
+from tests.support.factories import PASSWORD, make_magistrate, make_rules, make_staff
+
+
+@pytest.fixture
+def judge(app):
+    with app.app_context():
+        magistrate = make_magistrate()
+        make_rules(magistrate)
+        make_staff("magistrate", magistrate_id=magistrate.id)
+        other = make_magistrate(unit=magistrate.unit, name="Bruno Lima")
+        make_staff("assistant", "asst@example.jus.br", magistrate_id=other.id)
+        db.session.commit()
+        return magistrate.id
+
+
+def first_slot_link(client, judge):
+    html = client.get(f"/magistrados/{judge}/agenda?semana="
+                      f"{(utcnow().date() + timedelta(days=7)).isoformat()}").get_data(as_text=True)
+    return re.findall(r'href="(/magistrados/\d+/agendar\?inicio=[^"]+)"', html)[0].replace("&amp;", "&")
+
+
+def lawyer_form(link, **overrides):
+    data = {"start": unquote(link.split("inicio=")[1]), "mode": "video",
+            "name": "Maria Souza", "oab": "12345/MT", "email": "maria@example.com",
+            "phone": "(65) 99999-0000", "case_number": "0001234-03.2026.8.11.0041",
+            "subject": "Pedido de liminar", "consent": "1"}
+    data.update(overrides)
+    return data
+
+
+def test_wrong_case_number_is_explained_beside_the_field_and_nothing_is_lost(client, judge):
+    link = first_slot_link(client, judge)
+    response = client.post(link, data=lawyer_form(link, case_number="0001234-04.2026.8.11.0041"))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="case_number-erro"[^>]*>Número do processo inválido: os dígitos', html)
+    assert 'aria-invalid="true" aria-describedby="case_number-erro"' in html
+    assert 'value="Maria Souza"' in html and "Pedido de liminar" in html
+
+
+def test_booking_from_the_page_confirms_and_gives_the_manage_link(app, client, judge):
+    link = first_slot_link(client, judge)
+    response = client.post(link, data=lawyer_form(link))
+    assert response.status_code == 302
+    confirmation = client.get(response.headers["Location"])
+    html = confirmation.get_data(as_text=True)
+    assert confirmation.status_code == 200
+    assert confirmation.headers["Referrer-Policy"] == "no-referrer"
+    manage = re.search(r'href="https?://[^/]+(/agendamentos/\d+\?token=[\w-]+)"', html).group(1)
+    assert "convite.ics" in html
+    page = client.get(manage)
+    assert page.status_code == 200 and "Remarcar" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Booking.status)) == "confirmed"
+        assert len(db.session.scalars(select(OutboxMessage)).all()) == 3
+    ics = client.get(manage.replace("?token=", "/convite.ics?token="))
+    assert ics.status_code == 200 and b"BEGIN:VCALENDAR" in ics.data
+
+
+def test_a_taken_slot_on_the_page_is_a_clear_409(client, judge):
+    link = first_slot_link(client, judge)
+    assert client.post(link, data=lawyer_form(link)).status_code == 302
+    again = client.post(link, data=lawyer_form(link, oab="999/MT"))
+    assert again.status_code == 409
+    assert "não está disponível" in again.get_data(as_text=True)
+
+
+def test_manage_link_get_never_changes_anything(app, client, judge):
+    link = first_slot_link(client, judge)
+    confirmation = client.get(client.post(link, data=lawyer_form(link)).headers["Location"])
+    manage = re.search(r'(/agendamentos/\d+)\?token=([\w-]+)', confirmation.get_data(as_text=True))
+    base, token = manage.group(1), manage.group(2)
+    assert client.get(f"{base}/cancelar?token={token}").status_code == 200
+    assert client.get(f"{base}/remarcar?token={token}").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(Booking.status)) == "confirmed"
+    assert client.get(f"{base}?token=wrong-token").status_code == 404
+    other_id = int(base.rsplit("/", 1)[1]) + 1
+    assert client.get(f"/agendamentos/{other_id}?token={token}").status_code == 404
+
+
+def test_lawyer_reschedules_then_cancels_from_the_pages(app, client, judge):
+    link = first_slot_link(client, judge)
+    confirmation = client.get(client.post(link, data=lawyer_form(link)).headers["Location"])
+    base, token = re.search(r'(/agendamentos/\d+)\?token=([\w-]+)',
+                            confirmation.get_data(as_text=True)).groups()
+    choices = re.findall(r'name="start" value="([^"]+)"',
+                         client.get(f"{base}/remarcar?token={token}").get_data(as_text=True))
+    moved = client.post(f"{base}/remarcar", data={"token": token, "start": choices[3]})
+    assert moved.status_code == 302
+    with app.app_context():
+        booking = db.session.scalars(select(Booking)).one()
+        assert booking.ical_sequence == 1
+        assert booking.start_at.isoformat()[:16] != unquote(link.split("inicio=")[1])[:16]
+    cancelled = client.post(f"{base}/cancelar", data={"token": token, "reason": "Acordo"})
+    assert cancelled.status_code == 302
+    assert "Cancelado" in client.get(f"{base}?token={token}").get_data(as_text=True)
+
+
+def log_in(client, email):
+    assert client.post("/entrar", data={"email": email, "password": PASSWORD}).status_code == 302
+
+
+def test_magistrate_day_view_cancels_with_a_reason_and_marks_attendance(app, client, judge):
+    link = first_slot_link(client, judge)
+    client.post(link, data=lawyer_form(link))
+    with app.app_context():
+        booking = db.session.scalars(select(Booking)).one()
+        booking_id, day = booking.id, booking.start_at.date().isoformat()
+    log_in(client, "magistrate@example.jus.br")
+    page = client.get(f"/equipe/magistrados/{judge}/atendimentos?dia={day}&visao=semana")
+    html = page.get_data(as_text=True)
+    assert "Maria Souza" in html and "12345/MT" in html and "0001234-03.2026.8.11.0041" in html
+    assert "Cancelar atendimento" in html
+    with app.app_context():
+        past = utcnow() - timedelta(hours=1)
+        db.session.execute(update(Booking).values(start_at=past, end_at=past + timedelta(minutes=30)))
+        db.session.commit()
+    client.post(f"/equipe/atendimentos/{booking_id}/comparecimento", data={"status": "attended"})
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).status == "attended"
+
+
+def test_staff_cannot_touch_another_magistrates_bookings(app, client, judge):
+    link = first_slot_link(client, judge)
+    client.post(link, data=lawyer_form(link))
+    with app.app_context():
+        booking_id = db.session.scalar(select(Booking.id))
+    log_in(client, "asst@example.jus.br")
+    assert client.get(f"/equipe/magistrados/{judge}/atendimentos").status_code == 403
+    response = client.post(f"/equipe/atendimentos/{booking_id}/cancelar", data={"reason": "x"})
+    assert response.status_code == 403
+
+
+def test_urgent_request_reaches_the_office_and_the_answer_reaches_the_lawyer(app, client, judge):
+    bad = client.post(f"/magistrados/{judge}/pedido-urgente", data={"name": "M"})
+    assert bad.status_code == 422
+    sent = client.post(f"/magistrados/{judge}/pedido-urgente", data={
+        "name": "Maria Souza", "oab": "12345/MT", "email": "maria@example.com",
+        "phone": "(65) 99999-0000", "case_number": "0001234-03.2026.8.11.0041",
+        "reason": "Réu preso há 90 dias sem audiência de custódia."})
+    assert sent.status_code == 302
+    log_in(client, "magistrate@example.jus.br")
+    assert "1 pedido urgente aguardando resposta" in client.get("/equipe").get_data(as_text=True)
+    listing = client.get(f"/equipe/magistrados/{judge}/pedidos-urgentes").get_data(as_text=True)
+    assert "Réu preso" in listing
+    with app.app_context():
+        request_id = db.session.scalar(select(UrgentRequest.id))
+    client.post(f"/equipe/pedidos-urgentes/{request_id}/responder",
+                data={"answer": "Atendimento amanhã às 9h, por vídeo."})
+    with app.app_context():
+        row = db.session.get(UrgentRequest, request_id)
+        assert row.status == "answered"
+        kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+        assert kinds.count("urgent_request") == 2 and kinds.count("urgent_answer") == 1
