@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from .bookings import views as bookings_views
     from .courts import api as courts_api
     from .invites import api as invites_api
+    from .invites import views as invites_views
     from .courts import views as courts_views
     from .health import health_blp
     from .openapi import docs_blp
@@ -123,7 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
-                      availability_views.blp, bookings_views.blp):
+                      availability_views.blp, bookings_views.blp, invites_views.blp):
         app.register_blueprint(blueprint)
 
 

@@ -125,6 +125,9 @@ def test_most_bookings_per_day(app, client, desk):
     book(client, desk, 0)
     same_day = client.post("/api/v1/bookings", json=form(desk, 1, lawyer={"oab": "2/MT"}))
     assert same_day.status_code == 409 and same_day.get_json()["code"] == "day_full"
+    day = desk["slots"][0]["start"][:10]
+    listed = client.get(f"/api/v1/magistrates/{desk['judge']}/slots").get_json()
+    assert listed and not [s for s in listed if s["start"].startswith(day)]  # a full day is hidden
 
 
 def test_idempotency_key_reused_with_another_body_is_422(client, desk):

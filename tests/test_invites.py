@@ -279,3 +279,25 @@ def test_subscribable_feed_with_rotatable_token(mail_app, judge):
                          headers=bearer(judge["token"])).get_json()
     assert client.get(url, query_string={"token": first.get_json()["token"]}).status_code == 404
     assert client.get(url, query_string={"token": second["token"]}).status_code == 200
+
+
+def test_admin_page_lists_failed_messages_and_resends(mail_app, smtp_server, judge):
+    smtp_server.stop()
+    client = mail_app.test_client()
+    book(client, judge, slot_at(client, judge, "14:00"))
+    later = utcnow()
+    for _ in range(mail_app.config["OUTBOX_MAX_ATTEMPTS"]):
+        later += timedelta(hours=7)
+        send(mail_app, later)
+    with mail_app.app_context():
+        make_staff("admin")
+        db.session.commit()
+        dead_id = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.status == "dead"))
+    from tests.support.factories import PASSWORD
+
+    client.post("/entrar", data={"email": "admin@example.jus.br", "password": PASSWORD})
+    page = client.get("/equipe/mensagens").get_data(as_text=True)
+    assert "Com falha definitiva (3)" in page and LAWYER in page
+    assert client.post(f"/equipe/mensagens/{dead_id}/reenviar").status_code == 302
+    with mail_app.app_context():
+        assert db.session.get(OutboxMessage, dead_id).status == "pending"

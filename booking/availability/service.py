@@ -78,7 +78,27 @@ def open_slots(magistrate: Magistrate, first_day: date, last_day: date,
     earliest = max(local_instant(first_day, time(0), zone),
                    now + timedelta(hours=rule.min_notice_hours))
     latest = local_instant(last_day + timedelta(days=1), time(0), zone)
-    return db.session.execute(open_slots_query(magistrate.id, earliest, latest)).all()
+    rows = db.session.execute(open_slots_query(magistrate.id, earliest, latest)).all()
+    if rule.max_per_day:
+        full = full_days(magistrate, rule.max_per_day, earliest, latest)
+        rows = [row for row in rows if row[0].astimezone(zone).date() not in full]
+    return rows
+
+
+def full_days(magistrate: Magistrate, limit: int, earliest: datetime,
+              latest: datetime) -> set[date]:
+    """Local days on which the magistrate already has `limit` active bookings."""
+    from ..bookings.models import Booking
+
+    zone = ZoneInfo(magistrate.timezone)
+    starts = db.session.scalars(select(Booking.start_at).where(
+        Booking.magistrate_id == magistrate.id, Booking.status != "cancelled",
+        Booking.start_at >= earliest - timedelta(days=1), Booking.start_at < latest))
+    per_day: dict[date, int] = {}
+    for start in starts:
+        day = start.astimezone(zone).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    return {day for day, count in per_day.items() if count >= limit}
 
 
 def open_slots_query(magistrate_id: int, earliest: datetime, latest: datetime):
