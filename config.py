@@ -51,6 +51,13 @@ class Config:
     LAWYER_CHANGE_CUTOFF_HOURS = _env_int("LAWYER_CHANGE_CUTOFF_HOURS", 2)
     IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 24)
 
+    # Complaints about the attendance channels, and the Corregedoria's desk.
+    CORREGEDORIA_EMAIL = os.environ.get("CORREGEDORIA_EMAIL", "corregedoria@tjmt.jus.br")
+    COMPLAINT_FLAG_THRESHOLD = _env_int("COMPLAINT_FLAG_THRESHOLD", 5)
+    COMPLAINT_OVERDUE_DAYS = _env_int("COMPLAINT_OVERDUE_DAYS", 10)
+    COMPLAINT_RATE_LIMIT = os.environ.get("COMPLAINT_RATE_LIMIT", "5/minute;30/hour")
+    LOOKUP_RATE_LIMIT = os.environ.get("LOOKUP_RATE_LIMIT", "30/minute")
+
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = _env_int("MAIL_PORT", 1025)
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)

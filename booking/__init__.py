@@ -109,6 +109,8 @@ def _register_blueprints(app: Flask) -> None:
     from .availability import views as availability_views
     from .bookings import api as bookings_api
     from .bookings import views as bookings_views
+    from .complaints import api as complaints_api
+    from .complaints import views as complaints_views
     from .courts import api as courts_api
     from .invites import api as invites_api
     from .invites import views as invites_views
@@ -120,11 +122,12 @@ def _register_blueprints(app: Flask) -> None:
     api = app.extensions["booking_api"]
     for blueprint in (accounts_api.blp, accounts_api.users_blp, courts_api.blp,
                       availability_api.blp, availability_api.closures_blp, bookings_api.blp,
-                      invites_api.blp):
+                      invites_api.blp, complaints_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
-                      availability_views.blp, bookings_views.blp, invites_views.blp):
+                      availability_views.blp, bookings_views.blp, invites_views.blp,
+                      complaints_views.blp):
         app.register_blueprint(blueprint)
 
 

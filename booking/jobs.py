@@ -60,11 +60,20 @@ def purge_idempotency_records() -> None:
     purge()
 
 
+def complaint_digest() -> None:
+    """The Corregedoria's weekly summary of reports."""
+    from .complaints.service import weekly_digest
+
+    weekly_digest()
+
+
 JOBS: list[Job] = [
     Job("send_outbox", send_outbox, "interval", {"seconds": 20}),
     Job("queue_reminders", queue_reminders, "interval", {"minutes": 5}),
     Job("queue_daily_agendas", queue_daily_agendas, "cron", {"minute": 0}),
     Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
+    Job("complaint_digest", complaint_digest, "cron",
+        {"day_of_week": "mon", "hour": 8, "minute": 0, "timezone": "America/Cuiaba"}),
     Job("purge_expired_tokens", purge_expired_tokens, "interval", {"hours": 1}),
     Job("roll_slot_horizon", roll_slot_horizon, "cron",
         {"hour": 0, "minute": 15, "timezone": "America/Cuiaba"}),

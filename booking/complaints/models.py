@@ -75,6 +75,8 @@ class ComplaintEvent(db.Model):
     public_answer: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    actor: Mapped["User | None"] = relationship("User")
+
 
 class ProtocolCounter(db.Model):
     """The last protocol number given in a year, bumped atomically."""

@@ -1,0 +1,201 @@
+"""Complaint routes: the public report and lookup; the Corregedoria's list, review,
+statistics and exports; the attendance statistics of the booking side."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from ..accounts.auth import bearer_token, current_api_user, require_staff
+from ..courts import service as courts
+from ..extensions import db, limiter
+from ..openapi import STAFF_SECURITY
+from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
+from . import reports, service
+from .models import Complaint
+from .schemas import (
+    ComplaintDetailSchema,
+    ComplaintFiledSchema,
+    ComplaintFilterSchema,
+    ComplaintInSchema,
+    ComplaintListQuerySchema,
+    ComplaintPublicSchema,
+    ComplaintReviewSchema,
+    ComplaintSchema,
+    StatsQuerySchema,
+    StatsSchema,
+)
+
+blp = Blueprint("complaints", __name__, url_prefix="/api/v1",
+                description="Reclamações sobre os canais de atendimento digital e a Corregedoria.")
+
+CORREGEDORIA = ("corregedoria",)
+
+
+def _filters(args: dict) -> dict:
+    return {k: v for k, v in args.items() if k not in ("page", "per_page")}
+
+
+@blp.route("/complaints")
+class Complaints(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"],
+                                methods=["POST"])]
+
+    @blp.arguments(ComplaintInSchema)
+    @blp.response(201, ComplaintFiledSchema)
+    def post(self, data):
+        """Report a failure of an attendance channel; answers a protocol and a lookup token."""
+        if data.get("unit_id") is not None and courts.get_unit(data["unit_id"]) is None:
+            abort(422, errors={"unit_id": ["Unidade não encontrada."]})
+        filed = service.file_complaint(data)
+        db.session.commit()
+        return {"protocol": filed.complaint.protocol, "lookup_token": filed.lookup_token,
+                "lookup_url": service.lookup_url(filed.complaint, filed.lookup_token),
+                "status": filed.complaint.status}
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ComplaintListQuerySchema, location="query")
+    @blp.response(200, ComplaintSchema(many=True), headers=TOTAL_COUNT_HEADER)
+    @require_staff(*CORREGEDORIA)
+    def get(self, args):
+        """Reports, newest first, by status, channel, kind, unit, comarca and filing period."""
+        return with_total(*paginate(service.filtered(_filters(args)), args["page"],
+                                    args["per_page"]))
+
+
+class LookupQuerySchema(Schema):
+    token = fields.String(metadata={"description": "O token de consulta (ou Authorization: Bearer)."})
+
+
+@blp.route("/complaints/<string:protocol>")
+class ComplaintLookup(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])]
+
+    @blp.arguments(LookupQuerySchema, location="query")
+    @blp.response(200, ComplaintPublicSchema)
+    def get(self, args, protocol):
+        """Status and public answer of a report, by protocol and lookup token."""
+        token = args.get("token") or bearer_token()
+        complaint = service.lookup(protocol, token) if token else None
+        if complaint is None:
+            abort(404, message="Protocolo não encontrado ou token incorreto.")
+        return complaint
+
+
+@blp.route("/complaints/<int:complaint_id>")
+class ComplaintById(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, ComplaintDetailSchema)
+    @require_staff(*CORREGEDORIA)
+    def get(self, complaint_id):
+        """A report with its whole history, internal notes included."""
+        return _complaint_or_404(complaint_id)
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ComplaintReviewSchema)
+    @blp.response(200, ComplaintDetailSchema)
+    @blp.alt_response(409, description="Mudança de situação não permitida.")
+    @require_staff(*CORREGEDORIA)
+    def patch(self, data, complaint_id):
+        """Move new -> in_review -> resolved|dismissed, with a note and a public answer."""
+        complaint = _complaint_or_404(complaint_id)
+        try:
+            service.review(complaint, user=current_api_user(), **data)
+            db.session.commit()
+        except service.IllegalMove as error:
+            db.session.rollback()
+            abort(409, message=str(error), code="illegal_move")
+        except ValueError as error:
+            db.session.rollback()
+            abort(422, errors={"assigned_to_id": [str(error)]})
+        return complaint
+
+
+def _complaint_or_404(complaint_id: int) -> Complaint:
+    complaint = db.session.get(Complaint, complaint_id)
+    if complaint is None:
+        abort(404, message="Reclamação não encontrada.")
+    return complaint
+
+
+@blp.route("/complaints/stats")
+class ComplaintStats(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(StatsQuerySchema, location="query")
+    @blp.response(200, StatsSchema)
+    @require_staff(*CORREGEDORIA)
+    def get(self, args):
+        """Counts by unit, comarca, channel, kind or week; median time to resolution;
+        units flagged for many reports in the last 7 days."""
+        group_by = args.pop("group_by")
+        return service.stats(group_by, args)
+
+
+def _export_response(body: bytes, mimetype: str, filename: str):
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@blp.route("/complaints/export.csv")
+class ComplaintExportCsv(MethodView):
+    @blp.doc(security=STAFF_SECURITY, responses={"200": {
+        "description": "CSV para planilhas brasileiras (UTF-8 com BOM, separador ;).",
+        "content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.arguments(ComplaintFilterSchema, location="query")
+    @require_staff(*CORREGEDORIA)
+    def get(self, args):
+        """The reports that match the filters, as CSV."""
+        complaints = db.session.scalars(service.filtered(args)).all()
+        response = _export_response(reports.complaints_csv(complaints), "text/csv",
+                                    "reclamacoes.csv")
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+        return response
+
+
+@blp.route("/complaints/export.json")
+class ComplaintExportJson(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ComplaintFilterSchema, location="query")
+    @blp.response(200, ComplaintSchema(many=True))
+    @require_staff(*CORREGEDORIA)
+    def get(self, args):
+        """The reports that match the filters, as JSON."""
+        return db.session.scalars(service.filtered(args)).all()
+
+
+class AttendanceQuerySchema(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+class AttendanceRowSchema(Schema):
+    unit_id = fields.Integer()
+    unit = fields.String()
+    magistrate_id = fields.Integer()
+    magistrate = fields.String()
+    slots_offered = fields.Integer()
+    booked = fields.Integer()
+    cancelled_by_court = fields.Integer()
+    no_show = fields.Integer()
+    days_to_first_open_slot = fields.Float(allow_none=True)
+
+
+@blp.route("/attendance/stats")
+class AttendanceStats(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(AttendanceQuerySchema, location="query")
+    @blp.response(200, AttendanceRowSchema(many=True))
+    @require_staff(*CORREGEDORIA)
+    def get(self, args):
+        """Per unit and magistrate: slots offered, booked, cancelled by the court,
+        no-shows, and days until the first open slot (default: 30 days back and ahead)."""
+        first = args.get("from_") or date.today() - timedelta(days=30)
+        last = args.get("to") or date.today() + timedelta(days=30)
+        if last < first:
+            abort(422, errors={"to": ["A data final deve ser igual ou posterior à inicial."]})
+        return reports.attendance(first, last)

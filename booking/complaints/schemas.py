@@ -1,0 +1,134 @@
+"""The complaint form as the API takes it; the public and the desk's views of a report."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from ..fields import CourtDateTime
+from ..pagination import PageArgsSchema
+from .models import COMPLAINT_CHANNELS, COMPLAINT_KINDS, COMPLAINT_STATUSES, REPORTER_ROLES
+
+DESCRIPTION_MAX = 2000
+
+
+class ReporterSchema(Schema):
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    role = fields.String(load_default=None, allow_none=True,
+                         validate=validate.OneOf(REPORTER_ROLES),
+                         metadata={"enum": list(REPORTER_ROLES)})
+
+
+class ComplaintInSchema(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(COMPLAINT_CHANNELS),
+                            metadata={"enum": list(COMPLAINT_CHANNELS)})
+    kind = fields.String(required=True, validate=validate.OneOf(COMPLAINT_KINDS),
+                         metadata={"enum": list(COMPLAINT_KINDS)})
+    unit_id = fields.Integer(load_default=None, allow_none=True)
+    occurred_at = CourtDateTime(required=True, metadata={"example": "2027-03-02T14:10:00-04:00"})
+    description = fields.String(required=True,
+                                validate=validate.Length(min=10, max=DESCRIPTION_MAX))
+    reporter = fields.Nested(ReporterSchema, load_default=None, allow_none=True)
+
+    @validates("occurred_at")
+    def _not_in_the_future(self, value, **kwargs):
+        from ..database import utcnow
+        from datetime import timedelta
+
+        if value > utcnow() + timedelta(minutes=5):
+            raise ValidationError("A data da falha não pode estar no futuro.")
+
+
+class ComplaintFiledSchema(Schema):
+    protocol = fields.String(metadata={"example": "RC-2027-000123"})
+    lookup_token = fields.String()
+    lookup_url = fields.String()
+    status = fields.String()
+
+
+class ComplaintPublicSchema(Schema):
+    protocol = fields.String()
+    status = fields.String(metadata={"enum": list(COMPLAINT_STATUSES)})
+    channel = fields.String()
+    kind = fields.String()
+    created_at = CourtDateTime()
+    updated_at = CourtDateTime()
+    public_answer = fields.String(allow_none=True)
+
+
+class ComplaintEventSchema(Schema):
+    at = CourtDateTime()
+    actor = fields.Function(lambda e: e.actor.email if e.actor else None,
+                            metadata={"type": "string", "nullable": True})
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    note = fields.String(allow_none=True)
+    public_answer = fields.String(allow_none=True)
+
+
+class ComplaintSchema(Schema):
+    id = fields.Integer()
+    protocol = fields.String()
+    status = fields.String()
+    channel = fields.String()
+    kind = fields.String()
+    unit_id = fields.Integer(allow_none=True)
+    occurred_at = CourtDateTime()
+    description = fields.String()
+    reporter = fields.Function(lambda c: {"name": c.reporter_name, "email": c.reporter_email,
+                                          "role": c.reporter_role})
+    public_answer = fields.String(allow_none=True)
+    assigned_to_id = fields.Integer(allow_none=True)
+    created_at = CourtDateTime()
+    updated_at = CourtDateTime()
+    closed_at = CourtDateTime(allow_none=True)
+
+
+class ComplaintDetailSchema(ComplaintSchema):
+    history = fields.List(fields.Nested(ComplaintEventSchema), attribute="events")
+
+
+class ComplaintFilterSchema(Schema):
+    status = fields.String(validate=validate.OneOf(COMPLAINT_STATUSES))
+    channel = fields.String(validate=validate.OneOf(COMPLAINT_CHANNELS))
+    kind = fields.String(validate=validate.OneOf(COMPLAINT_KINDS))
+    unit_id = fields.Integer(validate=validate.Range(min=1))
+    comarca_id = fields.Integer(validate=validate.Range(min=1))
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+class ComplaintListQuerySchema(ComplaintFilterSchema, PageArgsSchema):
+    pass
+
+
+class ComplaintReviewSchema(Schema):
+    status = fields.String(validate=validate.OneOf(COMPLAINT_STATUSES))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000),
+                         metadata={"description": "Nota interna; o reclamante não a vê."})
+    public_answer = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(max=4000))
+    assigned_to_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class StatsQuerySchema(ComplaintFilterSchema):
+    group_by = fields.String(load_default="channel", validate=validate.OneOf(
+        ("unit", "comarca", "channel", "kind", "week")))
+
+
+class StatsGroupSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    count = fields.Integer()
+
+
+class FlaggedUnitSchema(Schema):
+    unit_id = fields.Integer()
+    name = fields.String()
+    count = fields.Integer()
+
+
+class StatsSchema(Schema):
+    group_by = fields.String()
+    total = fields.Integer()
+    groups = fields.List(fields.Nested(StatsGroupSchema))
+    median_hours_to_resolution = fields.Float(allow_none=True)
+    flagged_units = fields.List(fields.Nested(FlaggedUnitSchema))

@@ -1,0 +1,241 @@
+"""Complaints: filing with a protocol number, the public lookup, the review
+workflow with its history, and the queries behind the Corregedoria's desk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from sqlalchemy import func, select
+
+from ..accounts.models import User
+from ..audit import service as audit
+from ..courts.models import Unit
+from ..database import utcnow
+from ..extensions import db
+from ..invites import service as invites
+from ..security import new_token, token_hash, tokens_match
+from .models import Complaint, ComplaintEvent, ProtocolCounter
+
+# new -> in_review -> resolved | dismissed
+MOVES = {"new": {"in_review"}, "in_review": {"resolved", "dismissed"}}
+STATUS_LABELS = {"new": "Recebida", "in_review": "Em análise", "resolved": "Resolvida",
+                 "dismissed": "Arquivada"}
+CHANNEL_LABELS = {"virtual_counter": "Balcão Virtual", "phone": "Telefone", "email": "E-mail",
+                  "whatsapp": "WhatsApp", "booking": "Atendimento agendado", "other": "Outro"}
+KIND_LABELS = {"connection_drop": "Queda de conexão", "unavailable": "Canal indisponível",
+               "no_answer": "Sem resposta", "other": "Outro"}
+
+
+class IllegalMove(Exception):
+    """409: the workflow does not allow this change."""
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["COURT_TIMEZONE"])
+
+
+def next_protocol(now: datetime) -> str:
+    """RC-2027-000123: a per-year counter bumped atomically (one upsert, both databases)."""
+    year = now.astimezone(_zone()).year
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(ProtocolCounter).values(year=year, last_value=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ProtocolCounter.year],
+        set_={"last_value": ProtocolCounter.last_value + 1},
+    ).returning(ProtocolCounter.last_value)
+    value = db.session.execute(statement).scalar_one()
+    return f"RC-{year}-{value:06d}"
+
+
+@dataclass
+class Filed:
+    complaint: Complaint
+    lookup_token: str
+
+
+def file_complaint(data: dict, now: datetime | None = None) -> Filed:
+    now = now or utcnow()
+    reporter = data.get("reporter") or {}
+    token = new_token()
+    complaint = Complaint(
+        protocol=next_protocol(now), lookup_token_hash=token_hash(token),
+        channel=data["channel"], kind=data["kind"], unit_id=data.get("unit_id"),
+        occurred_at=data["occurred_at"], description=data["description"],
+        reporter_name=reporter.get("name"), reporter_email=reporter.get("email"),
+        reporter_role=reporter.get("role"), status="new", created_at=now, updated_at=now)
+    db.session.add(complaint)
+    db.session.flush()
+    db.session.add(ComplaintEvent(complaint_id=complaint.id, from_status=None,
+                                  to_status="new", at=now))
+    audit.record("complaint.filed", "complaint", complaint.id, actor="public")
+    _tell_reporter(complaint, "filed", token)
+    return Filed(complaint, token)
+
+
+def lookup(protocol: str, token: str) -> Complaint | None:
+    complaint = db.session.scalar(select(Complaint).where(Complaint.protocol == protocol.strip().upper()))
+    if complaint is None or not tokens_match(token or "", complaint.lookup_token_hash):
+        return None
+    return complaint
+
+
+def lookup_url(complaint: Complaint, token: str) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/reclamacoes/acompanhar?protocolo={complaint.protocol}&token={token}"
+
+
+def review(complaint: Complaint, *, user, status: str | None = None, note: str | None = None,
+           public_answer: str | None = None, assigned_to_id: int | None = None,
+           now: datetime | None = None) -> ComplaintEvent:
+    """One step of the review: a move, a note, a public answer, an assignment; kept whole."""
+    now = now or utcnow()
+    previous = complaint.status
+    if status is not None and status != previous:
+        if status not in MOVES.get(previous, set()):
+            raise IllegalMove(f"Não é possível passar de “{STATUS_LABELS[previous]}” para "
+                              f"“{STATUS_LABELS.get(status, status)}”.")
+        complaint.status = status
+        if status in ("resolved", "dismissed"):
+            complaint.closed_at = now
+    if assigned_to_id is not None:
+        assignee = db.session.get(User, assigned_to_id)
+        if assignee is None or assignee.role not in ("corregedoria", "admin"):
+            raise ValueError("Responsável inválido: escolha alguém da Corregedoria.")
+        complaint.assigned_to_id = assigned_to_id
+    if public_answer:
+        complaint.public_answer = public_answer
+    complaint.updated_at = now
+    event = ComplaintEvent(complaint_id=complaint.id, actor_id=user.id, from_status=previous,
+                           to_status=complaint.status, note=note or None,
+                           public_answer=public_answer or None, at=now)
+    db.session.add(event)
+    db.session.flush()
+    audit.record("complaint.reviewed", "complaint", complaint.id, user=user,
+                 details={"from": previous, "to": complaint.status})
+    if complaint.status != previous or public_answer:
+        _tell_reporter(complaint, f"event-{event.id}", None)
+    return event
+
+
+def _tell_reporter(complaint: Complaint, key: str, token: str | None) -> None:
+    """The reporter hears of each change when they left an e-mail (through the outbox)."""
+    if not complaint.reporter_email:
+        return
+    values = {"complaint": complaint, "status_label": STATUS_LABELS[complaint.status],
+              "link": lookup_url(complaint, token) if token else None,
+              "channel_label": CHANNEL_LABELS[complaint.channel],
+              "court_name": current_app.config["COURT_NAME"]}
+    subject = (f"Reclamação registrada: protocolo {complaint.protocol}" if key == "filed" else
+               f"Protocolo {complaint.protocol}: {STATUS_LABELS[complaint.status].lower()}")
+    invites.queue(dedupe_key=f"complaint:{complaint.id}:{key}", kind="complaint_update",
+                  to=complaint.reporter_email, subject=subject,
+                  text=render_template("email/complaint_update.txt", **values))
+
+
+# --- the desk's queries --------------------------------------------------------------
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), _zone())
+
+
+def filtered(filters: dict):
+    """The list's select() with every filter the desk offers (period = filing date, local)."""
+    statement = select(Complaint)
+    for name in ("status", "channel", "kind", "unit_id"):
+        if filters.get(name):
+            statement = statement.where(getattr(Complaint, name) == filters[name])
+    if filters.get("comarca_id"):
+        statement = statement.join(Unit, Unit.id == Complaint.unit_id).where(
+            Unit.comarca_id == filters["comarca_id"])
+    if filters.get("from_"):
+        statement = statement.where(Complaint.created_at >= _day_start(filters["from_"]))
+    if filters.get("to"):
+        statement = statement.where(
+            Complaint.created_at < _day_start(filters["to"] + timedelta(days=1)))
+    return statement.order_by(Complaint.created_at.desc(), Complaint.id.desc())
+
+
+def stats(group_by: str, filters: dict, now: datetime | None = None) -> dict:
+    """Counts per group, the median time to resolution, and the flagged units."""
+    now = now or utcnow()
+    complaints = db.session.scalars(filtered(filters)).all()
+    units = {u.id: u for u in db.session.scalars(select(Unit))}
+    groups: dict[str, dict] = {}
+    for c in complaints:
+        if group_by == "unit":
+            key = str(c.unit_id or "") or "sem unidade"
+            label = units[c.unit_id].name if c.unit_id in units else "Sem unidade informada"
+        elif group_by == "comarca":
+            unit = units.get(c.unit_id)
+            key = str(unit.comarca_id) if unit else "sem comarca"
+            label = unit.comarca.name if unit else "Sem unidade informada"
+        elif group_by == "week":
+            local = c.created_at.astimezone(_zone()).date()
+            monday = local - timedelta(days=local.weekday())
+            key, label = monday.isoformat(), f"Semana de {monday:%d/%m/%Y}"
+        elif group_by == "channel":
+            key, label = c.channel, CHANNEL_LABELS[c.channel]
+        else:
+            key, label = c.kind, KIND_LABELS[c.kind]
+        group = groups.setdefault(key, {"key": key, "label": label, "count": 0})
+        group["count"] += 1
+    ordered = sorted(groups.values(), key=(lambda g: g["key"]) if group_by == "week"
+                     else (lambda g: (-g["count"], g["label"])))
+    return {"group_by": group_by, "total": len(complaints), "groups": ordered,
+            "median_hours_to_resolution": median_hours_to_resolution(complaints),
+            "flagged_units": flagged_units(now)}
+
+
+def median_hours_to_resolution(complaints) -> float | None:
+    durations = sorted((c.closed_at - c.created_at).total_seconds() / 3600
+                       for c in complaints if c.status == "resolved" and c.closed_at)
+    if not durations:
+        return None
+    middle = len(durations) // 2
+    if len(durations) % 2:
+        return round(durations[middle], 1)
+    return round((durations[middle - 1] + durations[middle]) / 2, 1)
+
+
+def flagged_units(now: datetime) -> list[dict]:
+    """Units whose reports in the last 7 days reach COMPLAINT_FLAG_THRESHOLD."""
+    threshold = current_app.config["COMPLAINT_FLAG_THRESHOLD"]
+    rows = db.session.execute(
+        select(Unit.id, Unit.name, func.count(Complaint.id))
+        .join(Complaint, Complaint.unit_id == Unit.id)
+        .where(Complaint.created_at >= now - timedelta(days=7))
+        .group_by(Unit.id, Unit.name)
+        .having(func.count(Complaint.id) >= threshold)
+        .order_by(func.count(Complaint.id).desc())).all()
+    return [{"unit_id": row[0], "name": row[1], "count": row[2]} for row in rows]
+
+
+def weekly_digest(now: datetime | None = None) -> bool:
+    """The Corregedoria's Monday e-mail: new, open and overdue reports, flagged units."""
+    now = now or utcnow()
+    overdue_before = now - timedelta(days=current_app.config["COMPLAINT_OVERDUE_DAYS"])
+    open_statuses = ("new", "in_review")
+    new = db.session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.created_at >= now - timedelta(days=7)))
+    still_open = db.session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.status.in_(open_statuses)))
+    overdue = db.session.scalars(select(Complaint).where(
+        Complaint.status.in_(open_statuses), Complaint.created_at < overdue_before)
+        .order_by(Complaint.created_at)).all()
+    week = now.astimezone(_zone()).date().isocalendar()
+    values = {"new": new, "still_open": still_open, "overdue": overdue,
+              "flagged": flagged_units(now), "days": current_app.config["COMPLAINT_OVERDUE_DAYS"],
+              "status_labels": STATUS_LABELS, "court_name": current_app.config["COURT_NAME"],
+              "zone": current_app.config["COURT_TIMEZONE"]}
+    return invites.queue(
+        dedupe_key=f"digest:{week.year}-W{week.week:02d}", kind="complaint_digest",
+        to=current_app.config["CORREGEDORIA_EMAIL"],
+        subject=f"Resumo semanal das reclamações — semana {week.week}/{week.year}",
+        text=render_template("email/complaint_digest.txt", **values))

@@ -1,0 +1,207 @@
+"""Complaint pages: the public form and lookup, and the Corregedoria's desk."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from ..accounts.auth import login_required_page
+from ..accounts.models import User
+from ..courts import service as courts
+from ..errors import flatten_errors
+from ..extensions import db, limiter
+from ..pagination import paginate
+from . import reports, service
+from .charts import bar_chart
+from .models import COMPLAINT_CHANNELS, COMPLAINT_KINDS, COMPLAINT_STATUSES, Complaint
+from .schemas import ComplaintFilterSchema, ComplaintInSchema
+
+blp = Blueprint("complaint_pages", __name__)
+
+HONEYPOT = "website"
+
+
+def _units():
+    return courts.list_units(per_page=100)[0]
+
+
+@blp.route("/reclamacoes/nova", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"], methods=["POST"])
+def new_complaint():
+    """Report a failing channel: a dropped connection, a counter that does not open..."""
+    errors: dict[str, list[str]] = {}
+    values = request.form.to_dict() if request.method == "POST" else {
+        "unit_id": request.args.get("unidade", ""), "channel": request.args.get("canal", "")}
+    status = 200
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        if request.form.get(HONEYPOT):  # only robots fill the hidden field
+            return redirect(url_for("complaint_pages.filed"))
+        raw = {
+            "channel": request.form.get("channel", ""), "kind": request.form.get("kind", ""),
+            "unit_id": request.form.get("unit_id") or None,
+            "occurred_at": _local_instant(request.form.get("occurred_day", ""),
+                                          request.form.get("occurred_time", "")),
+            "description": request.form.get("description", "").strip(),
+            "reporter": {"name": request.form.get("reporter_name", "").strip() or None,
+                         "email": request.form.get("reporter_email", "").strip() or None,
+                         "role": request.form.get("reporter_role") or None},
+        }
+        try:
+            data = ComplaintInSchema().load(raw)
+            if data.get("unit_id") and courts.get_unit(data["unit_id"]) is None:
+                raise ValidationError({"unit_id": ["Unidade não encontrada."]})
+        except ValidationError as error:
+            errors = {key.replace("reporter.", "reporter_").replace("occurred_at", "occurred_day"): v
+                      for key, v in flatten_errors(error.messages).items()}
+            for select_field in ("channel", "kind", "reporter_role"):
+                if select_field in errors:  # the API's message lists internal codes
+                    errors[select_field] = ["Escolha uma opção da lista."]
+            status = 422
+        else:
+            filed = service.file_complaint(data)
+            db.session.commit()
+            session["filed_complaint"] = {"protocol": filed.complaint.protocol,
+                                          "token": filed.lookup_token}
+            return redirect(url_for("complaint_pages.filed"))
+    return render_template("complaints/form.html", values=values, errors=errors, units=_units(),
+                           channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
+                           honeypot=HONEYPOT), status
+
+
+def _local_instant(day: str, hhmm: str) -> str | None:
+    """Date and time inputs, read in the court's zone, as the ISO instant the schema loads."""
+    from zoneinfo import ZoneInfo
+
+    if not day:
+        return None
+    try:
+        naive = datetime.fromisoformat(f"{day}T{hhmm or '00:00'}")
+    except ValueError:
+        return day  # the schema explains what is wrong with it
+    return naive.replace(tzinfo=ZoneInfo(current_app.config["COURT_TIMEZONE"])).isoformat()
+
+
+@blp.get("/reclamacoes/registrada")
+def filed():
+    info = session.get("filed_complaint")
+    link = None
+    if info:
+        complaint = service.lookup(info["protocol"], info["token"])
+        link = service.lookup_url(complaint, info["token"]) if complaint else None
+    response = current_app.make_response(render_template("complaints/filed.html", info=info,
+                                                         link=link))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@blp.get("/reclamacoes/acompanhar")
+@limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
+def follow():
+    protocol = request.args.get("protocolo", "").strip()[:20]
+    token = request.args.get("token", "").strip()[:100]
+    complaint = service.lookup(protocol, token) if protocol and token else None
+    response = current_app.make_response((render_template(
+        "complaints/follow.html", protocol=protocol, token=token, complaint=complaint,
+        searched=bool(protocol or token), labels=service.STATUS_LABELS,
+        channels=service.CHANNEL_LABELS), 404 if (protocol and token and not complaint) else 200))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# --- the Corregedoria's desk ---------------------------------------------------------
+
+def _desk_filters() -> tuple[dict, dict]:
+    """Query-string filters loaded by the API's schema; bad values are dropped with a note."""
+    raw = {k: v for k, v in {
+        "status": request.args.get("status"), "channel": request.args.get("channel"),
+        "kind": request.args.get("kind"), "unit_id": request.args.get("unit_id"),
+        "comarca_id": request.args.get("comarca_id"), "from": request.args.get("from"),
+        "to": request.args.get("to")}.items() if v}
+    try:
+        return ComplaintFilterSchema().load(raw), raw
+    except ValidationError as error:
+        flash("Filtros inválidos ignorados: " + ", ".join(flatten_errors(error.messages)), "error")
+        return {}, {}
+
+
+@blp.get("/corregedoria")
+@login_required_page("corregedoria")
+def desk():
+    filters, raw = _desk_filters()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    items, total = paginate(service.filtered(filters), page, 25)
+    units = {u.id: u for u in _units()}
+    return render_template(
+        "complaints/desk.html", complaints=items, total=total, page=page, per_page=25,
+        raw=raw, units=units, comarcas=courts.list_comarcas(), statuses=service.STATUS_LABELS,
+        channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
+        flagged=service.flagged_units(datetime.now().astimezone()))
+
+
+@blp.route("/corregedoria/reclamacoes/<int:complaint_id>", methods=["GET", "POST"])
+@login_required_page("corregedoria")
+def complaint_page(complaint_id: int):
+    complaint = db.session.get(Complaint, complaint_id)
+    if complaint is None:
+        abort(404)
+    status = 200
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        assigned = request.form.get("assigned_to_id")
+        try:
+            service.review(complaint, user=current_user,
+                           status=request.form.get("status") or None,
+                           note=request.form.get("note", "").strip()[:4000] or None,
+                           public_answer=request.form.get("public_answer", "").strip()[:4000] or None,
+                           assigned_to_id=int(assigned) if assigned and assigned.isdigit() else None)
+            db.session.commit()
+            flash("Registro salvo no histórico.", "success")
+            return redirect(url_for("complaint_pages.complaint_page", complaint_id=complaint.id))
+        except (service.IllegalMove, ValueError) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            status = 409
+    staff = db.session.scalars(select(User).where(User.role == "corregedoria")
+                               .order_by(User.name)).all()
+    return render_template(
+        "complaints/detail.html", complaint=complaint, unit=courts.get_unit(complaint.unit_id)
+        if complaint.unit_id else None, moves=sorted(service.MOVES.get(complaint.status, ())),
+        statuses=service.STATUS_LABELS, channels=service.CHANNEL_LABELS,
+        kinds=service.KIND_LABELS, staff=staff), status
+
+
+@blp.get("/corregedoria/estatisticas")
+@login_required_page("corregedoria")
+def statistics():
+    filters, raw = _desk_filters()
+    charts = {}
+    summary = None
+    for group_by, title in (("channel", "Por canal"), ("kind", "Por tipo de falha"),
+                            ("comarca", "Por comarca"), ("unit", "Por unidade"),
+                            ("week", "Por semana")):
+        result = service.stats(group_by, filters)
+        summary = summary or result
+        charts[group_by] = {"title": title, "chart": bar_chart(result["groups"])}
+    today = date.today()
+    attendance = reports.attendance(today - timedelta(days=30), today + timedelta(days=30))
+    return render_template("complaints/stats.html", charts=charts, summary=summary, raw=raw,
+                           attendance=attendance)

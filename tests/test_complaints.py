@@ -1,0 +1,320 @@
+"""Complaints: the public report and lookup, the review workflow, the desk's filters,
+statistics and exports, and who may read them."""
+
+import csv
+import io
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from booking.complaints import service
+from booking.complaints.models import Complaint
+from booking.database import utcnow
+from booking.extensions import db
+from booking.invites.models import OutboxMessage
+from tests.support.factories import PASSWORD, bearer, make_magistrate, make_staff, make_unit, staff_token
+
+
+@pytest.fixture
+def desk(app):
+    with app.app_context():
+        cuiaba = make_unit("1ª Vara Cível de Cuiabá", "Cuiabá")
+        sinop = make_unit("Vara Única de Sinop", "Sinop", office_email="snp@example.jus.br")
+        judge = make_magistrate(unit=cuiaba)
+        tokens = {"corregedoria": staff_token(make_staff("corregedoria")),
+                  "magistrate": staff_token(make_staff("magistrate", magistrate_id=judge.id)),
+                  "admin": staff_token(make_staff("admin"))}
+        db.session.commit()
+        return {"cuiaba": cuiaba.id, "sinop": sinop.id, "cuiaba_comarca": cuiaba.comarca_id,
+                "tokens": tokens}
+
+
+def report(client, **overrides):
+    body = {"channel": "virtual_counter", "kind": "unavailable",
+            "occurred_at": "2026-11-20T14:00:00-04:00",
+            "description": "O Balcão Virtual não abriu no horário de expediente.",
+            "reporter": {"name": "José Cidadão", "email": "jose@example.com", "role": "citizen"}}
+    body.update(overrides)
+    response = client.post("/api/v1/complaints", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_filing_gives_a_readable_protocol_and_a_lookup_token(app, client, desk):
+    first = report(client, unit_id=desk["cuiaba"])
+    second = report(client)
+    year = datetime.now(timezone(timedelta(hours=-4))).year
+    assert re.fullmatch(rf"RC-{year}-\d{{6}}", first["protocol"])
+    assert int(second["protocol"][-6:]) == int(first["protocol"][-6:]) + 1
+    assert len(first["lookup_token"]) >= 43
+    looked = client.get(f"/api/v1/complaints/{first['protocol']}",
+                        query_string={"token": first["lookup_token"]})
+    assert looked.status_code == 200
+    assert looked.get_json()["status"] == "new"
+    assert "description" not in looked.get_json() and "note" not in looked.get_data(as_text=True)
+    assert client.get(f"/api/v1/complaints/{first['protocol']}",
+                      headers=bearer(first["lookup_token"])).status_code == 200
+    assert client.get(f"/api/v1/complaints/{first['protocol']}",
+                      query_string={"token": second["lookup_token"]}).status_code == 404
+    assert client.get(f"/api/v1/complaints/{first['protocol']}").status_code == 404
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage.kind)).all() == ["complaint_update"] * 2
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"channel": "fax"}, "channel"), ({"kind": None}, "kind"),
+    ({"description": "curta"}, "description"), ({"description": "x" * 2001}, "description"),
+    ({"occurred_at": "2099-01-01T10:00:00-04:00"}, "occurred_at"),
+    ({"occurred_at": "ontem"}, "occurred_at"), ({"unit_id": 987654}, "unit_id"),
+    ({"reporter": {"email": "não é e-mail"}}, "reporter.email"),
+])
+def test_invalid_reports_are_422_per_field(client, desk, overrides, field):
+    body = {"channel": "phone", "kind": "no_answer", "occurred_at": "2026-11-20T14:00:00-04:00",
+            "description": "Ninguém atende o telefone da secretaria.", **overrides}
+    response = client.post("/api/v1/complaints", json=body)
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+
+
+def test_oversized_body_is_413(client, desk):
+    response = client.post("/api/v1/complaints", data=b"{" + b" " * 70000 + b"}",
+                           content_type="application/json")
+    assert response.status_code == 413
+
+
+def test_workflow_moves_only_forward_and_keeps_the_whole_history(app, client, desk):
+    filed = report(client)
+    headers = bearer(desk["tokens"]["corregedoria"])
+    complaint_id = client.get("/api/v1/complaints", headers=headers).get_json()[0]["id"]
+    url = f"/api/v1/complaints/{complaint_id}"
+    skip = client.patch(url, json={"status": "resolved"}, headers=headers)
+    assert skip.status_code == 409 and skip.get_json()["code"] == "illegal_move"
+    assert client.patch(url, json={"status": "in_review", "note": "Pedi o log à TI."},
+                        headers=headers).status_code == 200
+    done = client.patch(url, json={"status": "resolved", "note": "Servidor reiniciado.",
+                                   "public_answer": "O Balcão Virtual foi restabelecido."},
+                        headers=headers)
+    assert done.status_code == 200
+    body = done.get_json()
+    assert [(e["from_status"], e["to_status"]) for e in body["history"]] == [
+        (None, "new"), ("new", "in_review"), ("in_review", "resolved")]
+    assert body["history"][1]["note"] == "Pedi o log à TI."
+    assert body["history"][2]["actor"] == "corregedoria@example.jus.br"
+    assert body["closed_at"]
+    back = client.patch(url, json={"status": "in_review"}, headers=headers)
+    assert back.status_code == 409
+    public = client.get(f"/api/v1/complaints/{filed['protocol']}",
+                        query_string={"token": filed["lookup_token"]}).get_json()
+    assert public["status"] == "resolved"
+    assert public["public_answer"] == "O Balcão Virtual foi restabelecido."
+    assert "log à TI" not in str(public)
+    with app.app_context():
+        updates = db.session.scalars(select(OutboxMessage.subject).where(
+            OutboxMessage.kind == "complaint_update")).all()
+    assert len(updates) == 3  # filed, in review, resolved
+
+
+def test_only_the_corregedoria_reads_the_reports(client, desk):
+    report(client)
+    for who, status in (("magistrate", 403), ("admin", 403), ("corregedoria", 200)):
+        assert client.get("/api/v1/complaints", headers=bearer(desk["tokens"][who])).status_code == status
+        assert client.get("/api/v1/complaints/stats", headers=bearer(desk["tokens"][who])).status_code == status
+        assert client.get("/api/v1/complaints/export.csv", headers=bearer(desk["tokens"][who])).status_code == status
+    assert client.get("/api/v1/complaints").status_code == 401
+
+
+def seed_known_set(app, client, desk):
+    """Six reports with known channels, units and dates; two resolved in 24 h and 48 h."""
+    specs = [("virtual_counter", "unavailable", desk["cuiaba"]),
+             ("virtual_counter", "connection_drop", desk["cuiaba"]),
+             ("virtual_counter", "unavailable", desk["sinop"]),
+             ("phone", "no_answer", desk["cuiaba"]),
+             ("phone", "no_answer", None),
+             ("whatsapp", "other", desk["sinop"])]
+    for channel, kind, unit_id in specs:
+        report(client, channel=channel, kind=kind, unit_id=unit_id)
+    with app.app_context():
+        complaints = db.session.scalars(select(Complaint).order_by(Complaint.id)).all()
+        base = utcnow() - timedelta(days=3)
+        for index, complaint in enumerate(complaints):
+            complaint.created_at = base + timedelta(hours=index)
+        complaints[0].status, complaints[0].closed_at = "resolved", complaints[0].created_at + timedelta(hours=24)
+        complaints[1].status, complaints[1].closed_at = "resolved", complaints[1].created_at + timedelta(hours=48)
+        complaints[2].status = "in_review"
+        complaints[5].created_at = utcnow() - timedelta(days=20)
+        db.session.commit()
+
+
+def test_filters(app, client, desk):
+    seed_known_set(app, client, desk)
+    headers = bearer(desk["tokens"]["corregedoria"])
+
+    def total(**query):
+        response = client.get("/api/v1/complaints", query_string=query, headers=headers)
+        assert response.status_code == 200
+        return int(response.headers["X-Total-Count"])
+
+    assert total() == 6
+    assert total(status="resolved") == 2
+    assert total(channel="phone") == 2
+    assert total(kind="no_answer") == 2
+    assert total(unit_id=desk["sinop"]) == 2
+    assert total(comarca_id=desk["cuiaba_comarca"]) == 3
+    assert total(**{"from": (utcnow() - timedelta(days=10)).date().isoformat()}) == 5
+    assert total(per_page=2, page=3) == 6
+    assert client.get("/api/v1/complaints", query_string={"status": "bogus"},
+                      headers=headers).status_code == 422
+
+
+def test_statistics_on_a_known_set(app, client, desk):
+    seed_known_set(app, client, desk)
+    app.config["COMPLAINT_FLAG_THRESHOLD"] = 3
+    headers = bearer(desk["tokens"]["corregedoria"])
+    by_channel = client.get("/api/v1/complaints/stats?group_by=channel", headers=headers).get_json()
+    assert by_channel["total"] == 6
+    assert [(g["key"], g["count"]) for g in by_channel["groups"]] == [
+        ("virtual_counter", 3), ("phone", 2), ("whatsapp", 1)]
+    assert by_channel["median_hours_to_resolution"] == 36.0
+    assert by_channel["flagged_units"] == [{"unit_id": desk["cuiaba"], "name": "1ª Vara Cível de Cuiabá",
+                                            "count": 3}]
+    by_unit = client.get("/api/v1/complaints/stats?group_by=unit", headers=headers).get_json()
+    assert {g["label"]: g["count"] for g in by_unit["groups"]} == {
+        "1ª Vara Cível de Cuiabá": 3, "Vara Única de Sinop": 2, "Sem unidade informada": 1}
+    by_week = client.get("/api/v1/complaints/stats?group_by=week", headers=headers).get_json()
+    assert sum(g["count"] for g in by_week["groups"]) == 6
+    assert client.get("/api/v1/complaints/stats?group_by=mood", headers=headers).status_code == 422
+
+
+def test_csv_opens_in_a_brazilian_spreadsheet(app, client, desk):
+    report(client, unit_id=desk["cuiaba"], description="=HYPERLINK(\"http://x\") aspas \"e\"; ponto e vírgula")
+    response = client.get("/api/v1/complaints/export.csv",
+                          headers=bearer(desk["tokens"]["corregedoria"]))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Protocolo" and rows[0][1] == "Situação"
+    assert rows[1][1] == "Recebida" and rows[1][2] == "Balcão Virtual"
+    assert rows[1][4] == "1ª Vara Cível de Cuiabá" and rows[1][5] == "Cuiabá"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", rows[1][6])
+    assert rows[1][9].startswith("'=HYPERLINK")  # never a formula
+    assert rows[1][9].endswith('"e"; ponto e vírgula')
+    as_json = client.get("/api/v1/complaints/export.json",
+                         headers=bearer(desk["tokens"]["corregedoria"])).get_json()
+    assert [c["protocol"] for c in as_json] == [rows[1][0]]
+
+
+def test_html_in_a_description_is_shown_as_text(app, client, desk):
+    filed = report(client, description="<script>alert('x')</script> o balcão caiu")
+    with app.app_context():
+        make_staff("corregedoria", "desk@example.jus.br")
+        db.session.commit()
+        complaint_id = db.session.scalar(select(Complaint.id))
+    client.post("/entrar", data={"email": "desk@example.jus.br", "password": PASSWORD})
+    for path in (f"/corregedoria/reclamacoes/{complaint_id}",):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in html and "&lt;script&gt;" in html
+    page = client.get("/reclamacoes/acompanhar", query_string={
+        "protocolo": filed["protocol"], "token": filed["lookup_token"]})
+    assert page.status_code == 200 and "Recebida" in page.get_data(as_text=True)
+
+
+def test_public_form_keeps_what_was_typed_and_catches_robots(app, client, desk):
+    bad = client.post("/reclamacoes/nova", data={"channel": "", "kind": "unavailable",
+                                                  "description": "curta", "occurred_day": ""})
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert re.search(r'id="channel-erro"[^>]*>Escolha uma opção da lista', html)
+    assert re.search(r'id="description-erro"', html) and ">curta</textarea>" in html
+    robot = client.post("/reclamacoes/nova", data={
+        "channel": "phone", "kind": "no_answer", "description": "Ninguém atendeu o telefone.",
+        "occurred_day": "2026-11-20", "website": "http://spam.example"})
+    assert robot.status_code == 302
+    ok = client.post("/reclamacoes/nova", data={
+        "channel": "phone", "kind": "no_answer", "unit_id": str(desk["sinop"]),
+        "description": "Ninguém atendeu o telefone.", "occurred_day": "2026-11-20",
+        "occurred_time": "15:30"})
+    assert ok.status_code == 302
+    with app.app_context():
+        complaints = db.session.scalars(select(Complaint)).all()
+    assert len(complaints) == 1  # the robot's report was dropped
+    assert complaints[0].occurred_at == datetime(2026, 11, 20, 19, 30, tzinfo=timezone.utc)
+    filed = client.get("/reclamacoes/registrada").get_data(as_text=True)
+    assert complaints[0].protocol in filed
+
+
+def test_the_desk_pages(app, client, desk):
+    seed_known_set(app, client, desk)
+    with app.app_context():
+        make_staff("corregedoria", "desk@example.jus.br")
+        make_staff("magistrate", "judge2@example.jus.br",
+                   magistrate_id=make_magistrate(name="Outro").id)
+        db.session.commit()
+        complaint_id = db.session.scalar(select(Complaint.id).where(Complaint.status == "new"))
+    client.post("/entrar", data={"email": "judge2@example.jus.br", "password": PASSWORD})
+    assert client.get("/corregedoria").status_code == 403
+    client.post("/sair")
+    client.post("/entrar", data={"email": "desk@example.jus.br", "password": PASSWORD})
+    listing = client.get("/corregedoria?channel=phone").get_data(as_text=True)
+    assert "2 reclamações" in listing
+    moved = client.post(f"/corregedoria/reclamacoes/{complaint_id}",
+                        data={"status": "in_review", "note": "Verificando"})
+    assert moved.status_code == 302
+    illegal = client.post(f"/corregedoria/reclamacoes/{complaint_id}", data={"status": "new"})
+    assert illegal.status_code == 409
+    stats = client.get("/corregedoria/estatisticas").get_data(as_text=True)
+    assert stats.count("<svg") == 5 and "Balcão Virtual" in stats
+
+
+def test_weekly_digest_goes_once_a_week(app, client, desk):
+    seed_known_set(app, client, desk)
+    with app.app_context():
+        assert service.weekly_digest() is True
+        assert service.weekly_digest() is False
+        db.session.commit()
+        digest = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "complaint_digest")).one()
+    assert digest.recipients == [app.config["CORREGEDORIA_EMAIL"]]
+    assert "Em aberto" in digest.body_text
+
+
+def test_attendance_statistics(app, client, desk):
+    from tests.support.factories import make_rules
+
+    with app.app_context():
+        from booking.courts.models import Magistrate
+
+        judge = db.session.scalars(select(Magistrate)).first()
+        make_rules(judge)
+        db.session.commit()
+        judge_id = judge.id
+    slots = client.get(f"/api/v1/magistrates/{judge_id}/slots").get_json()
+    body = {"magistrate_id": judge_id, "start": slots[0]["start"], "mode": "video",
+            "lawyer": {"name": "Maria Souza", "oab": "1/MT", "email": "m@example.com",
+                       "phone": "(65) 99999-0000"},
+            "case_number": "0001234-03.2026.8.11.0041", "subject": "Assunto", "consent": True}
+    booked = client.post("/api/v1/bookings", json=body).get_json()
+    client.post(f"/api/v1/bookings/{booked['id']}/cancel", json={"reason": "Júri"},
+                headers=bearer(desk["tokens"]["magistrate"]))
+    client.post("/api/v1/bookings", json={**body, "start": slots[1]["start"]})
+    rows = client.get("/api/v1/attendance/stats", headers=bearer(desk["tokens"]["corregedoria"])).get_json()
+    row = next(r for r in rows if r["magistrate_id"] == judge_id)
+    assert row["slots_offered"] >= 2
+    assert row["booked"] == 1 and row["cancelled_by_court"] == 1 and row["no_show"] == 0
+    assert 0 < row["days_to_first_open_slot"] < 10
+
+
+def test_rate_limit_on_the_public_form(database_url, tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(database_url, RATELIMIT_ENABLED=True, COMPLAINT_RATE_LIMIT="2/minute")
+    client = app.test_client()
+    body = {"channel": "phone", "kind": "no_answer", "occurred_at": "2026-11-20T14:00:00-04:00",
+            "description": "Ninguém atende o telefone."}
+    assert [client.post("/api/v1/complaints", json=body).status_code for _ in range(2)] == [201, 201]
+    limited = client.post("/api/v1/complaints", json=body)
+    assert limited.status_code == 429
+    assert limited.mimetype == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0
