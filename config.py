@@ -31,6 +31,8 @@ class Config:
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'booking.db'}"
     )
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+    # A connection that died with a database restart is noticed and replaced, not served.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
     # Requests larger than this are refused with 413 before they are read.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
@@ -57,6 +59,9 @@ class Config:
     COMPLAINT_OVERDUE_DAYS = _env_int("COMPLAINT_OVERDUE_DAYS", 10)
     COMPLAINT_RATE_LIMIT = os.environ.get("COMPLAINT_RATE_LIMIT", "5/minute;30/hour")
     LOOKUP_RATE_LIMIT = os.environ.get("LOOKUP_RATE_LIMIT", "30/minute")
+    BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "30/minute")
+    URGENT_RATE_LIMIT = os.environ.get("URGENT_RATE_LIMIT", "5/hour")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/minute")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = _env_int("MAIL_PORT", 1025)
@@ -82,6 +87,13 @@ class Config:
     )
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # How many proxies in front set X-Forwarded-For/-Proto (0: trust no such header).
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
+
+    # LGPD: personal data is kept only as long as needed.
+    RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)
+    OUTBOX_BODY_RETENTION_DAYS = _env_int("OUTBOX_BODY_RETENTION_DAYS", 30)
+    DATA_PROTECTION_CONTACT = os.environ.get("DATA_PROTECTION_CONTACT", "encarregado.lgpd@tjmt.jus.br")
     RATELIMIT_HEADERS_ENABLED = True
 
     SESSION_COOKIE_HTTPONLY = True

@@ -35,6 +35,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    if app.config.get("PROXY_FIX_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
@@ -91,6 +96,9 @@ def _init_extensions(app: Flask) -> None:
         ),
     }})
     api.init_app(app)
+    from . import routing
+
+    routing.install(app, api)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     app.extensions["booking_api"] = api
@@ -144,6 +152,8 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    from . import input_guard
+
     @app.before_request
     def mark_read_only_transactions():
         read_only_transaction.set(request.method in SAFE_METHODS)
@@ -159,6 +169,8 @@ def _register_request_hooks(app: Flask) -> None:
         ):
             return problem_response(415)
         return None
+
+    input_guard.install(app)  # after the 415 check: it reads JSON bodies
 
     @app.after_request
     def security_headers(response):

@@ -134,6 +134,24 @@ class ProblemApi(Api):
     def handle_http_exception(self, error: HTTPException):
         return handle_http_error(error)
 
+    def _register_responses(self):
+        """Document every error response as application/problem+json, as it is served."""
+        import http
+
+        from flask_smorest.utils import prepare_response
+
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+                content_type = PROBLEM_MIMETYPE if status >= 400 else content_type
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Erro (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
 
 def handle_http_error(error: HTTPException):
     code = error.code or 500

@@ -4,7 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 
 class CourtDateTime(fields.DateTime):
@@ -25,3 +25,15 @@ class CourtDateTime(fields.DateTime):
             raise ValidationError(self.error_messages["invalid_awareness"].format(
                 awareness="", obj_type="datetime"))
         return result
+
+
+# Primary keys are PostgreSQL `integer`s: anything larger must be a 404 or a 422, never a 500.
+MAX_ID = 2_147_483_647
+
+
+class RecordId(fields.Integer):
+    """The id of a row: a positive integer that fits the database's integer columns."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+        super().__init__(**kwargs)

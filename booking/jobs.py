@@ -67,11 +67,20 @@ def complaint_digest() -> None:
     weekly_digest()
 
 
+def apply_retention() -> None:
+    """LGPD: anonymise personal data past RETENTION_DAYS; purge old e-mail bodies."""
+    from .privacy.service import anonymize_expired
+
+    anonymize_expired()
+
+
 JOBS: list[Job] = [
     Job("send_outbox", send_outbox, "interval", {"seconds": 20}),
     Job("queue_reminders", queue_reminders, "interval", {"minutes": 5}),
     Job("queue_daily_agendas", queue_daily_agendas, "cron", {"minute": 0}),
     Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
+    Job("apply_retention", apply_retention, "cron",
+        {"hour": 3, "minute": 30, "timezone": "America/Cuiaba"}),
     Job("complaint_digest", complaint_digest, "cron",
         {"day_of_week": "mon", "hour": 8, "minute": 0, "timezone": "America/Cuiaba"}),
     Job("purge_expired_tokens", purge_expired_tokens, "interval", {"hours": 1}),

@@ -19,3 +19,9 @@ def home():
         "portal.html", units=units, total=total, page=page, per_page=20, q=q,
         comarca=comarca, comarcas=courts.list_comarcas(),
     )
+
+
+@pages_blp.get("/privacidade")
+def privacy():
+    """What personal data is kept, why, and for how long (LGPD)."""
+    return render_template("privacy.html")

@@ -105,3 +105,13 @@ def test_html_404_is_a_portuguese_page(client):
 ])
 def test_flatten_errors(messages, expected):
     assert flatten_errors(messages) == expected
+
+
+def test_text_no_database_can_store_is_refused_per_field(client):
+    body = '{"email": "a\\u0000b@example.com", "password": "x\\ud800y"}'
+    response = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+    problem = assert_problem(response, 422)
+    assert set(problem["errors"]) == {"email", "password"}
+    assert assert_problem(client.get("/api/v1/units?q=a%00b"), 422)["errors"] == {
+        "q": ["O texto contém caracteres inválidos."]}
+    assert client.get("/?q=a%00b").status_code == 400

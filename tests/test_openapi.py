@@ -1,5 +1,7 @@
 """The OpenAPI document is generated from the schemas, valid, and complete."""
 
+import re
+
 from openapi_spec_validator import validate
 
 
@@ -18,10 +20,7 @@ def test_every_api_route_is_documented(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        path = rule.rule
-        for argument in rule.arguments:
-            path = path.replace(f"<int:{argument}>", f"{{{argument}}}").replace(
-                f"<{argument}>", f"{{{argument}}}")
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, f"{method} {path} is missing from the spec"
 

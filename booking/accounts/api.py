@@ -1,5 +1,6 @@
 """Staff authentication for API clients."""
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
@@ -16,7 +17,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
 
 @blp.route("/token")
 class TokenResource(MethodView):
-    decorators = [limiter.limit(lambda: "10 per minute", methods=["POST"])]
+    decorators = [limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])]
 
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
@@ -31,9 +32,9 @@ class TokenResource(MethodView):
         db.session.commit()
         return {"access_token": plain, "token_type": "Bearer", "expires_at": token.expires_at}
 
+    @require_staff()
     @blp.doc(security=STAFF_SECURITY)
     @blp.response(204)
-    @require_staff()
     def delete(self):
         """Revoke the token sent with this request."""
         service.revoke_token(bearer_token())
@@ -42,9 +43,9 @@ class TokenResource(MethodView):
 
 @blp.route("/me")
 class MeResource(MethodView):
+    @require_staff()
     @blp.doc(security=STAFF_SECURITY)
     @blp.response(200, StaffUserSchema)
-    @require_staff()
     def get(self):
         """The staff user behind the token."""
         return current_api_user()
@@ -56,10 +57,10 @@ users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users",
 
 @users_blp.route("")
 class Users(MethodView):
+    @require_staff("admin")
     @users_blp.doc(security=STAFF_SECURITY)
     @users_blp.arguments(StaffUserQuerySchema, location="query")
     @users_blp.response(200, StaffUserSchema(many=True), headers=TOTAL_COUNT_HEADER)
-    @require_staff("admin")
     def get(self, args):
         """List staff accounts (administrators only)."""
         return with_total(*service.list_users(**args))

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..fields import CourtDateTime
+from ..fields import CourtDateTime, RecordId
 from .service import LISTING_MAX_DAYS
 
 MODES = ("video", "in_person")
@@ -128,7 +128,7 @@ class ExceptionSchema(Schema):
 
 class ClosureSchema(Schema):
     id = fields.Integer(dump_only=True)
-    comarca_id = fields.Integer(load_default=None, allow_none=True,
+    comarca_id = RecordId(load_default=None, allow_none=True,
                                 metadata={"description": "Vazio: o tribunal inteiro."})
     first_day = fields.Date(required=True)
     last_day = fields.Date(required=True)

@@ -15,12 +15,14 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts import service as accounts
 from ..accounts.auth import bearer_token, current_api_user, ensure_acts_for, require_staff
+from ..audit import service as audit
 from ..availability.slots import local_instant
 from ..courts import service as courts
 from ..extensions import db, limiter
 from ..invites import service as invites
 from ..openapi import MANAGE_SECURITY, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
+from ..privacy import service as privacy
 from ..security import tokens_match
 from . import service, urgent
 from .models import Booking, IdempotencyRecord, UrgentRequest
@@ -123,7 +125,7 @@ def _idempotency_key() -> str | None:
 
 @blp.route("/bookings")
 class Bookings(MethodView):
-    decorators = [limiter.limit(lambda: current_app.config.get("BOOKING_RATE_LIMIT", "30/minute"),
+    decorators = [limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"],
                                 methods=["POST"])]
 
     @blp.arguments(BookingRequestSchema)
@@ -166,12 +168,32 @@ class Bookings(MethodView):
 
 @blp.route("/bookings/<int:booking_id>")
 class BookingById(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])]
+
     @blp.doc(security=MANAGE_SECURITY)
     @blp.response(200, BookingSchema)
     def get(self, booking_id):
         """One booking, for its lawyer (manage token) or the magistrate's side."""
         access = booking_access(booking_id)
+        audit.record_read(access.user, "booking", [booking_id])
         return booking_document(access.booking, reveal_sealed=access.user is not None)
+
+
+@blp.route("/bookings/<int:booking_id>/data")
+class BookingData(MethodView):
+    @blp.doc(security=[{"manageToken": []}], responses={"200": {
+        "description": "Todos os dados guardados sobre o agendamento (LGPD, art. 18).",
+        "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def get(self, booking_id):
+        """Everything held about this booking, for its lawyer (manage token only)."""
+        access = booking_access(booking_id)
+        if access.lawyer_token is None:
+            abort(403, message="Só o advogado, com o link de gestão, baixa estes dados.")
+        response = current_app.json.response(privacy.booking_data(access.booking))
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="agendamento-{booking_id}-dados.json"')
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 @blp.route("/bookings/<int:booking_id>/cancel")
@@ -214,10 +236,10 @@ class BookingReschedule(MethodView):
 
 @blp.route("/bookings/<int:booking_id>/attendance")
 class BookingAttendance(MethodView):
+    @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(AttendanceSchema)
     @blp.response(200, BookingSchema)
-    @require_staff("magistrate", "assistant")
     def post(self, data, booking_id):
         """After the time: the lawyer attended, or did not come."""
         booking = db.session.get(Booking, booking_id)
@@ -251,10 +273,10 @@ class BookingInvite(MethodView):
 
 @blp.route("/magistrates/<int:magistrate_id>/bookings")
 class MagistrateBookings(MethodView):
+    @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(BookingQuerySchema, location="query")
     @blp.response(200, BookingSchema(many=True), headers=TOTAL_COUNT_HEADER)
-    @require_staff("magistrate", "assistant")
     def get(self, args, magistrate_id):
         """The magistrate's bookings in a period of local dates, by status."""
         magistrate = courts.get_magistrate(magistrate_id)
@@ -268,12 +290,13 @@ class MagistrateBookings(MethodView):
         statement = service.bookings_of(magistrate.id, first=first, last=last,
                                         status=args.get("status"))
         items, total = paginate(statement, args["page"], args["per_page"])
+        audit.record_read(current_api_user(), "booking", [b.id for b in items])
         return with_total([booking_document(b, reveal_sealed=True) for b in items], total)
 
 
 @blp.route("/magistrates/<int:magistrate_id>/urgent-requests")
 class UrgentRequests(MethodView):
-    decorators = [limiter.limit(lambda: current_app.config.get("URGENT_RATE_LIMIT", "5/hour"),
+    decorators = [limiter.limit(lambda: current_app.config["URGENT_RATE_LIMIT"],
                                 methods=["POST"])]
 
     @blp.arguments(UrgentRequestInSchema)
@@ -287,25 +310,27 @@ class UrgentRequests(MethodView):
         db.session.commit()
         return request_row
 
+    @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(UrgentQuerySchema, location="query")
     @blp.response(200, UrgentRequestSchema(many=True))
-    @require_staff("magistrate", "assistant")
     def get(self, args, magistrate_id):
         """The magistrate's urgent requests, open ones first."""
         magistrate = courts.get_magistrate(magistrate_id)
         if magistrate is None:
             abort(404, message="Magistrado não encontrado.")
         ensure_acts_for(current_api_user(), magistrate.id)
-        return db.session.scalars(urgent.of_magistrate(magistrate.id, args.get("status"))).all()
+        rows = db.session.scalars(urgent.of_magistrate(magistrate.id, args.get("status"))).all()
+        audit.record_read(current_api_user(), "urgent_request", [r.id for r in rows])
+        return rows
 
 
 @blp.route("/urgent-requests/<int:request_id>/answer")
 class UrgentAnswer(MethodView):
+    @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(UrgentAnswerSchema)
     @blp.response(200, UrgentRequestSchema)
-    @require_staff("magistrate", "assistant")
     def post(self, data, request_id):
         """Answer an urgent request; the lawyer receives the answer by e-mail."""
         row = db.session.get(UrgentRequest, request_id)

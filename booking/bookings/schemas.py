@@ -6,7 +6,7 @@ import phonenumbers
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from ..fields import CourtDateTime
+from ..fields import CourtDateTime, RecordId
 from . import cnj, oab
 from .models import BOOKING_STATUSES, MODES
 
@@ -60,7 +60,7 @@ def validate_case_number(value: str) -> None:
 
 
 class BookingRequestSchema(Schema):
-    magistrate_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    magistrate_id = RecordId(required=True)
     start = CourtDateTime(required=True, metadata={"example": "2027-03-02T14:00:00-04:00"})
     mode = fields.String(required=True, validate=validate.OneOf(MODES),
                          metadata={"enum": list(MODES)})
@@ -73,7 +73,9 @@ class BookingRequestSchema(Schema):
         "description": "Processo em segredo de justiça: número e assunto não aparecem em "
                        "convites nem e-mails."})
     consent = fields.Boolean(required=True, metadata={
-        "description": "Consentimento com o uso dos dados para o agendamento (LGPD)."})
+        "enum": [True],
+        "description": "Consentimento com o uso dos dados para o agendamento (LGPD); "
+                       "precisa ser true."})
 
     @validates("consent")
     def _consent(self, value, **kwargs):
@@ -141,7 +143,7 @@ class BookingQuerySchema(Schema):
     from_ = fields.Date(data_key="from")
     to = fields.Date()
     status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 

@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 
 from ..accounts.auth import login_required_page
+from ..audit import service as audit
 from ..availability import service as availability
 from ..availability.slots import local_instant
 from ..courts import service as courts
@@ -29,6 +30,7 @@ from ..errors import flatten_errors
 from ..extensions import db, limiter
 from ..formatting import zone_label
 from ..invites import service as invites
+from ..privacy import service as privacy
 from . import service, urgent
 from .models import Booking, UrgentRequest
 from .schemas import BookingRequestSchema, UrgentRequestInSchema
@@ -72,7 +74,7 @@ def _form_errors(messages) -> dict[str, list[str]]:
 
 
 @blp.route("/magistrados/<int:magistrate_id>/agendar", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("BOOKING_RATE_LIMIT", "30/minute"), methods=["POST"])
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
 def book_page(magistrate_id: int):
     """The short form for one open slot."""
     magistrate = courts.get_magistrate(magistrate_id)
@@ -144,6 +146,7 @@ def _lawyer_booking(booking_id: int) -> tuple[Booking, str]:
 
 
 @blp.get("/agendamentos/<int:booking_id>")
+@limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
 def manage(booking_id: int):
     """The lawyer's page behind the link: see, and go on to cancel or reschedule."""
     booking, token = _lawyer_booking(booking_id)
@@ -215,6 +218,16 @@ def reschedule_page(booking_id: int):
         409 if error else 200)))
 
 
+@blp.get("/agendamentos/<int:booking_id>/meus-dados")
+def data_download(booking_id: int):
+    """The lawyer's copy of every piece of data held on the booking (LGPD)."""
+    booking, _ = _lawyer_booking(booking_id)
+    response = current_app.json.response(privacy.booking_data(booking))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="agendamento-{booking_id}-dados.json"')
+    return _no_referrer(response)
+
+
 @blp.get("/agendamentos/<int:booking_id>/convite.ics")
 def invite_download(booking_id: int):
     booking, _ = _lawyer_booking(booking_id)
@@ -254,6 +267,7 @@ def day_view(magistrate_id: int):
         magistrate.id, first=local_instant(first, time(0), zone),
         last=local_instant(last + timedelta(days=1), time(0), zone))).all()
     step = timedelta(days=7 if week else 1)
+    audit.record_read(current_user, "booking", [b.id for b in bookings])
     return render_template(
         "bookings/day.html", magistrate=magistrate, bookings=bookings, day=day, first=first,
         last=last, week=week, previous=first - step, following=first + step,
@@ -312,7 +326,7 @@ def staff_attendance(booking_id: int):
 # --- urgent requests ----------------------------------------------------------------
 
 @blp.route("/magistrados/<int:magistrate_id>/pedido-urgente", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("URGENT_RATE_LIMIT", "5/hour"), methods=["POST"])
+@limiter.limit(lambda: current_app.config["URGENT_RATE_LIMIT"], methods=["POST"])
 def urgent_page(magistrate_id: int):
     """For a lawyer who cannot wait for the first open slot."""
     magistrate = courts.get_magistrate(magistrate_id)
@@ -346,6 +360,7 @@ def urgent_page(magistrate_id: int):
 def urgent_list(magistrate_id: int):
     magistrate = _managed(magistrate_id)
     requests_ = db.session.scalars(urgent.of_magistrate(magistrate.id)).all()
+    audit.record_read(current_user, "urgent_request", [r.id for r in requests_])
     return render_template("bookings/urgent_list.html", magistrate=magistrate,
                            requests=requests_, zone=magistrate.timezone)
 

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
 from ..accounts.auth import bearer_token, current_api_user, require_staff
+from ..audit import service as audit
 from ..courts import service as courts
 from ..extensions import db, limiter
 from ..openapi import STAFF_SECURITY
@@ -57,21 +58,22 @@ class Complaints(MethodView):
                 "lookup_url": service.lookup_url(filed.complaint, filed.lookup_token),
                 "status": filed.complaint.status}
 
+    @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(ComplaintListQuerySchema, location="query")
     @blp.response(200, ComplaintSchema(many=True), headers=TOTAL_COUNT_HEADER)
-    @require_staff(*CORREGEDORIA)
     def get(self, args):
         """Reports, newest first, by status, channel, kind, unit, comarca and filing period."""
-        return with_total(*paginate(service.filtered(_filters(args)), args["page"],
-                                    args["per_page"]))
+        items, total = paginate(service.filtered(_filters(args)), args["page"], args["per_page"])
+        audit.record_read(current_api_user(), "complaint", [c.id for c in items])
+        return with_total(items, total)
 
 
 class LookupQuerySchema(Schema):
     token = fields.String(metadata={"description": "O token de consulta (ou Authorization: Bearer)."})
 
 
-@blp.route("/complaints/<string:protocol>")
+@blp.route("/complaints/<protocol:protocol>")
 class ComplaintLookup(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])]
 
@@ -88,18 +90,20 @@ class ComplaintLookup(MethodView):
 
 @blp.route("/complaints/<int:complaint_id>")
 class ComplaintById(MethodView):
+    @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
     @blp.response(200, ComplaintDetailSchema)
-    @require_staff(*CORREGEDORIA)
     def get(self, complaint_id):
         """A report with its whole history, internal notes included."""
-        return _complaint_or_404(complaint_id)
+        complaint = _complaint_or_404(complaint_id)
+        audit.record_read(current_api_user(), "complaint", [complaint.id])
+        return complaint
 
+    @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(ComplaintReviewSchema)
     @blp.response(200, ComplaintDetailSchema)
     @blp.alt_response(409, description="Mudança de situação não permitida.")
-    @require_staff(*CORREGEDORIA)
     def patch(self, data, complaint_id):
         """Move new -> in_review -> resolved|dismissed, with a note and a public answer."""
         complaint = _complaint_or_404(complaint_id)
@@ -124,10 +128,10 @@ def _complaint_or_404(complaint_id: int) -> Complaint:
 
 @blp.route("/complaints/stats")
 class ComplaintStats(MethodView):
+    @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(StatsQuerySchema, location="query")
     @blp.response(200, StatsSchema)
-    @require_staff(*CORREGEDORIA)
     def get(self, args):
         """Counts by unit, comarca, channel, kind or week; median time to resolution;
         units flagged for many reports in the last 7 days."""
@@ -143,14 +147,15 @@ def _export_response(body: bytes, mimetype: str, filename: str):
 
 @blp.route("/complaints/export.csv")
 class ComplaintExportCsv(MethodView):
+    @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY, responses={"200": {
         "description": "CSV para planilhas brasileiras (UTF-8 com BOM, separador ;).",
         "content": {"text/csv": {"schema": {"type": "string"}}}}})
     @blp.arguments(ComplaintFilterSchema, location="query")
-    @require_staff(*CORREGEDORIA)
     def get(self, args):
         """The reports that match the filters, as CSV."""
         complaints = db.session.scalars(service.filtered(args)).all()
+        audit.record_read(current_api_user(), "complaint", [c.id for c in complaints])
         response = _export_response(reports.complaints_csv(complaints), "text/csv",
                                     "reclamacoes.csv")
         response.headers["Content-Type"] = "text/csv; charset=utf-8"
@@ -159,13 +164,15 @@ class ComplaintExportCsv(MethodView):
 
 @blp.route("/complaints/export.json")
 class ComplaintExportJson(MethodView):
+    @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(ComplaintFilterSchema, location="query")
     @blp.response(200, ComplaintSchema(many=True))
-    @require_staff(*CORREGEDORIA)
     def get(self, args):
         """The reports that match the filters, as JSON."""
-        return db.session.scalars(service.filtered(args)).all()
+        complaints = db.session.scalars(service.filtered(args)).all()
+        audit.record_read(current_api_user(), "complaint", [c.id for c in complaints])
+        return complaints
 
 
 class AttendanceQuerySchema(Schema):
@@ -187,10 +194,10 @@ class AttendanceRowSchema(Schema):
 
 @blp.route("/attendance/stats")
 class AttendanceStats(MethodView):
+    @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(AttendanceQuerySchema, location="query")
     @blp.response(200, AttendanceRowSchema(many=True))
-    @require_staff(*CORREGEDORIA)
     def get(self, args):
         """Per unit and magistrate: slots offered, booked, cancelled by the court,
         no-shows, and days until the first open slot (default: 30 days back and ahead)."""

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from ..fields import CourtDateTime
+from ..fields import CourtDateTime, RecordId
 from ..pagination import PageArgsSchema
 from .models import COMPLAINT_CHANNELS, COMPLAINT_KINDS, COMPLAINT_STATUSES, REPORTER_ROLES
 
@@ -22,7 +22,7 @@ class ComplaintInSchema(Schema):
                             metadata={"enum": list(COMPLAINT_CHANNELS)})
     kind = fields.String(required=True, validate=validate.OneOf(COMPLAINT_KINDS),
                          metadata={"enum": list(COMPLAINT_KINDS)})
-    unit_id = fields.Integer(load_default=None, allow_none=True)
+    unit_id = RecordId(load_default=None, allow_none=True)
     occurred_at = CourtDateTime(required=True, metadata={"example": "2027-03-02T14:10:00-04:00"})
     description = fields.String(required=True,
                                 validate=validate.Length(min=10, max=DESCRIPTION_MAX))
@@ -90,8 +90,8 @@ class ComplaintFilterSchema(Schema):
     status = fields.String(validate=validate.OneOf(COMPLAINT_STATUSES))
     channel = fields.String(validate=validate.OneOf(COMPLAINT_CHANNELS))
     kind = fields.String(validate=validate.OneOf(COMPLAINT_KINDS))
-    unit_id = fields.Integer(validate=validate.Range(min=1))
-    comarca_id = fields.Integer(validate=validate.Range(min=1))
+    unit_id = RecordId()
+    comarca_id = RecordId()
     from_ = fields.Date(data_key="from")
     to = fields.Date()
 
@@ -106,7 +106,7 @@ class ComplaintReviewSchema(Schema):
                          metadata={"description": "Nota interna; o reclamante não a vê."})
     public_answer = fields.String(load_default=None, allow_none=True,
                                   validate=validate.Length(max=4000))
-    assigned_to_id = fields.Integer(load_default=None, allow_none=True)
+    assigned_to_id = RecordId(load_default=None, allow_none=True)
 
 
 class StatsQuerySchema(ComplaintFilterSchema):

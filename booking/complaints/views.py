@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from ..accounts.auth import login_required_page
 from ..accounts.models import User
+from ..audit import service as audit
 from ..courts import service as courts
 from ..errors import flatten_errors
 from ..extensions import db, limiter
@@ -182,6 +183,7 @@ def complaint_page(complaint_id: int):
             status = 409
     staff = db.session.scalars(select(User).where(User.role == "corregedoria")
                                .order_by(User.name)).all()
+    audit.record_read(current_user, "complaint", [complaint.id])
     return render_template(
         "complaints/detail.html", complaint=complaint, unit=courts.get_unit(complaint.unit_id)
         if complaint.unit_id else None, moves=sorted(service.MOVES.get(complaint.status, ())),

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..fields import RecordId
 from ..pagination import PageArgsSchema
 from .models import CHANNEL_KINDS
 
@@ -44,6 +45,6 @@ class MagistrateSchema(Schema):
 
 
 class MagistrateQuerySchema(PageArgsSchema):
-    unit_id = fields.Integer(validate=validate.Range(min=1))
+    unit_id = RecordId()
     q = fields.String(validate=validate.Length(max=100),
                       metadata={"description": "Parte do nome do magistrado."})

@@ -38,9 +38,9 @@ class MagistrateFeed(MethodView):
 
 @blp.route("/magistrates/<int:magistrate_id>/calendar-token")
 class MagistrateFeedToken(MethodView):
+    @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
     @blp.response(201, FeedTokenSchema)
-    @require_staff("magistrate", "assistant")
     def post(self, magistrate_id):
         """Create or rotate the feed token; the previous feed URL stops working."""
         magistrate = courts.get_magistrate(magistrate_id)
@@ -56,10 +56,10 @@ class MagistrateFeedToken(MethodView):
 
 @blp.route("/outbox")
 class Outbox(MethodView):
+    @require_staff("admin")
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(OutboxQuerySchema, location="query")
     @blp.response(200, OutboxMessageSchema(many=True), headers=TOTAL_COUNT_HEADER)
-    @require_staff("admin")
     def get(self, args):
         """Messages of the outbox, newest first (filter status=dead for the failures)."""
         statement = select(OutboxMessage).order_by(OutboxMessage.id.desc())
@@ -70,9 +70,9 @@ class Outbox(MethodView):
 
 @blp.route("/outbox/<int:message_id>/resend")
 class OutboxResend(MethodView):
+    @require_staff("admin")
     @blp.doc(security=STAFF_SECURITY)
     @blp.response(200, OutboxMessageSchema)
-    @require_staff("admin")
     def post(self, message_id):
         """Give a message another go now (attempts start again from zero)."""
         message = outbox.resend(message_id, current_api_user())

@@ -1,0 +1,52 @@
+"""Text no database can store never gets past the door.
+
+JSON allows "\\u0000" and lone surrogate escapes; PostgreSQL refuses NUL in
+text and UTF-8 has no surrogates, so such a value would fail deep inside a
+transaction. They are refused here, before any schema runs, with the field
+named as a 422 (problem+json on the API, a plain 400 page elsewhere).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, abort, request
+
+from .errors import problem_response
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+MESSAGE = "O texto contém caracteres inválidos."
+
+
+def _bad_paths(value, path: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [path or "_schema"] if _UNSTORABLE.search(value) else []
+    if isinstance(value, dict):
+        return [p for key, item in value.items()
+                for p in (_bad_paths(item, f"{path}.{key}" if path else str(key))
+                          + ([path or "_schema"] if isinstance(key, str)
+                             and _UNSTORABLE.search(key) else []))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value)
+                for p in _bad_paths(item, f"{path}.{index}" if path else str(index))]
+    return []
+
+
+def refuse_unstorable_text():
+    bad = _bad_paths(request.args.to_dict(flat=False))
+    bad += _bad_paths(request.form.to_dict(flat=False)) if request.form else []
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if body is not None:
+            bad += _bad_paths(body)
+    if not bad:
+        return None
+    fields = {path.rsplit(".", 1)[0] if path.rsplit(".", 1)[-1].isdigit() else path
+              for path in bad}
+    if request.path.startswith("/api/"):
+        return problem_response(422, errors={field: [MESSAGE] for field in sorted(fields)})
+    abort(400)
+
+
+def install(app: Flask) -> None:
+    app.before_request(refuse_unstorable_text)
