@@ -21,22 +21,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# Debian's PostgreSQL server binaries for the suite's throwaway server. The package
-# must neither create nor start a cluster of its own: the tests start theirs.
+# Debian packages the suite needs (PostgreSQL binaries, Chromium, npm): see the script.
 system-deps:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
-	  exit 0; \
-	elif [ "$$(id -u)" = 0 ]; then \
-	  echo "Installing Debian's postgresql package (server binaries for the tests)"; \
-	  mkdir -p /etc/postgresql-common; \
-	  [ -e /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; \
-	  policy_added=0; \
-	  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; policy_added=1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	  status=$$?; [ $$policy_added = 1 ] && rm -f /usr/sbin/policy-rc.d; exit $$status; \
-	else \
-	  echo "PostgreSQL server binaries are missing: run 'sudo apt-get install postgresql'" >&2; exit 1; \
-	fi
+	@bash tests/install-system-deps.sh
+
+# axe-core, the accessibility checker the browser tests inject, from the npm registry.
+AXE_VERSION := 4.14.1
+AXE := tests/e2e/vendor/axe-$(AXE_VERSION).min.js
+
+$(AXE): | system-deps
+	mkdir -p tests/e2e/vendor
+	cd tests/e2e/vendor && rm -rf package && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+	  && tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js \
+	  && mv package/axe.min.js axe-$(AXE_VERSION).min.js && rm -rf package axe-core-$(AXE_VERSION).tgz
 
 migrate: $(STAMP)
 	$(DEV_ENV) $(FLASK) db upgrade
@@ -52,8 +49,8 @@ run: migrate
 	  $(FLASK) scheduler & scheduler=$$!; \
 	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket --access-logfile - wsgi:app'
 
-test: $(STAMP) system-deps
-	$(BIN)/pytest
+test: $(STAMP) system-deps $(AXE)
+	AXE_JS=$(AXE) $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -169,6 +169,7 @@ PAGES = [
     ("GET", "/corregedoria/reclamacoes/<int:complaint_id>", "/corregedoria/reclamacoes/{complaint}",
      DESK_PAGE(200)),
     ("GET", "/corregedoria/estatisticas", "/corregedoria/estatisticas", DESK_PAGE(200)),
+    ("GET", "/corregedoria/exportar.<fmt>", "/corregedoria/exportar.csv", DESK_PAGE(200)),
 ]
 
 # Routes whose answer does not depend on who calls (forms that anyone may post, the

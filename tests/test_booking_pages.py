@@ -48,7 +48,9 @@ def test_wrong_case_number_is_explained_beside_the_field_and_nothing_is_lost(cli
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert re.search(r'id="case_number-erro"[^>]*>Número do processo inválido: os dígitos', html)
-    assert 'aria-invalid="true" aria-describedby="case_number-erro"' in html
+    field = re.search(r'<input id="case_number"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field
+    assert re.search(r'aria-describedby="case_number-dica case_number-erro"', field)
     assert 'value="Maria Souza"' in html and "Pedido de liminar" in html
 
 

@@ -207,3 +207,24 @@ def statistics():
     attendance = reports.attendance(today - timedelta(days=30), today + timedelta(days=30))
     return render_template("complaints/stats.html", charts=charts, summary=summary, raw=raw,
                            attendance=attendance)
+
+
+@blp.get("/corregedoria/exportar.<fmt>")
+@login_required_page("corregedoria")
+def export(fmt: str):
+    """The desk's export links: the same files as the API, for a logged-in session."""
+    if fmt not in ("csv", "json"):
+        abort(404)
+    filters, _ = _desk_filters()
+    complaints = db.session.scalars(service.filtered(filters)).all()
+    audit.record_read(current_user, "complaint", [c.id for c in complaints])
+    if fmt == "csv":
+        response = current_app.response_class(reports.complaints_csv(complaints),
+                                              mimetype="text/csv")
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    else:
+        from .schemas import ComplaintSchema
+
+        response = current_app.json.response(ComplaintSchema(many=True).dump(complaints))
+    response.headers["Content-Disposition"] = f'attachment; filename="reclamacoes.{fmt}"'
+    return response

@@ -1,0 +1,116 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against the real service.
+
+The service runs under gunicorn with the development settings (CSRF on, rate
+limits on) on a loopback port, with the demo court loaded and its mail going
+to a loopback SMTP server the tests read. Screenshots of every step land in
+test-artifacts/e2e/ at a phone width and a desktop width.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from booking.demo import load_demo
+from booking.extensions import db
+from tests.conftest import make_app, migrate_to_head
+from tests.support.live_server import LiveServer
+from tests.support.smtp import SmtpServer
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "e2e"
+AXE = Path(os.environ.get("AXE_JS") or
+           next(iter(sorted((Path(__file__).resolve().parent / "vendor").glob("axe-*.min.js"))),
+                Path(__file__).resolve().parent / "vendor" / "axe.min.js"))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+WIDTHS = {"celular": 375, "desktop": 1280}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"Chromium not found at {CHROMIUM}: install Debian's 'chromium' "
+                           "(make system-deps does it).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Site:
+    """The running service, its database seen from the test, and its mailbox."""
+
+    def __init__(self, server: LiveServer, app, smtp: SmtpServer):
+        self.server, self.app, self.smtp = server, app, smtp
+        self.url = server.url
+
+    def deliver_mail(self) -> None:
+        """What the scheduler does every few seconds, done now."""
+        from booking.invites.outbox import send_due
+
+        with self.app.app_context():
+            send_due()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{folder / 'booking.db'}"
+    migrate_to_head(url)
+    smtp = SmtpServer()
+    smtp.start()
+    app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+    server = LiveServer(url, workers=2, extra_env={
+        "BOOKING_ENV": "development", "SECRET_KEY": "e2e-only-secret", "MAIL_PORT": str(smtp.port),
+        "MAIL_SERVER": "127.0.0.1", "SCHEDULER_LOCK_FILE": str(folder / "scheduler.lock")})
+    server.extra_env["PUBLIC_BASE_URL"] = server.url
+    app.config["PUBLIC_BASE_URL"] = server.url
+    server.start()
+    try:
+        yield Site(server, app, smtp)
+    finally:
+        server.stop()
+        smtp.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(locale="pt-BR", viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def snap(request):
+    """snap(page, 'step'): save the page at a phone and a desktop width."""
+    folder = ARTIFACTS / request.node.name.replace("[", "-").replace("]", "")
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    counter = iter(range(1, 1000))
+
+    def take(page, name: str) -> None:
+        step = next(counter)
+        size = page.viewport_size
+        for label, width in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(folder / f"{step:02d}-{name}-{label}.png"), full_page=True)
+        page.set_viewport_size(size)
+
+    return take

@@ -1,0 +1,113 @@
+"""axe-core finds no serious or critical violation; forms work with the keyboard alone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import AXE
+
+PUBLIC = ["/", "/unidades/1", "/magistrados/1/agenda", "/magistrados/1/pedido-urgente",
+          "/reclamacoes/nova", "/reclamacoes/acompanhar", "/privacidade", "/entrar"]
+STAFF = {
+    "magistrado@demo.tjmt.jus.br:demo-magistrado-2027": [
+        "/equipe", "/equipe/magistrados/1/disponibilidade", "/equipe/magistrados/1/atendimentos",
+        "/equipe/magistrados/1/pedidos-urgentes"],
+    "corregedoria@demo.tjmt.jus.br:demo-corregedoria-2027": [
+        "/corregedoria", "/corregedoria/estatisticas"],
+    "admin@demo.tjmt.jus.br:demo-admin-2027": ["/equipe/fechamentos", "/equipe/mensagens"],
+}
+
+
+def axe_violations(page) -> list[dict]:
+    if not AXE.exists():
+        raise RuntimeError("axe-core is missing: make test fetches it from the npm registry.")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture
+def axe_page(browser):
+    # axe is injected as a script; only this test's browser context waives the CSP for it.
+    context = browser.new_context(locale="pt-BR", bypass_csp=True,
+                                  viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def test_public_pages(site, axe_page):
+    booking_form = None
+    failures = {}
+    for path in PUBLIC:
+        axe_page.goto(site.url + path)
+        if path == "/magistrados/1/agenda":
+            booking_form = axe_page.locator("a.slot").first.get_attribute("href")
+        failures[path] = axe_violations(axe_page)
+    axe_page.goto(site.url + booking_form)
+    failures["booking form"] = axe_violations(axe_page)
+    axe_page.get_by_role("button", name="Confirmar agendamento").click()
+    failures["booking form with errors"] = axe_violations(axe_page)
+    assert {k: v for k, v in failures.items() if v} == {}
+
+
+def test_staff_pages(site, axe_page):
+    failures = {}
+    for credentials, paths in STAFF.items():
+        email, password = credentials.split(":")
+        axe_page.context.clear_cookies()
+        axe_page.goto(site.url + "/entrar")
+        axe_page.get_by_label("E-mail", exact=True).fill(email)
+        axe_page.get_by_label("Senha", exact=True).fill(password)
+        axe_page.get_by_role("button", name="Entrar").click()
+        for path in paths:
+            axe_page.goto(site.url + path)
+            failures[path] = axe_violations(axe_page)
+    assert {k: v for k, v in failures.items() if v} == {}
+
+
+def test_booking_with_the_keyboard_alone(site, page):
+    page.goto(site.url + "/magistrados/1/agenda")
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.locator(".skip-link")).to_be_focused()
+    slot = page.locator("a.slot").first
+    slot.focus()
+    outline = slot.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline != "none", "focus must be visible"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agendar atendimento")
+    page.get_by_label("Nome completo").focus()
+    for text in ("Maria Teclado Souza", "4321/MT", "teclado@example.com", "(65) 97777-0000"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    page.keyboard.type("0001234-03.2026.8.11.0041")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Atendimento marcado só com o teclado")
+    page.keyboard.press("Tab")  # the seal checkbox: leave it
+    page.keyboard.press("Tab")  # consent
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # the privacy link
+    page.keyboard.press("Tab")  # submit
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Atendimento agendado")
+
+
+def test_errors_are_announced(site, page):
+    page.goto(site.url + "/reclamacoes/nova")
+    page.get_by_role("button", name="Enviar reclamação").click()
+    alerts = page.get_by_role("alert")
+    expect(alerts.first).to_be_visible()
+    field = page.get_by_label("Canal", exact=True)
+    assert field.get_attribute("aria-invalid") == "true"
+    described = field.get_attribute("aria-describedby")
+    assert re.search("Escolha", page.locator(f"#{described}").inner_text())
+
+
+def test_the_checker_itself_sees_a_violation(axe_page):
+    """The pages pass because they are right, not because the checker is blind."""
+    axe_page.set_content('<html lang="pt-BR"><head><title>x</title></head><body><main>'
+                         '<input type="text"><img src="x.png"></main></body></html>')
+    assert {v["id"] for v in axe_violations(axe_page)} >= {"label", "image-alt"}

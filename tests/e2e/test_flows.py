@@ -1,0 +1,173 @@
+"""The three journeys of the people who use the service, in a real browser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+from playwright.sync_api import expect
+from sqlalchemy import select, update
+
+from booking.bookings.models import Booking
+from booking.database import utcnow
+from booking.extensions import db
+
+
+def test_a_lawyer_books_reschedules_and_cancels(site, page, snap):
+    page.goto(site.url + "/")
+    page.select_option("#comarca", "Cuiabá")
+    page.get_by_role("button", name="Buscar").click()
+    snap(page, "portal")
+    page.get_by_role("link", name="1ª Vara Cível de Cuiabá").click()
+    page.get_by_role("link", name=re.compile("Ana Cristina")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Agenda de atendimento")
+    page.get_by_role("link", name="Próxima semana →").click()
+    snap(page, "agenda")
+    page.locator("a.slot").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agendar atendimento")
+    page.get_by_label("Nome completo").fill("Maria Aparecida Souza")
+    page.get_by_label("Número da OAB").fill("12345/MT")
+    page.get_by_label("E-mail", exact=True).fill("maria.advogada@example.com")
+    page.get_by_label("Telefone").fill("(65) 99999-0000")
+    page.get_by_label("Número do processo (CNJ)").fill("0001234-04.2026.8.11.0041")
+    page.get_by_label("Assunto do atendimento").fill("Pedido de tutela de urgência")
+    page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
+    page.get_by_role("button", name="Confirmar agendamento").click()
+    expect(page.locator("#case_number-erro")).to_contain_text("dígitos verificadores")
+    snap(page, "numero-errado")
+    page.get_by_label("Número do processo (CNJ)").fill("0001234-03.2026.8.11.0041")
+    page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
+    page.get_by_role("button", name="Confirmar agendamento").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Atendimento agendado")
+    snap(page, "confirmacao")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("Baixar convite")).click()
+    ics = open(download.value.path(), encoding="utf-8").read()
+    assert "BEGIN:VCALENDAR" in ics and "METHOD:REQUEST" in ics
+
+    site.deliver_mail()
+    to_lawyer = [r for r in site.smtp.to("maria.advogada@example.com")
+                 if "agendado" in r.message["Subject"]]
+    assert len(to_lawyer) == 1
+    text = to_lawyer[0].message.get_body(("plain",)).get_content()
+    manage_link = re.search(r"(http://\S+/agendamentos/\d+\?token=\S+)", text).group(1)
+    page.goto(manage_link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Seu atendimento")
+    page.get_by_role("link", name="Remarcar").click()
+    page.locator("input[name=start]").nth(3).check()
+    snap(page, "remarcar")
+    page.get_by_role("button", name="Remarcar para o horário escolhido").click()
+    expect(page.locator(".flash-success")).to_contain_text("remarcado")
+    page.get_by_role("link", name="Cancelar").click()
+    page.get_by_label("Motivo (opcional)").fill("As partes fizeram acordo.")
+    page.get_by_role("button", name="Confirmar o cancelamento").click()
+    expect(page.locator(".flash-success")).to_contain_text("cancelado")
+    expect(page.locator(".summary")).to_contain_text("Cancelado")
+    snap(page, "cancelado")
+    site.deliver_mail()
+    subjects = [r.message["Subject"] for r in site.smtp.to("maria.advogada@example.com")]
+    assert [s.split(":")[0] for s in subjects] == ["Atendimento agendado", "Atendimento remarcado",
+                                                   "Atendimento cancelado"]
+
+
+def log_in(page, site, email, password):
+    page.goto(site.url + "/entrar")
+    page.get_by_label("E-mail", exact=True).fill(email)
+    page.get_by_label("Senha", exact=True).fill(password)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Olá")
+
+
+def test_a_magistrate_changes_the_rules_blocks_a_day_and_marks_attendance(site, page, snap):
+    log_in(page, site, "magistrado@demo.tjmt.jus.br", "demo-magistrado-2027")
+    page.get_by_role("link", name="disponibilidade e exceções").first.click()
+    page.get_by_label("Duração de cada atendimento (minutos)").fill("45")
+    page.get_by_role("button", name="Pré-visualizar horários").click()
+    expect(page.get_by_role("heading", name=re.compile("Prévia"))).to_be_visible()
+    snap(page, "previa")
+    page.get_by_role("button", name="Salvar e publicar").click()
+    expect(page.locator(".flash-success")).to_contain_text("Regras salvas")
+    next_week = (utcnow() + timedelta(days=9)).date().isoformat()
+    page.get_by_label("Dia inicial").fill(next_week)
+    page.get_by_label("Dia final").fill(next_week)
+    page.get_by_label("Motivo", exact=True).fill("Sessão do Tribunal do Júri")
+    page.get_by_role("button", name="Registrar exceção").click()
+    expect(page.locator("#excecoes")).to_contain_text("Sessão do Tribunal do Júri")
+    snap(page, "excecao")
+
+    with site.app.app_context():
+        from booking.availability.models import Slot
+
+        slot = db.session.scalars(select(Slot).where(Slot.magistrate_id == 1, Slot.state == "open")
+                                  .order_by(Slot.start_at)).first()
+        start = slot.start_at
+    client = site.app.test_client()
+    booked = client.post("/api/v1/bookings", json={
+        "magistrate_id": 1, "start": start.isoformat(), "mode": "video",
+        "lawyer": {"name": "João Advogado", "oab": "777/MT", "email": "joao@example.com",
+                   "phone": "(65) 98888-0000"},
+        "case_number": "0001234-03.2026.8.11.0041", "subject": "Despacho", "consent": True})
+    assert booked.status_code == 201, booked.get_json()
+    with site.app.app_context():
+        past = utcnow() - timedelta(hours=3)
+        db.session.execute(update(Booking).where(Booking.id == booked.get_json()["id"])
+                           .values(start_at=past, end_at=past + timedelta(minutes=30)))
+        db.session.commit()
+    page.goto(site.url + "/equipe")
+    page.get_by_role("link", name="atendimentos do dia").first.click()
+    expect(page.locator(".booking-card")).to_contain_text("João Advogado")
+    snap(page, "dia")
+    page.get_by_role("button", name="Marcar como realizado").click()
+    expect(page.locator(".booking-card")).to_contain_text("Realizado")
+
+
+def test_a_citizen_reports_a_failure_and_the_corregedoria_resolves_it(site, browser, page, snap):
+    page.goto(site.url + "/")
+    page.get_by_role("link", name="Informar falha em um canal desta unidade").first.click()
+    page.get_by_label("Canal", exact=True).select_option("virtual_counter")
+    page.get_by_label("O que aconteceu").select_option("unavailable")
+    page.get_by_label("Dia da falha").fill((utcnow() - timedelta(days=1)).date().isoformat())
+    page.get_by_label("Hora aproximada").fill("14:30")
+    page.get_by_label("Descrição").fill("Entrei no horário do expediente e o Balcão Virtual não abriu.")
+    page.get_by_label("E-mail", exact=True).fill("cidadao@example.com")
+    snap(page, "formulario")
+    page.get_by_role("button", name="Enviar reclamação").click()
+    protocol = page.locator(".protocol").inner_text()
+    assert re.fullmatch(r"RC-\d{4}-\d{6}", protocol)
+    page.locator(".manage-link a").click()
+    expect(page.locator(".summary")).to_contain_text("Recebida")
+    lookup_url = page.url
+
+    desk = browser.new_context(locale="pt-BR", viewport={"width": 1280, "height": 900},
+                               accept_downloads=True).new_page()
+    log_in(desk, site, "corregedoria@demo.tjmt.jus.br", "demo-corregedoria-2027")
+    desk.get_by_role("link", name="Reclamações sobre os canais").click()
+    desk.get_by_label("Canal", exact=True).select_option("virtual_counter")
+    desk.get_by_role("button", name="Filtrar").click()
+    desk.get_by_role("link", name=protocol).click()
+    desk.get_by_label("Nova situação").select_option("in_review")
+    desk.get_by_label("Nota interna (o reclamante não vê)").fill("Pedi o registro à TI.")
+    desk.get_by_role("button", name="Salvar no histórico").click()
+    desk.get_by_label("Nova situação").select_option("resolved")
+    desk.get_by_label(re.compile("Resposta pública")).fill("O Balcão Virtual foi restabelecido.")
+    desk.get_by_role("button", name="Salvar no histórico").click()
+    expect(desk.locator(".history")).to_contain_text("Em análise → Resolvida")
+    snap(desk, "revisao")
+    desk.get_by_role("link", name="← Todas as reclamações").click()
+    with desk.expect_download() as download:
+        desk.get_by_role("link", name="CSV (planilha)").click()
+    rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read()),
+                           delimiter=";"))
+    assert rows[0][0] == "Protocolo" and protocol in [r[0] for r in rows[1:]]
+    desk.get_by_role("link", name="Estatísticas e gráficos").click()
+    expect(desk.locator("svg")).to_have_count(5)
+    snap(desk, "estatisticas")
+    desk.context.close()
+
+    page.goto(lookup_url)
+    expect(page.locator(".summary")).to_contain_text("Resolvida")
+    expect(page.locator(".summary")).to_contain_text("O Balcão Virtual foi restabelecido.")
+    expect(page.locator("body")).not_to_contain_text("Pedi o registro à TI.")
+    snap(page, "acompanhamento")
