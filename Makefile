@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test system-deps migrate demo scheduler clean
+.PHONY: run test bench system-deps migrate demo scheduler clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ run: migrate
 
 test: $(STAMP) system-deps $(AXE)
 	AXE_JS=$(AXE) $(BIN)/pytest
+
+# The benchmark (not part of the suite): see bench/run.py. SCALES=state for a quick run.
+SCALES ?= state,country
+BACKENDS ?= sqlite,postgresql
+bench: $(STAMP) system-deps
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk" >&2; exit 1; }
+	$(BIN)/python -m bench.run --scales $(SCALES) --backends $(BACKENDS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

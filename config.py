@@ -87,6 +87,7 @@ class Config:
     )
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     # How many proxies in front set X-Forwarded-For/-Proto (0: trust no such header).
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
 
