@@ -68,12 +68,12 @@ class Slots(MethodView):
     @blp.alt_response(404, description="Magistrado não encontrado.")
     def get(self, args, magistrate_id):
         """Open slots a lawyer can book now, for at most 62 days."""
-        magistrate = courts.get_magistrate(magistrate_id)
-        if magistrate is None or not magistrate.publishes_agenda:
+        agenda = service.agenda_settings(magistrate_id)
+        if agenda is None:
             abort(404, message="Magistrado não encontrado.")
-        today = datetime.now(ZoneInfo(magistrate.timezone)).date()
+        today = datetime.now(ZoneInfo(agenda.timezone)).date()
         first, last = SlotQuerySchema.resolve(args, today)
-        rows = service.open_slots(magistrate, first, last)
+        rows = service.open_slots(agenda, first, last)
         return current_app.json.response(slot_rows_as_json(rows))
 
 

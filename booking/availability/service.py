@@ -67,25 +67,47 @@ def closures(*, since: date | None = None) -> list[CourtClosure]:
     return list(db.session.scalars(statement))
 
 
-def open_slots(magistrate: Magistrate, first_day: date, last_day: date,
+@dataclass(frozen=True)
+class AgendaSettings:
+    """What listing needs to know of a magistrate, read in one query without ORM objects."""
+
+    id: int
+    timezone: str
+    min_notice_hours: int | None
+    max_per_day: int | None
+
+
+def agenda_settings(magistrate_id: int) -> AgendaSettings | None:
+    """The listing's first query: the magistrate's zone and booking limits (None: no agenda)."""
+    row = db.session.execute(
+        select(Magistrate.id, Magistrate.timezone, AvailabilityRule.min_notice_hours,
+               AvailabilityRule.max_per_day)
+        .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
+        .where(Magistrate.id == magistrate_id, Magistrate.publishes_agenda.is_(True))).first()
+    return AgendaSettings(*row) if row else None
+
+
+def open_slots(magistrate: Magistrate | AgendaSettings, first_day: date, last_day: date,
                now: datetime | None = None):
     """(start, end, video, in_person) rows a lawyer can book now, in one indexed query."""
     now = now or utcnow()
-    zone = ZoneInfo(magistrate.timezone)
-    rule = rule_of(magistrate.id)
-    if rule is None:
+    if isinstance(magistrate, Magistrate):
+        magistrate = agenda_settings(magistrate.id) or AgendaSettings(
+            magistrate.id, magistrate.timezone, None, None)
+    if magistrate.min_notice_hours is None:  # no rules: nothing published
         return []
+    zone = ZoneInfo(magistrate.timezone)
     earliest = max(local_instant(first_day, time(0), zone),
-                   now + timedelta(hours=rule.min_notice_hours))
+                   now + timedelta(hours=magistrate.min_notice_hours))
     latest = local_instant(last_day + timedelta(days=1), time(0), zone)
     rows = db.session.execute(open_slots_query(magistrate.id, earliest, latest)).all()
-    if rule.max_per_day:
-        full = full_days(magistrate, rule.max_per_day, earliest, latest)
+    if magistrate.max_per_day:
+        full = full_days(magistrate, magistrate.max_per_day, earliest, latest)
         rows = [row for row in rows if row[0].astimezone(zone).date() not in full]
     return rows
 
 
-def full_days(magistrate: Magistrate, limit: int, earliest: datetime,
+def full_days(magistrate: Magistrate | AgendaSettings, limit: int, earliest: datetime,
               latest: datetime) -> set[date]:
     """Local days on which the magistrate already has `limit` active bookings."""
     from ..bookings.models import Booking

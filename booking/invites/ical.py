@@ -9,7 +9,8 @@ daylight-saving history, which makes some clients show events an hour off).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
@@ -55,10 +56,17 @@ def _address(person: Person, **params) -> vCalAddress:
 
 
 def vtimezone(tzid: str, start: datetime, end: datetime) -> Timezone:
-    """The zone's rules from a week before the event to a year after it."""
-    first = start.astimezone(ZoneInfo(tzid)).date() - timedelta(days=7)
-    last = end.astimezone(ZoneInfo(tzid)).date() + timedelta(days=366)
-    component = Timezone.from_tzid(tzid, first_date=max(first, date(1971, 1, 1)), last_date=last)
+    """The zone's rules from the start of the event's year to the end of the next year."""
+    first_year = start.astimezone(ZoneInfo(tzid)).year
+    last_year = end.astimezone(ZoneInfo(tzid)).year + 1
+    return _vtimezone(tzid, first_year, last_year)
+
+
+@lru_cache(maxsize=256)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
+    """Working out a zone's transitions is slow; the result is shared and never changed."""
+    component = Timezone.from_tzid(tzid, first_date=date(max(first_year, 1971), 1, 1),
+                                   last_date=date(last_year, 12, 31))
     component.pop("COMMENT", None)  # an English note for developers, not for people
     return component
 
