@@ -151,10 +151,11 @@ def generate(engine, scale: Scale, today: date | None = None, seed: int = 7) -> 
                                                    "offers_video", "offers_in_person", "state"],
                               slot_rows())
         past_per_magistrate = per_magistrate - booked_future
+        past_times = [(day, at) for day in past_days for at in SLOT_TIMES]
         for magistrate in range(1, scale.magistrates + 1):
-            for _ in range(past_per_magistrate):
-                day = rng.choice(past_days)
-                start = datetime.combine(day, rng.choice(SLOT_TIMES), CUIABA)
+            # Distinct times: a magistrate's active bookings never overlap (PostgreSQL checks).
+            for day, at in rng.sample(past_times, min(past_per_magistrate, len(past_times))):
+                start = datetime.combine(day, at, CUIABA)
                 status = rng.choices(["attended", "no_show", "cancelled"], [80, 8, 12])[0]
                 bookings.append((None, magistrate, start, status))
 

@@ -31,6 +31,7 @@ from bench.datagen import SCALES, generate  # noqa: E402
 from tests.support.postgres import PostgresServer, free_port  # noqa: E402
 
 LUA = REPO / "bench" / "lua"
+RESULTS = REPO / "bench" / "results"  # one JSON per database and scale, kept between runs
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
@@ -251,26 +252,33 @@ def main() -> None:
     parser.add_argument("--scales", default="state,country")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--report", default=str(REPO / "bench" / "REPORT.md"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the report from the results already measured")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="booking-bench-"))
-    postgres = None
-    results = []
-    try:
-        if "postgresql" in args.backends:
-            postgres = PostgresServer()
-            postgres.start()
-        for backend in args.backends.split(","):
-            for scale in args.scales.split(","):
-                results.append(run_combo(backend, scale, workdir, postgres))
-                (workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    finally:
-        if postgres is not None:
-            postgres.stop()
+    RESULTS.mkdir(exist_ok=True)
+    if not args.report_only:
+        workdir = Path(tempfile.mkdtemp(prefix="booking-bench-"))
+        postgres = None
+        try:
+            if "postgresql" in args.backends:
+                postgres = PostgresServer()
+                postgres.start()
+            for backend in args.backends.split(","):
+                for scale in args.scales.split(","):
+                    result = run_combo(backend, scale, workdir, postgres)
+                    (RESULTS / f"{backend}-{scale}.json").write_text(
+                        json.dumps(result, indent=2, default=str))
+        finally:
+            if postgres is not None:
+                postgres.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
     from bench.report import write_report
 
+    order = {"sqlite": 0, "postgresql": 1, "state": 0, "country": 1}
+    results = sorted((json.loads(p.read_text()) for p in RESULTS.glob("*.json")),
+                     key=lambda r: (order[r["backend"]], order[r["scale"]]))
     Path(args.report).write_text(write_report(results))
     print(f"Report written to {args.report}")
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -146,7 +146,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters.update(
         long_date=formatting.long_date, short_date=formatting.short_date,
-        modes_label=formatting.modes_label)
+        modes_label=formatting.modes_label, phone=formatting.phone_label)
     app.jinja_env.globals.update(moment_label=formatting.moment_label,
                                  mode_labels=formatting.MODE_LABELS, zone_info=ZoneInfo)
 

@@ -52,3 +52,18 @@ MODE_LABELS = {"video": "Por vídeo", "in_person": "Presencial"}
 
 def modes_label(modes) -> str:
     return " ou ".join(MODE_LABELS[mode].lower() for mode in modes)
+
+
+def phone_label(e164: str | None) -> str:
+    """'(65) 99999-0000' for +5565999990000; other countries in international form."""
+    import phonenumbers
+
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, "BR")
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 55
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, style)

@@ -127,6 +127,7 @@ def test_magistrate_day_view_cancels_with_a_reason_and_marks_attendance(app, cli
     page = client.get(f"/equipe/magistrados/{judge}/atendimentos?dia={day}&visao=semana")
     html = page.get_data(as_text=True)
     assert "Maria Souza" in html and "12345/MT" in html and "0001234-03.2026.8.11.0041" in html
+    assert "(65) 99999-0000" in html  # the phone the Brazilian way, not E.164
     assert "Cancelar atendimento" in html
     with app.app_context():
         past = utcnow() - timedelta(hours=1)

@@ -93,9 +93,14 @@ def booking_document(booking: Booking, *, reveal_sealed: bool) -> dict:
 
 
 def _fail(error: Exception):
+    """422 for a bad field, 409 for a conflict; a unique or exclusion constraint that
+    fired under a race is the same conflict as a taken slot."""
     db.session.rollback()
     if isinstance(error, service.BookingInvalid):
         abort(422, errors={error.field: [str(error)]})
+    if isinstance(error, IntegrityError):
+        abort(409, message="Este horário acabou de ser agendado por outra pessoa.",
+              code="slot_taken")
     abort(409, message=str(error), code=getattr(error, "code", "conflict"))
 
 
@@ -155,9 +160,6 @@ class Bookings(MethodView):
             db.session.rollback()
             if key and (replayed := _replay(key, fingerprint)) is not None:
                 return replayed
-            if isinstance(error, IntegrityError):
-                error = service.BookingConflict("Este horário acabou de ser agendado.",
-                                                "slot_taken")
             _fail(error)
         response = current_app.response_class(current_app.json.dumps(body), status=201,
                                               mimetype="application/json")
@@ -227,9 +229,6 @@ class BookingReschedule(MethodView):
                                user=access.user)
             db.session.commit()
         except (service.BookingConflict, service.BookingInvalid, IntegrityError) as error:
-            if isinstance(error, IntegrityError):
-                error = service.BookingConflict("Este horário acabou de ser agendado.",
-                                                "slot_taken")
             _fail(error)
         return booking_document(access.booking, reveal_sealed=access.user is not None)
 

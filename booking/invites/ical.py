@@ -71,18 +71,19 @@ def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     return component
 
 
-def build_calendar(invite: Invite) -> bytes:
-    """The .ics bytes: CRLF line ends and lines folded at 75 octets (icalendar does both)."""
-    if invite.method not in ("REQUEST", "CANCEL"):
-        raise ValueError(f"unsupported iTIP method {invite.method}")
-    zone = ZoneInfo(invite.tzid)
+def _calendar(**properties) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", invite.method)
-    calendar.add_component(vtimezone(invite.tzid, invite.start, invite.end))
+    for name, value in properties.items():
+        calendar.add(name.replace("_", "-"), value)
+    return calendar
 
+
+def _event(invite: Invite, *, with_people: bool) -> Event:
+    """The VEVENT of a booking; invites name the organizer and attendees, the feed does not."""
+    zone = ZoneInfo(invite.tzid)
     event = Event()
     event.add("uid", invite.uid)
     event.add("sequence", invite.sequence)
@@ -94,44 +95,36 @@ def build_calendar(invite: Invite) -> bytes:
     event.add("location", invite.location)
     if invite.url:
         event.add("url", invite.url)
-    event.add("organizer", _address(invite.organizer))
-    for attendee in invite.attendees:
-        event.add("attendee", _address(attendee.person, role=attendee.role,
-                                       partstat="NEEDS-ACTION", rsvp="FALSE",
-                                       cutype="INDIVIDUAL"))
-    if invite.method == "CANCEL":
-        event.add("status", "CANCELLED")
-    else:
-        event.add("status", "CONFIRMED")
+    if with_people:
+        event.add("organizer", _address(invite.organizer))
+        for attendee in invite.attendees:
+            event.add("attendee", _address(attendee.person, role=attendee.role,
+                                           partstat="NEEDS-ACTION", rsvp="FALSE",
+                                           cutype="INDIVIDUAL"))
+    event.add("status", "CANCELLED" if invite.method == "CANCEL" else "CONFIRMED")
     event.add("transp", "OPAQUE")
-    calendar.add_component(event)
+    return event
+
+
+def build_calendar(invite: Invite) -> bytes:
+    """The .ics bytes: CRLF line ends and lines folded at 75 octets (icalendar does both)."""
+    if invite.method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"unsupported iTIP method {invite.method}")
+    calendar = _calendar(method=invite.method)
+    calendar.add_component(vtimezone(invite.tzid, invite.start, invite.end))
+    calendar.add_component(_event(invite, with_people=True))
     return calendar.to_ical()
 
 
 def build_feed(name: str, events: list[Invite]) -> bytes:
     """A subscribable calendar (no METHOD): the same UIDs and SEQUENCEs as the invites."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    zones = {}
+    calendar = _calendar(x_wr_calname=name)
+    zones: dict[str, list[Invite]] = {}
     for invite in events:
         zones.setdefault(invite.tzid, []).append(invite)
     for tzid, invites in zones.items():
         calendar.add_component(vtimezone(tzid, min(i.start for i in invites),
                                          max(i.end for i in invites)))
     for invite in events:
-        zone = ZoneInfo(invite.tzid)
-        event = Event()
-        event.add("uid", invite.uid)
-        event.add("sequence", invite.sequence)
-        event.add("dtstamp", invite.stamp.astimezone(timezone.utc))
-        event.add("dtstart", invite.start.astimezone(zone))
-        event.add("dtend", invite.end.astimezone(zone))
-        event.add("summary", invite.summary)
-        event.add("description", invite.description)
-        event.add("location", invite.location)
-        event.add("status", "CANCELLED" if invite.method == "CANCEL" else "CONFIRMED")
-        calendar.add_component(event)
+        calendar.add_component(_event(invite, with_people=False))
     return calendar.to_ical()
