@@ -29,9 +29,13 @@ class OutboxMessage(db.Model):
     message_id: Mapped[str] = mapped_column(String(200))
     recipients: Mapped[list[str]] = mapped_column(JSON)
     subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # Either the rendered message, or a payload the sender renders it from (booking
+    # invites: rendering three e-mails with invites inside the booking's transaction
+    # would hold its lock for longer than the booking itself takes).
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     ics: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict | None] = mapped_column(JSON)
     ics_method: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)

@@ -23,6 +23,7 @@ from ..database import utcnow
 from ..extensions import db
 from .mailer import InviteMessage, smtp_connection
 from .models import OutboxMessage
+from .service import render_booking_payload
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,14 @@ def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
 
 
 def as_email(message: OutboxMessage) -> InviteMessage:
+    if message.payload is not None:
+        text, html, ics = render_booking_payload(message.payload)
+    else:
+        text, html = message.body_text, message.body_html
+        ics = message.ics.encode("utf-8") if message.ics else None
     email = InviteMessage(
-        subject=message.subject, recipients=list(message.recipients), body=message.body_text,
-        html=message.body_html, sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        calendar=message.ics.encode("utf-8") if message.ics else None,
+        subject=message.subject, recipients=list(message.recipients), body=text, html=html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"], calendar=ics,
         method=message.ics_method)
     email.msgId = message.message_id  # the same on every attempt
     return email

@@ -79,48 +79,26 @@ def location_of(booking, magistrate: Magistrate) -> str:
             magistrate.unit.name)
 
 
-def booking_context(booking, magistrate: Magistrate) -> dict:
-    """What the e-mail and invite texts say about a booking."""
-    return {
-        "booking": booking,
-        "magistrate": magistrate,
-        "unit": magistrate.unit,
-        "when": moment_label(booking.start_at, magistrate.timezone),
-        "until": time_label(booking.end_at, magistrate.timezone),
-        "mode_label": MODE_LABELS[booking.mode],
-        "location": location_of(booking, magistrate),
-        "zone_label": zone_label(magistrate.timezone),
-        "court_name": current_app.config["COURT_NAME"],
-    }
-
-
 def invite_for(booking, magistrate: Magistrate, *, method: str,
                link: str | None = None, stamp: datetime | None = None) -> bytes:
     """The .ics of a booking as it stands; `link` (the manage URL) only for the lawyer."""
-    context = booking_context(booking, magistrate)
-    description = render_template("email/invite_description.txt", **context, link=link)
-    return build_calendar(Invite(
-        uid=booking.ical_uid, sequence=booking.ical_sequence, method=method,
-        stamp=stamp or utcnow(), start=booking.start_at, end=booking.end_at,
-        tzid=magistrate.timezone,
-        summary=f"Atendimento com {magistrate.title} {magistrate.name}",
-        description=description.strip(), location=context["location"],
-        organizer=organizer(),
-        attendees=tuple(Attendee(r.person, r.ical_role) for r in recipients(booking, magistrate)),
-        url=link,
-    ))
+    return _invite(booking_snapshot(booking, magistrate), method=method, link=link,
+                   stamp=stamp or utcnow())
 
 
-def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str,
-          html: str | None = None, ics: bytes | None = None,
-          method: str | None = None) -> bool:
-    """Write one message to the outbox; False when that dedupe key was already written."""
+def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str | None = None,
+          html: str | None = None, ics: bytes | None = None, method: str | None = None,
+          payload: dict | None = None) -> bool:
+    """Write one message to the outbox, rendered (text) or to be rendered (payload).
+
+    False when that dedupe key was already written.
+    """
     domain = current_app.config["SERVICE_MAILBOX"].rpartition("@")[2] or "localhost"
     message = OutboxMessage(
         dedupe_key=dedupe_key, kind=kind, message_id=make_msgid(domain=domain),
         recipients=[to], subject=subject, body_text=text, body_html=html,
-        ics=ics.decode("utf-8") if ics else None, ics_method=method, status="pending",
-        attempts=0, next_attempt_at=utcnow())
+        ics=ics.decode("utf-8") if ics else None, ics_method=method, payload=payload,
+        status="pending", attempts=0, next_attempt_at=utcnow())
     try:
         with db.session.begin_nested():
             db.session.add(message)
@@ -130,24 +108,91 @@ def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str,
 
 
 def queue_booking_messages(booking, event: str, manage_token: str | None = None) -> int:
-    """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled."""
+    """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled.
+
+    Each message is written as a snapshot of the booking; the sender renders it.
+    """
     magistrate = db.session.get(Magistrate, booking.magistrate_id)
     method = "CANCEL" if event == "cancelled" else "REQUEST"
-    context = booking_context(booking, magistrate)
-    stamp = utcnow()
+    snapshot = booking_snapshot(booking, magistrate)
+    subject = f"{EVENT_SUBJECTS[event]}: {moment_label(booking.start_at, magistrate.timezone)}"
+    stamp = utcnow().isoformat()
     written = 0
     for recipient in recipients(booking, magistrate):
         link = manage_url(booking, manage_token) if (
             recipient.role == "lawyer" and manage_token and event != "cancelled") else None
-        ics = invite_for(booking, magistrate, method=method, link=link, stamp=stamp)
-        values = {**context, "event": event, "recipient": recipient, "link": link}
-        subject = f"{EVENT_SUBJECTS[event]}: {context['when']}"
         written += queue(
             dedupe_key=f"booking:{booking.id}:{event}:{booking.ical_sequence}:{recipient.role}",
-            kind=f"booking_{event}", to=recipient.person.email, subject=subject,
-            text=render_template("email/booking.txt", **values),
-            html=render_template("email/booking.html", **values), ics=ics, method=method)
+            kind=f"booking_{event}", to=recipient.person.email, subject=subject, method=method,
+            payload={"event": event, "method": method, "role": recipient.role, "link": link,
+                     "stamp": stamp, "booking": snapshot})
     return written
+
+
+def booking_snapshot(booking, magistrate: Magistrate) -> dict:
+    """What the messages say about a booking, as it is now, in plain JSON.
+
+    A sealed case's number and subject are not even written down here.
+    """
+    sealed = booking.under_seal
+    return {
+        "id": booking.id, "ical_uid": booking.ical_uid, "ical_sequence": booking.ical_sequence,
+        "start_at": booking.start_at.isoformat(), "end_at": booking.end_at.isoformat(),
+        "mode": booking.mode, "status": booking.status, "under_seal": sealed,
+        "case_number": None if sealed else booking.case_number,
+        "subject": None if sealed else booking.subject,
+        "lawyer_name": booking.lawyer_name, "lawyer_oab": booking.lawyer_oab,
+        "cancelled_by": booking.cancelled_by, "cancel_reason": booking.cancel_reason,
+        "location": location_of(booking, magistrate),
+        "magistrate": {"name": magistrate.name, "title": magistrate.title,
+                       "timezone": magistrate.timezone},
+        "unit": {"name": magistrate.unit.name},
+        "attendees": [[r.person.email, r.person.name, r.ical_role]
+                      for r in recipients(booking, magistrate)],
+    }
+
+
+def _snapshot_context(data: dict) -> dict:
+    """Template values from a snapshot: objects with the attributes the templates read."""
+    from types import SimpleNamespace
+
+    booking = SimpleNamespace(**{**data, "start_at": datetime.fromisoformat(data["start_at"]),
+                                 "end_at": datetime.fromisoformat(data["end_at"])})
+    magistrate = SimpleNamespace(**data["magistrate"])
+    return {
+        "booking": booking, "magistrate": magistrate, "unit": SimpleNamespace(**data["unit"]),
+        "when": moment_label(booking.start_at, magistrate.timezone),
+        "until": time_label(booking.end_at, magistrate.timezone),
+        "mode_label": MODE_LABELS[booking.mode], "location": data["location"],
+        "zone_label": zone_label(magistrate.timezone),
+        "court_name": current_app.config["COURT_NAME"],
+    }
+
+
+def _invite(data: dict, *, method: str, link: str | None, stamp: datetime) -> bytes:
+    context = _snapshot_context(data)
+    booking, magistrate = context["booking"], context["magistrate"]
+    description = render_template("email/invite_description.txt", **context, link=link)
+    return build_calendar(Invite(
+        uid=booking.ical_uid, sequence=booking.ical_sequence, method=method, stamp=stamp,
+        start=booking.start_at, end=booking.end_at, tzid=magistrate.timezone,
+        summary=f"Atendimento com {magistrate.title} {magistrate.name}",
+        description=description.strip(), location=data["location"], organizer=organizer(),
+        attendees=tuple(Attendee(Person(email, name), role)
+                        for email, name, role in data["attendees"]),
+        url=link))
+
+
+def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
+    """The text, HTML and .ics of a queued booking message (the sender calls this)."""
+    from types import SimpleNamespace
+
+    values = {**_snapshot_context(payload["booking"]), "event": payload["event"],
+              "link": payload["link"], "recipient": SimpleNamespace(role=payload["role"])}
+    ics = _invite(payload["booking"], method=payload["method"], link=payload["link"],
+                  stamp=datetime.fromisoformat(payload["stamp"]))
+    return (render_template("email/booking.txt", **values),
+            render_template("email/booking.html", **values), ics)
 
 
 def queue_reminders(now: datetime | None = None) -> int:
@@ -165,7 +210,7 @@ def queue_reminders(now: datetime | None = None) -> int:
             Booking.start_at <= now + timedelta(hours=hours)).with_for_update(skip_locked=True))
         for booking in due:
             magistrate = db.session.get(Magistrate, booking.magistrate_id)
-            context = booking_context(booking, magistrate)
+            context = _snapshot_context(booking_snapshot(booking, magistrate))
             for recipient in recipients(booking, magistrate):
                 if recipient.role == "office":
                     continue
@@ -223,7 +268,7 @@ def magistrate_feed(magistrate: Magistrate, now: datetime | None = None) -> byte
         .order_by(Booking.start_at)).all()
     events = []
     for booking in bookings:
-        context = booking_context(booking, magistrate)
+        context = _snapshot_context(booking_snapshot(booking, magistrate))
         description = render_template("email/invite_description.txt", **context, link=None)
         events.append(Invite(
             uid=booking.ical_uid, sequence=booking.ical_sequence,

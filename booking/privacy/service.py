@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from ..audit import service as audit
 from ..audit.models import AuditEntry
@@ -48,8 +48,10 @@ def anonymize_expired(now: datetime | None = None) -> dict[str, int]:
     outbox = db.session.execute(
         update(OutboxMessage).where(OutboxMessage.status == "sent",
                                     OutboxMessage.sent_at < body_cutoff,
-                                    OutboxMessage.body_text != REMOVED)
-        .values(body_text=REMOVED, body_html=None, ics=None, recipients=[], subject=REMOVED)
+                                    or_(OutboxMessage.body_text.is_(None),
+                                        OutboxMessage.body_text != REMOVED))
+        .values(body_text=REMOVED, body_html=None, ics=None, payload=None, recipients=[],
+                subject=REMOVED)
         .execution_options(synchronize_session=False)).rowcount
     counts = {"bookings": bookings, "urgent_requests": urgent, "complaints": complaints,
               "outbox_messages": outbox}
