@@ -28,7 +28,7 @@ def write_report(results: list[dict]) -> str:
     lines = [
         "# Benchmark report",
         "",
-        f"Run on {datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.node() and 'this machine'}: "
+        f"Written on {datetime.now().strftime('%Y-%m-%d %H:%M')} on this machine: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}. "
         f"gunicorn with {os.environ.get('BENCH_WORKERS', '4')} sync workers; wrk with 2 threads and "
         f"{os.environ.get('BENCH_CONNECTIONS', '32')} connections for {os.environ.get('BENCH_DURATION', '10s')} "
@@ -44,6 +44,8 @@ def write_report(results: list[dict]) -> str:
         read, insert = ceiling["read"], ceiling["insert"]
         lines += [
             f"## {result['backend']} — {result['scale']}",
+            "",
+            f"Measured {result.get('measured_at', 'in an earlier run')}.",
             "",
             "Data: " + ", ".join(f"{table} {count:,}".replace(",", ".")
                                  for table, count in result["counts"].items())

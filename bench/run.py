@@ -202,6 +202,7 @@ def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
     print(f"== {backend} / {scale_name}: loading data", flush=True)
     url, counts, load_seconds = prepare_database(backend, scale_name, workdir, postgres)
     result = {"backend": backend, "scale": scale_name, "counts": counts,
+              "measured_at": datetime.now().strftime("%Y-%m-%d %H:%M"),
               "load_seconds": round(load_seconds, 1), "explain": explain_listing(url)}
     bodies = workdir / f"bodies-{backend}-{scale_name}.jsonl"
     booking_bodies(url, bodies)

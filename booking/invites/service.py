@@ -13,7 +13,7 @@ from email.utils import make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..courts.models import Magistrate
@@ -110,23 +110,29 @@ def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str | None
 def queue_booking_messages(booking, event: str, manage_token: str | None = None) -> int:
     """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled.
 
-    Each message is written as a snapshot of the booking; the sender renders it.
+    Each message is a snapshot of the booking that the sender renders; the rows go in
+    with one statement (a booking event and sequence is written once, so no dedupe
+    savepoint is needed here: a repeat would be a bug, and fails the transaction).
     """
     magistrate = db.session.get(Magistrate, booking.magistrate_id)
     method = "CANCEL" if event == "cancelled" else "REQUEST"
     snapshot = booking_snapshot(booking, magistrate)
     subject = f"{EVENT_SUBJECTS[event]}: {moment_label(booking.start_at, magistrate.timezone)}"
-    stamp = utcnow().isoformat()
-    written = 0
+    now = utcnow()
+    domain = current_app.config["SERVICE_MAILBOX"].rpartition("@")[2] or "localhost"
+    rows = []
     for recipient in recipients(booking, magistrate):
         link = manage_url(booking, manage_token) if (
             recipient.role == "lawyer" and manage_token and event != "cancelled") else None
-        written += queue(
-            dedupe_key=f"booking:{booking.id}:{event}:{booking.ical_sequence}:{recipient.role}",
-            kind=f"booking_{event}", to=recipient.person.email, subject=subject, method=method,
-            payload={"event": event, "method": method, "role": recipient.role, "link": link,
-                     "stamp": stamp, "booking": snapshot})
-    return written
+        rows.append({
+            "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:{recipient.role}",
+            "kind": f"booking_{event}", "message_id": make_msgid(domain=domain),
+            "recipients": [recipient.person.email], "subject": subject, "ics_method": method,
+            "payload": {"event": event, "method": method, "role": recipient.role, "link": link,
+                        "stamp": now.isoformat(), "booking": snapshot},
+            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
+    db.session.execute(insert(OutboxMessage), rows)
+    return len(rows)
 
 
 def booking_snapshot(booking, magistrate: Magistrate) -> dict:
