@@ -77,6 +77,18 @@ def ensure_acts_for(user: User | None, magistrate_id: int) -> None:
         abort(403, message="Só o magistrado e sua assessoria podem fazer isto.")
 
 
+def managed_magistrate(magistrate_id: int):
+    """For staff pages: the magistrate, 404 if unknown, 403 unless the user acts for them."""
+    from ..courts.service import get_magistrate
+
+    magistrate = get_magistrate(magistrate_id)
+    if magistrate is None:
+        abort(404)
+    if not current_user.acts_for(magistrate.id):
+        abort(403)
+    return magistrate
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 
-from ..accounts.auth import login_required_page
+from ..accounts.auth import login_required_page, managed_magistrate
 from ..courts import service as courts
 from ..extensions import db
 from ..formatting import zone_label
@@ -64,20 +64,12 @@ def public_agenda(magistrate_id: int):
     )
 
 
-def _managed_or_403(magistrate_id: int):
-    magistrate = courts.get_magistrate(magistrate_id)
-    if magistrate is None:
-        abort(404)
-    if not current_user.acts_for(magistrate.id):
-        abort(403)
-    return magistrate
-
 
 @blp.route("/equipe/magistrados/<int:magistrate_id>/disponibilidade", methods=["GET", "POST"])
 @login_required_page("magistrate", "assistant")
 def rules_page(magistrate_id: int):
     """Weekly windows and settings, with a preview of the slots they publish."""
-    magistrate = _managed_or_403(magistrate_id)
+    magistrate = managed_magistrate(magistrate_id)
     csrf_form = FlaskForm()
     document = availability_document(magistrate)
     errors: dict[str, list[str]] = {}
@@ -114,7 +106,7 @@ def rules_page(magistrate_id: int):
 @blp.post("/equipe/magistrados/<int:magistrate_id>/excecoes")
 @login_required_page("magistrate", "assistant")
 def add_exception_page(magistrate_id: int):
-    magistrate = _managed_or_403(magistrate_id)
+    magistrate = managed_magistrate(magistrate_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     raw = exception_from_form(request.form, magistrate.timezone)
@@ -136,7 +128,7 @@ def add_exception_page(magistrate_id: int):
 @blp.post("/equipe/magistrados/<int:magistrate_id>/excecoes/<int:exception_id>/remover")
 @login_required_page("magistrate", "assistant")
 def remove_exception_page(magistrate_id: int, exception_id: int):
-    magistrate = _managed_or_403(magistrate_id)
+    magistrate = managed_magistrate(magistrate_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     if not service.remove_exception(magistrate, exception_id, current_user):

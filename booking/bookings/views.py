@@ -21,7 +21,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 
-from ..accounts.auth import login_required_page
+from ..accounts.auth import login_required_page, managed_magistrate
 from ..audit import service as audit
 from ..availability import service as availability
 from ..availability.slots import local_instant
@@ -241,20 +241,12 @@ def invite_download(booking_id: int):
 
 # --- the magistrate's side ----------------------------------------------------------
 
-def _managed(magistrate_id: int):
-    magistrate = courts.get_magistrate(magistrate_id)
-    if magistrate is None:
-        abort(404)
-    if not current_user.acts_for(magistrate.id):
-        abort(403)
-    return magistrate
-
 
 @blp.get("/equipe/magistrados/<int:magistrate_id>/atendimentos")
 @login_required_page("magistrate", "assistant")
 def day_view(magistrate_id: int):
     """A day (or, with visao=semana, a week) of the magistrate's bookings."""
-    magistrate = _managed(magistrate_id)
+    magistrate = managed_magistrate(magistrate_id)
     zone = ZoneInfo(magistrate.timezone)
     try:
         day = date.fromisoformat(request.args.get("dia", ""))
@@ -358,7 +350,7 @@ def urgent_page(magistrate_id: int):
 @blp.get("/equipe/magistrados/<int:magistrate_id>/pedidos-urgentes")
 @login_required_page("magistrate", "assistant")
 def urgent_list(magistrate_id: int):
-    magistrate = _managed(magistrate_id)
+    magistrate = managed_magistrate(magistrate_id)
     requests_ = db.session.scalars(urgent.of_magistrate(magistrate.id)).all()
     audit.record_read(current_user, "urgent_request", [r.id for r in requests_])
     return render_template("bookings/urgent_list.html", magistrate=magistrate,

@@ -58,3 +58,4 @@ def list_comarcas() -> list[Comarca]:
 
 def get_comarca(comarca_id: int) -> Comarca | None:
     return db.session.get(Comarca, comarca_id)
+
