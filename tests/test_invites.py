@@ -202,14 +202,19 @@ def test_two_senders_at_once_send_each_message_once(mail_app, smtp_server, judge
     assert len(ids) == 12 and len(set(ids)) == 12
 
 
-def test_dead_messages_are_shown_to_the_admin_who_can_resend_them(mail_app, smtp_server, judge):
+def book_while_the_mail_server_is_down_for_good(mail_app, smtp_server, client, judge):
+    """A booking whose three messages fail every attempt and end dead."""
     smtp_server.stop()
-    client = mail_app.test_client()
     book(client, judge, slot_at(client, judge, "14:00"))
     later = utcnow()
     for _ in range(mail_app.config["OUTBOX_MAX_ATTEMPTS"]):
         later += timedelta(hours=7)
         send(mail_app, later)
+
+
+def test_dead_messages_are_shown_to_the_admin_who_can_resend_them(mail_app, smtp_server, judge):
+    client = mail_app.test_client()
+    book_while_the_mail_server_is_down_for_good(mail_app, smtp_server, client, judge)
     with mail_app.app_context():
         admin = staff_token(make_staff("admin"))
         db.session.commit()
@@ -282,13 +287,8 @@ def test_subscribable_feed_with_rotatable_token(mail_app, judge):
 
 
 def test_admin_page_lists_failed_messages_and_resends(mail_app, smtp_server, judge):
-    smtp_server.stop()
     client = mail_app.test_client()
-    book(client, judge, slot_at(client, judge, "14:00"))
-    later = utcnow()
-    for _ in range(mail_app.config["OUTBOX_MAX_ATTEMPTS"]):
-        later += timedelta(hours=7)
-        send(mail_app, later)
+    book_while_the_mail_server_is_down_for_good(mail_app, smtp_server, client, judge)
     with mail_app.app_context():
         make_staff("admin")
         db.session.commit()
