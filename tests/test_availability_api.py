@@ -199,8 +199,10 @@ def test_block_removes_slots_and_removing_it_restores_them(app, client, court):
 def test_extra_opening_adds_slots_and_bad_exceptions_are_422(client, court):
     headers = bearer(court["tokens"]["magistrate"])
     url = f"/api/v1/magistrates/{court['judge']}/exceptions"
-    first = slots_of(client, court["judge"])[0]
-    day = datetime.fromisoformat(first["start"]).date()
+    # A day past the notice period even for its first hours, whatever the time now.
+    soon = datetime.now(ZoneInfo("America/Cuiaba")).date() + timedelta(days=2)
+    day = next(d for d in (datetime.fromisoformat(s["start"]).date()
+                           for s in slots_of(client, court["judge"])) if d >= soon)
     extra = {"kind": "extra", "start": f"{day}T08:00:00-04:00", "end": f"{day}T10:00:00-04:00",
              "modes": ["in_person"]}
     assert client.post(url, json=extra, headers=headers).status_code == 201
