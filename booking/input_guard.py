@@ -33,16 +33,33 @@ def _bad_paths(value, path: str = "") -> list[str]:
 
 
 def refuse_unstorable_text():
-    bad = _bad_paths(request.args.to_dict(flat=False))
-    bad += _bad_paths(request.form.to_dict(flat=False)) if request.form else []
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if body is not None:
-            bad += _bad_paths(body)
+    query = request.query_string
+    if not query.isascii() and not _is_utf8(query):
+        # The query string's bytes are not text at all: werkzeug would fail to read them.
+        return _refuse({"_query"})
+    # Only "%00" (or a raw NUL) decodes to NUL in a query; undecodable bytes become U+FFFD.
+    bad = _bad_paths(request.args.to_dict(flat=False)) if b"\x00" in query or b"%00" in query else []
+    if request.content_length or request.headers.get("Transfer-Encoding"):
+        bad += _bad_paths(request.form.to_dict(flat=False)) if request.form else []
+        if request.is_json:
+            body = request.get_json(silent=True)
+            if body is not None:
+                bad += _bad_paths(body)
     if not bad:
         return None
-    fields = {path.rsplit(".", 1)[0] if path.rsplit(".", 1)[-1].isdigit() else path
-              for path in bad}
+    return _refuse({path.rsplit(".", 1)[0] if path.rsplit(".", 1)[-1].isdigit() else path
+                    for path in bad})
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _refuse(fields: set[str]):
     if request.path.startswith("/api/"):
         return problem_response(422, errors={field: [MESSAGE] for field in sorted(fields)})
     abort(400)

@@ -115,3 +115,11 @@ def test_text_no_database_can_store_is_refused_per_field(client):
     assert assert_problem(client.get("/api/v1/units?q=a%00b"), 422)["errors"] == {
         "q": ["O texto contém caracteres inválidos."]}
     assert client.get("/?q=a%00b").status_code == 400
+
+
+def test_a_query_string_that_is_not_utf8_is_refused(client):
+    raw = "q=" + b"\xed\xa0\x80".decode("latin-1")  # how a WSGI server hands over raw bytes
+    problem = assert_problem(client.get("/api/v1/units", environ_overrides={"QUERY_STRING": raw}),
+                             422)
+    assert problem["errors"] == {"_query": ["O texto contém caracteres inválidos."]}
+    assert client.get("/", environ_overrides={"QUERY_STRING": raw}).status_code == 400
