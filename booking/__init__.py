@@ -15,9 +15,18 @@ from . import models  # noqa: F401  (the whole metadata, for migrations)
 from .database import configure_engine, include_in_autogenerate, read_only_transaction
 from .errors import ProblemApi, problem_response, register_error_handlers
 from .extensions import csrf, db, limiter, login_manager, mail, migrate
+from .sessions import LazyCookieSessionInterface
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy",
+     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+)
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -31,6 +40,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     else:
         app.config.from_object(config or config_for_environment())
     _require_secret_key(app)
+    app.session_interface = LazyCookieSessionInterface()
     app.json.ensure_ascii = False  # Portuguese text stays readable in JSON
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -174,12 +184,9 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
+        """The defaults every answer carries; a view that set its own keeps it."""
+        present = {name.lower() for name in response.headers.keys()}
+        for name, value in SECURITY_HEADERS:
+            if name.lower() not in present:
+                response.headers.add(name, value)
         return response
