@@ -19,7 +19,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
 class TokenResource(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])]
 
-    @blp.arguments(TokenRequestSchema)
+    @blp.arguments(TokenRequestSchema())
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="E-mail ou senha incorretos, ou conta bloqueada.")
     def post(self, credentials):
@@ -59,7 +59,7 @@ users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users",
 class Users(MethodView):
     @require_staff("admin")
     @users_blp.doc(security=STAFF_SECURITY)
-    @users_blp.arguments(StaffUserQuerySchema, location="query")
+    @users_blp.arguments(StaffUserQuerySchema(), location="query")
     @users_blp.response(200, StaffUserSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args):
         """List staff accounts (administrators only)."""

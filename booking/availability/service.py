@@ -13,11 +13,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from ..audit import service as audit
 from ..courts.models import Magistrate, Unit
-from ..database import utcnow
+from ..database import instant_from_stored, stored, utcnow
 from ..extensions import db
 from .court_calendar import Closure, closed_days
 from .models import AvailabilityException, AvailabilityRule, CourtClosure, Slot, WeeklyWindow
@@ -69,7 +69,7 @@ def closures(*, since: date | None = None) -> list[CourtClosure]:
 
 @dataclass(frozen=True)
 class AgendaSettings:
-    """What listing needs to know of a magistrate, read in one query without ORM objects."""
+    """What listing needs to know of a magistrate, read without ORM objects."""
 
     id: int
     timezone: str
@@ -79,17 +79,18 @@ class AgendaSettings:
 
 def agenda_settings(magistrate_id: int) -> AgendaSettings | None:
     """The listing's first query: the magistrate's zone and booking limits (None: no agenda)."""
-    row = db.session.execute(
-        select(Magistrate.id, Magistrate.timezone, AvailabilityRule.min_notice_hours,
-               AvailabilityRule.max_per_day)
-        .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
-        .where(Magistrate.id == magistrate_id, Magistrate.publishes_agenda.is_(True))).first()
-    return AgendaSettings(*row) if row else None
+    row = db.session.connection().execute(
+        _AGENDA_SETTINGS, {"magistrate_id": magistrate_id}).first()
+    return AgendaSettings(magistrate_id, *row) if row else None
 
 
 def open_slots(magistrate: Magistrate | AgendaSettings, first_day: date, last_day: date,
-               now: datetime | None = None):
-    """(start, end, video, in_person) rows a lawyer can book now, in one indexed query."""
+               now: datetime | None = None) -> list[tuple[datetime, datetime, bool, bool]]:
+    """(start, end, video, in_person) rows a lawyer can book now, in one indexed query.
+
+    The hot read: Core rows, not ORM objects, and each distinct stored instant
+    is converted once per process (the same half hours recur across magistrates).
+    """
     now = now or utcnow()
     if isinstance(magistrate, Magistrate):
         magistrate = agenda_settings(magistrate.id) or AgendaSettings(
@@ -100,7 +101,10 @@ def open_slots(magistrate: Magistrate | AgendaSettings, first_day: date, last_da
     earliest = max(local_instant(first_day, time(0), zone),
                    now + timedelta(hours=magistrate.min_notice_hours))
     latest = local_instant(last_day + timedelta(days=1), time(0), zone)
-    rows = db.session.execute(open_slots_query(magistrate.id, earliest, latest)).all()
+    rows = [(instant_from_stored(start), instant_from_stored(end), video, in_person)
+            for start, end, video, in_person in db.session.connection().execute(
+                _OPEN_SLOTS, {"magistrate_id": magistrate.id, "earliest": earliest,
+                              "latest": latest}).all()]
     if magistrate.max_per_day:
         full = full_days(magistrate, magistrate.max_per_day, earliest, latest)
         rows = [row for row in rows if row[0].astimezone(zone).date() not in full]
@@ -124,13 +128,28 @@ def full_days(magistrate: Magistrate | AgendaSettings, limit: int, earliest: dat
 
 
 def open_slots_query(magistrate_id: int, earliest: datetime, latest: datetime):
-    """The listing's only query: served by ix_slot_listing (magistrate, state, start)."""
-    return (
-        select(Slot.start_at, Slot.end_at, Slot.offers_video, Slot.offers_in_person)
-        .where(Slot.magistrate_id == magistrate_id, Slot.state == "open",
-               Slot.start_at >= earliest, Slot.start_at < latest)
-        .order_by(Slot.start_at)
-    )
+    """The listing's range query, with its values bound: served by ix_slot_listing."""
+    return _OPEN_SLOTS.params(magistrate_id=magistrate_id, earliest=earliest, latest=latest)
+
+
+# The listing's two statements, built once.
+_MAGISTRATE, _RULE, _SLOT = (Magistrate.__table__.c, AvailabilityRule.__table__.c,
+                             Slot.__table__.c)
+_AGENDA_SETTINGS = (
+    select(_MAGISTRATE.timezone, _RULE.min_notice_hours, _RULE.max_per_day)
+    .select_from(Magistrate.__table__.outerjoin(
+        AvailabilityRule.__table__, _RULE.magistrate_id == _MAGISTRATE.id))
+    .where(_MAGISTRATE.id == bindparam("magistrate_id"), _MAGISTRATE.publishes_agenda.is_(True))
+)
+# On ix_slot_listing (magistrate, state, start); instants as stored, see instant_from_stored.
+_OPEN_SLOTS = (
+    select(stored(_SLOT.start_at), stored(_SLOT.end_at), _SLOT.offers_video,
+           _SLOT.offers_in_person)
+    .where(_SLOT.magistrate_id == bindparam("magistrate_id"), _SLOT.state == "open",
+           _SLOT.start_at >= bindparam("earliest", type_=Slot.start_at.type),
+           _SLOT.start_at < bindparam("latest", type_=Slot.start_at.type))
+    .order_by(_SLOT.start_at)
+)
 
 
 # --- the arithmetic's inputs, from the database ---------------------------------

@@ -46,7 +46,7 @@ class Complaints(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"],
                                 methods=["POST"])]
 
-    @blp.arguments(ComplaintInSchema)
+    @blp.arguments(ComplaintInSchema())
     @blp.response(201, ComplaintFiledSchema)
     def post(self, data):
         """Report a failure of an attendance channel; answers a protocol and a lookup token."""
@@ -60,7 +60,7 @@ class Complaints(MethodView):
 
     @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(ComplaintListQuerySchema, location="query")
+    @blp.arguments(ComplaintListQuerySchema(), location="query")
     @blp.response(200, ComplaintSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args):
         """Reports, newest first, by status, channel, kind, unit, comarca and filing period."""
@@ -77,7 +77,7 @@ class LookupQuerySchema(Schema):
 class ComplaintLookup(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])]
 
-    @blp.arguments(LookupQuerySchema, location="query")
+    @blp.arguments(LookupQuerySchema(), location="query")
     @blp.response(200, ComplaintPublicSchema)
     def get(self, args, protocol):
         """Status and public answer of a report, by protocol and lookup token."""
@@ -101,7 +101,7 @@ class ComplaintById(MethodView):
 
     @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(ComplaintReviewSchema)
+    @blp.arguments(ComplaintReviewSchema())
     @blp.response(200, ComplaintDetailSchema)
     @blp.alt_response(409, description="Mudança de situação não permitida.")
     def patch(self, data, complaint_id):
@@ -130,7 +130,7 @@ def _complaint_or_404(complaint_id: int) -> Complaint:
 class ComplaintStats(MethodView):
     @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(StatsQuerySchema, location="query")
+    @blp.arguments(StatsQuerySchema(), location="query")
     @blp.response(200, StatsSchema)
     def get(self, args):
         """Counts by unit, comarca, channel, kind or week; median time to resolution;
@@ -151,7 +151,7 @@ class ComplaintExportCsv(MethodView):
     @blp.doc(security=STAFF_SECURITY, responses={"200": {
         "description": "CSV para planilhas brasileiras (UTF-8 com BOM, separador ;).",
         "content": {"text/csv": {"schema": {"type": "string"}}}}})
-    @blp.arguments(ComplaintFilterSchema, location="query")
+    @blp.arguments(ComplaintFilterSchema(), location="query")
     def get(self, args):
         """The reports that match the filters, as CSV."""
         complaints = db.session.scalars(service.filtered(args)).all()
@@ -166,7 +166,7 @@ class ComplaintExportCsv(MethodView):
 class ComplaintExportJson(MethodView):
     @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(ComplaintFilterSchema, location="query")
+    @blp.arguments(ComplaintFilterSchema(), location="query")
     @blp.response(200, ComplaintSchema(many=True))
     def get(self, args):
         """The reports that match the filters, as JSON."""
@@ -196,7 +196,7 @@ class AttendanceRowSchema(Schema):
 class AttendanceStats(MethodView):
     @require_staff(*CORREGEDORIA)
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(AttendanceQuerySchema, location="query")
+    @blp.arguments(AttendanceQuerySchema(), location="query")
     @blp.response(200, AttendanceRowSchema(many=True))
     def get(self, args):
         """Per unit and magistrate: slots offered, booked, cancelled by the court,

@@ -13,7 +13,7 @@ blp = Blueprint("courts", __name__, url_prefix="/api/v1",
 
 @blp.route("/units")
 class Units(MethodView):
-    @blp.arguments(UnitQuerySchema, location="query")
+    @blp.arguments(UnitQuerySchema(), location="query")
     @blp.response(200, UnitSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args):
         """List units and their attendance channels, by name or comarca."""
@@ -33,7 +33,7 @@ class UnitById(MethodView):
 
 @blp.route("/magistrates")
 class Magistrates(MethodView):
-    @blp.arguments(MagistrateQuerySchema, location="query")
+    @blp.arguments(MagistrateQuerySchema(), location="query")
     @blp.response(200, MagistrateSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args):
         """List magistrates who publish an agenda."""

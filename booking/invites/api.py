@@ -21,7 +21,7 @@ blp = Blueprint("invites", __name__, url_prefix="/api/v1",
 
 @blp.route("/magistrates/<int:magistrate_id>/calendar.ics")
 class MagistrateFeed(MethodView):
-    @blp.arguments(FeedQuerySchema, location="query")
+    @blp.arguments(FeedQuerySchema(), location="query")
     @blp.doc(responses={"200": {"description": "Calendário iCalendar dos atendimentos.",
                                 "content": {"text/calendar": {"schema": {"type": "string"}}}}})
     def get(self, args, magistrate_id):
@@ -58,7 +58,7 @@ class MagistrateFeedToken(MethodView):
 class Outbox(MethodView):
     @require_staff("admin")
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(OutboxQuerySchema, location="query")
+    @blp.arguments(OutboxQuerySchema(), location="query")
     @blp.response(200, OutboxMessageSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args):
         """Messages of the outbox, newest first (filter status=dead for the failures)."""
