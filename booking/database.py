@@ -4,18 +4,55 @@ SQLite is the embedded default and PostgreSQL the server choice; the code
 above this module does not know which one it talks to.
 """
 
+import itertools
+import time
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from functools import lru_cache
 
 from sqlalchemy import DateTime, event, type_coerce
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import NullType, TypeDecorator
 
 # Set for safe (read-only) HTTP methods; every other transaction on SQLite
 # begins IMMEDIATE so that a writer takes the lock before it reads, and never
 # fails halfway with "database is locked" when upgrading a read lock.
 read_only_transaction: ContextVar[bool] = ContextVar("read_only_transaction", default=False)
+
+
+@contextmanager
+def reads_before_writing(session):
+    """Run a write request's reads outside SQLite's write lock.
+
+    SQLite has one write lock for the whole database, and a write transaction
+    holds it from its first statement: reads that decide whether to write at
+    all (and gather what the write needs) go in a plain transaction, ended
+    here, keeping what was loaded, so that the lock is held only for the
+    writes. What must not change between deciding and writing is checked again
+    under the lock (compare-and-set, counts). PostgreSQL locks rows, not the
+    database: there the reads simply open the request's transaction.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    previous = read_only_transaction.set(True)
+    try:
+        yield
+    finally:
+        read_only_transaction.reset(previous)
+    commit_keeping_loaded(session)
+
+
+def commit_keeping_loaded(session) -> None:
+    """Commit without expiring loaded objects: they are still to be read, not reloaded."""
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def utcnow() -> datetime:
@@ -87,7 +124,37 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         if read_only_transaction.get():
             connection.exec_driver_sql("BEGIN")
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            begin_immediate(connection, busy_timeout_ms / 1000)
+
+
+# Pauses between attempts to take SQLite's write lock: short, because a write
+# transaction here lasts about a millisecond.
+_WRITE_LOCK_PAUSES = (0.0002, 0.0005, 0.001, 0.002)
+
+
+def begin_immediate(connection, timeout: float) -> None:
+    """BEGIN IMMEDIATE, waiting for the writer ahead in short steps.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10... up to 100 ms between tries,
+    so a writer that queued behind a one-millisecond transaction often sleeps
+    for tens of milliseconds after the lock was free. Here the wait is polled
+    every fraction of a millisecond, with SQLite's handler off for that
+    statement only (every other statement keeps the busy timeout).
+    """
+    deadline = time.monotonic() + timeout
+    driver = connection.connection.dbapi_connection
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        for attempt in itertools.count():
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if "locked" not in str(error.orig) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(_WRITE_LOCK_PAUSES[min(attempt, len(_WRITE_LOCK_PAUSES) - 1)])
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
 
 
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:

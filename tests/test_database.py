@@ -51,3 +51,84 @@ def test_sqlite_runs_wal_with_foreign_keys(sqlite_url):
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == \
             app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+
+def _write_engine(url: str, busy_timeout_ms: int):
+    from sqlalchemy import create_engine
+
+    from booking.database import configure_engine
+
+    engine = create_engine(url)
+    configure_engine(engine, busy_timeout_ms)
+    return engine
+
+
+def test_a_sqlite_writer_waits_for_the_one_ahead_and_then_writes(sqlite_url):
+    import threading
+
+    from booking.database import read_only_transaction
+
+    read_only_transaction.set(False)  # a write transaction, whatever a request here set before
+    first, second = _write_engine(sqlite_url, 5000), _write_engine(sqlite_url, 5000)
+    outcome = {}
+    with first.connect() as holder:
+        holder.execute(text("UPDATE comarca SET name = name"))  # BEGIN IMMEDIATE: the lock is held
+
+        def write():
+            with second.begin() as waiter:
+                outcome["rows"] = waiter.execute(text("SELECT count(*) FROM comarca")).scalar()
+                outcome["timeout"] = waiter.execute(text("PRAGMA busy_timeout")).scalar()
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        thread.join(0.3)
+        assert thread.is_alive() and not outcome  # still waiting for the lock
+        holder.commit()
+    thread.join(5)
+    assert outcome == {"rows": 0, "timeout": 5000}  # it got in, and the busy timeout is back
+    first.dispose()
+    second.dispose()
+
+
+def test_a_sqlite_writer_gives_up_at_the_busy_timeout_with_the_database_error(sqlite_url):
+    from sqlalchemy.exc import OperationalError
+
+    from booking.database import read_only_transaction
+
+    read_only_transaction.set(False)  # a write transaction, whatever a request here set before
+    first, second = _write_engine(sqlite_url, 5000), _write_engine(sqlite_url, 200)
+    with first.connect() as holder:
+        holder.execute(text("UPDATE comarca SET name = name"))
+        with pytest.raises(OperationalError, match="locked"):
+            with second.begin() as waiter:
+                waiter.execute(text("SELECT 1"))
+        holder.rollback()
+    first.dispose()
+    second.dispose()
+
+
+def test_reads_before_writing_leave_sqlites_write_lock_free_and_keep_what_they_loaded(
+        sqlite_url):
+    from sqlalchemy import inspect
+
+    from booking.courts.models import Comarca
+    from booking.database import read_only_transaction, reads_before_writing
+
+    app = make_app(sqlite_url)
+    with app.app_context():
+        db.session.add(Comarca(name="Cuiabá"))
+        db.session.commit()
+    other = _write_engine(sqlite_url, 200)
+    read_only_transaction.set(False)  # as in a POST
+    with app.app_context():
+        session = db.session()
+        with reads_before_writing(session):
+            comarca = session.scalars(select(Comarca)).one()
+            with other.begin() as writer:  # would time out if the reads held the write lock
+                writer.execute(text("UPDATE comarca SET name = 'Várzea Grande'"))
+        assert not inspect(comarca).expired_attributes
+        assert comarca.name == "Cuiabá"  # as read: not reloaded behind the caller's back
+        session.execute(text("UPDATE comarca SET name = name"))  # a write transaction again
+        assert session.execute(text("SELECT name FROM comarca")).scalar() == "Várzea Grande"
+        session.rollback()
+    other.dispose()

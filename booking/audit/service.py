@@ -28,21 +28,16 @@ def record_read(user, entity: str, ids, *, now=None) -> None:
     which are still to be serialised), so that the entry's write never waits
     on a lock the same request holds.
     """
-    from ..database import utcnow
+    from ..database import commit_keeping_loaded, utcnow
 
     ids = [str(i) for i in ids]
     if user is None or not ids:
         return
     session = db.session()
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-        session.add(AuditEntry(
-            at=now or utcnow(), actor_user_id=user.id, actor=f"staff:{user.email}",
-            action="personal_data.read", entity=entity,
-            entity_id=ids[0] if len(ids) == 1 else None,
-            details={"ids": ids[:200], "count": len(ids)}))
-        session.commit()
-    finally:
-        session.expire_on_commit = keep
+    commit_keeping_loaded(session)
+    session.add(AuditEntry(
+        at=now or utcnow(), actor_user_id=user.id, actor=f"staff:{user.email}",
+        action="personal_data.read", entity=entity,
+        entity_id=ids[0] if len(ids) == 1 else None,
+        details={"ids": ids[:200], "count": len(ids)}))
+    commit_keeping_loaded(session)

@@ -74,8 +74,8 @@ def booking_access(booking_id: int) -> Access:
     return Access(booking, user=user)
 
 
-def booking_document(booking: Booking, *, reveal_sealed: bool) -> dict:
-    magistrate = courts.get_magistrate(booking.magistrate_id)
+def booking_document(booking: Booking, *, reveal_sealed: bool, magistrate=None) -> dict:
+    magistrate = magistrate or courts.get_magistrate(booking.magistrate_id)
     sealed = booking.under_seal and not reveal_sealed
     return {
         "id": booking.id, "status": booking.status,
@@ -133,7 +133,7 @@ class Bookings(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"],
                                 methods=["POST"])]
 
-    @blp.arguments(BookingRequestSchema)
+    @blp.arguments(BookingRequestSchema())
     @blp.response(201, BookingCreatedSchema)
     @blp.alt_response(409, description="Horário ocupado, indisponível ou limite atingido.")
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
@@ -147,7 +147,9 @@ class Bookings(MethodView):
             return replayed
         try:
             booked = service.book_slot(data)
-            document = booking_document(booked.booking, reveal_sealed=True)
+            booking_id = booked.booking.id
+            document = booking_document(booked.booking, reveal_sealed=True,
+                                        magistrate=booked.magistrate)
             document["manage_token"] = booked.manage_token
             document["manage_url"] = invites.manage_url(booked.booking, booked.manage_token)
             body = BookingCreatedSchema().dump(document)
@@ -163,8 +165,7 @@ class Bookings(MethodView):
             _fail(error)
         response = current_app.response_class(current_app.json.dumps(body), status=201,
                                               mimetype="application/json")
-        response.headers["Location"] = url_for("bookings.BookingById",
-                                               booking_id=booked.booking.id)
+        response.headers["Location"] = url_for("bookings.BookingById", booking_id=booking_id)
         return response
 
 
@@ -201,7 +202,7 @@ class BookingData(MethodView):
 @blp.route("/bookings/<int:booking_id>/cancel")
 class BookingCancel(MethodView):
     @blp.doc(security=MANAGE_SECURITY)
-    @blp.arguments(CancelSchema)
+    @blp.arguments(CancelSchema())
     @blp.response(200, BookingSchema)
     def post(self, data, booking_id):
         """Cancel: the lawyer until the cutoff; the magistrate's side with a reason."""
@@ -218,7 +219,7 @@ class BookingCancel(MethodView):
 @blp.route("/bookings/<int:booking_id>/reschedule")
 class BookingReschedule(MethodView):
     @blp.doc(security=MANAGE_SECURITY)
-    @blp.arguments(RescheduleSchema)
+    @blp.arguments(RescheduleSchema())
     @blp.response(200, BookingSchema)
     def post(self, data, booking_id):
         """Move to another open slot; the invite keeps its UID and its SEQUENCE rises."""
@@ -237,7 +238,7 @@ class BookingReschedule(MethodView):
 class BookingAttendance(MethodView):
     @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(AttendanceSchema)
+    @blp.arguments(AttendanceSchema())
     @blp.response(200, BookingSchema)
     def post(self, data, booking_id):
         """After the time: the lawyer attended, or did not come."""
@@ -274,7 +275,7 @@ class BookingInvite(MethodView):
 class MagistrateBookings(MethodView):
     @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(BookingQuerySchema, location="query")
+    @blp.arguments(BookingQuerySchema(), location="query")
     @blp.response(200, BookingSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args, magistrate_id):
         """The magistrate's bookings in a period of local dates, by status."""
@@ -298,7 +299,7 @@ class UrgentRequests(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["URGENT_RATE_LIMIT"],
                                 methods=["POST"])]
 
-    @blp.arguments(UrgentRequestInSchema)
+    @blp.arguments(UrgentRequestInSchema())
     @blp.response(201, UrgentRequestSchema)
     def post(self, data, magistrate_id):
         """Ask to be heard sooner than the first open slot; the office is told at once."""
@@ -311,7 +312,7 @@ class UrgentRequests(MethodView):
 
     @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(UrgentQuerySchema, location="query")
+    @blp.arguments(UrgentQuerySchema(), location="query")
     @blp.response(200, UrgentRequestSchema(many=True))
     def get(self, args, magistrate_id):
         """The magistrate's urgent requests, open ones first."""
@@ -328,7 +329,7 @@ class UrgentRequests(MethodView):
 class UrgentAnswer(MethodView):
     @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(UrgentAnswerSchema)
+    @blp.arguments(UrgentAnswerSchema())
     @blp.response(200, UrgentRequestSchema)
     def post(self, data, request_id):
         """Answer an urgent request; the lawyer receives the answer by e-mail."""

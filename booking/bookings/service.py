@@ -17,14 +17,15 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
 from ..availability.models import AvailabilityRule, Slot
 from ..availability.slots import local_instant
 from ..courts.models import Magistrate
-from ..database import utcnow
+from ..database import reads_before_writing, utcnow
 from ..extensions import db
 from ..security import new_token, token_hash, tokens_match
 from .models import Booking, IdempotencyRecord
@@ -52,6 +53,7 @@ class BookingInvalid(ValueError):
 class Booked:
     booking: Booking
     manage_token: str
+    magistrate: Magistrate
 
 
 def _lock_magistrate(magistrate_id: int) -> None:
@@ -96,45 +98,54 @@ def _check_day_limit(magistrate: Magistrate, rule: AvailabilityRule, slot: Slot)
                               "Escolha outro dia.", "day_full")
 
 
+_LAWYER_FUTURE_BOOKINGS = (
+    select(func.count()).select_from(Booking.__table__).where(
+        Booking.__table__.c.lawyer_oab == bindparam("oab"),
+        Booking.__table__.c.magistrate_id == bindparam("magistrate_id"),
+        Booking.__table__.c.status == "confirmed",
+        Booking.__table__.c.start_at > bindparam("now", type_=Booking.start_at.type))
+)
+
+
 def _check_lawyer_limit(magistrate_id: int, oab: str, now: datetime) -> None:
     limit = current_app.config["MAX_FUTURE_BOOKINGS_PER_LAWYER"]
-    count = db.session.scalar(select(func.count()).select_from(Booking).where(
-        Booking.lawyer_oab == oab, Booking.magistrate_id == magistrate_id,
-        Booking.status == "confirmed", Booking.start_at > now))
+    count = db.session.connection().execute(_LAWYER_FUTURE_BOOKINGS, {
+        "oab": oab, "magistrate_id": magistrate_id, "now": now}).scalar_one()
     if count >= limit:
         raise BookingConflict(
             f"Você já tem {count} atendimentos futuros com este magistrado; o limite é {limit}. "
             "Cancele ou aguarde um deles para agendar outro.", "lawyer_limit")
 
 
+_FLIP = (update(Slot.__table__)
+         .where(Slot.__table__.c.id == bindparam("slot_id"),
+                Slot.__table__.c.state == bindparam("from_state"))
+         .values(state=bindparam("to_state")))
+
+
 def _flip(slot_id: int, from_state: str, to_state: str) -> bool:
     """The compare-and-set: True when this transaction moved the slot."""
-    result = db.session.execute(
-        update(Slot).where(Slot.id == slot_id, Slot.state == from_state)
-        .values(state=to_state).execution_options(synchronize_session=False))
+    db.session.flush()  # pending changes first, as any ORM statement would
+    result = db.session.connection().execute(
+        _FLIP, {"slot_id": slot_id, "from_state": from_state, "to_state": to_state})
     return result.rowcount == 1
 
 
 def book_slot(data: dict, now: datetime | None = None) -> Booked:
     """Book the slot at data['start'] with data['magistrate_id'].
 
-    Raises BookingInvalid (422), BookingConflict (409) or LookupError (unknown
-    magistrate). The caller commits.
+    What decides whether to book is read first, outside SQLite's write lock;
+    under the lock only the limits are counted, the slot is flipped (the
+    compare-and-set that makes one winner) and the rows are written.
+    Raises BookingInvalid (422) or BookingConflict (409). The caller commits.
     """
     now = now or utcnow()
-    magistrate = db.session.get(Magistrate, data["magistrate_id"])
-    if magistrate is None or not magistrate.publishes_agenda:
-        raise BookingInvalid("Magistrado não encontrado.", "magistrate_id")
-    _lock_magistrate(magistrate.id)
-    rule = db.session.get(AvailabilityRule, magistrate.id)
-    slot = _check_bookable(_slot_at(magistrate.id, data["start"]), magistrate, rule,
-                           data["mode"], now)
+    with reads_before_writing(db.session()):
+        magistrate, rule, slot = _booking_context(data["magistrate_id"], data["start"])
+        if magistrate is None or not magistrate.publishes_agenda:
+            raise BookingInvalid("Magistrado não encontrado.", "magistrate_id")
+        slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
     lawyer = data["lawyer"]
-    _check_lawyer_limit(magistrate.id, lawyer["oab"], now)
-    _check_day_limit(magistrate, rule, slot)
-    if not _flip(slot.id, "open", "booked"):
-        raise BookingConflict("Este horário acabou de ser agendado por outra pessoa. "
-                              "Escolha outro na agenda.", "slot_taken")
     token = new_token()
     booking = Booking(
         slot_id=slot.id, magistrate_id=magistrate.id, start_at=slot.start_at,
@@ -145,6 +156,12 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
         manage_token_hash=token_hash(token),
         ical_uid=f"{uuid.uuid4()}@agendamento.tjmt.jus.br", ical_sequence=0,
         created_at=now, updated_at=now)
+    _lock_magistrate(magistrate.id)
+    _check_lawyer_limit(magistrate.id, lawyer["oab"], now)
+    _check_day_limit(magistrate, rule, slot)
+    if not _flip(slot.id, "open", "booked"):
+        raise BookingConflict("Este horário acabou de ser agendado por outra pessoa. "
+                              "Escolha outro na agenda.", "slot_taken")
     db.session.add(booking)
     try:
         db.session.flush()
@@ -154,7 +171,18 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
     audit.record("booking.created", "booking", booking.id, actor=f"lawyer:{lawyer['oab']}",
                  details={"slot_id": slot.id, "mode": booking.mode})
     _notify(booking, "booked", token)
-    return Booked(booking, token)
+    return Booked(booking, token, magistrate)
+
+
+def _booking_context(magistrate_id: int, start: datetime):
+    """(magistrate with its unit, rule, slot at start) in one query; None where missing."""
+    row = db.session.execute(
+        select(Magistrate, AvailabilityRule, Slot)
+        .options(joinedload(Magistrate.unit))
+        .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
+        .outerjoin(Slot, and_(Slot.magistrate_id == Magistrate.id, Slot.start_at == start))
+        .where(Magistrate.id == magistrate_id)).first()
+    return tuple(row) if row else (None, None, None)
 
 
 def booking_for_token(booking_id: int, token: str) -> Booking | None:
