@@ -176,13 +176,20 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
 
 def _booking_context(magistrate_id: int, start: datetime):
     """(magistrate with its unit, rule, slot at start) in one query; None where missing."""
-    row = db.session.execute(
-        select(Magistrate, AvailabilityRule, Slot)
-        .options(joinedload(Magistrate.unit))
-        .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
-        .outerjoin(Slot, and_(Slot.magistrate_id == Magistrate.id, Slot.start_at == start))
-        .where(Magistrate.id == magistrate_id)).first()
+    row = db.session.execute(_BOOKING_CONTEXT, {"magistrate_id": magistrate_id,
+                                                "start": start}).first()
     return tuple(row) if row else (None, None, None)
+
+
+# Built once; executed with the magistrate and the start asked for.
+_BOOKING_CONTEXT = (
+    select(Magistrate, AvailabilityRule, Slot)
+    .options(joinedload(Magistrate.unit))
+    .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
+    .outerjoin(Slot, and_(Slot.magistrate_id == Magistrate.id,
+                          Slot.start_at == bindparam("start", type_=Slot.start_at.type)))
+    .where(Magistrate.id == bindparam("magistrate_id"))
+)
 
 
 def booking_for_token(booking_id: int, token: str) -> Booking | None:

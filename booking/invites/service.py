@@ -131,7 +131,8 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None)
             "payload": {"event": event, "method": method, "role": recipient.role, "link": link,
                         "stamp": now.isoformat(), "booking": snapshot},
             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
-    db.session.execute(insert(OutboxMessage), rows)
+    db.session.flush()  # what the booking changed goes first, as an ORM statement would
+    db.session.connection().execute(insert(OutboxMessage.__table__), rows)
     return len(rows)
 
 
