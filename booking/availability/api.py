@@ -51,12 +51,13 @@ def _unprocessable(error: service.AvailabilityError):
 def slot_rows_as_json(rows) -> str:
     """The hot path: rows to a JSON array, each distinct slot rendered once per process."""
     zone = current_app.config["COURT_TIMEZONE"]
-    return "[" + ",".join([_slot_json(*row, zone) for row in rows]) + "]"
+    return "[" + ",".join([_slot_json(row, zone) for row in rows]) + "]"
 
 
 @lru_cache(maxsize=16384)
-def _slot_json(start: datetime, end: datetime, video: bool, in_person: bool, zone: str) -> str:
+def _slot_json(row: tuple[datetime, datetime, bool, bool], zone: str) -> str:
     """One slot as SlotSchema would write it; the same slots recur across magistrates."""
+    start, end, video, in_person = row
     court_zone = ZoneInfo(zone)
     modes = [mode for mode, on in (("video", video), ("in_person", in_person)) if on]
     return json.dumps({"start": start.astimezone(court_zone).isoformat(timespec="seconds"),
@@ -72,12 +73,13 @@ class Slots(MethodView):
     @blp.alt_response(404, description="Magistrado não encontrado.")
     def get(self, args, magistrate_id):
         """Open slots a lawyer can book now, for at most 62 days."""
-        agenda = service.agenda_settings(magistrate_id)
-        if agenda is None:
-            abort(404, message="Magistrado não encontrado.")
-        today = datetime.now(ZoneInfo(agenda.timezone)).date()
-        first, last = SlotQuerySchema.resolve(args, today)
-        rows = service.open_slots(agenda, first, last)
+        with db.engine.connect() as connection:
+            agenda = service.agenda_settings(magistrate_id, connection)
+            if agenda is None:
+                abort(404, message="Magistrado não encontrado.")
+            today = datetime.now(ZoneInfo(agenda.timezone)).date()
+            first, last = SlotQuerySchema.resolve(args, today)
+            rows = service.open_slots(agenda, first, last, connection=connection)
         return current_app.response_class(slot_rows_as_json(rows), mimetype="application/json")
 
 

@@ -9,6 +9,7 @@ transaction; booked slots are never moved.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -77,15 +78,20 @@ class AgendaSettings:
     max_per_day: int | None
 
 
-def agenda_settings(magistrate_id: int) -> AgendaSettings | None:
-    """The listing's first query: the magistrate's zone and booking limits (None: no agenda)."""
-    row = db.session.connection().execute(
+def agenda_settings(magistrate_id: int, connection=None) -> AgendaSettings | None:
+    """The listing's first query: the magistrate's zone and booking limits (None: no agenda).
+
+    `connection`: the public listing reads on a plain pooled connection, without
+    the ORM session it does not need; by default the session's.
+    """
+    row = (connection or db.session.connection()).execute(
         _AGENDA_SETTINGS, {"magistrate_id": magistrate_id}).first()
     return AgendaSettings(magistrate_id, *row) if row else None
 
 
 def open_slots(magistrate: Magistrate | AgendaSettings, first_day: date, last_day: date,
-               now: datetime | None = None) -> list[tuple[datetime, datetime, bool, bool]]:
+               now: datetime | None = None,
+               connection=None) -> list[tuple[datetime, datetime, bool, bool]]:
     """(start, end, video, in_person) rows a lawyer can book now, in one indexed query.
 
     The hot read: Core rows, not ORM objects, and each distinct stored instant
@@ -101,10 +107,9 @@ def open_slots(magistrate: Magistrate | AgendaSettings, first_day: date, last_da
     earliest = max(local_instant(first_day, time(0), zone),
                    now + timedelta(hours=magistrate.min_notice_hours))
     latest = local_instant(last_day + timedelta(days=1), time(0), zone)
-    rows = [(instant_from_stored(start), instant_from_stored(end), video, in_person)
-            for start, end, video, in_person in db.session.connection().execute(
-                _OPEN_SLOTS, {"magistrate_id": magistrate.id, "earliest": earliest,
-                              "latest": latest}).all()]
+    found = (connection or db.session.connection()).execute(
+        _OPEN_SLOTS, {"magistrate_id": magistrate.id, "earliest": earliest, "latest": latest})
+    rows = [_open_slot(*row) for row in found.all()]
     if magistrate.max_per_day:
         full = full_days(magistrate, magistrate.max_per_day, earliest, latest)
         rows = [row for row in rows if row[0].astimezone(zone).date() not in full]
@@ -125,6 +130,13 @@ def full_days(magistrate: Magistrate | AgendaSettings, limit: int, earliest: dat
         day = start.astimezone(zone).date()
         per_day[day] = per_day.get(day, 0) + 1
     return {day for day, count in per_day.items() if count >= limit}
+
+
+@lru_cache(maxsize=16384)
+def _open_slot(start, end, video: bool, in_person: bool) -> tuple[datetime, datetime, bool, bool]:
+    """A listed slot from its stored values, once per process: the same half hours
+    recur across magistrates, and the same tuple lets the API reuse its rendering."""
+    return instant_from_stored(start), instant_from_stored(end), video, in_person
 
 
 def open_slots_query(magistrate_id: int, earliest: datetime, latest: datetime):
