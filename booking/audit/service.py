@@ -1,23 +1,24 @@
 """Recording actions. Callers commit; the entry lands with their change or not at all."""
 
+from sqlalchemy import insert
+
+from ..database import commit_keeping_loaded, utcnow
 from ..extensions import db
 from .models import AuditEntry
 
 
 def record(action: str, entity: str, entity_id, *, user=None, actor: str | None = None,
-           details: dict | None = None) -> AuditEntry:
-    """Add an audit entry to the current transaction."""
-    entry = AuditEntry(
+           details: dict | None = None) -> None:
+    """Add an audit entry to the current transaction (one INSERT, no ORM object)."""
+    db.session.connection().execute(insert(AuditEntry.__table__).values(
+        at=utcnow(),
         action=action,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
         actor_user_id=getattr(user, "id", None),
         actor=actor or (f"staff:{user.email}" if user is not None else "system"),
         details=details,
-    )
-    db.session.add(entry)
-    return entry
-
+    ))
 
 
 def record_read(user, entity: str, ids, *, now=None) -> None:
@@ -28,8 +29,6 @@ def record_read(user, entity: str, ids, *, now=None) -> None:
     which are still to be serialised), so that the entry's write never waits
     on a lock the same request holds.
     """
-    from ..database import commit_keeping_loaded, utcnow
-
     ids = [str(i) for i in ids]
     if user is None or not ids:
         return

@@ -40,6 +40,8 @@ from .schemas import (
     UrgentRequestSchema,
 )
 
+_CREATED = BookingCreatedSchema()  # built once: a schema costs more to build than to dump
+
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
                 description="Agendamentos: agendar, consultar, cancelar e remarcar.")
 
@@ -152,7 +154,7 @@ class Bookings(MethodView):
                                         magistrate=booked.magistrate)
             document["manage_token"] = booked.manage_token
             document["manage_url"] = invites.manage_url(booked.booking, booked.manage_token)
-            body = BookingCreatedSchema().dump(document)
+            body = _CREATED.dump(document)
             if key:
                 db.session.add(IdempotencyRecord(key=key, request_fingerprint=fingerprint,
                                                  status_code=201,
