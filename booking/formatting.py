@@ -22,8 +22,9 @@ def zone_label(zone_name: str) -> str:
     return f"horário de {city}"
 
 
+@lru_cache(maxsize=1024)
 def long_date(day: date) -> str:
-    """'terça-feira, 2 de março de 2027'."""
+    """'terça-feira, 2 de março de 2027' (Babel is slow, and pages repeat the same days)."""
     return format_date(day, format="full", locale=LOCALE)
 
 

@@ -74,8 +74,9 @@ class AgendaSettings:
 
     id: int
     timezone: str
-    min_notice_hours: int | None
+    min_notice_hours: int | None  # None: no rules, so nothing is published
     max_per_day: int | None
+    horizon_days: int | None = None
 
 
 def agenda_settings(magistrate_id: int, connection=None) -> AgendaSettings | None:
@@ -148,7 +149,7 @@ def open_slots_query(magistrate_id: int, earliest: datetime, latest: datetime):
 _MAGISTRATE, _RULE, _SLOT = (Magistrate.__table__.c, AvailabilityRule.__table__.c,
                              Slot.__table__.c)
 _AGENDA_SETTINGS = (
-    select(_MAGISTRATE.timezone, _RULE.min_notice_hours, _RULE.max_per_day)
+    select(_MAGISTRATE.timezone, _RULE.min_notice_hours, _RULE.max_per_day, _RULE.horizon_days)
     .select_from(Magistrate.__table__.outerjoin(
         AvailabilityRule.__table__, _RULE.magistrate_id == _MAGISTRATE.id))
     .where(_MAGISTRATE.id == bindparam("magistrate_id"), _MAGISTRATE.publishes_agenda.is_(True))

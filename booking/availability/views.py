@@ -4,6 +4,7 @@ exceptions with a preview, and the administration's court closures."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -39,22 +40,24 @@ def _week_start(value: str | None, today: date) -> date:
 @blp.get("/magistrados/<int:magistrate_id>/agenda")
 def public_agenda(magistrate_id: int):
     """Open slots by day, one week at a time."""
-    magistrate = courts.get_magistrate(magistrate_id)
+    magistrate = courts.get_magistrate(magistrate_id, with_unit=True)
     if magistrate is None or not magistrate.publishes_agenda:
         abort(404)
     zone = ZoneInfo(magistrate.timezone)
     today = datetime.now(zone).date()
     monday = max(_week_start(request.args.get("semana"), today), today - timedelta(days=today.weekday()))
     friday = monday + timedelta(days=4)
-    rows = service.open_slots(magistrate, monday, friday)
+    agenda = service.agenda_settings(magistrate.id)
+    rows = service.open_slots(agenda, monday, friday)
     days = {monday + timedelta(days=i): [] for i in range(5)}
+    book_url = url_for("booking_pages.book_page", magistrate_id=magistrate.id)  # once, not per slot
     for start, end, video, in_person in rows:
         local_start = start.astimezone(zone)
         days.setdefault(local_start.date(), []).append({
             "start": local_start, "end": end, "label": local_start.strftime("%H:%M"),
+            "book_url": f"{book_url}?inicio={quote(local_start.isoformat(), safe='')}",
             "modes": [m for m, on in (("video", video), ("in_person", in_person)) if on]})
-    rule = service.rule_of(magistrate.id)
-    horizon_end = today + timedelta(days=rule.horizon_days) if rule else today
+    horizon_end = today + timedelta(days=agenda.horizon_days or 0)
     return render_template(
         "availability/agenda.html", magistrate=magistrate, days=days, monday=monday,
         closed=service.court_closed_days(magistrate.unit.comarca_id, monday, friday),

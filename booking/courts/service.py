@@ -1,7 +1,7 @@
 """Queries over the court's directory."""
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..pagination import paginate
@@ -48,8 +48,10 @@ def list_magistrates(*, unit_id: int | None = None, q: str | None = None,
     return paginate(statement, page, per_page)
 
 
-def get_magistrate(magistrate_id: int) -> Magistrate | None:
-    return db.session.get(Magistrate, magistrate_id)
+def get_magistrate(magistrate_id: int, *, with_unit: bool = False) -> Magistrate | None:
+    """with_unit: the unit and its comarca come in the same query (pages that show them)."""
+    options = [joinedload(Magistrate.unit).joinedload(Unit.comarca)] if with_unit else None
+    return db.session.get(Magistrate, magistrate_id, options=options)
 
 
 def list_comarcas() -> list[Comarca]:
