@@ -10,15 +10,18 @@ from .models import AuditEntry
 def record(action: str, entity: str, entity_id, *, user=None, actor: str | None = None,
            details: dict | None = None) -> None:
     """Add an audit entry to the current transaction (one INSERT, no ORM object)."""
-    db.session.connection().execute(insert(AuditEntry.__table__).values(
-        at=utcnow(),
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        actor_user_id=getattr(user, "id", None),
-        actor=actor or (f"staff:{user.email}" if user is not None else "system"),
-        details=details,
-    ))
+    db.session.connection().execute(_INSERT, {
+        "at": utcnow(),
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "actor_user_id": getattr(user, "id", None),
+        "actor": actor or (f"staff:{user.email}" if user is not None else "system"),
+        "details": details,
+    })
+
+
+_INSERT = insert(AuditEntry.__table__)
 
 
 def record_read(user, entity: str, ids, *, now=None) -> None:
