@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
@@ -40,8 +42,11 @@ class LawyerSchema(Schema):
         return data
 
 
+@lru_cache(maxsize=4096)
 def normalize_phone(text: str) -> str | None:
-    """E.164 (+5565999990000) for a valid Brazilian (or international) number, else None."""
+    """E.164 (+5565999990000) for a valid Brazilian (or international) number, else None.
+
+    Cached: the validator and the normaliser both ask, and phonenumbers is slow."""
     try:
         number = phonenumbers.parse(text or "", "BR")
     except phonenumbers.NumberParseException:
