@@ -10,6 +10,7 @@ some rules cannot be written in JSON Schema (CNJ check digits, `to` after
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,15 @@ EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "15")
 
 
 def schemathesis(url: str, *extra: str) -> subprocess.CompletedProcess:
+    """Run in a throwaway folder: schemathesis keeps a cache where it runs."""
     binary = Path(sys.executable).with_name("schemathesis")
-    return subprocess.run(
-        [str(binary), "run", f"{url}/api/openapi.json", "--checks", "all",
-         "--exclude-checks", "positive_data_acceptance", "-n", EXAMPLES, "--seed", "20271123",
-         "--request-timeout", "30", "--max-failures", "25", *extra],
-        capture_output=True, text=True, timeout=900,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"})
+    with tempfile.TemporaryDirectory() as workdir:
+        return subprocess.run(
+            [str(binary), "run", f"{url}/api/openapi.json", "--checks", "all",
+             "--exclude-checks", "positive_data_acceptance", "-n", EXAMPLES, "--seed", "20271123",
+             "--request-timeout", "30", "--max-failures", "25", *extra],
+            capture_output=True, text=True, timeout=900, cwd=workdir,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"})
 
 
 def test_the_api_survives_fuzzing(app, database_url):
