@@ -32,9 +32,10 @@ def reads_before_writing(session):
     here, keeping what was loaded, so that the lock is held only for the
     writes. What must not change between deciding and writing is checked again
     under the lock (compare-and-set, counts). PostgreSQL locks rows, not the
-    database: there the reads simply open the request's transaction.
+    database: there the reads simply open the request's transaction. So does a
+    session already in a transaction: what it holds is never committed early.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
         yield
         return
     previous = read_only_transaction.set(True)
@@ -43,6 +44,20 @@ def reads_before_writing(session):
     finally:
         read_only_transaction.reset(previous)
     commit_keeping_loaded(session)
+
+
+@contextmanager
+def connection_for_reads(engine):
+    """A pooled connection, outside any ORM session, for reads that need no common snapshot.
+
+    On PostgreSQL each statement runs on its own (autocommit): no BEGIN and
+    ROLLBACK round trips around a hot read. SQLite, in process, keeps its
+    plain read transaction.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 def commit_keeping_loaded(session) -> None:

@@ -132,3 +132,33 @@ def test_reads_before_writing_leave_sqlites_write_lock_free_and_keep_what_they_l
         assert session.execute(text("SELECT name FROM comarca")).scalar() == "Várzea Grande"
         session.rollback()
     other.dispose()
+
+
+def test_reads_before_writing_never_commit_a_transaction_already_open(database_url):
+    from booking.courts.models import Comarca
+    from booking.database import read_only_transaction, reads_before_writing
+
+    read_only_transaction.set(False)
+    app = make_app(database_url)
+    with app.app_context():
+        session = db.session()
+        session.add(Comarca(name="Sinop"))
+        session.flush()  # a write in progress
+        with reads_before_writing(session):
+            assert session.scalars(select(Comarca.name)).all() == ["Sinop"]
+        session.rollback()
+        assert session.scalars(select(Comarca.name)).all() == []  # it was not committed
+
+
+def test_reads_on_postgresql_need_no_transaction_and_leave_none_behind(postgresql_url):
+    from sqlalchemy import create_engine
+
+    from booking.database import connection_for_reads
+
+    engine = create_engine(postgresql_url, pool_size=1, max_overflow=0)
+    with connection_for_reads(engine) as connection:
+        assert connection.execute(text("SELECT count(*) FROM slot")).scalar() == 0
+        assert connection.connection.dbapi_connection.autocommit is True  # no BEGIN sent
+    with engine.connect() as connection:  # the same pooled connection, as it was
+        assert connection.connection.dbapi_connection.autocommit is False
+    engine.dispose()

@@ -18,6 +18,7 @@ from ..accounts.auth import bearer_token, current_api_user, ensure_acts_for, req
 from ..audit import service as audit
 from ..availability.slots import local_instant
 from ..courts import service as courts
+from ..database import reads_before_writing
 from ..extensions import db, limiter
 from ..invites import service as invites
 from ..openapi import MANAGE_SECURITY, STAFF_SECURITY
@@ -145,8 +146,11 @@ class Bookings(MethodView):
         """Book an open slot with the short form; answers the manage token once."""
         key = _idempotency_key()
         fingerprint = _fingerprint()
-        if key and (replayed := _replay(key, fingerprint)) is not None:
-            return replayed
+        if key:
+            with reads_before_writing(db.session()):
+                replayed = _replay(key, fingerprint)
+            if replayed is not None:
+                return replayed
         try:
             booked = service.book_slot(data)
             booking_id = booked.booking.id
