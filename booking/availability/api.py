@@ -12,7 +12,7 @@ from flask_smorest import Blueprint, abort
 
 from ..accounts.auth import current_api_user, ensure_acts_for, require_staff
 from ..courts import service as courts
-from ..database import utcnow
+from ..database import connection_for_reads, utcnow
 from ..extensions import db
 from ..openapi import STAFF_SECURITY
 from . import service
@@ -73,7 +73,7 @@ class Slots(MethodView):
     @blp.alt_response(404, description="Magistrado não encontrado.")
     def get(self, args, magistrate_id):
         """Open slots a lawyer can book now, for at most 62 days."""
-        with db.engine.connect() as connection:
+        with connection_for_reads(db.engine) as connection:
             agenda = service.agenda_settings(magistrate_id, connection)
             if agenda is None:
                 abort(404, message="Magistrado não encontrado.")
