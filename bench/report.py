@@ -24,7 +24,7 @@ def _race_ok(statuses: dict) -> bool:
         str(k).startswith("5") or k == "error" for k in statuses)
 
 
-def write_report(results: list[dict]) -> str:
+def write_report(results: list[dict], postgres_settings: dict[str, str]) -> str:
     lines = [
         "# Benchmark report",
         "",
@@ -33,7 +33,9 @@ def write_report(results: list[dict]) -> str:
         f"gunicorn with {os.environ.get('BENCH_WORKERS', '4')} sync workers; wrk with 2 threads and "
         f"{os.environ.get('BENCH_CONNECTIONS', '32')} connections for {os.environ.get('BENCH_DURATION', '10s')} "
         "per figure, on loopback. The ceiling is a minimal Flask app of the bench's own "
-        "(`bench/ceiling.py`) on the same server settings and database.",
+        "(`bench/ceiling.py`) on the same server settings and database. PostgreSQL runs "
+        "without durability (fsync, synchronous_commit and full_page_writes off), with "
+        + ", ".join(f"{name} {value}" for name, value in postgres_settings.items()) + ".",
         "",
     ]
     by_backend: dict[str, dict[str, dict]] = {}

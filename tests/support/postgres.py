@@ -36,7 +36,9 @@ def free_port() -> int:
 class PostgresServer:
     """Start with start(), stop with stop(); url(dbname) gives a SQLAlchemy URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        """settings: more `-c name=value` server settings (the benchmark's memory)."""
+        self.settings = settings or {}
         bindir = find_pg_bindir()
         if bindir is None:
             raise RuntimeError(
@@ -72,6 +74,7 @@ class PostgresServer:
             f"-p {self.port}", f"-k {self.root}", "-c listen_addresses=127.0.0.1",
             "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
             "-c max_connections=300", "-c shared_buffers=64MB",
+            *(f"-c {name}={value}" for name, value in self.settings.items()),
         ])
         self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l",
                   str(self.root / "server.log"), "-w", "-t", "60", "start")
