@@ -94,11 +94,12 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+        return None if value is None else _aware_utc(value)
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """A stored instant as an aware UTC datetime (SQLite hands back naive UTC)."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def stored(column):
@@ -113,9 +114,7 @@ def stored(column):
 @lru_cache(maxsize=16384)
 def instant_from_stored(value) -> datetime:
     """What UTCDateTime would return for a value read with stored()."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return _aware_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:

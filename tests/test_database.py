@@ -162,3 +162,17 @@ def test_reads_on_postgresql_need_no_transaction_and_leave_none_behind(postgresq
     with engine.connect() as connection:  # the same pooled connection, as it was
         assert connection.connection.dbapi_connection.autocommit is False
     engine.dispose()
+
+
+def test_an_instant_read_as_stored_converts_to_what_the_orm_returns(database_url):
+    from booking.database import instant_from_stored, stored
+
+    app = make_app(database_url)
+    moment = datetime(2027, 3, 2, 14, 30, 15, 250000, tzinfo=ZoneInfo("America/Cuiaba"))
+    with app.app_context():
+        db.session.add(ApiToken(user=make_staff("admin"), token_hash="z" * 64, expires_at=moment))
+        db.session.commit()
+        raw = db.session.execute(select(stored(ApiToken.expires_at))).scalar_one()
+        converted = instant_from_stored(raw)
+        assert converted == db.session.scalars(select(ApiToken.expires_at)).one() == moment
+        assert converted.utcoffset() == timedelta(0)
