@@ -112,20 +112,20 @@ def open_slots(magistrate: Magistrate | AgendaSettings, first_day: date, last_da
         _OPEN_SLOTS, {"magistrate_id": magistrate.id, "earliest": earliest, "latest": latest})
     rows = [_open_slot(*row) for row in found.all()]
     if magistrate.max_per_day:
-        full = full_days(magistrate, magistrate.max_per_day, earliest, latest)
+        full = full_days(magistrate, magistrate.max_per_day, earliest, latest, connection)
         rows = [row for row in rows if row[0].astimezone(zone).date() not in full]
     return rows
 
 
 def full_days(magistrate: Magistrate | AgendaSettings, limit: int, earliest: datetime,
-              latest: datetime) -> set[date]:
+              latest: datetime, connection=None) -> set[date]:
     """Local days on which the magistrate already has `limit` active bookings."""
     from ..bookings.models import Booking
 
     zone = ZoneInfo(magistrate.timezone)
-    starts = db.session.scalars(select(Booking.start_at).where(
+    starts = (connection or db.session.connection()).execute(select(Booking.start_at).where(
         Booking.magistrate_id == magistrate.id, Booking.status != "cancelled",
-        Booking.start_at >= earliest - timedelta(days=1), Booking.start_at < latest))
+        Booking.start_at >= earliest - timedelta(days=1), Booking.start_at < latest)).scalars()
     per_day: dict[date, int] = {}
     for start in starts:
         day = start.astimezone(zone).date()
