@@ -9,7 +9,6 @@ import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from functools import lru_cache
 
 from sqlalchemy import DateTime, event, type_coerce
 from sqlalchemy.engine import Engine
@@ -105,13 +104,12 @@ def _aware_utc(value: datetime) -> datetime:
 def stored(column):
     """A column read as the driver hands it (SQLite: text; PostgreSQL: a datetime).
 
-    For hot reads of many instants: instant_from_stored converts each distinct
-    stored value once per process instead of once per row.
+    For hot reads of many instants, whose callers convert each distinct value
+    once (instant_from_stored) instead of once per row.
     """
     return type_coerce(column, NullType())
 
 
-@lru_cache(maxsize=16384)
 def instant_from_stored(value) -> datetime:
     """What UTCDateTime would return for a value read with stored()."""
     return _aware_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
@@ -138,7 +136,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         if read_only_transaction.get():
             connection.exec_driver_sql("BEGIN")
         else:
-            begin_immediate(connection, busy_timeout_ms / 1000)
+            begin_immediate(connection, busy_timeout_ms)
 
 
 # Pauses between attempts to take SQLite's write lock: short, because a write
@@ -146,7 +144,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 _WRITE_LOCK_PAUSES = (0.0002, 0.0005, 0.001, 0.002)
 
 
-def begin_immediate(connection, timeout: float) -> None:
+def begin_immediate(connection, busy_timeout_ms: int) -> None:
     """BEGIN IMMEDIATE, waiting for the writer ahead in short steps.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10... up to 100 ms between tries,
@@ -155,7 +153,7 @@ def begin_immediate(connection, timeout: float) -> None:
     every fraction of a millisecond, with SQLite's handler off for that
     statement only (every other statement keeps the busy timeout).
     """
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + busy_timeout_ms / 1000
     driver = connection.connection.dbapi_connection
     driver.execute("PRAGMA busy_timeout=0")
     try:
@@ -168,7 +166,7 @@ def begin_immediate(connection, timeout: float) -> None:
                     raise
             time.sleep(_WRITE_LOCK_PAUSES[min(attempt, len(_WRITE_LOCK_PAUSES) - 1)])
     finally:
-        driver.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        driver.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
