@@ -1,6 +1,8 @@
 # Two commands for a newcomer on a fresh Debian machine with Python 3.11:
 #   make run    the service on http://127.0.0.1:5000 with the scheduler and a mail catcher
 #   make test   the whole suite, on SQLite and on a throwaway PostgreSQL server
+# and one before each commit:
+#   make lint   ruff (pinned in requirements-dev.txt, configured in pyproject.toml)
 
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test bench system-deps migrate demo scheduler clean
+.PHONY: run test lint bench system-deps migrate demo scheduler clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +50,10 @@ run: migrate
 	  $(FLASK) mailcatcher & catcher=$$!; \
 	  $(FLASK) scheduler & scheduler=$$!; \
 	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket --access-logfile - wsgi:app'
+
+# Every Python file of the project: the app, its tests, the benchmark and the migrations.
+lint: $(STAMP)
+	$(BIN)/ruff check booking tests bench migrations config.py wsgi.py
 
 test: $(STAMP) system-deps $(AXE)
 	AXE_JS=$(AXE) $(BIN)/pytest

@@ -1,1 +1,0 @@
-"""Calendar invites (iCalendar/iMIP) and the mail outbox that delivers them."""
