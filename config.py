@@ -126,7 +126,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     SESSION_COOKIE_SECURE = False
-    WTF_CSRF_ENABLED = False
+    # CSRF stays on: the suite's client posts forms with the token a page gave it.
     RATELIMIT_ENABLED = False
     MAIL_SUPPRESS_SEND = False
 

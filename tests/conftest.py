@@ -18,6 +18,7 @@ from flask_migrate import upgrade
 from booking import create_app
 from booking.extensions import db
 from config import TestConfig
+from tests.support.page_client import PageClient
 from tests.support.postgres import PostgresServer
 
 BACKENDS = [name.strip() for name in
@@ -26,7 +27,9 @@ _counter = itertools.count()
 
 
 def make_app(database_url: str, **overrides):
-    return create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app.test_client_class = PageClient  # forms carry the CSRF token, as in a browser
+    return app
 
 
 def _config_dict() -> dict:

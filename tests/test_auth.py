@@ -135,7 +135,7 @@ def test_session_login_page(app, client):
                                           "password": "wrong"})
     assert failed.status_code == 422
     assert "E-mail ou senha incorretos." in failed.get_data(as_text=True)
-    ok = client.post("/entrar?next=/equipe", data={"email": "corregedoria@example.jus.br",
+    ok = client.post("/entrar?proximo=/equipe", data={"email": "corregedoria@example.jus.br",
                                                     "password": PASSWORD})
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/equipe")
     page = client.get("/equipe")
@@ -147,7 +147,7 @@ def test_login_never_redirects_off_site(app, client):
     with app.app_context():
         make_staff("admin")
         db.session.commit()
-    response = client.post("/entrar?next=//evil.example/x",
+    response = client.post("/entrar?proximo=//evil.example/x",
                            data={"email": "admin@example.jus.br", "password": PASSWORD})
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/equipe")
@@ -156,7 +156,8 @@ def test_login_never_redirects_off_site(app, client):
 def test_login_form_requires_csrf_token(database_url, tmp_path):
     from tests.conftest import make_app
 
-    app = make_app(database_url, WTF_CSRF_ENABLED=True)
-    response = app.test_client().post("/entrar", data={"email": "a@b.c", "password": "x"})
+    app = make_app(database_url)
+    response = app.test_client().post("/entrar", data={"email": "a@b.c", "password": "x",
+                                                       "csrf_token": None})
     assert response.status_code == 400
     assert "Recarregue a página" in response.get_data(as_text=True)

@@ -9,16 +9,14 @@ magistrate, an assistant of another magistrate, the Corregedoria, an admin.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from booking.accounts.models import User
 from booking.accounts.service import issue_token
-from booking.bookings.models import Booking, UrgentRequest
+from booking.bookings.models import UrgentRequest
 from booking.complaints.models import Complaint
-from booking.database import utcnow
 from booking.extensions import db
 from tests.conftest import make_app
 from tests.support.factories import PASSWORD, make_magistrate, make_rules, make_staff, make_unit
@@ -29,7 +27,7 @@ ACTORS = ("anonymous", "other_token", "magistrate", "other_magistrate", "other_a
 
 def row(*statuses):
     assert len(statuses) == len(ACTORS)
-    return dict(zip(ACTORS, statuses))
+    return dict(zip(ACTORS, statuses, strict=False))
 
 
 PUBLIC_200 = row(200, 200, 200, 200, 200, 200, 200)
@@ -304,7 +302,8 @@ def test_page_matrix(world, method, rule, path, expected):
         if actor not in ("anonymous", "other_token"):
             assert client.post("/entrar", data={"email": f"{actor}@example.jus.br",
                                                 "password": PASSWORD}).status_code == 302
-        response = client.open(_fill(path, ids), method=method, data={} if method == "POST" else None)
+        response = (client.post(_fill(path, ids), data={}) if method == "POST"
+                    else client.open(_fill(path, ids), method=method))
         actual[actor] = response.status_code
         assert b"Traceback" not in response.data
     assert actual == expected

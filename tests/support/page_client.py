@@ -1,0 +1,43 @@
+"""A test client that posts forms as a browser does: with the CSRF token a page gave it.
+
+CSRF protection stays on in the suite. A POST to a page (not /api/) that does not
+name its own `csrf_token` gets the one read from a form page of the same session,
+the way a browser would have it from the page that holds the form. Pass
+`csrf_token=None` in `data` to send a form without one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+TOKEN_FIELD = re.compile(r'name="csrf_token"[^>]*\svalue="([^"]+)"')
+# A public page that always holds a form and changes nothing when read.
+FORM_PAGE = "/reclamacoes/nova"
+
+
+def csrf_token_in(html: str) -> str:
+    match = TOKEN_FIELD.search(html)
+    if match is None:
+        raise AssertionError("the page has no csrf_token field")
+    return match.group(1)
+
+
+class PageClient(FlaskClient):
+    def csrf_token(self) -> str:
+        """The token of this client's session, read from a form page."""
+        return csrf_token_in(self.get(FORM_PAGE).get_data(as_text=True))
+
+    def post(self, url, *args, **kwargs):
+        data = kwargs.get("data")
+        path = url if isinstance(url, str) else ""
+        if not path.startswith("/api/") and "json" not in kwargs and \
+                (data is None or isinstance(data, dict)):
+            data = dict(data or {})
+            if "csrf_token" not in data:
+                data["csrf_token"] = self.csrf_token()
+            elif data["csrf_token"] is None:
+                del data["csrf_token"]
+            kwargs["data"] = data
+        return super().post(url, *args, **kwargs)
