@@ -14,12 +14,12 @@ import random
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-UTC = timezone.utc
+UTC = UTC
 CUIABA = ZoneInfo("America/Cuiaba")
 
 

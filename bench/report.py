@@ -31,7 +31,8 @@ def write_report(results: list[dict], postgres_settings: dict[str, str]) -> str:
         f"Written on {datetime.now().strftime('%Y-%m-%d %H:%M')} on this machine: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}. "
         f"gunicorn with {os.environ.get('BENCH_WORKERS', '4')} sync workers; wrk with 2 threads and "
-        f"{os.environ.get('BENCH_CONNECTIONS', '32')} connections for {os.environ.get('BENCH_DURATION', '10s')} "
+        f"{os.environ.get('BENCH_CONNECTIONS', '32')} connections for "
+        f"{os.environ.get('BENCH_DURATION', '10s')} "
         "per figure, on loopback. The ceiling is a minimal Flask app of the bench's own "
         "(`bench/ceiling.py`) on the same server settings and database. PostgreSQL runs "
         "without durability (fsync, synchronous_commit and full_page_writes off), with "
@@ -73,12 +74,15 @@ def write_report(results: list[dict], postgres_settings: dict[str, str]) -> str:
             "| target | measured | |",
             "| --- | --- | --- |",
             f"| slot listing ≥ 60% of the ceiling's indexed read | "
-            f"{_ratio(listing['rps'], read['rps']):.0%} | {_ok(_ratio(listing['rps'], read['rps']) >= 0.6)} |",
+            f"{_ratio(listing['rps'], read['rps']):.0%} | "
+            f"{_ok(_ratio(listing['rps'], read['rps']) >= 0.6)} |",
             f"| booking ≥ 50% of the ceiling's insert | {_ratio(booking['rps'], insert['rps']):.0%} | "
             f"{_ok(_ratio(booking['rps'], insert['rps']) >= 0.5)} |",
-            f"| listing p99 < 3 × the read's p99 | {listing['p99_ms']:.1f} ms vs {3 * read['p99_ms']:.1f} ms | "
+            f"| listing p99 < 3 × the read's p99 | {listing['p99_ms']:.1f} ms vs "
+            f"{3 * read['p99_ms']:.1f} ms | "
             f"{_ok(listing['p99_ms'] < 3 * read['p99_ms'])} |",
-            f"| booking p99 < 3 × the insert's p99 | {booking['p99_ms']:.1f} ms vs {3 * insert['p99_ms']:.1f} ms | "
+            f"| booking p99 < 3 × the insert's p99 | {booking['p99_ms']:.1f} ms vs "
+            f"{3 * insert['p99_ms']:.1f} ms | "
             f"{_ok(booking['p99_ms'] < 3 * insert['p99_ms'])} |",
             f"| race: 1,000 requests over 100 connections for one slot | {result['race']} | "
             f"{_ok(_race_ok(result['race']))} |",
@@ -98,7 +102,8 @@ def write_report(results: list[dict], postgres_settings: dict[str, str]) -> str:
             "```",
             "",
         ]
-    lines += ["## Listing cost against scale", "", "| database | state req/s | country req/s | ratio | ≤ 1.2 |",
+    lines += ["## Listing cost against scale", "",
+              "| database | state req/s | country req/s | ratio | ≤ 1.2 |",
               "| --- | ---: | ---: | ---: | --- |"]
     for backend, scales in by_backend.items():
         if {"state", "country"} <= set(scales):

@@ -10,8 +10,10 @@ import logging
 
 from flask import Flask, request
 
-from . import validation_messages  # noqa: F401  (before any schema is defined)
-from . import models  # noqa: F401  (the whole metadata, for migrations)
+from . import (
+    models,  # noqa: F401  (the whole metadata, for migrations)
+    validation_messages,  # noqa: F401  (before any schema is defined)
+)
 from .database import configure_engine, include_in_autogenerate, read_only_transaction
 from .errors import ProblemApi, problem_response, register_error_handlers
 from .extensions import csrf, db, limiter, login_manager, mail, migrate
@@ -52,6 +54,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_extensions(app)
     _register_blueprints(app)
+    _connect_domains()
     register_error_handlers(app)
     _register_request_hooks(app)
     _register_template_helpers(app)
@@ -95,7 +98,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "accounts.login"
+    login_manager.login_view = "accounts_pages.login"
     login_manager.login_message = "Entre com sua conta para ver esta página."
     login_manager.login_message_category = "info"
     api = ProblemApi(spec_kwargs={"info": {
@@ -121,6 +124,8 @@ def _migrations_dir():
 
 
 def _register_blueprints(app: Flask) -> None:
+    """Each domain's API blueprint is named after its package (`bookings`), its pages'
+    blueprint likewise with `_pages` (`bookings_pages`): url_for names can be guessed."""
     from .accounts import api as accounts_api
     from .accounts import views as accounts_views
     from .availability import api as availability_api
@@ -130,23 +135,30 @@ def _register_blueprints(app: Flask) -> None:
     from .complaints import api as complaints_api
     from .complaints import views as complaints_views
     from .courts import api as courts_api
-    from .invites import api as invites_api
-    from .invites import views as invites_views
     from .courts import views as courts_views
     from .health import health_blp
+    from .notifications import api as notifications_api
+    from .notifications import views as notifications_views
     from .openapi import docs_blp
     from .pages import pages_blp
 
     api = app.extensions["booking_api"]
-    for blueprint in (accounts_api.blp, accounts_api.users_blp, courts_api.blp,
-                      availability_api.blp, availability_api.closures_blp, bookings_api.blp,
-                      invites_api.blp, complaints_api.blp):
+    for blueprint in (accounts_api.blp, courts_api.blp, availability_api.blp, bookings_api.blp,
+                      notifications_api.blp, complaints_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
-                      availability_views.blp, bookings_views.blp, invites_views.blp,
+                      availability_views.blp, bookings_views.blp, notifications_views.blp,
                       complaints_views.blp):
         app.register_blueprint(blueprint)
+
+
+def _connect_domains() -> None:
+    """What lower packages call back into, registered by the upper ones (no import loop)."""
+    from .bookings.messages import render_booking_payload
+    from .notifications.service import register_renderer
+
+    register_renderer("booking_", render_booking_payload)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -157,8 +169,11 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         long_date=formatting.long_date, short_date=formatting.short_date,
         modes_label=formatting.modes_label, phone=formatting.phone_label)
+    from .bookings.models import BOOKING_STATUS_LABELS
+
     app.jinja_env.globals.update(moment_label=formatting.moment_label,
-                                 mode_labels=formatting.MODE_LABELS, zone_info=ZoneInfo)
+                                 mode_labels=formatting.MODE_LABELS, zone_info=ZoneInfo,
+                                 booking_status_labels=BOOKING_STATUS_LABELS)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -19,13 +19,14 @@ users_cli = AppGroup("users", help="Contas da equipe.")
 @click.option("--name", default=None)
 def create_user_command(email, password, role, magistrate_id, name):
     """Create a staff account."""
-    from .accounts.service import AccountError, create_user
+    from .accounts.service import create_user
+    from .domain import InvalidField
 
     try:
         user = create_user(email=email, password=password, role=role, name=name,
                            magistrate_id=magistrate_id)
         db.session.commit()
-    except AccountError as error:
+    except InvalidField as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     click.echo(f"Conta criada: {user.email} ({user.role}), id {user.id}.")

@@ -8,7 +8,7 @@ import itertools
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event, type_coerce
 from sqlalchemy.engine import Engine
@@ -69,9 +69,14 @@ def commit_keeping_loaded(session) -> None:
         session.expire_on_commit = keep
 
 
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK clause from the tuple that names a state set, so the two never disagree."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
 def utcnow() -> datetime:
     """Now, timezone-aware in UTC: the only kind of instant the models hold."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -89,7 +94,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given where an instant is required")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
@@ -98,7 +103,7 @@ class UTCDateTime(TypeDecorator):
 
 def _aware_utc(value: datetime) -> datetime:
     """A stored instant as an aware UTC datetime (SQLite hands back naive UTC)."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def stored(column):

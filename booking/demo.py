@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import time
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from .accounts.models import User
 from .accounts.service import create_user
 from .availability.models import AvailabilityRule, WeeklyWindow
+from .availability.service import publish_all
 from .courts.models import Channel, Comarca, Magistrate, Unit
 from .extensions import db
 
@@ -101,7 +103,7 @@ def load_demo(only_if_empty: bool = False) -> str:
         for position, unit_name in enumerate(unit_names):
             unit = _first_instance_unit(comarca, unit_name, area_code, prefix, position)
             judges = 2 if position == 0 and len(unit_names) > 1 else 1
-            for extra in range(judges):
+            for _extra in range(judges):
                 name, gender = next(people)
                 title = "Juíza de Direito" if gender == "f" else "Juiz de Direito"
                 magistrates.append(_magistrate(unit, name, title, f"{prefix}.{len(magistrates) + 1}"))
@@ -135,23 +137,14 @@ def load_demo(only_if_empty: bool = False) -> str:
     create_user(email="assessor@demo.tjmt.jus.br", password=DEMO_PASSWORDS["assistant"],
                 role="assistant", name="Assessoria de gabinete", assists=[first.id, second.id])
     db.session.commit()
-    _publish_if_available(magistrates)
+    publish_all()
+    db.session.commit()
 
     units = db.session.scalar(select(func.count()).select_from(Unit))
     return (
         f"Dados de demonstração carregados: {len(COMARCAS)} comarcas, {units} unidades, "
         f"{len(magistrates)} magistrados.\n" + _logins_text()
     )
-
-
-def _publish_if_available(magistrates) -> None:
-    """Publish slots when the availability package offers it (kept optional for order of work)."""
-    try:
-        from .availability.service import publish_all
-    except ImportError:
-        return
-    publish_all()
-    db.session.commit()
 
 
 def _logins_text() -> str:
@@ -183,7 +176,8 @@ def _first_instance_unit(comarca, unit_name, area_code, prefix, position) -> Uni
                 position=2),
     ]
     if position % 2 == 0:
-        unit.channels.append(Channel(kind="whatsapp", value=f"({area_code}) 9{9600 + position}-{1234 + position}",
+        unit.channels.append(Channel(kind="whatsapp",
+                                     value=f"({area_code}) 9{9600 + position}-{1234 + position}",
                                      hours="Segunda a sexta, das 13h às 18h", position=3))
     db.session.add(unit)
     return unit
@@ -209,7 +203,8 @@ def _gabinete(comarca, name, title, chamber) -> Unit:
 
 def _magistrate(unit: Unit, name: str, title: str, mailbox: str) -> Magistrate:
     magistrate = Magistrate(name=name, title=title, unit=unit,
-                            email=f"{mailbox}@demo.tjmt.jus.br", timezone="America/Cuiaba")
+                            email=f"{mailbox}@demo.tjmt.jus.br",
+                            timezone=current_app.config["COURT_TIMEZONE"])
     db.session.add(magistrate)
     return magistrate
 

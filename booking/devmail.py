@@ -7,7 +7,7 @@ sent, without any mail server. Production points MAIL_SERVER elsewhere.
 import logging
 import signal
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -27,7 +27,7 @@ class FileMailbox:
     async def handle_DATA(self, server, session, envelope):
         with self._lock:
             self._count += 1
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
             path = self.directory / f"{stamp}-{self._count:04d}.eml"
         path.write_bytes(envelope.original_content or envelope.content)
         log.info("mail to %s saved as %s", ", ".join(envelope.rcpt_tos), path.name)

@@ -14,6 +14,7 @@ from marshmallow import Schema, fields
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .domain import InvalidField, NotAllowedNow
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -217,15 +218,46 @@ def handle_unexpected(error: Exception):
     return problem_response(500)
 
 
+def handle_invalid_field(error: InvalidField):
+    """A use case refused a value: 422 naming the field (pages: the error page with the message).
+
+    Pages with a form catch it first to show the message beside the field.
+    """
+    db.session.rollback()
+    if not is_api_request():
+        return _html_error(422, str(error))
+    return problem_response(422, errors={error.field: [str(error)]})
+
+
+def handle_not_allowed_now(error: NotAllowedNow):
+    """A use case refused a change in this state: 409 with a code a client can switch on."""
+    db.session.rollback()
+    if not is_api_request():
+        return _html_error(409, str(error))
+    response = problem_response(409, str(error))
+    body = response.get_json()
+    body["code"] = error.code
+    response.set_data(current_app.json.dumps(body))
+    return response
+
+
+def form_errors(error: InvalidField | NotAllowedNow) -> tuple[dict[str, list[str]], int]:
+    """For a page with a form: the message beside its field (409s at the top), and the status."""
+    db.session.rollback()
+    if isinstance(error, InvalidField):
+        return {error.field.removeprefix("lawyer."): [str(error)]}, 422
+    return {"_schema": [str(error)]}, 409
+
+
+CSRF_MESSAGE = ("O formulário expirou ou não pôde ser validado. "
+                "Recarregue a página e envie de novo.")
+
+
 def handle_csrf_error(error):
     """A form sent without a valid CSRF token: usually an old page; say how to recover."""
     if is_api_request():
         return problem_response(400, "Token CSRF ausente ou inválido.")
     return _html_error(400, CSRF_MESSAGE)
-
-
-CSRF_MESSAGE = ("O formulário expirou ou não pôde ser validado. "
-                "Recarregue a página e envie de novo.")
 
 
 def _html_error(code: int, message: str | None = None):
@@ -243,6 +275,8 @@ def register_error_handlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(InvalidField, handle_invalid_field)
+    app.register_error_handler(NotAllowedNow, handle_not_allowed_now)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(InterfaceError, handle_database_unavailable)

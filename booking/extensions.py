@@ -1,11 +1,14 @@
-"""Extensions are created unbound here and bound to the app in create_app()."""
+"""Extensions are created unbound here and bound to the app in create_app().
+
+flask-smorest's Api is not among them: create_app() builds one per app (errors.ProblemApi),
+since its OpenAPI document is the app's own.
+"""
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -28,7 +31,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 mail = Mail()
-api = Api()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)

@@ -14,6 +14,10 @@ from babel.dates import format_date, get_timezone_location
 
 LOCALE = "pt_BR"
 
+# The two ways an appointment happens, and how a person reads them.
+MODE_LABELS = {"video": "Por vídeo", "in_person": "Presencial"}
+MODES = tuple(MODE_LABELS)
+
 
 @lru_cache(maxsize=64)
 def zone_label(zone_name: str) -> str:
@@ -48,7 +52,6 @@ def moment_label(moment: datetime, zone_name: str) -> str:
     return f"{long_date(at.date())}, {at:%H:%M}, {zone_label(zone_name)}"
 
 
-MODE_LABELS = {"video": "Por vídeo", "in_person": "Presencial"}
 
 
 def modes_label(modes) -> str:

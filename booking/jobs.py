@@ -6,12 +6,14 @@ mistake does no harm. Add a job by writing the function and listing it in JOBS.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass(frozen=True)
 class Job:
+    """A job and when it runs; a cron job's hours are the court's (COURT_TIMEZONE)."""
+
     name: str
     func: Callable[[], object]
     trigger: str
@@ -34,21 +36,21 @@ def roll_slot_horizon() -> None:
 
 def send_outbox() -> None:
     """Deliver what is due in the mail outbox."""
-    from .invites.outbox import send_due
+    from .notifications.service import send_due
 
     send_due()
 
 
 def queue_reminders() -> None:
     """Queue the reminders of bookings that come within the reminder windows."""
-    from .invites.service import queue_reminders as queue
+    from .bookings.messages import queue_reminders as queue
 
     queue()
 
 
 def queue_daily_agendas() -> None:
     """Each magistrate's agenda of the day, at the local hour set by DAILY_AGENDA_HOUR."""
-    from .invites.service import queue_daily_agendas as queue
+    from .bookings.messages import queue_daily_agendas as queue
 
     queue()
 
@@ -79,11 +81,9 @@ JOBS: list[Job] = [
     Job("queue_reminders", queue_reminders, "interval", {"minutes": 5}),
     Job("queue_daily_agendas", queue_daily_agendas, "cron", {"minute": 0}),
     Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
-    Job("apply_retention", apply_retention, "cron",
-        {"hour": 3, "minute": 30, "timezone": "America/Cuiaba"}),
+    Job("apply_retention", apply_retention, "cron", {"hour": 3, "minute": 30}),
     Job("complaint_digest", complaint_digest, "cron",
-        {"day_of_week": "mon", "hour": 8, "minute": 0, "timezone": "America/Cuiaba"}),
+        {"day_of_week": "mon", "hour": 8, "minute": 0}),
     Job("purge_expired_tokens", purge_expired_tokens, "interval", {"hours": 1}),
-    Job("roll_slot_horizon", roll_slot_horizon, "cron",
-        {"hour": 0, "minute": 15, "timezone": "America/Cuiaba"}),
+    Job("roll_slot_horizon", roll_slot_horizon, "cron", {"hour": 0, "minute": 15}),
 ]

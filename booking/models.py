@@ -16,4 +16,4 @@ from .availability.models import (  # noqa: F401
 from .bookings.models import Booking, IdempotencyRecord, UrgentRequest  # noqa: F401
 from .complaints.models import Complaint, ComplaintEvent, ProtocolCounter  # noqa: F401
 from .courts.models import Channel, Comarca, Magistrate, Unit  # noqa: F401
-from .invites.models import OutboxMessage  # noqa: F401
+from .notifications.models import OutboxMessage  # noqa: F401

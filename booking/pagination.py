@@ -1,7 +1,6 @@
-"""Page arguments for list routes: `?page=` and `?per_page=` (at most 100)."""
+"""Page arguments for API list routes (`?page=`, `?per_page=` up to 100) and one page of a query."""
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
 
 from .extensions import db
 
@@ -20,16 +19,21 @@ class PageArgsSchema(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
-def paginate(statement, page: int, per_page: int, *, scalars: bool = True):
-    """One page of a select() and the total count of rows it would give."""
-    total = db.session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    )
-    page_statement = statement.limit(per_page).offset((page - 1) * per_page)
-    rows = db.session.scalars(page_statement) if scalars else db.session.execute(page_statement)
-    return rows.all(), total
+def paginate(statement, page: int, per_page: int):
+    """One page of a select() and the total count of rows it would give (Flask-SQLAlchemy's)."""
+    result = db.paginate(statement, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE,
+                         error_out=False)
+    return result.items, result.total
 
 
 def with_total(items, total: int):
     """The (body, headers) pair that flask-smorest turns into a paginated answer."""
     return items, {"X-Total-Count": str(total)}
+
+
+def page_number(argument: str = "pagina") -> int:
+    """The page asked for on an HTML list (`?pagina=`), 1 when absent or not a number."""
+    from flask import request
+
+    value = request.args.get(argument, "1")
+    return int(value) if value.isdigit() and 0 < int(value) <= 100_000 else 1

@@ -58,8 +58,11 @@ def build_scheduler(app: Flask, scheduler_class=BlockingScheduler):
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
     for job in JOBS:
+        trigger_args = dict(job.trigger_args)
+        if job.trigger == "cron":  # "03:30" means 03:30 at the court
+            trigger_args["timezone"] = app.config["COURT_TIMEZONE"]
         scheduler.add_job(run_job, job.trigger, args=[app, job.func], id=job.name,
-                          name=job.name, **job.trigger_args)
+                          name=job.name, **trigger_args)
     return scheduler
 
 

@@ -2,12 +2,15 @@
 with its preview and exceptions, and the administration's closures page."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from booking.availability.models import CourtClosure, Slot
+from booking.availability.service import add_closure
+from booking.clock import local_today
 from booking.extensions import db
 from tests.support.factories import PASSWORD, make_magistrate, make_rules, make_staff
 
@@ -42,9 +45,49 @@ def test_public_agenda_shows_the_week_the_brazilian_way(client, judge):
     assert slot_times and set(slot_times) <= {f"{h}:{m}" for h in (13, 14, 15, 16) for m in ("00", "30")}
 
 
-def test_public_agenda_names_the_reason_of_a_closed_day(client, judge):
-    html = client.get(f"/magistrados/{judge['id']}/agenda?semana=2026-12-21").get_data(as_text=True)
-    assert "Recesso forense" in html or "Natal" in html
+def next_recess_weekday(today: date) -> date:
+    """A weekday of the coming year-end recess (20 December to 6 January)."""
+    day = today
+    while not (day.weekday() < 5 and ((day.month == 12 and day.day >= 20) or
+                                      (day.month == 1 and day.day <= 6))):
+        day += timedelta(days=1)
+    return day
+
+
+def test_public_agenda_names_the_reason_of_a_closed_day(app, client, judge):
+    with app.app_context():
+        week = next_recess_weekday(local_today())
+    html = client.get(f"/magistrados/{judge['id']}/agenda?semana={week.isoformat()}")
+    assert "Recesso forense" in html.get_data(as_text=True) or "Natal" in html.get_data(as_text=True)
+
+
+def listed_days(html: str) -> list[date]:
+    return [date.fromisoformat(day) for day in re.findall(r'id="dia-(\d{4}-\d\d-\d\d)"', html)]
+
+
+def test_public_agenda_opens_on_the_first_week_with_an_open_time(app, client, judge):
+    """With the next three weeks closed (whatever day the test runs), the agenda opens on
+    the first week that has an open time, and lists no day that has passed."""
+    with app.app_context():
+        today = local_today()
+        closed_until = today + timedelta(days=21)
+        add_closure({"comarca_id": None, "first_day": today, "last_day": closed_until,
+                     "reason": "Greve"}, None)
+        db.session.commit()
+        first_open = db.session.scalar(select(func.min(Slot.start_at)).where(
+            Slot.magistrate_id == judge["id"], Slot.state == "open"))
+        first_open_day = first_open.astimezone(ZoneInfo("America/Cuiaba")).date()
+    assert first_open_day > closed_until
+    html = client.get(f"/magistrados/{judge['id']}/agenda").get_data(as_text=True)
+    days = listed_days(html)
+    assert first_open_day in days
+    assert all(day >= today for day in days)
+    assert 'class="slot-time"' in html
+    # This very week, asked for, is all closed: it offers the jump to the first open time.
+    this_week = client.get(f"/magistrados/{judge['id']}/agenda?semana={today.isoformat()}")
+    monday = first_open_day - timedelta(days=first_open_day.weekday())
+    assert f"semana={monday.isoformat()}" in this_week.get_data(as_text=True)
+    assert all(day >= today for day in listed_days(this_week.get_data(as_text=True)))
 
 
 def test_unknown_agenda_is_a_404_page(client, judge):
@@ -110,7 +153,7 @@ def test_rule_errors_appear_beside_their_fields(client, judge):
     assert re.search(r'id="slot_minutes-erro"[^>]*>Deve estar entre 15 e 120\.', html)
     response = client.post(url, data=rules_form(**{
         "win-2-weekday": "0", "win-2-start": "11:00", "win-2-end": "13:00", "win-2-video": "1"}))
-    assert re.search(r'id="win-2-start-erro"[^>]*>Sobrepõe outro horário de segunda-feira', 
+    assert re.search(r'id="win-2-start-erro"[^>]*>Sobrepõe outro horário de segunda-feira',
                      response.get_data(as_text=True))
     assert 'value="11:00"' in response.get_data(as_text=True)  # what was typed is kept
 

@@ -1,14 +1,14 @@
 """The agenda's routes: open slots, rules, exceptions and closures, with their role checks."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, func, select, text
 
 from booking.availability import service
-from booking.availability.models import AvailabilityRule, Slot
 from booking.availability.court_calendar import closed_days
+from booking.availability.models import AvailabilityRule, Slot
 from booking.extensions import db
 from tests.support.factories import (
     bearer,
@@ -20,7 +20,7 @@ from tests.support.factories import (
 )
 
 CUIABA = ZoneInfo("America/Cuiaba")
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture

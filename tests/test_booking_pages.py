@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from booking.bookings.models import Booking, UrgentRequest
 from booking.database import utcnow
 from booking.extensions import db
-from booking.invites.models import OutboxMessage
+from booking.notifications.models import OutboxMessage
 from tests.support.factories import PASSWORD, make_magistrate, make_rules, make_staff
 
 

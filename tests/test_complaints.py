@@ -4,16 +4,16 @@ statistics and exports, and who may read them."""
 import csv
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from booking.complaints import service
 from booking.complaints.models import Complaint
 from booking.database import utcnow
 from booking.extensions import db
-from booking.invites.models import OutboxMessage
+from booking.notifications.models import OutboxMessage
 from tests.support.factories import PASSWORD, bearer, make_magistrate, make_staff, make_unit, staff_token
 
 
@@ -119,9 +119,9 @@ def test_workflow_moves_only_forward_and_keeps_the_whole_history(app, client, de
 def test_only_the_corregedoria_reads_the_reports(client, desk):
     report(client)
     for who, status in (("magistrate", 403), ("admin", 403), ("corregedoria", 200)):
-        assert client.get("/api/v1/complaints", headers=bearer(desk["tokens"][who])).status_code == status
-        assert client.get("/api/v1/complaints/stats", headers=bearer(desk["tokens"][who])).status_code == status
-        assert client.get("/api/v1/complaints/export.csv", headers=bearer(desk["tokens"][who])).status_code == status
+        for path in ("/api/v1/complaints", "/api/v1/complaints/stats",
+                     "/api/v1/complaints/export.csv"):
+            assert client.get(path, headers=bearer(desk["tokens"][who])).status_code == status
     assert client.get("/api/v1/complaints").status_code == 401
 
 
@@ -140,8 +140,9 @@ def seed_known_set(app, client, desk):
         base = utcnow() - timedelta(days=3)
         for index, complaint in enumerate(complaints):
             complaint.created_at = base + timedelta(hours=index)
-        complaints[0].status, complaints[0].closed_at = "resolved", complaints[0].created_at + timedelta(hours=24)
-        complaints[1].status, complaints[1].closed_at = "resolved", complaints[1].created_at + timedelta(hours=48)
+        for complaint, hours in ((complaints[0], 24), (complaints[1], 48)):
+            complaint.status = "resolved"
+            complaint.closed_at = complaint.created_at + timedelta(hours=hours)
         complaints[2].status = "in_review"
         complaints[5].created_at = utcnow() - timedelta(days=20)
         db.session.commit()
@@ -188,7 +189,8 @@ def test_statistics_on_a_known_set(app, client, desk):
 
 
 def test_csv_opens_in_a_brazilian_spreadsheet(app, client, desk):
-    report(client, unit_id=desk["cuiaba"], description="=HYPERLINK(\"http://x\") aspas \"e\"; ponto e vírgula")
+    report(client, unit_id=desk["cuiaba"],
+           description="=HYPERLINK(\"http://x\") aspas \"e\"; ponto e vírgula")
     response = client.get("/api/v1/complaints/export.csv",
                           headers=bearer(desk["tokens"]["corregedoria"]))
     assert response.status_code == 200
@@ -240,7 +242,7 @@ def test_public_form_keeps_what_was_typed_and_catches_robots(app, client, desk):
     with app.app_context():
         complaints = db.session.scalars(select(Complaint)).all()
     assert len(complaints) == 1  # the robot's report was dropped
-    assert complaints[0].occurred_at == datetime(2026, 11, 20, 19, 30, tzinfo=timezone.utc)
+    assert complaints[0].occurred_at == datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
     filed = client.get("/reclamacoes/registrada").get_data(as_text=True)
     assert complaints[0].protocol in filed
 
@@ -257,7 +259,7 @@ def test_the_desk_pages(app, client, desk):
     assert client.get("/corregedoria").status_code == 403
     client.post("/sair")
     client.post("/entrar", data={"email": "desk@example.jus.br", "password": PASSWORD})
-    listing = client.get("/corregedoria?channel=phone").get_data(as_text=True)
+    listing = client.get("/corregedoria?canal=phone").get_data(as_text=True)
     assert "2 reclamações" in listing
     moved = client.post(f"/corregedoria/reclamacoes/{complaint_id}",
                         data={"status": "in_review", "note": "Verificando"})

@@ -1,6 +1,6 @@
 """Instants are stored in UTC and come back aware; SQLite is set up for many processes."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +22,7 @@ def test_instants_round_trip_as_aware_utc(app):
         stored = db.session.scalars(select(ApiToken)).one().expires_at
         assert stored.tzinfo is not None
         assert stored.utcoffset() == timedelta(0)
-        assert stored == datetime(2027, 3, 2, 18, 0, tzinfo=timezone.utc)
+        assert stored == datetime(2027, 3, 2, 18, 0, tzinfo=UTC)
 
 
 def test_naive_datetimes_are_refused(app):

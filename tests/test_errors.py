@@ -114,7 +114,7 @@ def test_text_no_database_can_store_is_refused_per_field(client):
     assert set(problem["errors"]) == {"email", "password"}
     assert assert_problem(client.get("/api/v1/units?q=a%00b"), 422)["errors"] == {
         "q": ["O texto contém caracteres inválidos."]}
-    assert client.get("/?q=a%00b").status_code == 400
+    assert client.get("/?busca=a%00b").status_code == 400
 
 
 def test_a_query_string_that_is_not_utf8_is_refused(client):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from booking.accounts.service import issue_token
 from booking.accounts.models import User
+from booking.accounts.service import issue_token
 from booking.demo import load_demo
 from booking.extensions import db
 from tests.support.live_server import LiveServer

@@ -1,5 +1,7 @@
 """Migrations are the only way a schema is made; the models must agree with them."""
 
+from datetime import UTC
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -28,7 +30,7 @@ def test_migrations_go_down_and_up_again(app):
 
 def test_postgresql_refuses_overlapping_slots(postgresql_url):
     """The exclusion constraint of migration 0002 is really there."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import pytest
     from sqlalchemy.exc import IntegrityError
@@ -40,7 +42,7 @@ def test_postgresql_refuses_overlapping_slots(postgresql_url):
     app = make_app(postgresql_url)
     with app.app_context():
         magistrate = make_magistrate()
-        start = datetime(2027, 3, 2, 18, 0, tzinfo=timezone.utc)
+        start = datetime(2027, 3, 2, 18, 0, tzinfo=UTC)
         db.session.add(Slot(magistrate_id=magistrate.id, start_at=start,
                             end_at=start.replace(minute=30)))
         db.session.add(Slot(magistrate_id=magistrate.id, start_at=start.replace(minute=15),

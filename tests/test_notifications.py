@@ -1,18 +1,18 @@
 """Invites reach everyone involved through a real SMTP server, and parse everywhere."""
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
 import vobject
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from booking.bookings.models import Booking
 from booking.database import utcnow
 from booking.extensions import db
-from booking.invites import outbox
-from booking.invites.models import OutboxMessage
+from booking.notifications import service as outbox
+from booking.notifications.models import OutboxMessage
 from tests.support.factories import bearer, make_magistrate, make_rules, make_staff, staff_token
 
 LAWYER = "maria@example.com"
@@ -81,7 +81,7 @@ def test_booking_invites_everyone_with_a_real_imip_message(mail_app, smtp_server
         assert parsed["METHOD"] == "REQUEST"
         event = parsed.walk("VEVENT")[0]
         assert event["SEQUENCE"] == 0
-        assert event.decoded("DTSTART").astimezone(timezone.utc).strftime("%H:%M") == "18:00"
+        assert event.decoded("DTSTART").astimezone(UTC).strftime("%H:%M") == "18:00"
         assert event["DTSTART"].params["TZID"] == "America/Cuiaba"
         assert str(event["ORGANIZER"]) not in {f"mailto:{a}" for a in (LAWYER, JUDGE, OFFICE)}
         attendees = {str(a).lower(): a.params for a in event["ATTENDEE"]}
@@ -90,7 +90,7 @@ def test_booking_invites_everyone_with_a_real_imip_message(mail_app, smtp_server
                    for p in attendees.values())
         independent = vobject.readOne(ics.decode())
         assert independent.vevent.uid.value == str(event["UID"])
-        assert independent.vevent.dtstart.value.astimezone(timezone.utc).hour == 18
+        assert independent.vevent.dtstart.value.astimezone(UTC).hour == 18
         assert all(len(line) <= 75 for line in ics.split(b"\r\n"))
         assert b"\r\n" in ics
         assert "Processo: 0001234-03.2026.8.11.0041" in message.get_body(("plain",)).get_content()
@@ -121,7 +121,7 @@ def test_update_and_cancel_keep_the_uid_and_raise_the_sequence(mail_app, smtp_se
     assert len({str(e["UID"]) for e in vevents}) == 1
     assert [e["SEQUENCE"] for e in vevents] == [0, 1, 2]
     assert str(vevents[2]["STATUS"]) == "CANCELLED"
-    assert vevents[1].decoded("DTSTART").astimezone(timezone.utc).strftime("%H:%M") == "19:00"
+    assert vevents[1].decoded("DTSTART").astimezone(UTC).strftime("%H:%M") == "19:00"
     cancel_part = calendar_part(smtp_server.to(JUDGE)[-1])
     assert cancel_part.get_param("method") == "CANCEL"
     for received in smtp_server.received:
@@ -164,7 +164,7 @@ def test_a_sender_dying_between_sending_and_marking_gives_a_same_id_duplicate(
     client = mail_app.test_client()
     book(client, judge, slot_at(client, judge, "14:00"))
     with mail_app.app_context():
-        from booking.invites.mailer import smtp_connection
+        from booking.notifications.mailer import smtp_connection
 
         claimed = outbox.claim_due(utcnow(), 10)
         with smtp_connection() as connection:
@@ -234,7 +234,7 @@ def test_reminders_go_once_to_the_lawyer_and_the_magistrate(mail_app, smtp_serve
     booking = book(client, judge, slot_at(client, judge, "14:00"))
     send(mail_app)
     with mail_app.app_context():
-        from booking.invites.service import queue_reminders
+        from booking.bookings.messages import queue_reminders
 
         start = db.session.get(Booking, booking["id"]).start_at
         assert queue_reminders(start - timedelta(hours=30)) == 0
@@ -251,7 +251,7 @@ def test_daily_agenda_at_seven_local_time(mail_app, smtp_server, judge):
     client = mail_app.test_client()
     booking = book(client, judge, slot_at(client, judge, "14:00"))
     with mail_app.app_context():
-        from booking.invites.service import queue_daily_agendas
+        from booking.bookings.messages import queue_daily_agendas
 
         start = db.session.get(Booking, booking["id"]).start_at
         seven = start.replace(hour=11, minute=0)  # 07:00 in Cuiabá (UTC-4)

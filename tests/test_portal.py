@@ -25,7 +25,7 @@ def test_portal_filters_by_comarca_and_name(app, client):
     seed(app)
     by_comarca = client.get("/?comarca=sinop").get_data(as_text=True)
     assert "2ª Vara Criminal de Sinop" in by_comarca and "Cível de Cuiabá" not in by_comarca
-    by_name = client.get("/?q=c%C3%ADvel").get_data(as_text=True)
+    by_name = client.get("/?busca=c%C3%ADvel").get_data(as_text=True)
     assert "1ª Vara Cível de Cuiabá" in by_name and "Sinop</h2>" not in by_name
     assert "1 unidade encontrada" in by_name
 
@@ -47,3 +47,14 @@ def test_api_units_filters(app, client):
     assert client.get(f"/api/v1/units/{unit['id']}").get_json()["name"] == unit["name"]
     page = client.get("/api/v1/units?per_page=1&page=2")
     assert len(page.get_json()) == 1 and page.headers["X-Total-Count"] == "3"
+
+
+def test_portal_refuses_a_search_the_api_refuses_beside_the_field(app, client):
+    """No silent truncation: a name longer than the API takes is a 400 with its message."""
+    seed(app)
+    response = client.get("/?busca=" + "c" * 101)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="busca-erro"' in html and 'aria-invalid="true"' in html
+    api = client.get("/api/v1/units?q=" + "c" * 101)
+    assert api.status_code == 422

@@ -6,12 +6,12 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from booking.audit.models import AuditEntry
-from booking.bookings.models import Booking
+from booking.bookings.models import REMOVED, Booking
 from booking.complaints.models import Complaint
 from booking.database import utcnow
 from booking.extensions import db
-from booking.invites.models import OutboxMessage
-from booking.privacy.service import REMOVED, anonymize_expired
+from booking.notifications.models import OutboxMessage
+from booking.privacy.service import anonymize_expired
 from tests.support.factories import (
     PASSWORD,
     bearer,

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from sqlalchemy import select
 
 from booking.extensions import db
 from tests.conftest import make_app

@@ -1,6 +1,6 @@
 """The pure slot arithmetic, proven with properties over random rules."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -14,7 +14,7 @@ from booking.availability.slots import (
     local_instant,
 )
 
-UTC = timezone.utc
+UTC = UTC
 ZONES = ["America/Cuiaba", "America/Sao_Paulo", "America/New_York", "Europe/Lisbon",
          "America/Campo_Grande"]
 
@@ -87,7 +87,7 @@ def test_published_slots_obey_every_rule(case):
             for w in case["windows"])
         inside_extra = any(e.start <= slot.start and slot.end <= e.end for e in case["extras"])
         assert inside_window or inside_extra, "outside every window"
-    for earlier, later in zip(slots, slots[1:]):
+    for earlier, later in zip(slots, slots[1:], strict=False):
         assert earlier.end + gap <= later.start, "slots overlap or break the buffer"
 
 
@@ -152,7 +152,7 @@ def test_extra_opening_beside_a_window_never_overlaps_it():
         rules=Rules(slot_minutes=45, min_notice=timedelta(0), horizon_days=3),
         windows=[Window(1, time(14), time(16))], zone=zone, first_day=date(2027, 3, 2),
         last_day=date(2027, 3, 2), now=datetime(2027, 3, 1, tzinfo=UTC), extras=[extra])
-    for earlier, later in zip(slots, slots[1:]):
+    for earlier, later in zip(slots, slots[1:], strict=False):
         assert earlier.end <= later.start
     assert any(s.in_person and not s.video for s in slots)
 

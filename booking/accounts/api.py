@@ -1,4 +1,4 @@
-"""Staff authentication for API clients."""
+"""Staff authentication for API clients, and the staff accounts (administration)."""
 
 from flask import current_app
 from flask.views import MethodView
@@ -6,16 +6,17 @@ from flask_smorest import Blueprint, abort
 
 from ..extensions import db, limiter
 from ..openapi import STAFF_SECURITY
+from ..pagination import TOTAL_COUNT_HEADER, with_total
 from . import service
 from .auth import bearer_token, current_api_user, require_staff
-from ..pagination import TOTAL_COUNT_HEADER, with_total
 from .schemas import StaffUserQuerySchema, StaffUserSchema, TokenRequestSchema, TokenSchema
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
-                description="Autenticação da equipe (magistrados, assessores, Corregedoria, administração).")
+blp = Blueprint("accounts", __name__, url_prefix="/api/v1",
+                description="Autenticação e contas da equipe (magistrados, assessores, "
+                            "Corregedoria, administração).")
 
 
-@blp.route("/token")
+@blp.route("/auth/token")
 class TokenResource(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])]
 
@@ -41,7 +42,7 @@ class TokenResource(MethodView):
         db.session.commit()
 
 
-@blp.route("/me")
+@blp.route("/auth/me")
 class MeResource(MethodView):
     @require_staff()
     @blp.doc(security=STAFF_SECURITY)
@@ -51,16 +52,12 @@ class MeResource(MethodView):
         return current_api_user()
 
 
-users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users",
-                      description="Contas da equipe (administração).")
-
-
-@users_blp.route("")
+@blp.route("/users")
 class Users(MethodView):
     @require_staff("admin")
-    @users_blp.doc(security=STAFF_SECURITY)
-    @users_blp.arguments(StaffUserQuerySchema(), location="query")
-    @users_blp.response(200, StaffUserSchema(many=True), headers=TOTAL_COUNT_HEADER)
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(StaffUserQuerySchema(), location="query")
+    @blp.response(200, StaffUserSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args):
         """List staff accounts (administrators only)."""
         return with_total(*service.list_users(**args))

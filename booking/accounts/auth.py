@@ -19,11 +19,10 @@ from .models import User
 
 def bearer_token() -> str | None:
     """The token in `Authorization: Bearer ...`, if any."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    authorization = request.authorization
+    if authorization is None or authorization.type != "bearer" or not authorization.token:
         return None
-    return value.strip()
+    return authorization.token
 
 
 def current_api_user() -> User | None:
@@ -59,7 +58,8 @@ def login_required_page(*roles: str):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
-                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+                return redirect(url_for("accounts_pages.login",
+                                        proximo=request.full_path.rstrip("?")))
             if roles and current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
@@ -75,6 +75,15 @@ def ensure_acts_for(user: User | None, magistrate_id: int) -> None:
         abort(401)
     if not user.acts_for(magistrate_id):
         abort(403, message="Só o magistrado e sua assessoria podem fazer isto.")
+
+
+def acted_on(row, user, not_found: str = "Não encontrado."):
+    """A row that belongs to a magistrate (booking, urgent request), for staff who act on it:
+    404 when it does not exist, 403 unless the user acts for its magistrate."""
+    if row is None:
+        abort(404, message=not_found)
+    ensure_acts_for(user, row.magistrate_id)
+    return row
 
 
 def managed_magistrate(magistrate_id: int):

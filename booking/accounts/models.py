@@ -7,11 +7,13 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..courts.models import Magistrate
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, one_of, utcnow
 from ..extensions import db
 
-ROLES = ("magistrate", "assistant", "corregedoria", "admin")
+# Each role, as a person reads it.
+ROLE_NAMES = {"magistrate": "Magistrado(a)", "assistant": "Assessor(a)",
+              "corregedoria": "Corregedoria", "admin": "Administração"}
+ROLES = tuple(ROLE_NAMES)
 
 # An assistant acts for one or more magistrates.
 assistant_magistrate = Table(
@@ -27,9 +29,7 @@ class User(db.Model):
 
     __tablename__ = "staff_user"
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('magistrate', 'assistant', 'corregedoria', 'admin')", name="role"
-        ),
+        CheckConstraint(one_of("role", ROLES), name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,8 +44,10 @@ class User(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    magistrate: Mapped[Magistrate | None] = relationship()
-    assists: Mapped[list[Magistrate]] = relationship(secondary=assistant_magistrate)
+    # Magistrates are the directory's (courts): named by string, not imported.
+    magistrate: Mapped["Magistrate | None"] = relationship("Magistrate")  # noqa: F821, UP037
+    assists: Mapped[list["Magistrate"]] = relationship(  # noqa: F821, UP037
+        "Magistrate", secondary=assistant_magistrate)
 
     # Flask-Login's user protocol.
     @property

@@ -11,14 +11,11 @@ from sqlalchemy.orm import selectinload
 from ..audit import service as audit
 from ..courts.models import Magistrate
 from ..database import utcnow
+from ..domain import InvalidField
 from ..extensions import db
 from ..pagination import paginate
 from ..security import hash_password, new_token, password_needs_rehash, token_hash, verify_password
 from .models import ROLES, ApiToken, User
-
-
-class AccountError(ValueError):
-    """A staff account cannot be created as asked; the message says why, in Portuguese."""
 
 
 def normalize_email(email: str) -> str:
@@ -31,20 +28,22 @@ def create_user(*, email: str, password: str, role: str, name: str | None = None
     """Create a staff account. A magistrate's account names its magistrate."""
     email = normalize_email(email)
     if role not in ROLES:
-        raise AccountError(f"Papel desconhecido: {role}. Use um de: {', '.join(ROLES)}.")
+        raise InvalidField(f"Papel desconhecido: {role}. Use um de: {', '.join(ROLES)}.", "role")
     if len(password) < 10:
-        raise AccountError("A senha deve ter pelo menos 10 caracteres.")
+        raise InvalidField("A senha deve ter pelo menos 10 caracteres.", "password")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError(f"Já existe uma conta com o e-mail {email}.")
+        raise InvalidField(f"Já existe uma conta com o e-mail {email}.", "email")
     magistrate = None
     if role == "magistrate":
         if magistrate_id is None:
-            raise AccountError("Uma conta de magistrado precisa de --magistrate-id.")
+            raise InvalidField("Uma conta de magistrado precisa de --magistrate-id.",
+                               "magistrate_id")
         magistrate = db.session.get(Magistrate, magistrate_id)
         if magistrate is None:
-            raise AccountError(f"Magistrado {magistrate_id} não existe.")
+            raise InvalidField(f"Magistrado {magistrate_id} não existe.", "magistrate_id")
     elif magistrate_id is not None and role != "assistant":
-        raise AccountError("Só contas de magistrado ou assessor se ligam a um magistrado.")
+        raise InvalidField("Só contas de magistrado ou assessor se ligam a um magistrado.",
+                           "magistrate_id")
     user = User(
         email=email,
         name=name or (magistrate.name if magistrate else email),
@@ -58,7 +57,7 @@ def create_user(*, email: str, password: str, role: str, name: str | None = None
     for served_id in dict.fromkeys(served):
         served_magistrate = db.session.get(Magistrate, served_id)
         if served_magistrate is None:
-            raise AccountError(f"Magistrado {served_id} não existe.")
+            raise InvalidField(f"Magistrado {served_id} não existe.", "assists")
         user.assists.append(served_magistrate)
     db.session.add(user)
     db.session.flush()
@@ -142,3 +141,13 @@ def list_users(*, role: str | None = None, page: int = 1, per_page: int = 20):
     if role:
         statement = statement.where(User.role == role)
     return paginate(statement, page, per_page)
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def staff_with_role(role: str) -> list[User]:
+    """Active staff of one role, by name (e.g. whom a complaint can be assigned to)."""
+    return list(db.session.scalars(select(User).where(User.role == role, User.is_active.is_(True))
+                                   .order_by(User.name)))

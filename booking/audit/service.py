@@ -1,10 +1,16 @@
-"""Recording actions. Callers commit; the entry lands with their change or not at all."""
+"""Recording actions, and reading an entity's history.
 
-from sqlalchemy import insert
+`record` adds to the caller's transaction, which the caller commits: the entry
+lands with its change or not at all. `record_read` commits at once.
+"""
+
+from sqlalchemy import insert, select
 
 from ..database import commit_keeping_loaded, utcnow
 from ..extensions import db
 from .models import AuditEntry
+
+_INSERT = insert(AuditEntry.__table__)
 
 
 def record(action: str, entity: str, entity_id, *, user=None, actor: str | None = None,
@@ -19,9 +25,6 @@ def record(action: str, entity: str, entity_id, *, user=None, actor: str | None 
         "actor": actor or (f"staff:{user.email}" if user is not None else "system"),
         "details": details,
     })
-
-
-_INSERT = insert(AuditEntry.__table__)
 
 
 def record_read(user, entity: str, ids, *, now=None) -> None:
@@ -43,3 +46,10 @@ def record_read(user, entity: str, ids, *, now=None) -> None:
         entity_id=ids[0] if len(ids) == 1 else None,
         details={"ids": ids[:200], "count": len(ids)}))
     commit_keeping_loaded(session)
+
+
+def history(entity: str, entity_id) -> list[AuditEntry]:
+    """What was done to one entity, oldest first."""
+    return list(db.session.scalars(select(AuditEntry).where(
+        AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+        .order_by(AuditEntry.id)))

@@ -11,6 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from ..accounts.auth import current_api_user, ensure_acts_for, require_staff
+from ..clock import local_today
 from ..courts import service as courts
 from ..database import connection_for_reads, utcnow
 from ..extensions import db
@@ -25,9 +26,8 @@ from .schemas import (
 )
 
 blp = Blueprint("availability", __name__, url_prefix="/api/v1",
-                description="Agenda dos magistrados: horários abertos, regras e exceções.")
-closures_blp = Blueprint("closures", __name__, url_prefix="/api/v1/closures",
-                         description="Fechamentos do tribunal ou de uma comarca (administração).")
+                description="Agenda dos magistrados: horários abertos, regras e exceções; "
+                            "fechamentos do tribunal ou de uma comarca (administração).")
 
 
 def _magistrate_or_404(magistrate_id: int):
@@ -42,10 +42,6 @@ def _managed_magistrate(magistrate_id: int):
     magistrate = _magistrate_or_404(magistrate_id)
     ensure_acts_for(current_api_user(), magistrate.id)
     return magistrate
-
-
-def _unprocessable(error: service.AvailabilityError):
-    abort(422, errors={error.field: [str(error)]})
 
 
 def slot_rows_as_json(rows) -> str:
@@ -77,7 +73,7 @@ class Slots(MethodView):
             agenda = service.agenda_settings(magistrate_id, connection)
             if agenda is None:
                 abort(404, message="Magistrado não encontrado.")
-            today = datetime.now(ZoneInfo(agenda.timezone)).date()
+            today = local_today(agenda.timezone)
             first, last = SlotQuerySchema.resolve(args, today)
             rows = service.open_slots(agenda, first, last, connection=connection)
         return current_app.response_class(slot_rows_as_json(rows), mimetype="application/json")
@@ -136,11 +132,7 @@ class Exceptions(MethodView):
     def post(self, data, magistrate_id):
         """Block a period or open an extra one; slots are republished at once."""
         magistrate = _managed_magistrate(magistrate_id)
-        try:
-            exception = service.add_exception(magistrate, data, current_api_user())
-        except service.AvailabilityError as error:
-            db.session.rollback()
-            _unprocessable(error)
+        exception = service.add_exception(magistrate, data, current_api_user())
         db.session.commit()
         return _exception_out(exception)
 
@@ -166,34 +158,32 @@ def _exception_out(exception) -> dict:
                                       ("in_person", exception.offers_in_person)) if on]}
 
 
-@closures_blp.route("")
+@blp.route("/closures")
 class Closures(MethodView):
     decorators = [require_staff("admin")]
 
-    @closures_blp.doc(security=STAFF_SECURITY)
-    @closures_blp.response(200, ClosureSchema(many=True))
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, ClosureSchema(many=True))
     def get(self):
         """Closures from today on."""
         return service.closures(since=utcnow().date())
 
-    @closures_blp.doc(security=STAFF_SECURITY)
-    @closures_blp.arguments(ClosureSchema())
-    @closures_blp.response(201, ClosureSchema)
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ClosureSchema())
+    @blp.response(201, ClosureSchema)
     def post(self, data):
         """Close the court, or one comarca, for some days; agendas are republished."""
-        if data.get("comarca_id") is not None and not courts.get_comarca(data["comarca_id"]):
-            abort(422, errors={"comarca_id": ["Comarca não encontrada."]})
         closure = service.add_closure(data, current_api_user())
         db.session.commit()
         return closure
 
 
-@closures_blp.route("/<int:closure_id>")
+@blp.route("/closures/<int:closure_id>")
 class ClosureById(MethodView):
     decorators = [require_staff("admin")]
 
-    @closures_blp.doc(security=STAFF_SECURITY)
-    @closures_blp.response(204)
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(204)
     def delete(self, closure_id):
         """Reopen: remove a closure; agendas are republished."""
         if not service.remove_closure(closure_id, current_api_user()):

@@ -1,8 +1,8 @@
 """Turning the HTML forms of the agenda into the dicts the API schemas load.
 
-The pages validate with the same marshmallow schemas as the API, so a rule
-is written once; these helpers only move values and messages between the
-form's field names and the schema's.
+The pages validate with the same marshmallow schemas and service checks as
+the API; these helpers only move values and messages between the form's field
+names and the schema's.
 """
 
 from __future__ import annotations

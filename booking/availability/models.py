@@ -7,10 +7,11 @@ from datetime import date, datetime, time
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, one_of, utcnow
 from ..extensions import db
 
 SLOT_STATES = ("open", "booked")
+EXCEPTION_KINDS = ("block", "extra")
 
 
 class AvailabilityRule(db.Model):
@@ -65,7 +66,7 @@ class AvailabilityException(db.Model):
 
     __tablename__ = "availability_exception"
     __table_args__ = (
-        CheckConstraint("kind IN ('block', 'extra')", name="kind"),
+        CheckConstraint(one_of("kind", EXCEPTION_KINDS), name="kind"),
         CheckConstraint("start_at < end_at", name="start_before_end"),
     )
 
@@ -107,7 +108,7 @@ class Slot(db.Model):
 
     __tablename__ = "slot"
     __table_args__ = (
-        CheckConstraint("state IN ('open', 'booked')", name="state"),
+        CheckConstraint(one_of("state", SLOT_STATES), name="state"),
         CheckConstraint("start_at < end_at", name="start_before_end"),
         CheckConstraint("offers_video OR offers_in_person", name="some_mode"),
         # The listing query: one magistrate, open, in a time range.

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..fields import CourtDateTime, RecordId
+from ..formatting import MODES
 from .service import LISTING_MAX_DAYS
 
-MODES = ("video", "in_person")
 WEEKDAY_NAMES = ("segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
                  "sábado", "domingo")
 
@@ -80,7 +80,8 @@ class AvailabilitySchema(Schema):
 
 
 class SlotQuerySchema(Schema):
-    from_ = fields.Date(data_key="from", metadata={"description": "Primeiro dia (AAAA-MM-DD), local. Padrão: hoje."})
+    from_ = fields.Date(data_key="from", metadata={
+        "description": "Primeiro dia (AAAA-MM-DD), local. Padrão: hoje."})
     to = fields.Date(metadata={"description": "Último dia, inclusive. Padrão: 4 semanas depois de from."})
 
     @validates_schema

@@ -11,14 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ..audit import service as audit
-from ..courts.models import Magistrate, Unit
+from ..courts.models import Comarca, Magistrate, Unit
 from ..database import instant_from_stored, stored, utcnow
+from ..domain import InvalidField
 from ..extensions import db
 from .court_calendar import Closure, closed_days
 from .models import AvailabilityException, AvailabilityRule, CourtClosure, Slot, WeeklyWindow
@@ -27,12 +29,13 @@ from .slots import Interval, Rules, SlotSpec, Window, generate_slots, local_inst
 LISTING_MAX_DAYS = 62
 
 
-class AvailabilityError(ValueError):
-    """A request that is valid in form but not in substance; `field` names the culprit."""
+class OpenSlot(NamedTuple):
+    """A slot as the listing gives it: built once per distinct stored row (see _open_slot)."""
 
-    def __init__(self, message: str, field: str = "_schema"):
-        super().__init__(message)
-        self.field = field
+    start: datetime
+    end: datetime
+    video: bool
+    in_person: bool
 
 
 @dataclass
@@ -79,6 +82,26 @@ class AgendaSettings:
     horizon_days: int | None = None
 
 
+# The listing's two statements, built once.
+_MAGISTRATE, _RULE, _SLOT = (Magistrate.__table__.c, AvailabilityRule.__table__.c,
+                             Slot.__table__.c)
+_AGENDA_SETTINGS = (
+    select(_MAGISTRATE.timezone, _RULE.min_notice_hours, _RULE.max_per_day, _RULE.horizon_days)
+    .select_from(Magistrate.__table__.outerjoin(
+        AvailabilityRule.__table__, _RULE.magistrate_id == _MAGISTRATE.id))
+    .where(_MAGISTRATE.id == bindparam("magistrate_id"), _MAGISTRATE.publishes_agenda.is_(True))
+)
+# On ix_slot_listing (magistrate, state, start); instants as stored, see instant_from_stored.
+_OPEN_SLOTS = (
+    select(stored(_SLOT.start_at), stored(_SLOT.end_at), _SLOT.offers_video,
+           _SLOT.offers_in_person)
+    .where(_SLOT.magistrate_id == bindparam("magistrate_id"), _SLOT.state == "open",
+           _SLOT.start_at >= bindparam("earliest", type_=Slot.start_at.type),
+           _SLOT.start_at < bindparam("latest", type_=Slot.start_at.type))
+    .order_by(_SLOT.start_at)
+)
+
+
 def agenda_settings(magistrate_id: int, connection=None) -> AgendaSettings | None:
     """The listing's first query: the magistrate's zone and booking limits (None: no agenda).
 
@@ -92,8 +115,8 @@ def agenda_settings(magistrate_id: int, connection=None) -> AgendaSettings | Non
 
 def open_slots(magistrate: Magistrate | AgendaSettings, first_day: date, last_day: date,
                now: datetime | None = None,
-               connection=None) -> list[tuple[datetime, datetime, bool, bool]]:
-    """(start, end, video, in_person) rows a lawyer can book now, in one indexed query.
+               connection=None) -> list[OpenSlot]:
+    """The slots a lawyer can book now, in one indexed query.
 
     The hot read: Core rows, not ORM objects, and each distinct stored instant
     is converted once per process (the same half hours recur across magistrates).
@@ -113,19 +136,21 @@ def open_slots(magistrate: Magistrate | AgendaSettings, first_day: date, last_da
     rows = [_open_slot(*row) for row in found.all()]
     if magistrate.max_per_day:
         full = full_days(magistrate, magistrate.max_per_day, earliest, latest, connection)
-        rows = [row for row in rows if row[0].astimezone(zone).date() not in full]
+        rows = [row for row in rows if row.start.astimezone(zone).date() not in full]
     return rows
 
 
 def full_days(magistrate: Magistrate | AgendaSettings, limit: int, earliest: datetime,
               latest: datetime, connection=None) -> set[date]:
-    """Local days on which the magistrate already has `limit` active bookings."""
-    from ..bookings.models import Booking
+    """Local days on which the magistrate already has `limit` active bookings.
 
+    Counted from booked slots: an active booking holds its slot, and a cancel or a
+    reschedule opens it again, so this stays inside the slot table it owns.
+    """
     zone = ZoneInfo(magistrate.timezone)
-    starts = (connection or db.session.connection()).execute(select(Booking.start_at).where(
-        Booking.magistrate_id == magistrate.id, Booking.status != "cancelled",
-        Booking.start_at >= earliest - timedelta(days=1), Booking.start_at < latest)).scalars()
+    starts = (connection or db.session.connection()).execute(select(Slot.start_at).where(
+        Slot.magistrate_id == magistrate.id, Slot.state == "booked",
+        Slot.start_at >= earliest - timedelta(days=1), Slot.start_at < latest)).scalars()
     per_day: dict[date, int] = {}
     for start in starts:
         day = start.astimezone(zone).date()
@@ -134,10 +159,10 @@ def full_days(magistrate: Magistrate | AgendaSettings, limit: int, earliest: dat
 
 
 @lru_cache(maxsize=16384)
-def _open_slot(start, end, video: bool, in_person: bool) -> tuple[datetime, datetime, bool, bool]:
+def _open_slot(start, end, video: bool, in_person: bool) -> OpenSlot:
     """A listed slot from its stored values, once per process: the same half hours
     recur across magistrates, and the same tuple lets the API reuse its rendering."""
-    return instant_from_stored(start), instant_from_stored(end), video, in_person
+    return OpenSlot(instant_from_stored(start), instant_from_stored(end), video, in_person)
 
 
 def open_slots_query(magistrate_id: int, earliest: datetime, latest: datetime):
@@ -145,24 +170,42 @@ def open_slots_query(magistrate_id: int, earliest: datetime, latest: datetime):
     return _OPEN_SLOTS.params(magistrate_id=magistrate_id, earliest=earliest, latest=latest)
 
 
-# The listing's two statements, built once.
-_MAGISTRATE, _RULE, _SLOT = (Magistrate.__table__.c, AvailabilityRule.__table__.c,
-                             Slot.__table__.c)
-_AGENDA_SETTINGS = (
-    select(_MAGISTRATE.timezone, _RULE.min_notice_hours, _RULE.max_per_day, _RULE.horizon_days)
-    .select_from(Magistrate.__table__.outerjoin(
-        AvailabilityRule.__table__, _RULE.magistrate_id == _MAGISTRATE.id))
-    .where(_MAGISTRATE.id == bindparam("magistrate_id"), _MAGISTRATE.publishes_agenda.is_(True))
-)
-# On ix_slot_listing (magistrate, state, start); instants as stored, see instant_from_stored.
-_OPEN_SLOTS = (
-    select(stored(_SLOT.start_at), stored(_SLOT.end_at), _SLOT.offers_video,
-           _SLOT.offers_in_person)
-    .where(_SLOT.magistrate_id == bindparam("magistrate_id"), _SLOT.state == "open",
-           _SLOT.start_at >= bindparam("earliest", type_=Slot.start_at.type),
-           _SLOT.start_at < bindparam("latest", type_=Slot.start_at.type))
-    .order_by(_SLOT.start_at)
-)
+
+
+# --- taking and releasing a slot (asked by bookings) ---------------------------------
+
+_FLIP = (update(Slot.__table__)
+         .where(Slot.__table__.c.id == bindparam("slot_id"),
+                Slot.__table__.c.state == bindparam("from_state"))
+         .values(state=bindparam("to_state")))
+
+
+def _flip(slot_id: int, from_state: str, to_state: str) -> bool:
+    db.session.flush()  # pending changes first, as any ORM statement would
+    result = db.session.connection().execute(
+        _FLIP, {"slot_id": slot_id, "from_state": from_state, "to_state": to_state})
+    return result.rowcount == 1
+
+
+def take_slot(slot_id: int) -> bool:
+    """The compare-and-set that makes one winner: True when this transaction took the slot."""
+    return _flip(slot_id, "open", "booked")
+
+
+def release_slot(slot_id: int) -> bool:
+    """Offer a booked slot again (its booking was cancelled or moved)."""
+    return _flip(slot_id, "booked", "open")
+
+
+def slot_at(magistrate_id: int, start: datetime) -> Slot | None:
+    return db.session.scalar(select(Slot).where(Slot.magistrate_id == magistrate_id,
+                                                Slot.start_at == start))
+
+
+def first_open_slot(magistrate_id: int, after: datetime) -> datetime | None:
+    """When the magistrate's next open slot starts (the agenda opens on its week)."""
+    return db.session.scalar(select(func.min(Slot.start_at)).where(
+        Slot.magistrate_id == magistrate_id, Slot.state == "open", Slot.start_at >= after))
 
 
 # --- the arithmetic's inputs, from the database ---------------------------------
@@ -322,9 +365,9 @@ def add_exception(magistrate: Magistrate, data: dict, user,
     """Block a period or open an extra one, then republish."""
     now = now or utcnow()
     if data["end_at"] <= now:
-        raise AvailabilityError("O período informado já terminou.", "end")
+        raise InvalidField("O período informado já terminou.", "end")
     if data["kind"] == "extra" and not data.get("modes"):
-        raise AvailabilityError("Informe ao menos um modo de atendimento.", "modes")
+        raise InvalidField("Informe ao menos um modo de atendimento.", "modes")
     modes = data.get("modes") or ["video"]
     exception = AvailabilityException(
         magistrate_id=magistrate.id, kind=data["kind"], start_at=data["start_at"],
@@ -352,6 +395,8 @@ def remove_exception(magistrate: Magistrate, exception_id: int, user) -> bool:
 
 def add_closure(data: dict, user) -> CourtClosure:
     """Close the court (or one comarca) for some days; the affected agendas are republished."""
+    if data.get("comarca_id") is not None and db.session.get(Comarca, data["comarca_id"]) is None:
+        raise InvalidField("Comarca não encontrada.", "comarca_id")
     closure = CourtClosure(comarca_id=data.get("comarca_id"), first_day=data["first_day"],
                            last_day=data["last_day"], reason=data["reason"])
     db.session.add(closure)

@@ -3,17 +3,20 @@ exceptions with a preview, and the administration's court closures."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 
 from ..accounts.auth import login_required_page, managed_magistrate
+from ..clock import local_today
 from ..courts import service as courts
+from ..database import utcnow
+from ..domain import InvalidField
+from ..errors import flatten_errors
 from ..extensions import db
 from ..formatting import zone_label
 from . import service
@@ -26,46 +29,64 @@ from .forms import (
 )
 from .schemas import AvailabilitySchema, ClosureSchema, ExceptionSchema
 
-blp = Blueprint("agenda", __name__)
+blp = Blueprint("availability_pages", __name__)
 
 
-def _week_start(value: str | None, today: date) -> date:
-    try:
-        day = date.fromisoformat(value) if value else today
-    except ValueError:
-        day = today
+def _monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def _asked_week(value: str | None) -> date | None:
+    try:
+        return _monday_of(date.fromisoformat(value)) if value else None
+    except ValueError:
+        return None
 
 
 @blp.get("/magistrados/<int:magistrate_id>/agenda")
 def public_agenda(magistrate_id: int):
-    """Open slots by day, one week at a time."""
+    """Open slots by day, one week at a time.
+
+    Without `?semana=` it opens on the week of the first open time (not on a
+    week that has ended, nor on weeks the recess or a closure empties), and
+    days already past are not listed.
+    """
     magistrate = courts.get_magistrate(magistrate_id, with_unit=True)
     if magistrate is None or not magistrate.publishes_agenda:
         abort(404)
     zone = ZoneInfo(magistrate.timezone)
-    today = datetime.now(zone).date()
-    monday = max(_week_start(request.args.get("semana"), today), today - timedelta(days=today.weekday()))
+    now = utcnow()
+    today = local_today(magistrate.timezone, now)
+    this_week = _monday_of(today)
+    monday = _asked_week(request.args.get("semana"))
+    if monday is None:
+        first_open = service.first_open_slot(magistrate.id, now)
+        monday = _monday_of(first_open.astimezone(zone).date()) if first_open else this_week
+    monday = max(monday, this_week)
     friday = monday + timedelta(days=4)
     agenda = service.agenda_settings(magistrate.id)
-    rows = service.open_slots(agenda, monday, friday)
-    days = {monday + timedelta(days=i): [] for i in range(5)}
-    book_url = url_for("booking_pages.book_page", magistrate_id=magistrate.id)  # once, not per slot
-    for start, end, video, in_person in rows:
-        local_start = start.astimezone(zone)
+    rows = service.open_slots(agenda, monday, friday, now)
+    days = {day: [] for day in (monday + timedelta(days=i) for i in range(5)) if day >= today}
+    book_url = url_for("bookings_pages.book_page", magistrate_id=magistrate.id)  # once, not per slot
+    for slot in rows:
+        local_start = slot.start.astimezone(zone)
         days.setdefault(local_start.date(), []).append({
-            "start": local_start, "end": end, "label": local_start.strftime("%H:%M"),
+            "start": local_start, "end": slot.end, "label": local_start.strftime("%H:%M"),
             "book_url": f"{book_url}?inicio={quote(local_start.isoformat(), safe='')}",
-            "modes": [m for m, on in (("video", video), ("in_person", in_person)) if on]})
+            "modes": [m for m, on in (("video", slot.video), ("in_person", slot.in_person)) if on]})
     horizon_end = today + timedelta(days=agenda.horizon_days or 0)
+    following = monday + timedelta(days=7)
+    next_open = service.first_open_slot(magistrate.id, max(
+        now, datetime.combine(following, time(0), zone))) if not rows else None
+    next_open_week = _monday_of(next_open.astimezone(zone).date()) if next_open else None
     return render_template(
         "availability/agenda.html", magistrate=magistrate, days=days, monday=monday,
         closed=service.court_closed_days(magistrate.unit.comarca_id, monday, friday),
-        previous_week=monday - timedelta(days=7) if monday > today - timedelta(days=today.weekday()) else None,
-        next_week=monday + timedelta(days=7) if monday + timedelta(days=7) <= horizon_end else None,
+        previous_week=monday - timedelta(days=7) if monday > this_week else None,
+        next_week=following if following <= horizon_end else None,
+        next_open_week=next_open_week if next_open_week != following else None,
         zone_label=zone_label(magistrate.timezone),
     )
-
 
 
 @blp.route("/equipe/magistrados/<int:magistrate_id>/disponibilidade", methods=["GET", "POST"])
@@ -73,12 +94,11 @@ def public_agenda(magistrate_id: int):
 def rules_page(magistrate_id: int):
     """Weekly windows and settings, with a preview of the slots they publish."""
     magistrate = managed_magistrate(magistrate_id)
-    csrf_form = FlaskForm()
     document = availability_document(magistrate)
     errors: dict[str, list[str]] = {}
     preview = None
     status = 200
-    if request.method == "POST" and csrf_form.validate_on_submit():
+    if request.method == "POST":
         raw, rows = rules_from_form(request.form)
         try:
             data = AvailabilitySchema().load(raw)
@@ -92,17 +112,15 @@ def rules_page(magistrate_id: int):
                 db.session.commit()
                 flash(f"Regras salvas. {result.created} horários publicados até "
                       f"{service.rule_of(magistrate.id).published_until:%d/%m/%Y}.", "success")
-                return redirect(url_for("agenda.rules_page", magistrate_id=magistrate.id))
+                return redirect(url_for("availability_pages.rules_page",
+                                        magistrate_id=magistrate.id))
             preview = service.preview(magistrate, data)
             document = {**document, **data}
-    elif request.method == "POST":
-        status = 400
-        flash("O formulário expirou. Recarregue a página e tente de novo.", "error")
     return render_template(
         "availability/rules.html", magistrate=magistrate, doc=document, errors=errors,
         window_rows=window_rows_for_page(document["weekly_windows"]), preview=preview,
-        exceptions=service.exceptions_of(magistrate.id, since=datetime.now(ZoneInfo("UTC"))),
-        csrf_form=csrf_form, zone_label=zone_label(magistrate.timezone),
+        exceptions=service.exceptions_of(magistrate.id, since=utcnow()),
+        zone_label=zone_label(magistrate.timezone),
     ), status
 
 
@@ -110,8 +128,6 @@ def rules_page(magistrate_id: int):
 @login_required_page("magistrate", "assistant")
 def add_exception_page(magistrate_id: int):
     magistrate = managed_magistrate(magistrate_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     raw = exception_from_form(request.form, magistrate.timezone)
     try:
         data = ExceptionSchema().load(raw)
@@ -119,26 +135,24 @@ def add_exception_page(magistrate_id: int):
     except ValidationError as error:
         db.session.rollback()
         _flash_errors(error.messages)
-    except service.AvailabilityError as error:
+    except InvalidField as error:
         db.session.rollback()
         flash(str(error), "error")
     else:
         db.session.commit()
         flash("Exceção registrada e agenda republicada.", "success")
-    return redirect(url_for("agenda.rules_page", magistrate_id=magistrate.id) + "#excecoes")
+    return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id) + "#excecoes")
 
 
 @blp.post("/equipe/magistrados/<int:magistrate_id>/excecoes/<int:exception_id>/remover")
 @login_required_page("magistrate", "assistant")
 def remove_exception_page(magistrate_id: int, exception_id: int):
     magistrate = managed_magistrate(magistrate_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     if not service.remove_exception(magistrate, exception_id, current_user):
         abort(404)
     db.session.commit()
     flash("Exceção removida e agenda republicada.", "success")
-    return redirect(url_for("agenda.rules_page", magistrate_id=magistrate.id) + "#excecoes")
+    return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id) + "#excecoes")
 
 
 FIELD_LABELS = {"start": "Início", "end": "Fim", "kind": "Tipo", "reason": "Motivo",
@@ -147,8 +161,6 @@ FIELD_LABELS = {"start": "Início", "end": "Fim", "kind": "Tipo", "reason": "Mot
 
 
 def _flash_errors(messages: dict) -> None:
-    from ..errors import flatten_errors
-
     for field, texts in flatten_errors(messages).items():
         flash(f"{FIELD_LABELS.get(field, field)}: {' '.join(texts)}", "error")
 
@@ -157,37 +169,35 @@ def _flash_errors(messages: dict) -> None:
 @login_required_page("admin")
 def closures_page():
     """Court-wide or comarca closures beyond the holiday calendar."""
-    form = FlaskForm()
     status = 200
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST":
         raw = {"comarca_id": request.form.get("comarca_id") or None,
                "first_day": request.form.get("first_day") or None,
                "last_day": request.form.get("last_day") or None,
                "reason": (request.form.get("reason") or "").strip() or None}
         try:
-            data = ClosureSchema().load(raw)
-            if data["comarca_id"] is not None and courts.get_comarca(data["comarca_id"]) is None:
-                raise ValidationError({"comarca_id": ["Comarca não encontrada."]})
+            service.add_closure(ClosureSchema().load(raw), current_user)
+            db.session.commit()
         except ValidationError as error:
             _flash_errors(error.messages)
             status = 422
+        except InvalidField as error:
+            db.session.rollback()
+            _flash_errors({error.field: [str(error)]})
+            status = 422
         else:
-            service.add_closure(data, current_user)
-            db.session.commit()
             flash("Fechamento registrado; as agendas afetadas foram republicadas.", "success")
-            return redirect(url_for("agenda.closures_page"))
-    return render_template("availability/closures.html", form=form,
-                           closures=service.closures(since=date.today()),
+            return redirect(url_for("availability_pages.closures_page"))
+    return render_template("availability/closures.html",
+                           closures=service.closures(since=local_today()),
                            comarcas=courts.list_comarcas()), status
 
 
 @blp.post("/equipe/fechamentos/<int:closure_id>/remover")
 @login_required_page("admin")
 def remove_closure_page(closure_id: int):
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     if not service.remove_closure(closure_id, current_user):
         abort(404)
     db.session.commit()
     flash("Fechamento removido; as agendas afetadas foram republicadas.", "success")
-    return redirect(url_for("agenda.closures_page"))
+    return redirect(url_for("availability_pages.closures_page"))

@@ -1,5 +1,7 @@
 """Booking routes: book (idempotent), see, cancel, reschedule, attendance, the invite,
-and the magistrate's list. A lawyer proves ownership with the manage token."""
+the magistrate's list and calendar feed, urgent requests. A lawyer proves ownership
+with the manage token. Refusals of the service (InvalidField, NotAllowedNow) become
+422 and 409 in errors.py."""
 
 from __future__ import annotations
 
@@ -14,18 +16,24 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import service as accounts
-from ..accounts.auth import bearer_token, current_api_user, ensure_acts_for, require_staff
+from ..accounts.auth import (
+    acted_on,
+    bearer_token,
+    current_api_user,
+    ensure_acts_for,
+    require_staff,
+)
 from ..audit import service as audit
 from ..availability.slots import local_instant
 from ..courts import service as courts
 from ..database import reads_before_writing
+from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db, limiter
-from ..invites import service as invites
 from ..openapi import MANAGE_SECURITY, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
-from ..privacy import service as privacy
 from ..security import tokens_match
-from . import service, urgent
+from ..urls import external_url
+from . import messages, service, urgent
 from .models import Booking, IdempotencyRecord, UrgentRequest
 from .schemas import (
     AttendanceSchema,
@@ -34,6 +42,8 @@ from .schemas import (
     BookingRequestSchema,
     BookingSchema,
     CancelSchema,
+    FeedQuerySchema,
+    FeedTokenSchema,
     RescheduleSchema,
     UrgentAnswerSchema,
     UrgentQuerySchema,
@@ -95,18 +105,6 @@ def booking_document(booking: Booking, *, reveal_sealed: bool, magistrate=None) 
     }
 
 
-def _fail(error: Exception):
-    """422 for a bad field, 409 for a conflict; a unique or exclusion constraint that
-    fired under a race is the same conflict as a taken slot."""
-    db.session.rollback()
-    if isinstance(error, service.BookingInvalid):
-        abort(422, errors={error.field: [str(error)]})
-    if isinstance(error, IntegrityError):
-        abort(409, message="Este horário acabou de ser agendado por outra pessoa.",
-              code="slot_taken")
-    abort(409, message=str(error), code=getattr(error, "code", "conflict"))
-
-
 def _fingerprint() -> str:
     return hashlib.sha256(request.get_data()).hexdigest()
 
@@ -157,18 +155,21 @@ class Bookings(MethodView):
             document = booking_document(booked.booking, reveal_sealed=True,
                                         magistrate=booked.magistrate)
             document["manage_token"] = booked.manage_token
-            document["manage_url"] = invites.manage_url(booked.booking, booked.manage_token)
+            document["manage_url"] = messages.manage_url(booked.booking, booked.manage_token)
             body = _CREATED.dump(document)
             if key:
                 db.session.add(IdempotencyRecord(key=key, request_fingerprint=fingerprint,
                                                  status_code=201,
                                                  response_body=current_app.json.dumps(body)))
             db.session.commit()
-        except (service.BookingConflict, service.BookingInvalid, IntegrityError) as error:
+        except (InvalidField, NotAllowedNow, IntegrityError) as error:
+            # A retry that raced its first try gets the first answer, not a conflict.
             db.session.rollback()
             if key and (replayed := _replay(key, fingerprint)) is not None:
                 return replayed
-            _fail(error)
+            if isinstance(error, IntegrityError):  # a constraint fired under a race
+                raise NotAllowedNow(service.SLOT_TAKEN, "slot_taken") from None
+            raise
         response = current_app.response_class(current_app.json.dumps(body), status=201,
                                               mimetype="application/json")
         response.headers["Location"] = url_for("bookings.BookingById", booking_id=booking_id)
@@ -198,7 +199,7 @@ class BookingData(MethodView):
         access = booking_access(booking_id)
         if access.lawyer_token is None:
             abort(403, message="Só o advogado, com o link de gestão, baixa estes dados.")
-        response = current_app.json.response(privacy.booking_data(access.booking))
+        response = current_app.json.response(service.booking_data(access.booking))
         response.headers["Content-Disposition"] = (
             f'attachment; filename="agendamento-{booking_id}-dados.json"')
         response.headers["Cache-Control"] = "no-store"
@@ -213,12 +214,8 @@ class BookingCancel(MethodView):
     def post(self, data, booking_id):
         """Cancel: the lawyer until the cutoff; the magistrate's side with a reason."""
         access = booking_access(booking_id)
-        try:
-            service.cancel(access.booking, by=access.by, reason=data.get("reason"),
-                           user=access.user)
-            db.session.commit()
-        except (service.BookingConflict, service.BookingInvalid) as error:
-            _fail(error)
+        service.cancel(access.booking, by=access.by, reason=data.get("reason"), user=access.user)
+        db.session.commit()
         return booking_document(access.booking, reveal_sealed=access.user is not None)
 
 
@@ -230,13 +227,9 @@ class BookingReschedule(MethodView):
     def post(self, data, booking_id):
         """Move to another open slot; the invite keeps its UID and its SEQUENCE rises."""
         access = booking_access(booking_id)
-        try:
-            service.reschedule(access.booking, data["start"], by=access.by,
-                               mode=data.get("mode"), manage_token=access.lawyer_token,
-                               user=access.user)
-            db.session.commit()
-        except (service.BookingConflict, service.BookingInvalid, IntegrityError) as error:
-            _fail(error)
+        service.reschedule(access.booking, data["start"], by=access.by, mode=data.get("mode"),
+                           manage_token=access.lawyer_token, user=access.user)
+        db.session.commit()
         return booking_document(access.booking, reveal_sealed=access.user is not None)
 
 
@@ -248,15 +241,10 @@ class BookingAttendance(MethodView):
     @blp.response(200, BookingSchema)
     def post(self, data, booking_id):
         """After the time: the lawyer attended, or did not come."""
-        booking = db.session.get(Booking, booking_id)
-        if booking is None:
-            abort(404, message="Agendamento não encontrado.")
-        ensure_acts_for(current_api_user(), booking.magistrate_id)
-        try:
-            service.mark_attendance(booking, data["status"], user=current_api_user())
-            db.session.commit()
-        except (service.BookingConflict, service.BookingInvalid) as error:
-            _fail(error)
+        booking = acted_on(db.session.get(Booking, booking_id), current_api_user(),
+                           "Agendamento não encontrado.")
+        service.mark_attendance(booking, data["status"], user=current_api_user())
+        db.session.commit()
         return booking_document(booking, reveal_sealed=True)
 
 
@@ -267,14 +255,7 @@ class BookingInvite(MethodView):
         "content": {"text/calendar": {"schema": {"type": "string"}}}}})
     def get(self, booking_id):
         """The current invite as an .ics file (CANCEL once cancelled)."""
-        access = booking_access(booking_id)
-        magistrate = courts.get_magistrate(access.booking.magistrate_id)
-        method = "CANCEL" if access.booking.status == "cancelled" else "REQUEST"
-        body = invites.invite_for(access.booking, magistrate, method=method)
-        response = current_app.response_class(body, mimetype="text/calendar")
-        response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-        response.headers["Content-Disposition"] = 'attachment; filename="invite.ics"'
-        return response
+        return messages.invite_response(booking_access(booking_id).booking)
 
 
 @blp.route("/magistrates/<int:magistrate_id>/bookings")
@@ -339,13 +320,42 @@ class UrgentAnswer(MethodView):
     @blp.response(200, UrgentRequestSchema)
     def post(self, data, request_id):
         """Answer an urgent request; the lawyer receives the answer by e-mail."""
-        row = db.session.get(UrgentRequest, request_id)
-        if row is None:
-            abort(404, message="Pedido não encontrado.")
-        ensure_acts_for(current_api_user(), row.magistrate_id)
-        try:
-            urgent.answer(row, data["answer"], current_api_user())
-            db.session.commit()
-        except service.BookingConflict as error:
-            _fail(error)
+        row = acted_on(db.session.get(UrgentRequest, request_id), current_api_user(),
+                       "Pedido não encontrado.")
+        urgent.answer(row, data["answer"], current_api_user())
+        db.session.commit()
         return row
+
+
+@blp.route("/magistrates/<int:magistrate_id>/calendar.ics")
+class MagistrateFeed(MethodView):
+    @blp.arguments(FeedQuerySchema(), location="query")
+    @blp.doc(responses={"200": {"description": "Calendário iCalendar dos atendimentos.",
+                                "content": {"text/calendar": {"schema": {"type": "string"}}}}})
+    def get(self, args, magistrate_id):
+        """A feed of the magistrate's bookings for calendar apps (token in the URL)."""
+        magistrate = courts.get_magistrate(magistrate_id)
+        if magistrate is None or not magistrate.feed_token_hash or \
+                not tokens_match(args["token"], magistrate.feed_token_hash):
+            abort(404, message="Calendário não encontrado.")
+        response = current_app.response_class(messages.magistrate_feed(magistrate))
+        response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+        response.headers["Cache-Control"] = "private, max-age=300"
+        return response
+
+
+@blp.route("/magistrates/<int:magistrate_id>/calendar-token")
+class MagistrateFeedToken(MethodView):
+    @require_staff("magistrate", "assistant")
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(201, FeedTokenSchema)
+    def post(self, magistrate_id):
+        """Create or rotate the feed token; the previous feed URL stops working."""
+        magistrate = courts.get_magistrate(magistrate_id)
+        if magistrate is None:
+            abort(404, message="Magistrado não encontrado.")
+        ensure_acts_for(current_api_user(), magistrate.id)
+        token = courts.rotate_feed_token(magistrate, current_api_user())
+        db.session.commit()
+        return {"token": token, "url": external_url(
+            "bookings.MagistrateFeed", magistrate_id=magistrate.id, token=token)}

@@ -1,27 +1,34 @@
-"""What everyone involved is told, written to the outbox in the caller's transaction.
+"""What everyone involved in a booking is told, queued in the caller's transaction.
 
-Each recipient gets a message of their own (only the lawyer's carries the
-manage link); each message has a dedupe key, so writing it twice is harmless.
-Nothing here talks to a mail server: outbox.py sends.
+Each recipient (the lawyer, the magistrate, the unit's office) gets a message
+of their own; only the lawyer's carries the manage link. Booking events are
+queued as snapshots that `render_booking_payload` turns into an e-mail with
+an invite when the sender sends them; reminders and daily agendas are queued
+rendered. The magistrate's subscribable feed is built here too. Nothing here
+talks to a mail server: `notifications` sends.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from ..courts.models import Magistrate
+from ..availability import service as availability
+from ..calendars.ical import Attendee, Invite, Person, build_calendar, build_feed
+from ..courts import service as courts
 from ..database import utcnow
 from ..extensions import db
 from ..formatting import MODE_LABELS, moment_label, time_label, zone_label
-from .ical import Attendee, Invite, Person, build_calendar
-from .models import OutboxMessage
+from ..notifications import service as notifications
+from ..urls import external_url
+from . import service
+from .models import Booking
 
 EVENT_SUBJECTS = {
     "booked": "Atendimento agendado",
@@ -38,7 +45,7 @@ class Recipient:
     ical_role: str
 
 
-def recipients(booking, magistrate: Magistrate) -> list[Recipient]:
+def recipients(booking, magistrate) -> list[Recipient]:
     """The lawyer, the magistrate and the unit's office, each once."""
     people = [Recipient("lawyer", Person(booking.lawyer_email, booking.lawyer_name),
                         "REQ-PARTICIPANT")]
@@ -65,78 +72,61 @@ def organizer() -> Person:
 
 
 def manage_url(booking, token: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/agendamentos/{booking.id}?token={token}"
+    """The lawyer's link to see, cancel or reschedule: the only key to the booking."""
+    return external_url("bookings_pages.manage", booking_id=booking.id, token=token)
 
 
-def location_of(booking, magistrate: Magistrate) -> str:
-    from ..availability.models import AvailabilityRule
-
-    rule = db.session.get(AvailabilityRule, magistrate.id)
+def location_of(booking, magistrate) -> str:
+    rule = availability.rule_of(magistrate.id)
     if booking.mode == "video":
         return (rule.meeting_url if rule and rule.meeting_url else "Link enviado pela unidade")
     return (rule.address if rule and rule.address else magistrate.unit.address or
             magistrate.unit.name)
 
 
-def invite_for(booking, magistrate: Magistrate, *, method: str,
+def invite_for(booking, magistrate, *, method: str,
                link: str | None = None, stamp: datetime | None = None) -> bytes:
     """The .ics of a booking as it stands; `link` (the manage URL) only for the lawyer."""
     return _invite(booking_snapshot(booking, magistrate), method=method, link=link,
                    stamp=stamp or utcnow())
 
 
-def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str | None = None,
-          html: str | None = None, ics: bytes | None = None, method: str | None = None,
-          payload: dict | None = None) -> bool:
-    """Write one message to the outbox, rendered (text) or to be rendered (payload).
-
-    False when that dedupe key was already written.
-    """
-    domain = current_app.config["SERVICE_MAILBOX"].rpartition("@")[2] or "localhost"
-    message = OutboxMessage(
-        dedupe_key=dedupe_key, kind=kind, message_id=make_msgid(domain=domain),
-        recipients=[to], subject=subject, body_text=text, body_html=html,
-        ics=ics.decode("utf-8") if ics else None, ics_method=method, payload=payload,
-        status="pending", attempts=0, next_attempt_at=utcnow())
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:
-        return False
-    return True
+def invite_response(booking):
+    """The booking's current invite as a download (CANCEL once cancelled), for API and page."""
+    magistrate = courts.get_magistrate(booking.magistrate_id)
+    method = "CANCEL" if booking.status == "cancelled" else "REQUEST"
+    response = current_app.response_class(invite_for(booking, magistrate, method=method))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="invite.ics"'
+    return response
 
 
 def queue_booking_messages(booking, event: str, manage_token: str | None = None) -> int:
     """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled.
 
-    Each message is a snapshot of the booking that the sender renders; the rows go in
-    with one statement (a booking event and sequence is written once, so no dedupe
-    savepoint is needed here: a repeat would be a bug, and fails the transaction).
+    Each message is a snapshot of the booking that the sender renders; the rows
+    go in with one statement. A booking's event and sequence happen once, so
+    their dedupe keys are never written twice.
     """
-    magistrate = db.session.get(Magistrate, booking.magistrate_id)
+    magistrate = courts.get_magistrate(booking.magistrate_id)
     method = "CANCEL" if event == "cancelled" else "REQUEST"
     snapshot = booking_snapshot(booking, magistrate)
     subject = f"{EVENT_SUBJECTS[event]}: {moment_label(booking.start_at, magistrate.timezone)}"
-    now = utcnow()
-    domain = current_app.config["SERVICE_MAILBOX"].rpartition("@")[2] or "localhost"
-    rows = []
+    stamp = utcnow().isoformat()
+    messages = []
     for recipient in recipients(booking, magistrate):
         link = manage_url(booking, manage_token) if (
             recipient.role == "lawyer" and manage_token and event != "cancelled") else None
-        rows.append({
+        messages.append({
             "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:{recipient.role}",
-            "kind": f"booking_{event}", "message_id": make_msgid(domain=domain),
-            "recipients": [recipient.person.email], "subject": subject, "ics_method": method,
+            "kind": f"booking_{event}", "to": recipient.person.email, "subject": subject,
+            "method": method,
             "payload": {"event": event, "method": method, "role": recipient.role, "link": link,
-                        "stamp": now.isoformat(), "booking": snapshot},
-            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
-    db.session.flush()  # what the booking changed goes first, as an ORM statement would
-    db.session.connection().execute(insert(OutboxMessage.__table__), rows)
-    return len(rows)
+                        "stamp": stamp, "booking": snapshot}})
+    return notifications.queue_payloads(messages)
 
 
-def booking_snapshot(booking, magistrate: Magistrate) -> dict:
+def booking_snapshot(booking, magistrate) -> dict:
     """What the messages say about a booking, as it is now, in plain JSON.
 
     A sealed case's number and subject are not even written down here.
@@ -161,8 +151,6 @@ def booking_snapshot(booking, magistrate: Magistrate) -> dict:
 
 def _snapshot_context(data: dict) -> dict:
     """Template values from a snapshot: objects with the attributes the templates read."""
-    from types import SimpleNamespace
-
     booking = SimpleNamespace(**{**data, "start_at": datetime.fromisoformat(data["start_at"]),
                                  "end_at": datetime.fromisoformat(data["end_at"])})
     magistrate = SimpleNamespace(**data["magistrate"])
@@ -192,8 +180,6 @@ def _invite(data: dict, *, method: str, link: str | None, stamp: datetime) -> by
 
 def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
     """The text, HTML and .ics of a queued booking message (the sender calls this)."""
-    from types import SimpleNamespace
-
     values = {**_snapshot_context(payload["booking"]), "event": payload["event"],
               "link": payload["link"], "recipient": SimpleNamespace(role=payload["role"])}
     ics = _invite(payload["booking"], method=payload["method"], link=payload["link"],
@@ -204,8 +190,6 @@ def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
 
 def queue_reminders(now: datetime | None = None) -> int:
     """Remind the lawyer and the magistrate before each confirmed booking (two reminders)."""
-    from ..bookings.models import Booking
-
     now = now or utcnow()
     config = current_app.config
     written = 0
@@ -216,32 +200,28 @@ def queue_reminders(now: datetime | None = None) -> int:
             Booking.status == "confirmed", column.is_(False), Booking.start_at > now,
             Booking.start_at <= now + timedelta(hours=hours)).with_for_update(skip_locked=True))
         for booking in due:
-            magistrate = db.session.get(Magistrate, booking.magistrate_id)
+            magistrate = courts.get_magistrate(booking.magistrate_id)
             context = _snapshot_context(booking_snapshot(booking, magistrate))
             for recipient in recipients(booking, magistrate):
                 if recipient.role == "office":
                     continue
                 values = {**context, "event": "reminder", "recipient": recipient, "link": None}
-                written += queue(
+                written += notifications.queue(
                     dedupe_key=f"booking:{booking.id}:{flag}:{booking.ical_sequence}:"
                                f"{recipient.role}",
                     kind="booking_reminder", to=recipient.person.email,
                     subject=f"{EVENT_SUBJECTS['reminder']}: {context['when']}",
                     text=render_template("email/booking.txt", **values),
                     html=render_template("email/booking.html", **values))
-            db.session.execute(update(Booking).where(Booking.id == booking.id)
-                               .values({flag: True}))
+            service.mark_reminder_queued(booking.id, flag)
     return written
 
 
 def queue_daily_agendas(now: datetime | None = None) -> int:
     """At DAILY_AGENDA_HOUR local time, each magistrate with bookings gets the day's list."""
-    from ..bookings.models import Booking
-
     now = now or utcnow()
     written = 0
-    magistrates = db.session.scalars(select(Magistrate).where(Magistrate.email.is_not(None)))
-    for magistrate in magistrates:
+    for magistrate in courts.magistrates_with_email():
         zone = ZoneInfo(magistrate.timezone)
         local_now = now.astimezone(zone)
         if local_now.hour != current_app.config["DAILY_AGENDA_HOUR"]:
@@ -256,7 +236,7 @@ def queue_daily_agendas(now: datetime | None = None) -> int:
             continue
         values = {"magistrate": magistrate, "day": day, "bookings": bookings,
                   "zone": magistrate.timezone, "court_name": current_app.config["COURT_NAME"]}
-        written += queue(
+        written += notifications.queue(
             dedupe_key=f"agenda:{magistrate.id}:{day.isoformat()}", kind="daily_agenda",
             to=magistrate.email, subject=f"Sua agenda de atendimentos de hoje ({day:%d/%m/%Y})",
             text=render_template("email/daily_agenda.txt", **values),
@@ -264,11 +244,8 @@ def queue_daily_agendas(now: datetime | None = None) -> int:
     return written
 
 
-def magistrate_feed(magistrate: Magistrate, now: datetime | None = None) -> bytes:
+def magistrate_feed(magistrate, now: datetime | None = None) -> bytes:
     """The magistrate's bookings from 30 days ago on, as a calendar apps poll."""
-    from ..bookings.models import Booking
-    from .ical import build_feed
-
     now = now or utcnow()
     bookings = db.session.scalars(select(Booking).where(
         Booking.magistrate_id == magistrate.id, Booking.start_at >= now - timedelta(days=30))
@@ -286,14 +263,3 @@ def magistrate_feed(magistrate: Magistrate, now: datetime | None = None) -> byte
             description=description.strip(), location=context["location"],
             organizer=organizer()))
     return build_feed(f"Atendimentos — {magistrate.title} {magistrate.name}", events)
-
-
-def rotate_feed_token(magistrate: Magistrate, user) -> str:
-    """A new feed token; the old subscription URL stops working."""
-    from ..audit import service as audit
-    from ..security import new_token, token_hash
-
-    token = new_token()
-    magistrate.feed_token_hash = token_hash(token)
-    audit.record("feed.rotated", "magistrate", magistrate.id, user=user)
-    return token

@@ -7,22 +7,38 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, one_of, utcnow
 from ..extensions import db
+from ..formatting import MODES
 
-BOOKING_STATUSES = ("confirmed", "cancelled", "attended", "no_show")
-MODES = ("video", "in_person")
+# How a person reads each state, on pages and in messages.
+BOOKING_STATUS_LABELS = {"confirmed": "Confirmado", "cancelled": "Cancelado",
+                         "attended": "Realizado", "no_show": "Não comparecimento"}
+BOOKING_STATUSES = tuple(BOOKING_STATUS_LABELS)
+# A booking in these states holds its slot.
+ACTIVE_STATUSES = ("confirmed", "attended", "no_show")
+URGENT_STATUSES = ("open", "answered")
+# What retention leaves in place of personal data.
+REMOVED = "[removido]"
+REMOVED_EMAIL = "removido@anonimizado.invalid"
 
 
-class Booking(db.Model):
+class LawyerColumns:
+    """Who asked: the same four columns on bookings and urgent requests."""
+
+    lawyer_name: Mapped[str] = mapped_column(String(200))
+    lawyer_oab: Mapped[str] = mapped_column(String(12))
+    lawyer_email: Mapped[str] = mapped_column(String(254))
+    lawyer_phone: Mapped[str] = mapped_column(String(20))
+
+
+class Booking(LawyerColumns, db.Model):
     """One appointment. Its slot, times and invite UID are fixed until it is rescheduled."""
 
     __tablename__ = "booking"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('confirmed', 'cancelled', 'attended', 'no_show')", name="status"
-        ),
-        CheckConstraint("mode IN ('video', 'in_person')", name="mode"),
+        CheckConstraint(one_of("status", BOOKING_STATUSES), name="status"),
+        CheckConstraint(one_of("mode", MODES), name="mode"),
         # The database, not the code, guarantees one active booking per slot.
         Index(
             "uq_booking_active_slot",
@@ -44,10 +60,6 @@ class Booking(db.Model):
     mode: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="confirmed")
 
-    lawyer_name: Mapped[str] = mapped_column(String(200))
-    lawyer_oab: Mapped[str] = mapped_column(String(12))
-    lawyer_email: Mapped[str] = mapped_column(String(254))
-    lawyer_phone: Mapped[str] = mapped_column(String(20))
     case_number: Mapped[str] = mapped_column(String(25))
     subject: Mapped[str] = mapped_column(String(500))
     under_seal: Mapped[bool] = mapped_column(default=False)
@@ -83,20 +95,16 @@ class IdempotencyRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class UrgentRequest(db.Model):
+class UrgentRequest(LawyerColumns, db.Model):
     """A lawyer's request to be heard sooner than the first open slot."""
 
     __tablename__ = "urgent_request"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'answered')", name="status"),
+        CheckConstraint(one_of("status", URGENT_STATUSES), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     magistrate_id: Mapped[int] = mapped_column(ForeignKey("magistrate.id"), index=True)
-    lawyer_name: Mapped[str] = mapped_column(String(200))
-    lawyer_oab: Mapped[str] = mapped_column(String(12))
-    lawyer_email: Mapped[str] = mapped_column(String(254))
-    lawyer_phone: Mapped[str] = mapped_column(String(20))
     case_number: Mapped[str] = mapped_column(String(25))
     reason: Mapped[str] = mapped_column(String(1000))
     under_seal: Mapped[bool] = mapped_column(default=False)

@@ -9,8 +9,9 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from ..fields import CourtDateTime, RecordId
+from ..formatting import MODES
 from . import cnj, oab
-from .models import BOOKING_STATUSES, MODES
+from .models import BOOKING_STATUSES, URGENT_STATUSES
 
 
 class LawyerSchema(Schema):
@@ -184,4 +185,13 @@ class UrgentAnswerSchema(Schema):
 
 
 class UrgentQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(("open", "answered")))
+    status = fields.String(validate=validate.OneOf(URGENT_STATUSES))
+
+
+class FeedQuerySchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=10, max=200))
+
+
+class FeedTokenSchema(Schema):
+    token = fields.String()
+    url = fields.String()

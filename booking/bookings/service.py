@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -22,31 +22,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
+from ..availability import service as availability
 from ..availability.models import AvailabilityRule, Slot
 from ..availability.slots import local_instant
-from ..courts.models import Magistrate
+from ..clock import court_zone
+from ..courts.models import Magistrate, Unit
 from ..database import reads_before_writing, utcnow
+from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
+from ..notifications import service as notifications
 from ..security import new_token, token_hash, tokens_match
-from .models import Booking, IdempotencyRecord
+from .models import (
+    ACTIVE_STATUSES,
+    BOOKING_STATUS_LABELS,
+    REMOVED,
+    REMOVED_EMAIL,
+    Booking,
+    IdempotencyRecord,
+)
 
-ACTIVE = ("confirmed", "attended", "no_show")
-
-
-class BookingConflict(Exception):
-    """409: the slot is taken, not open, or a state change is not allowed now."""
-
-    def __init__(self, message: str, code: str = "conflict"):
-        super().__init__(message)
-        self.code = code
-
-
-class BookingInvalid(ValueError):
-    """422 about one field."""
-
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
+SLOT_TAKEN = "Este horário acabou de ser agendado por outra pessoa. Escolha outro na agenda."
 
 
 @dataclass
@@ -62,25 +57,20 @@ def _lock_magistrate(magistrate_id: int) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": magistrate_id})
 
 
-def _slot_at(magistrate_id: int, start: datetime) -> Slot | None:
-    return db.session.scalar(select(Slot).where(Slot.magistrate_id == magistrate_id,
-                                                Slot.start_at == start))
-
-
 def _check_bookable(slot: Slot | None, magistrate: Magistrate, rule: AvailabilityRule | None,
                     mode: str, now: datetime) -> Slot:
     if slot is None or slot.state != "open" or rule is None:
-        raise BookingConflict("Este horário não está disponível. Escolha outro na agenda.",
+        raise NotAllowedNow("Este horário não está disponível. Escolha outro na agenda.",
                               "slot_unavailable")
     if slot.start_at < now + timedelta(hours=rule.min_notice_hours):
-        raise BookingConflict(
+        raise NotAllowedNow(
             f"Este horário exige {rule.min_notice_hours} horas de antecedência.",
             "notice_too_short")
     offered = {"video": slot.offers_video, "in_person": slot.offers_in_person}
     if not offered.get(mode):
         modes = " ou ".join(m for m, on in (("por vídeo", slot.offers_video),
                                              ("presencialmente", slot.offers_in_person)) if on)
-        raise BookingInvalid(f"Este horário só é oferecido {modes}.", "mode")
+        raise InvalidField(f"Este horário só é oferecido {modes}.", "mode")
     return slot
 
 
@@ -90,11 +80,11 @@ def _check_day_limit(magistrate: Magistrate, rule: AvailabilityRule, slot: Slot)
     zone = ZoneInfo(magistrate.timezone)
     day = slot.start_at.astimezone(zone).date()
     count = db.session.scalar(select(func.count()).select_from(Booking).where(
-        Booking.magistrate_id == magistrate.id, Booking.status.in_(ACTIVE),
+        Booking.magistrate_id == magistrate.id, Booking.status.in_(ACTIVE_STATUSES),
         Booking.start_at >= local_instant(day, time(0), zone),
         Booking.start_at < local_instant(day + timedelta(days=1), time(0), zone)))
     if count >= rule.max_per_day:
-        raise BookingConflict("O limite de atendimentos deste dia já foi atingido. "
+        raise NotAllowedNow("O limite de atendimentos deste dia já foi atingido. "
                               "Escolha outro dia.", "day_full")
 
 
@@ -112,23 +102,21 @@ def _check_lawyer_limit(magistrate_id: int, oab: str, now: datetime) -> None:
     count = db.session.connection().execute(_LAWYER_FUTURE_BOOKINGS, {
         "oab": oab, "magistrate_id": magistrate_id, "now": now}).scalar_one()
     if count >= limit:
-        raise BookingConflict(
+        raise NotAllowedNow(
             f"Você já tem {count} atendimentos futuros com este magistrado; o limite é {limit}. "
             "Cancele ou aguarde um deles para agendar outro.", "lawyer_limit")
 
 
-_FLIP = (update(Slot.__table__)
-         .where(Slot.__table__.c.id == bindparam("slot_id"),
-                Slot.__table__.c.state == bindparam("from_state"))
-         .values(state=bindparam("to_state")))
-
-
-def _flip(slot_id: int, from_state: str, to_state: str) -> bool:
-    """The compare-and-set: True when this transaction moved the slot."""
-    db.session.flush()  # pending changes first, as any ORM statement would
-    result = db.session.connection().execute(
-        _FLIP, {"slot_id": slot_id, "from_state": from_state, "to_state": to_state})
-    return result.rowcount == 1
+# Built once: the booking's row, and its context (magistrate with unit, rule, slot).
+_INSERT_BOOKING = insert(Booking.__table__)
+_BOOKING_CONTEXT = (
+    select(Magistrate, AvailabilityRule, Slot)
+    .options(joinedload(Magistrate.unit))
+    .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
+    .outerjoin(Slot, and_(Slot.magistrate_id == Magistrate.id,
+                          Slot.start_at == bindparam("start", type_=Slot.start_at.type)))
+    .where(Magistrate.id == bindparam("magistrate_id"))
+)
 
 
 def book_slot(data: dict, now: datetime | None = None) -> Booked:
@@ -137,13 +125,13 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
     What decides whether to book is read first, outside SQLite's write lock;
     under the lock only the limits are counted, the slot is flipped (the
     compare-and-set that makes one winner) and the rows are written.
-    Raises BookingInvalid (422) or BookingConflict (409). The caller commits.
+    Raises InvalidField (422) or NotAllowedNow (409). The caller commits.
     """
     now = now or utcnow()
     with reads_before_writing(db.session()):
         magistrate, rule, slot = _booking_context(data["magistrate_id"], data["start"])
         if magistrate is None or not magistrate.publishes_agenda:
-            raise BookingInvalid("Magistrado não encontrado.", "magistrate_id")
+            raise InvalidField("Magistrado não encontrado.", "magistrate_id")
         slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
     lawyer = data["lawyer"]
     token = new_token()
@@ -159,14 +147,12 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
     _lock_magistrate(magistrate.id)
     _check_lawyer_limit(magistrate.id, lawyer["oab"], now)
     _check_day_limit(magistrate, rule, slot)
-    if not _flip(slot.id, "open", "booked"):
-        raise BookingConflict("Este horário acabou de ser agendado por outra pessoa. "
-                              "Escolha outro na agenda.", "slot_taken")
+    if not availability.take_slot(slot.id):
+        raise NotAllowedNow(SLOT_TAKEN, "slot_taken")
     try:
         booking_id = db.session.connection().execute(_INSERT_BOOKING, row).inserted_primary_key[0]
     except IntegrityError:
-        raise BookingConflict("Este horário acabou de ser agendado por outra pessoa.",
-                              "slot_taken") from None
+        raise NotAllowedNow(SLOT_TAKEN, "slot_taken") from None
     # What was written, for the messages and the answer; nothing changes it in this request.
     booking = Booking(id=booking_id, **row)
     audit.record("booking.created", "booking", booking.id, actor=f"lawyer:{lawyer['oab']}",
@@ -175,25 +161,11 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
     return Booked(booking, token, magistrate)
 
 
-_INSERT_BOOKING = insert(Booking.__table__)
-
-
 def _booking_context(magistrate_id: int, start: datetime):
     """(magistrate with its unit, rule, slot at start) in one query; None where missing."""
     row = db.session.execute(_BOOKING_CONTEXT, {"magistrate_id": magistrate_id,
                                                 "start": start}).first()
     return tuple(row) if row else (None, None, None)
-
-
-# Built once; executed with the magistrate and the start asked for.
-_BOOKING_CONTEXT = (
-    select(Magistrate, AvailabilityRule, Slot)
-    .options(joinedload(Magistrate.unit))
-    .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
-    .outerjoin(Slot, and_(Slot.magistrate_id == Magistrate.id,
-                          Slot.start_at == bindparam("start", type_=Slot.start_at.type)))
-    .where(Magistrate.id == bindparam("magistrate_id"))
-)
 
 
 def booking_for_token(booking_id: int, token: str) -> Booking | None:
@@ -214,14 +186,15 @@ def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
     """Cancel a confirmed booking; `by` is 'lawyer' or 'court'. Its slot opens again."""
     now = now or utcnow()
     if booking.status != "confirmed":
-        raise BookingConflict("Este agendamento não pode mais ser cancelado "
-                              f"(situação: {STATUS_LABELS[booking.status]}).", "not_confirmed")
+        label = BOOKING_STATUS_LABELS[booking.status].lower()
+        raise NotAllowedNow(f"Este agendamento não pode mais ser cancelado (situação: {label}).",
+                            "not_confirmed")
     if booking.start_at <= now:
-        raise BookingConflict("O horário deste atendimento já passou.", "already_started")
+        raise NotAllowedNow("O horário deste atendimento já passou.", "already_started")
     if by == "lawyer" and _lawyer_cutoff_passed(booking, now):
-        raise BookingConflict(_cutoff_message(), "cutoff_passed")
+        raise NotAllowedNow(_cutoff_message(), "cutoff_passed")
     if by == "court" and not (reason or "").strip():
-        raise BookingInvalid("Informe o motivo; o advogado vai lê-lo.", "reason")
+        raise InvalidField("Informe o motivo; o advogado vai lê-lo.", "reason")
     _lock_magistrate(booking.magistrate_id)
     booking.status = "cancelled"
     booking.cancelled_at = now
@@ -230,7 +203,7 @@ def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
     booking.ical_sequence += 1
     booking.updated_at = now
     if booking.slot_id is not None:
-        _flip(booking.slot_id, "booked", "open")
+        availability.release_slot(booking.slot_id)
     audit.record("booking.cancelled", "booking", booking.id, user=user,
                  actor=None if user else f"lawyer:{booking.lawyer_oab}",
                  details={"by": by, "reason": booking.cancel_reason})
@@ -248,25 +221,24 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
     """
     now = now or utcnow()
     if booking.status != "confirmed":
-        raise BookingConflict("Só agendamentos confirmados podem ser remarcados.",
+        raise NotAllowedNow("Só agendamentos confirmados podem ser remarcados.",
                               "not_confirmed")
     if by == "lawyer" and _lawyer_cutoff_passed(booking, now):
-        raise BookingConflict(_cutoff_message(), "cutoff_passed")
+        raise NotAllowedNow(_cutoff_message(), "cutoff_passed")
     magistrate = db.session.get(Magistrate, booking.magistrate_id)
     _lock_magistrate(magistrate.id)
     rule = db.session.get(AvailabilityRule, magistrate.id)
     mode = mode or booking.mode
-    slot = _slot_at(magistrate.id, new_start)
+    slot = availability.slot_at(magistrate.id, new_start)
     if slot is not None and slot.id == booking.slot_id:
-        raise BookingConflict("O agendamento já está neste horário.", "same_slot")
+        raise NotAllowedNow("O agendamento já está neste horário.", "same_slot")
     slot = _check_bookable(slot, magistrate, rule, mode, now)
     _check_day_limit(magistrate, rule, slot)
-    if not _flip(slot.id, "open", "booked"):
-        raise BookingConflict("Este horário acabou de ser agendado por outra pessoa.",
-                              "slot_taken")
+    if not availability.take_slot(slot.id):
+        raise NotAllowedNow(SLOT_TAKEN, "slot_taken")
     old = {"start": booking.start_at.isoformat(), "slot_id": booking.slot_id}
     if booking.slot_id is not None:
-        _flip(booking.slot_id, "booked", "open")
+        availability.release_slot(booking.slot_id)
     booking.slot_id = slot.id
     booking.start_at, booking.end_at = slot.start_at, slot.end_at
     booking.mode = mode
@@ -275,8 +247,7 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
     try:
         db.session.flush()
     except IntegrityError:
-        raise BookingConflict("Este horário acabou de ser agendado por outra pessoa.",
-                              "slot_taken") from None
+        raise NotAllowedNow(SLOT_TAKEN, "slot_taken") from None
     if by == "court":
         manage_token = new_token()
         booking.manage_token_hash = token_hash(manage_token)
@@ -292,12 +263,12 @@ def mark_attendance(booking: Booking, status: str, *, user, now: datetime | None
     """After the appointment's start, record whether the lawyer came."""
     now = now or utcnow()
     if status not in ("attended", "no_show"):
-        raise BookingInvalid("Use attended ou no_show.", "status")
+        raise InvalidField("Use attended ou no_show.", "status")
     if booking.status not in ("confirmed", "attended", "no_show"):
-        raise BookingConflict("Um agendamento cancelado não tem comparecimento.",
+        raise NotAllowedNow("Um agendamento cancelado não tem comparecimento.",
                               "not_confirmed")
     if booking.start_at > now:
-        raise BookingConflict("O comparecimento só pode ser registrado depois do horário.",
+        raise NotAllowedNow("O comparecimento só pode ser registrado depois do horário.",
                               "not_started")
     previous = booking.status
     booking.status = status
@@ -313,15 +284,11 @@ def _cutoff_message() -> str:
             "Entre em contato com a unidade pelos canais de atendimento.")
 
 
-STATUS_LABELS = {"confirmed": "confirmado", "cancelled": "cancelado",
-                 "attended": "realizado", "no_show": "não comparecimento"}
-
-
 def _notify(booking: Booking, event: str, manage_token: str | None = None) -> None:
-    """Queue the invite e-mails in this transaction (the invites package renders them)."""
-    from ..invites import service as invites
+    """Queue the invite e-mails in this transaction (rendered when the sender sends them)."""
+    from . import messages  # not at the top: messages imports this module
 
-    invites.queue_booking_messages(booking, event, manage_token)
+    messages.queue_booking_messages(booking, event, manage_token)
 
 
 def bookings_of(magistrate_id: int, *, first: datetime | None = None,
@@ -341,3 +308,92 @@ def purge_idempotency_records(now: datetime | None = None) -> int:
     ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
     return db.session.execute(
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - ttl)).rowcount
+
+
+def mark_reminder_queued(booking_id: int, flag: str) -> None:
+    """The reminder job queued this reminder for the booking's current time."""
+    if flag not in ("first_reminder_sent", "second_reminder_sent"):
+        raise ValueError(flag)
+    db.session.execute(update(Booking).where(Booking.id == booking_id).values({flag: True}))
+
+
+# --- what the Corregedoria reads ---------------------------------------------------
+
+def attendance(first_day: date, last_day: date, now: datetime | None = None) -> list[dict]:
+    """Per magistrate: slots offered, booked, cancelled by the court, no-shows, and the
+    days until the first open slot: what shows that attendance was offered."""
+    now = now or utcnow()
+    zone = court_zone()
+    start = datetime.combine(first_day, time(0), zone)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), zone)
+    offered = dict(db.session.execute(
+        select(Slot.magistrate_id, func.count()).where(Slot.start_at >= start, Slot.start_at < end)
+        .group_by(Slot.magistrate_id)).all())
+    empty = {"booked": 0, "cancelled_by_court": 0, "no_show": 0}
+    outcomes: dict[int, dict[str, int]] = {}
+    for magistrate_id, status, cancelled_by, count in db.session.execute(
+            select(Booking.magistrate_id, Booking.status, Booking.cancelled_by, func.count())
+            .where(Booking.start_at >= start, Booking.start_at < end)
+            .group_by(Booking.magistrate_id, Booking.status, Booking.cancelled_by)):
+        row = outcomes.setdefault(magistrate_id, dict(empty))
+        if status != "cancelled":
+            row["booked"] += count
+        elif cancelled_by == "court":
+            row["cancelled_by_court"] += count
+        if status == "no_show":
+            row["no_show"] += count
+    first_open = dict(db.session.execute(
+        select(Slot.magistrate_id, func.min(Slot.start_at))
+        .where(Slot.state == "open", Slot.start_at >= now).group_by(Slot.magistrate_id)).all())
+    rows = []
+    for magistrate, unit in db.session.execute(
+            select(Magistrate, Unit).join(Unit, Unit.id == Magistrate.unit_id)
+            .order_by(Unit.name, Magistrate.name)):
+        soonest = first_open.get(magistrate.id)
+        rows.append({
+            "unit_id": unit.id, "unit": unit.name, "magistrate_id": magistrate.id,
+            "magistrate": f"{magistrate.title} {magistrate.name}",
+            "slots_offered": offered.get(magistrate.id, 0),
+            **outcomes.get(magistrate.id, empty),
+            "days_to_first_open_slot": (round((soonest - now).total_seconds() / 86400, 1)
+                                        if soonest else None),
+        })
+    return rows
+
+
+# --- the lawyer's data (LGPD) -------------------------------------------------------
+
+def booking_data(booking) -> dict:
+    """Everything the service holds about one booking, for the lawyer who made it."""
+    messages = notifications.messages_with_key_prefix(f"booking:{booking.id}:")
+    events = audit.history("booking", booking.id)
+    return {
+        "booking": {
+            "id": booking.id, "status": booking.status, "start_at": booking.start_at.isoformat(),
+            "end_at": booking.end_at.isoformat(), "mode": booking.mode,
+            "magistrate_id": booking.magistrate_id, "case_number": booking.case_number,
+            "subject": booking.subject, "under_seal": booking.under_seal,
+            "created_at": booking.created_at.isoformat(),
+            "consent_at": booking.consent_at.isoformat(),
+            "cancelled_at": booking.cancelled_at.isoformat() if booking.cancelled_at else None,
+            "cancelled_by": booking.cancelled_by, "cancel_reason": booking.cancel_reason,
+        },
+        "lawyer": {"name": booking.lawyer_name, "oab": booking.lawyer_oab,
+                   "email": booking.lawyer_email, "phone": booking.lawyer_phone},
+        "messages": [{"to": m.recipients, "subject": m.subject, "status": m.status,
+                      "created_at": m.created_at.isoformat(),
+                      "sent_at": m.sent_at.isoformat() if m.sent_at else None} for m in messages],
+        "history": [{"at": e.at.isoformat(), "action": e.action} for e in events],
+        "retention": {"days_after_appointment": current_app.config["RETENTION_DAYS"]},
+    }
+
+
+# --- retention ------------------------------------------------------------------------
+
+def anonymize_ended_before(cutoff: datetime, now: datetime) -> int:
+    """The lawyer's data on bookings that ended before the cutoff (LGPD retention)."""
+    return db.session.execute(
+        update(Booking).where(Booking.end_at < cutoff, Booking.anonymized_at.is_(None))
+        .values(lawyer_name=REMOVED, lawyer_oab=REMOVED, lawyer_email=REMOVED_EMAIL,
+                lawyer_phone=REMOVED, subject=REMOVED, cancel_reason=None, anonymized_at=now)
+        .execution_options(synchronize_session=False)).rowcount

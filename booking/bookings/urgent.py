@@ -3,19 +3,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, render_template
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..audit import service as audit
-from ..courts.models import Magistrate
+from ..courts import service as courts
 from ..database import utcnow
+from ..domain import NotAllowedNow
 from ..extensions import db
-from ..invites import service as invites
-from .models import UrgentRequest
-from .service import BookingConflict
+from ..notifications import service as notifications
+from ..urls import external_url
+from .models import REMOVED, REMOVED_EMAIL, UrgentRequest
 
 
-def create(magistrate: Magistrate, data: dict) -> UrgentRequest:
+def create(magistrate, data: dict) -> UrgentRequest:
     """Record the request and tell the magistrate and the office at once."""
     lawyer = data["lawyer"]
     request = UrgentRequest(
@@ -26,34 +29,34 @@ def create(magistrate: Magistrate, data: dict) -> UrgentRequest:
     db.session.add(request)
     db.session.flush()
     audit.record("urgent.created", "urgent_request", request.id, actor=f"lawyer:{lawyer['oab']}")
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     values = {"request": request, "magistrate": magistrate,
-              "link": f"{base}/equipe/magistrados/{magistrate.id}/pedidos-urgentes",
+              "link": external_url("bookings_pages.urgent_list", magistrate_id=magistrate.id),
               "court_name": current_app.config["COURT_NAME"]}
     for role, address in (("magistrate", magistrate.email), ("office", magistrate.unit.office_email)):
         if address:
-            invites.queue(dedupe_key=f"urgent:{request.id}:created:{role}", kind="urgent_request",
-                          to=address, subject=f"Pedido urgente de atendimento — {lawyer['name']}",
-                          text=render_template("email/urgent_request.txt", **values))
+            notifications.queue(
+                dedupe_key=f"urgent:{request.id}:created:{role}", kind="urgent_request",
+                to=address, subject=f"Pedido urgente de atendimento — {lawyer['name']}",
+                text=render_template("email/urgent_request.txt", **values))
     return request
 
 
 def answer(request: UrgentRequest, text: str, user) -> UrgentRequest:
     """Answer once; the lawyer gets the answer by e-mail."""
     if request.status != "open":
-        raise BookingConflict("Este pedido já foi respondido.", "already_answered")
+        raise NotAllowedNow("Este pedido já foi respondido.", "already_answered")
     request.status = "answered"
     request.answer = text.strip()
     request.answered_by_id = user.id
     request.answered_at = utcnow()
-    magistrate = db.session.get(Magistrate, request.magistrate_id)
+    magistrate = courts.get_magistrate(request.magistrate_id)
     audit.record("urgent.answered", "urgent_request", request.id, user=user)
-    invites.queue(dedupe_key=f"urgent:{request.id}:answered", kind="urgent_answer",
-                  to=request.lawyer_email,
-                  subject=f"Resposta ao seu pedido urgente — {magistrate.title} {magistrate.name}",
-                  text=render_template("email/urgent_answer.txt", request=request,
-                                       magistrate=magistrate,
-                                       court_name=current_app.config["COURT_NAME"]))
+    notifications.queue(
+        dedupe_key=f"urgent:{request.id}:answered", kind="urgent_answer",
+        to=request.lawyer_email,
+        subject=f"Resposta ao seu pedido urgente — {magistrate.title} {magistrate.name}",
+        text=render_template("email/urgent_answer.txt", request=request, magistrate=magistrate,
+                             court_name=current_app.config["COURT_NAME"]))
     return request
 
 
@@ -69,3 +72,13 @@ def open_count(magistrate_ids: list[int]) -> int:
         return 0
     return db.session.scalar(select(func.count()).select_from(UrgentRequest).where(
         UrgentRequest.magistrate_id.in_(magistrate_ids), UrgentRequest.status == "open"))
+
+
+def anonymize_created_before(cutoff: datetime) -> int:
+    """The lawyer's data and the free text of requests older than the cutoff (retention)."""
+    return db.session.execute(
+        update(UrgentRequest).where(UrgentRequest.created_at < cutoff,
+                                    UrgentRequest.lawyer_name != REMOVED)
+        .values(lawyer_name=REMOVED, lawyer_oab=REMOVED, lawyer_email=REMOVED_EMAIL,
+                lawyer_phone=REMOVED, reason=REMOVED, answer=None)
+        .execution_options(synchronize_session=False)).rowcount

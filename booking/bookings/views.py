@@ -1,5 +1,10 @@
 """The lawyer's pages (book, confirm, manage, cancel, reschedule) and the magistrate's
-day and week of bookings. Pages call the same service and schemas as the API."""
+day and week of bookings. Pages call the same service and schemas as the API.
+
+CSRF is checked for every POST by Flask-WTF's CSRFProtect before a view runs;
+the service's refusals (InvalidField, NotAllowedNow) are shown beside the field
+or at the top of the form (`form_errors`).
+"""
 
 from __future__ import annotations
 
@@ -18,26 +23,31 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 
-from ..accounts.auth import login_required_page, managed_magistrate
+from ..accounts.auth import acted_on, login_required_page, managed_magistrate
 from ..audit import service as audit
 from ..availability import service as availability
 from ..availability.slots import local_instant
+from ..clock import local_now, local_today
 from ..courts import service as courts
-from ..errors import flatten_errors
+from ..domain import DomainError
+from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
 from ..formatting import zone_label
-from ..invites import service as invites
-from ..privacy import service as privacy
-from . import service, urgent
+from . import messages, service, urgent
 from .models import Booking, UrgentRequest
-from .schemas import BookingRequestSchema, UrgentRequestInSchema
+from .schemas import (
+    BookingRequestSchema,
+    CancelSchema,
+    UrgentAnswerSchema,
+    UrgentRequestInSchema,
+)
 
-blp = Blueprint("booking_pages", __name__)
+blp = Blueprint("bookings_pages", __name__)
 
 LAWYER_FIELDS = ("name", "oab", "email", "phone")
+RESCHEDULE_DAYS = 27
 
 
 def _no_referrer(response):
@@ -48,12 +58,9 @@ def _no_referrer(response):
 
 
 def _open_slot(magistrate, start: datetime):
-    rows = availability.open_slots(magistrate, start.astimezone(ZoneInfo(magistrate.timezone)).date(),
-                                   start.astimezone(ZoneInfo(magistrate.timezone)).date())
-    for row in rows:
-        if row[0] == start:
-            return row
-    return None
+    day = start.astimezone(ZoneInfo(magistrate.timezone)).date()
+    return next((slot for slot in availability.open_slots(magistrate, day, day)
+                 if slot.start == start), None)
 
 
 def _form_to_request(magistrate_id: int, form) -> dict:
@@ -69,54 +76,59 @@ def _form_to_request(magistrate_id: int, form) -> dict:
     }
 
 
-def _form_errors(messages) -> dict[str, list[str]]:
-    return {key.removeprefix("lawyer."): value for key, value in flatten_errors(messages).items()}
+def _schema_errors(messages_: dict) -> dict[str, list[str]]:
+    """The schema's messages keyed by the form's field names (the lawyer's are flat)."""
+    return {key.removeprefix("lawyer."): value
+            for key, value in flatten_errors(messages_).items()}
+
+
+def _aware(value: str) -> datetime | None:
+    """An instant from a form or a link; None unless it has its offset."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _public_magistrate(magistrate_id: int):
+    """A magistrate who takes bookings, or the 404 page."""
+    magistrate = courts.get_magistrate(magistrate_id)
+    if magistrate is None or not magistrate.publishes_agenda:
+        abort(404)
+    return magistrate
 
 
 @blp.route("/magistrados/<int:magistrate_id>/agendar", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
 def book_page(magistrate_id: int):
     """The short form for one open slot."""
-    magistrate = courts.get_magistrate(magistrate_id)
-    if magistrate is None or not magistrate.publishes_agenda:
-        abort(404)
-    raw_start = request.values.get("inicio") or request.form.get("start", "")
-    try:
-        start = datetime.fromisoformat(raw_start)
-        if start.tzinfo is None:
-            raise ValueError
-    except ValueError:
+    magistrate = _public_magistrate(magistrate_id)
+    start = _aware(request.values.get("inicio") or request.form.get("start", ""))
+    if start is None:
         flash("Escolha um horário na agenda.", "error")
-        return redirect(url_for("agenda.public_agenda", magistrate_id=magistrate.id))
+        return redirect(url_for("availability_pages.public_agenda", magistrate_id=magistrate.id))
     slot = _open_slot(magistrate, start)
     errors: dict[str, list[str]] = {}
-    values = {"mode": "video" if slot and slot[2] else "in_person"}
+    values = {"mode": "video" if slot and slot.video else "in_person"}
     status = 200
     if request.method == "POST":
         values = request.form.to_dict()
-        if not FlaskForm().validate_on_submit():
-            errors["_schema"] = ["O formulário expirou. Envie de novo."]
-            status = 400
+        try:
+            data = BookingRequestSchema().load(_form_to_request(magistrate.id, request.form))
+            booked = service.book_slot(data)
+            db.session.commit()
+        except ValidationError as error:
+            errors, status = _schema_errors(error.messages), 422
+        except DomainError as error:
+            errors, status = form_errors(error)
+            slot = _open_slot(magistrate, start)
         else:
-            try:
-                data = BookingRequestSchema().load(_form_to_request(magistrate.id, request.form))
-                booked = service.book_slot(data)
-                db.session.commit()
-            except ValidationError as error:
-                errors, status = _form_errors(error.messages), 422
-            except service.BookingInvalid as error:
-                db.session.rollback()
-                errors, status = {error.field.removeprefix("lawyer."): [str(error)]}, 422
-            except service.BookingConflict as error:
-                db.session.rollback()
-                errors, status = {"_schema": [str(error)]}, 409
-                slot = _open_slot(magistrate, start)
-            else:
-                session["just_booked"] = {"id": booked.booking.id, "token": booked.manage_token}
-                return redirect(url_for("booking_pages.confirmation", booking_id=booked.booking.id))
+            session["just_booked"] = {"id": booked.booking.id, "token": booked.manage_token}
+            return redirect(url_for("bookings_pages.confirmation", booking_id=booked.booking.id))
     if slot is None and status == 200:
         flash("Este horário não está mais disponível. Escolha outro.", "error")
-        return redirect(url_for("agenda.public_agenda", magistrate_id=magistrate.id,
+        return redirect(url_for("availability_pages.public_agenda", magistrate_id=magistrate.id,
                                 semana=start.date().isoformat()))
     return render_template("bookings/form.html", magistrate=magistrate, start=start, slot=slot,
                            values=values, errors=errors,
@@ -134,7 +146,7 @@ def confirmation(booking_id: int):
     return _no_referrer(current_app.make_response(render_template(
         "bookings/confirmation.html", booking=booking, token=just["token"],
         magistrate=courts.get_magistrate(booking.magistrate_id),
-        manage_url=invites.manage_url(booking, just["token"]))))
+        manage_url=messages.manage_url(booking, just["token"]))))
 
 
 def _lawyer_booking(booking_id: int) -> tuple[Booking, str]:
@@ -145,37 +157,47 @@ def _lawyer_booking(booking_id: int) -> tuple[Booking, str]:
     return booking, token
 
 
+def _lawyer_page(template: str, booking: Booking, token: str, errors: dict, status: int,
+                 **values):
+    """A page behind the manage link: the booking, its magistrate, no referrer, no cache."""
+    return _no_referrer(current_app.make_response((render_template(
+        template, booking=booking, token=token,
+        magistrate=courts.get_magistrate(booking.magistrate_id), errors=errors, **values),
+        status)))
+
+
+def _back_to_manage(booking: Booking, token: str, message: str):
+    flash(message, "success")
+    return redirect(url_for("bookings_pages.manage", booking_id=booking.id, token=token))
+
+
 @blp.get("/agendamentos/<int:booking_id>")
 @limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
 def manage(booking_id: int):
     """The lawyer's page behind the link: see, and go on to cancel or reschedule."""
     booking, token = _lawyer_booking(booking_id)
-    return _no_referrer(current_app.make_response(render_template(
-        "bookings/manage.html", booking=booking, token=token,
-        magistrate=courts.get_magistrate(booking.magistrate_id))))
+    return _lawyer_page("bookings/manage.html", booking, token, {}, 200)
 
 
 @blp.route("/agendamentos/<int:booking_id>/cancelar", methods=["GET", "POST"])
 def cancel_page(booking_id: int):
     """GET asks for confirmation (mail scanners follow links); only POST cancels."""
     booking, token = _lawyer_booking(booking_id)
-    magistrate = courts.get_magistrate(booking.magistrate_id)
-    error = None
+    errors: dict[str, list[str]] = {}
+    status = 200
     if request.method == "POST":
-        if not FlaskForm().validate_on_submit():
-            abort(400)
         try:
-            service.cancel(booking, by="lawyer", reason=request.form.get("reason", "")[:500])
+            data = CancelSchema().load({"reason": request.form.get("reason", "").strip() or None})
+            service.cancel(booking, by="lawyer", reason=data["reason"])
             db.session.commit()
-        except service.BookingConflict as conflict:
-            db.session.rollback()
-            error = str(conflict)
+        except ValidationError as error:
+            errors, status = _schema_errors(error.messages), 422
+        except DomainError as error:
+            errors, status = form_errors(error)
         else:
-            flash("Atendimento cancelado. Todos os envolvidos serão avisados por e-mail.", "success")
-            return redirect(url_for("booking_pages.manage", booking_id=booking.id, token=token))
-    return _no_referrer(current_app.make_response((render_template(
-        "bookings/cancel.html", booking=booking, token=token, magistrate=magistrate,
-        error=error), 409 if error else 200)))
+            return _back_to_manage(booking, token, "Atendimento cancelado. Todos os envolvidos "
+                                                   "serão avisados por e-mail.")
+    return _lawyer_page("bookings/cancel.html", booking, token, errors, status)
 
 
 @blp.route("/agendamentos/<int:booking_id>/remarcar", methods=["GET", "POST"])
@@ -183,46 +205,38 @@ def reschedule_page(booking_id: int):
     """Choose another open time of the same magistrate."""
     booking, token = _lawyer_booking(booking_id)
     magistrate = courts.get_magistrate(booking.magistrate_id)
-    error = None
+    errors: dict[str, list[str]] = {}
+    status = 200
     if request.method == "POST":
-        if not FlaskForm().validate_on_submit():
-            abort(400)
+        new_start = _aware(request.form.get("start", ""))
         try:
-            new_start = datetime.fromisoformat(request.form.get("start", ""))
-            if new_start.tzinfo is None:
-                raise ValueError
-        except ValueError:
-            error = "Escolha um dos horários da lista."
-        else:
-            try:
+            if new_start is None:
+                errors, status = {"start": ["Escolha um dos horários da lista."]}, 422
+            else:
                 service.reschedule(booking, new_start, by="lawyer", manage_token=token)
                 db.session.commit()
-            except (service.BookingConflict, service.BookingInvalid) as failure:
-                db.session.rollback()
-                error = str(failure)
-            else:
-                flash("Atendimento remarcado. Um convite atualizado foi enviado.", "success")
-                return redirect(url_for("booking_pages.manage", booking_id=booking.id,
-                                        token=token))
+                return _back_to_manage(booking, token,
+                                       "Atendimento remarcado. Um convite atualizado foi enviado.")
+        except DomainError as error:
+            errors, status = form_errors(error)
     zone = ZoneInfo(magistrate.timezone)
-    today = datetime.now(zone).date()
-    rows = availability.open_slots(magistrate, today, today + timedelta(days=27))
+    today = local_today(magistrate.timezone)
     days: dict[date, list] = {}
-    for start, _end, video, in_person in rows:
-        days.setdefault(start.astimezone(zone).date(), []).append(
-            {"start": start, "label": start.astimezone(zone).strftime("%H:%M"),
-             "modes": [m for m, on in (("video", video), ("in_person", in_person)) if on]})
-    return _no_referrer(current_app.make_response((render_template(
-        "bookings/reschedule.html", booking=booking, token=token, magistrate=magistrate,
-        days=days, error=error, zone_label=zone_label(magistrate.timezone)),
-        409 if error else 200)))
+    for slot in availability.open_slots(magistrate, today, today + timedelta(days=RESCHEDULE_DAYS)):
+        local_start = slot.start.astimezone(zone)
+        days.setdefault(local_start.date(), []).append(
+            {"start": slot.start, "label": local_start.strftime("%H:%M"),
+             "modes": [m for m, on in (("video", slot.video), ("in_person", slot.in_person))
+                       if on]})
+    return _lawyer_page("bookings/reschedule.html", booking, token, errors, status, days=days,
+                        zone_label=zone_label(magistrate.timezone))
 
 
 @blp.get("/agendamentos/<int:booking_id>/meus-dados")
 def data_download(booking_id: int):
     """The lawyer's copy of every piece of data held on the booking (LGPD)."""
     booking, _ = _lawyer_booking(booking_id)
-    response = current_app.json.response(privacy.booking_data(booking))
+    response = current_app.json.response(service.booking_data(booking))
     response.headers["Content-Disposition"] = (
         f'attachment; filename="agendamento-{booking_id}-dados.json"')
     return _no_referrer(response)
@@ -231,12 +245,7 @@ def data_download(booking_id: int):
 @blp.get("/agendamentos/<int:booking_id>/convite.ics")
 def invite_download(booking_id: int):
     booking, _ = _lawyer_booking(booking_id)
-    magistrate = courts.get_magistrate(booking.magistrate_id)
-    method = "CANCEL" if booking.status == "cancelled" else "REQUEST"
-    response = current_app.response_class(invites.invite_for(booking, magistrate, method=method))
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="invite.ics"'
-    return _no_referrer(response)
+    return _no_referrer(messages.invite_response(booking))
 
 
 # --- the magistrate's side ----------------------------------------------------------
@@ -251,7 +260,7 @@ def day_view(magistrate_id: int):
     try:
         day = date.fromisoformat(request.args.get("dia", ""))
     except ValueError:
-        day = datetime.now(zone).date()
+        day = local_today(magistrate.timezone)
     week = request.args.get("visao") == "semana"
     first = day - timedelta(days=day.weekday()) if week else day
     last = first + timedelta(days=6 if week else 0)
@@ -263,39 +272,40 @@ def day_view(magistrate_id: int):
     return render_template(
         "bookings/day.html", magistrate=magistrate, bookings=bookings, day=day, first=first,
         last=last, week=week, previous=first - step, following=first + step,
-        now=datetime.now(zone), zone=magistrate.timezone, zone_label=zone_label(magistrate.timezone),
-        rule=availability.rule_of(magistrate.id))
+        now=local_now(magistrate.timezone), zone=magistrate.timezone,
+        zone_label=zone_label(magistrate.timezone), rule=availability.rule_of(magistrate.id))
 
 
 def _staff_booking(booking_id: int) -> Booking:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        abort(404)
-    if not current_user.acts_for(booking.magistrate_id):
-        abort(403)
-    return booking
+    return acted_on(db.session.get(Booking, booking_id), current_user)
 
 
 def _back_to_day(booking: Booking):
-    day = booking.start_at.astimezone(ZoneInfo(courts.get_magistrate(booking.magistrate_id).timezone)).date()
-    return redirect(url_for("booking_pages.day_view", magistrate_id=booking.magistrate_id,
-                            dia=day.isoformat()))
+    zone = ZoneInfo(courts.get_magistrate(booking.magistrate_id).timezone)
+    return redirect(url_for("bookings_pages.day_view", magistrate_id=booking.magistrate_id,
+                            dia=booking.start_at.astimezone(zone).date().isoformat()))
+
+
+def _flash_refusal(error: ValidationError | DomainError) -> None:
+    """A staff action from a list page: the reason of a refusal, flashed above the list."""
+    db.session.rollback()
+    texts = (flatten_errors(error.messages).values() if isinstance(error, ValidationError)
+             else [[str(error)]])
+    flash(" ".join(text for group in texts for text in group), "error")
 
 
 @blp.post("/equipe/atendimentos/<int:booking_id>/cancelar")
 @login_required_page("magistrate", "assistant")
 def staff_cancel(booking_id: int):
     booking = _staff_booking(booking_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     try:
-        service.cancel(booking, by="court", reason=request.form.get("reason", "")[:500],
-                       user=current_user)
+        data = CancelSchema().load({"reason": request.form.get("reason", "").strip() or None})
+        service.cancel(booking, by="court", reason=data["reason"], user=current_user)
         db.session.commit()
+    except (ValidationError, *DomainError) as error:
+        _flash_refusal(error)
+    else:
         flash("Atendimento cancelado; o advogado receberá o motivo por e-mail.", "success")
-    except (service.BookingConflict, service.BookingInvalid) as error:
-        db.session.rollback()
-        flash(str(error), "error")
     return _back_to_day(booking)
 
 
@@ -303,15 +313,13 @@ def staff_cancel(booking_id: int):
 @login_required_page("magistrate", "assistant")
 def staff_attendance(booking_id: int):
     booking = _staff_booking(booking_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     try:
         service.mark_attendance(booking, request.form.get("status", ""), user=current_user)
         db.session.commit()
+    except DomainError as error:
+        _flash_refusal(error)
+    else:
         flash("Comparecimento registrado.", "success")
-    except (service.BookingConflict, service.BookingInvalid) as error:
-        db.session.rollback()
-        flash(str(error), "error")
     return _back_to_day(booking)
 
 
@@ -321,15 +329,11 @@ def staff_attendance(booking_id: int):
 @limiter.limit(lambda: current_app.config["URGENT_RATE_LIMIT"], methods=["POST"])
 def urgent_page(magistrate_id: int):
     """For a lawyer who cannot wait for the first open slot."""
-    magistrate = courts.get_magistrate(magistrate_id)
-    if magistrate is None or not magistrate.publishes_agenda:
-        abort(404)
+    magistrate = _public_magistrate(magistrate_id)
     errors: dict[str, list[str]] = {}
     values = request.form.to_dict() if request.method == "POST" else {}
     status = 200
     if request.method == "POST":
-        if not FlaskForm().validate_on_submit():
-            abort(400)
         raw = {"lawyer": {name: request.form.get(name, "").strip() for name in LAWYER_FIELDS},
                "case_number": request.form.get("case_number", "").strip(),
                "reason": request.form.get("reason", "").strip(),
@@ -337,12 +341,13 @@ def urgent_page(magistrate_id: int):
         try:
             data = UrgentRequestInSchema().load(raw)
         except ValidationError as error:
-            errors, status = _form_errors(error.messages), 422
+            errors, status = _schema_errors(error.messages), 422
         else:
             urgent.create(magistrate, data)
             db.session.commit()
             flash("Pedido urgente enviado ao gabinete. A resposta chegará por e-mail.", "success")
-            return redirect(url_for("agenda.public_agenda", magistrate_id=magistrate.id))
+            return redirect(url_for("availability_pages.public_agenda",
+                                    magistrate_id=magistrate.id))
     return render_template("bookings/urgent_form.html", magistrate=magistrate, values=values,
                            errors=errors), status
 
@@ -360,22 +365,13 @@ def urgent_list(magistrate_id: int):
 @blp.post("/equipe/pedidos-urgentes/<int:request_id>/responder")
 @login_required_page("magistrate", "assistant")
 def urgent_answer(request_id: int):
-    row = db.session.get(UrgentRequest, request_id)
-    if row is None:
-        abort(404)
-    if not current_user.acts_for(row.magistrate_id):
-        abort(403)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    text = request.form.get("answer", "").strip()
-    if len(text) < 3:
-        flash("Escreva a resposta antes de enviar.", "error")
+    row = acted_on(db.session.get(UrgentRequest, request_id), current_user)
+    try:
+        data = UrgentAnswerSchema().load({"answer": request.form.get("answer", "").strip()})
+        urgent.answer(row, data["answer"], current_user)
+        db.session.commit()
+    except (ValidationError, *DomainError) as error:
+        _flash_refusal(error)
     else:
-        try:
-            urgent.answer(row, text[:1000], current_user)
-            db.session.commit()
-            flash("Resposta enviada ao advogado.", "success")
-        except service.BookingConflict as error:
-            db.session.rollback()
-            flash(str(error), "error")
-    return redirect(url_for("booking_pages.urgent_list", magistrate_id=row.magistrate_id))
+        flash("Resposta enviada ao advogado.", "success")
+    return redirect(url_for("bookings_pages.urgent_list", magistrate_id=row.magistrate_id))

@@ -9,7 +9,7 @@ daylight-saving history, which makes some clients show events an hour off).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -87,7 +87,7 @@ def _event(invite: Invite, *, with_people: bool) -> Event:
     event = Event()
     event.add("uid", invite.uid)
     event.add("sequence", invite.sequence)
-    event.add("dtstamp", invite.stamp.astimezone(timezone.utc))
+    event.add("dtstamp", invite.stamp.astimezone(UTC))
     event.add("dtstart", invite.start.astimezone(zone))
     event.add("dtend", invite.end.astimezone(zone))
     event.add("summary", invite.summary)

@@ -3,7 +3,7 @@ statistics and exports; the attendance statistics of the booking side."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask.views import MethodView
@@ -12,6 +12,8 @@ from marshmallow import Schema, fields
 
 from ..accounts.auth import bearer_token, current_api_user, require_staff
 from ..audit import service as audit
+from ..bookings import service as bookings
+from ..clock import local_today
 from ..courts import service as courts
 from ..extensions import db, limiter
 from ..openapi import STAFF_SECURITY
@@ -107,15 +109,8 @@ class ComplaintById(MethodView):
     def patch(self, data, complaint_id):
         """Move new -> in_review -> resolved|dismissed, with a note and a public answer."""
         complaint = _complaint_or_404(complaint_id)
-        try:
-            service.review(complaint, user=current_api_user(), **data)
-            db.session.commit()
-        except service.IllegalMove as error:
-            db.session.rollback()
-            abort(409, message=str(error), code="illegal_move")
-        except ValueError as error:
-            db.session.rollback()
-            abort(422, errors={"assigned_to_id": [str(error)]})
+        service.review(complaint, user=current_api_user(), **data)
+        db.session.commit()
         return complaint
 
 
@@ -201,8 +196,9 @@ class AttendanceStats(MethodView):
     def get(self, args):
         """Per unit and magistrate: slots offered, booked, cancelled by the court,
         no-shows, and days until the first open slot (default: 30 days back and ahead)."""
-        first = args.get("from_") or date.today() - timedelta(days=30)
-        last = args.get("to") or date.today() + timedelta(days=30)
+        today = local_today()
+        first = args.get("from_") or today - timedelta(days=30)
+        last = args.get("to") or today + timedelta(days=30)
         if last < first:
             abort(422, errors={"to": ["A data final deve ser igual ou posterior à inicial."]})
-        return reports.attendance(first, last)
+        return bookings.attendance(first, last)

@@ -30,8 +30,9 @@ class ComplaintInSchema(Schema):
 
     @validates("occurred_at")
     def _not_in_the_future(self, value, **kwargs):
-        from ..database import utcnow
         from datetime import timedelta
+
+        from ..database import utcnow
 
         if value > utcnow() + timedelta(minutes=5):
             raise ValidationError("A data da falha não pode estar no futuro.")

@@ -3,20 +3,23 @@ workflow with its history, and the queries behind the Corregedoria's desk."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from ..accounts.models import User
+from ..accounts import service as accounts
 from ..audit import service as audit
+from ..clock import court_zone
 from ..courts.models import Unit
 from ..database import utcnow
+from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
-from ..invites import service as invites
+from ..notifications import service as notifications
 from ..security import new_token, token_hash, tokens_match
+from ..urls import external_url
 from .models import Complaint, ComplaintEvent, ProtocolCounter
 
 # new -> in_review -> resolved | dismissed
@@ -29,17 +32,12 @@ KIND_LABELS = {"connection_drop": "Queda de conexão", "unavailable": "Canal ind
                "no_answer": "Sem resposta", "other": "Outro"}
 
 
-class IllegalMove(Exception):
-    """409: the workflow does not allow this change."""
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["COURT_TIMEZONE"])
+REMOVED = "[removido]"
 
 
 def next_protocol(now: datetime) -> str:
     """RC-2027-000123: a per-year counter bumped atomically (one upsert, both databases)."""
-    year = now.astimezone(_zone()).year
+    year = now.astimezone(court_zone()).year
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -87,8 +85,8 @@ def lookup(protocol: str, token: str) -> Complaint | None:
 
 
 def lookup_url(complaint: Complaint, token: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/reclamacoes/acompanhar?protocolo={complaint.protocol}&token={token}"
+    """The reporter's link to follow the complaint: protocol and lookup token."""
+    return external_url("complaints_pages.follow", protocolo=complaint.protocol, token=token)
 
 
 def review(complaint: Complaint, *, user, status: str | None = None, note: str | None = None,
@@ -99,15 +97,16 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
     previous = complaint.status
     if status is not None and status != previous:
         if status not in MOVES.get(previous, set()):
-            raise IllegalMove(f"Não é possível passar de “{STATUS_LABELS[previous]}” para "
-                              f"“{STATUS_LABELS.get(status, status)}”.")
+            raise NotAllowedNow(f"Não é possível passar de “{STATUS_LABELS[previous]}” para "
+                                f"“{STATUS_LABELS.get(status, status)}”.", "illegal_move")
         complaint.status = status
         if status in ("resolved", "dismissed"):
             complaint.closed_at = now
     if assigned_to_id is not None:
-        assignee = db.session.get(User, assigned_to_id)
+        assignee = accounts.get_user(assigned_to_id)
         if assignee is None or assignee.role not in ("corregedoria", "admin"):
-            raise ValueError("Responsável inválido: escolha alguém da Corregedoria.")
+            raise InvalidField("Responsável inválido: escolha alguém da Corregedoria.",
+                               "assigned_to_id")
         complaint.assigned_to_id = assigned_to_id
     if public_answer:
         complaint.public_answer = public_answer
@@ -134,15 +133,15 @@ def _tell_reporter(complaint: Complaint, key: str, token: str | None) -> None:
               "court_name": current_app.config["COURT_NAME"]}
     subject = (f"Reclamação registrada: protocolo {complaint.protocol}" if key == "filed" else
                f"Protocolo {complaint.protocol}: {STATUS_LABELS[complaint.status].lower()}")
-    invites.queue(dedupe_key=f"complaint:{complaint.id}:{key}", kind="complaint_update",
-                  to=complaint.reporter_email, subject=subject,
-                  text=render_template("email/complaint_update.txt", **values))
+    notifications.queue(dedupe_key=f"complaint:{complaint.id}:{key}", kind="complaint_update",
+                        to=complaint.reporter_email, subject=subject,
+                        text=render_template("email/complaint_update.txt", **values))
 
 
 # --- the desk's queries --------------------------------------------------------------
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), _zone())
+    return datetime.combine(day, time(0), court_zone())
 
 
 def filtered(filters: dict):
@@ -177,7 +176,7 @@ def stats(group_by: str, filters: dict, now: datetime | None = None) -> dict:
             key = str(unit.comarca_id) if unit else "sem comarca"
             label = unit.comarca.name if unit else "Sem unidade informada"
         elif group_by == "week":
-            local = c.created_at.astimezone(_zone()).date()
+            local = c.created_at.astimezone(court_zone()).date()
             monday = local - timedelta(days=local.weekday())
             key, label = monday.isoformat(), f"Semana de {monday:%d/%m/%Y}"
         elif group_by == "channel":
@@ -194,14 +193,9 @@ def stats(group_by: str, filters: dict, now: datetime | None = None) -> dict:
 
 
 def median_hours_to_resolution(complaints) -> float | None:
-    durations = sorted((c.closed_at - c.created_at).total_seconds() / 3600
-                       for c in complaints if c.status == "resolved" and c.closed_at)
-    if not durations:
-        return None
-    middle = len(durations) // 2
-    if len(durations) % 2:
-        return round(durations[middle], 1)
-    return round((durations[middle - 1] + durations[middle]) / 2, 1)
+    durations = [(c.closed_at - c.created_at).total_seconds() / 3600
+                 for c in complaints if c.status == "resolved" and c.closed_at]
+    return round(statistics.median(durations), 1) if durations else None
 
 
 def flagged_units(now: datetime) -> list[dict]:
@@ -229,13 +223,23 @@ def weekly_digest(now: datetime | None = None) -> bool:
     overdue = db.session.scalars(select(Complaint).where(
         Complaint.status.in_(open_statuses), Complaint.created_at < overdue_before)
         .order_by(Complaint.created_at)).all()
-    week = now.astimezone(_zone()).date().isocalendar()
+    week = now.astimezone(court_zone()).date().isocalendar()
     values = {"new": new, "still_open": still_open, "overdue": overdue,
               "flagged": flagged_units(now), "days": current_app.config["COMPLAINT_OVERDUE_DAYS"],
               "status_labels": STATUS_LABELS, "court_name": current_app.config["COURT_NAME"],
               "zone": current_app.config["COURT_TIMEZONE"]}
-    return invites.queue(
+    return notifications.queue(
         dedupe_key=f"digest:{week.year}-W{week.week:02d}", kind="complaint_digest",
         to=current_app.config["CORREGEDORIA_EMAIL"],
         subject=f"Resumo semanal das reclamações — semana {week.week}/{week.year}",
         text=render_template("email/complaint_digest.txt", **values))
+
+
+# --- retention ------------------------------------------------------------------------
+
+def anonymize_closed_before(cutoff: datetime, now: datetime) -> int:
+    """The reporter's data on complaints closed before the cutoff (LGPD retention)."""
+    return db.session.execute(
+        update(Complaint).where(Complaint.closed_at < cutoff, Complaint.anonymized_at.is_(None))
+        .values(reporter_name=None, reporter_email=None, description=REMOVED, anonymized_at=now)
+        .execution_options(synchronize_session=False)).rowcount

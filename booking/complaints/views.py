@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -16,23 +16,25 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from marshmallow import ValidationError
-from sqlalchemy import select
 
+from ..accounts import service as accounts
 from ..accounts.auth import login_required_page
-from ..accounts.models import User
 from ..audit import service as audit
+from ..bookings import service as bookings
+from ..clock import court_zone, local_today
 from ..courts import service as courts
-from ..errors import flatten_errors
+from ..database import utcnow
+from ..domain import DomainError
+from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
-from ..pagination import paginate
+from ..pagination import page_number, paginate
 from . import reports, service
 from .charts import bar_chart
-from .models import COMPLAINT_CHANNELS, COMPLAINT_KINDS, COMPLAINT_STATUSES, Complaint
-from .schemas import ComplaintFilterSchema, ComplaintInSchema
+from .models import Complaint
+from .schemas import ComplaintFilterSchema, ComplaintInSchema, ComplaintReviewSchema
 
-blp = Blueprint("complaint_pages", __name__)
+blp = Blueprint("complaints_pages", __name__)
 
 HONEYPOT = "website"
 
@@ -50,10 +52,8 @@ def new_complaint():
         "unit_id": request.args.get("unidade", ""), "channel": request.args.get("canal", "")}
     status = 200
     if request.method == "POST":
-        if not FlaskForm().validate_on_submit():
-            abort(400)
         if request.form.get(HONEYPOT):  # only robots fill the hidden field
-            return redirect(url_for("complaint_pages.filed"))
+            return redirect(url_for("complaints_pages.filed"))
         raw = {
             "channel": request.form.get("channel", ""), "kind": request.form.get("kind", ""),
             "unit_id": request.form.get("unit_id") or None,
@@ -80,7 +80,7 @@ def new_complaint():
             db.session.commit()
             session["filed_complaint"] = {"protocol": filed.complaint.protocol,
                                           "token": filed.lookup_token}
-            return redirect(url_for("complaint_pages.filed"))
+            return redirect(url_for("complaints_pages.filed"))
     return render_template("complaints/form.html", values=values, errors=errors, units=_units(),
                            channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
                            honeypot=HONEYPOT), status
@@ -88,15 +88,13 @@ def new_complaint():
 
 def _local_instant(day: str, hhmm: str) -> str | None:
     """Date and time inputs, read in the court's zone, as the ISO instant the schema loads."""
-    from zoneinfo import ZoneInfo
-
     if not day:
         return None
     try:
         naive = datetime.fromisoformat(f"{day}T{hhmm or '00:00'}")
     except ValueError:
         return day  # the schema explains what is wrong with it
-    return naive.replace(tzinfo=ZoneInfo(current_app.config["COURT_TIMEZONE"])).isoformat()
+    return naive.replace(tzinfo=court_zone()).isoformat()
 
 
 @blp.get("/reclamacoes/registrada")
@@ -128,15 +126,17 @@ def follow():
 
 # --- the Corregedoria's desk ---------------------------------------------------------
 
+# The desk's query parameters (in Portuguese, as every page's) and the API's names for them.
+DESK_FILTERS = {"situacao": "status", "canal": "channel", "tipo": "kind", "unidade": "unit_id",
+                "comarca": "comarca_id", "de": "from", "ate": "to"}
+
+
 def _desk_filters() -> tuple[dict, dict]:
     """Query-string filters loaded by the API's schema; bad values are dropped with a note."""
-    raw = {k: v for k, v in {
-        "status": request.args.get("status"), "channel": request.args.get("channel"),
-        "kind": request.args.get("kind"), "unit_id": request.args.get("unit_id"),
-        "comarca_id": request.args.get("comarca_id"), "from": request.args.get("from"),
-        "to": request.args.get("to")}.items() if v}
+    raw = {name: request.args[name] for name in DESK_FILTERS if request.args.get(name)}
     try:
-        return ComplaintFilterSchema().load(raw), raw
+        return ComplaintFilterSchema().load(
+            {DESK_FILTERS[name]: value for name, value in raw.items()}), raw
     except ValidationError as error:
         flash("Filtros inválidos ignorados: " + ", ".join(flatten_errors(error.messages)), "error")
         return {}, {}
@@ -146,15 +146,14 @@ def _desk_filters() -> tuple[dict, dict]:
 @login_required_page("corregedoria")
 def desk():
     filters, raw = _desk_filters()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = page_number()
     items, total = paginate(service.filtered(filters), page, 25)
     units = {u.id: u for u in _units()}
     return render_template(
         "complaints/desk.html", complaints=items, total=total, page=page, per_page=25,
         raw=raw, units=units, comarcas=courts.list_comarcas(), statuses=service.STATUS_LABELS,
         channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
-        flagged=service.flagged_units(datetime.now().astimezone()))
+        flagged=service.flagged_units(utcnow()))
 
 
 @blp.route("/corregedoria/reclamacoes/<int:complaint_id>", methods=["GET", "POST"])
@@ -165,24 +164,24 @@ def complaint_page(complaint_id: int):
         abort(404)
     status = 200
     if request.method == "POST":
-        if not FlaskForm().validate_on_submit():
-            abort(400)
-        assigned = request.form.get("assigned_to_id")
+        raw = {"status": request.form.get("status") or None,
+               "note": request.form.get("note", "").strip() or None,
+               "public_answer": request.form.get("public_answer", "").strip() or None,
+               "assigned_to_id": request.form.get("assigned_to_id") or None}
         try:
-            service.review(complaint, user=current_user,
-                           status=request.form.get("status") or None,
-                           note=request.form.get("note", "").strip()[:4000] or None,
-                           public_answer=request.form.get("public_answer", "").strip()[:4000] or None,
-                           assigned_to_id=int(assigned) if assigned and assigned.isdigit() else None)
+            data = ComplaintReviewSchema().load({k: v for k, v in raw.items() if v is not None})
+            service.review(complaint, user=current_user, **data)
             db.session.commit()
             flash("Registro salvo no histórico.", "success")
-            return redirect(url_for("complaint_pages.complaint_page", complaint_id=complaint.id))
-        except (service.IllegalMove, ValueError) as error:
-            db.session.rollback()
+            return redirect(url_for("complaints_pages.complaint_page", complaint_id=complaint.id))
+        except ValidationError as error:
+            status = 422
+            flash(" ".join(text for texts in flatten_errors(error.messages).values()
+                           for text in texts), "error")
+        except DomainError as error:
+            _, status = form_errors(error)
             flash(str(error), "error")
-            status = 409
-    staff = db.session.scalars(select(User).where(User.role == "corregedoria")
-                               .order_by(User.name)).all()
+    staff = accounts.staff_with_role("corregedoria")
     audit.record_read(current_user, "complaint", [complaint.id])
     return render_template(
         "complaints/detail.html", complaint=complaint, unit=courts.get_unit(complaint.unit_id)
@@ -203,8 +202,8 @@ def statistics():
         result = service.stats(group_by, filters)
         summary = summary or result
         charts[group_by] = {"title": title, "chart": bar_chart(result["groups"])}
-    today = date.today()
-    attendance = reports.attendance(today - timedelta(days=30), today + timedelta(days=30))
+    today = local_today()
+    attendance = bookings.attendance(today - timedelta(days=30), today + timedelta(days=30))
     return render_template("complaints/stats.html", charts=charts, summary=summary, raw=raw,
                            attendance=attendance)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..database import one_of
 from ..extensions import db
 
 CHANNEL_KINDS = ("phone", "email", "whatsapp", "virtual_counter", "booking")
-DEFAULT_TIMEZONE = "America/Cuiaba"
 
 
 class Comarca(db.Model):
@@ -47,9 +48,7 @@ class Channel(db.Model):
 
     __tablename__ = "channel"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('phone', 'email', 'whatsapp', 'virtual_counter', 'booking')", name="kind"
-        ),
+        CheckConstraint(one_of("kind", CHANNEL_KINDS), name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,7 +72,9 @@ class Magistrate(db.Model):
     title: Mapped[str] = mapped_column(String(60))
     email: Mapped[str | None] = mapped_column(String(254))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    # An IANA zone; a new magistrate starts in the court's own (COURT_TIMEZONE).
+    timezone: Mapped[str] = mapped_column(
+        String(64), default=lambda: current_app.config["COURT_TIMEZONE"])
     publishes_agenda: Mapped[bool] = mapped_column(default=True)
     # Only the hash of the calendar feed token is kept; rotating it replaces the hash.
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

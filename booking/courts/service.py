@@ -1,10 +1,12 @@
-"""Queries over the court's directory."""
+"""The court's directory: queries, and the few changes other domains ask for."""
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..audit import service as audit
 from ..extensions import db
 from ..pagination import paginate
+from ..security import new_token, token_hash
 from .models import Comarca, Magistrate, Unit
 
 
@@ -61,3 +63,31 @@ def list_comarcas() -> list[Comarca]:
 def get_comarca(comarca_id: int) -> Comarca | None:
     return db.session.get(Comarca, comarca_id)
 
+
+
+def magistrates_with_email() -> list[Magistrate]:
+    """Magistrates who can receive e-mail (their daily agenda, for one)."""
+    return list(db.session.scalars(select(Magistrate).where(Magistrate.email.is_not(None))
+                                   .order_by(Magistrate.id)))
+
+
+def magistrate_ids_in(comarca_id: int | None) -> list[int]:
+    """Every magistrate of a comarca (or of the whole court when None)."""
+    statement = select(Magistrate.id).order_by(Magistrate.id)
+    if comarca_id is not None:
+        statement = statement.join(Unit, Unit.id == Magistrate.unit_id).where(
+            Unit.comarca_id == comarca_id)
+    return list(db.session.scalars(statement))
+
+
+def rotate_feed_token(magistrate: Magistrate, user) -> str:
+    """A new token for the magistrate's calendar feed; the old subscription URL stops working."""
+    token = new_token()
+    magistrate.feed_token_hash = token_hash(token)
+    audit.record("feed.rotated", "magistrate", magistrate.id, user=user)
+    return token
+
+
+def all_units() -> list[Unit]:
+    """Every unit with its comarca (exports that name them)."""
+    return list(db.session.scalars(select(Unit).options(joinedload(Unit.comarca))))

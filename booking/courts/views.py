@@ -4,7 +4,7 @@ from flask import Blueprint, abort, render_template
 
 from . import service
 
-blp = Blueprint("directory", __name__)
+blp = Blueprint("courts_pages", __name__)
 
 
 @blp.get("/unidades/<int:unit_id>")

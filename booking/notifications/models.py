@@ -1,4 +1,4 @@
-"""The outbox: every e-mail is a row written with the change that caused it."""
+"""The outbox: every message is a row written with the change that caused it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, one_of, utcnow
 from ..extensions import db
 
 OUTBOX_STATUSES = ("pending", "sent", "dead")
@@ -18,12 +18,13 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+        CheckConstraint(one_of("status", OUTBOX_STATUSES), name="status"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # E.g. "booking:42:request:1:lawyer"; a second write of the same message is refused.
+    # E.g. "booking:42:rescheduled:1:lawyer" (booking, event, sequence, recipient);
+    # the unique index refuses a second write of the same message.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40), default="invite")
     message_id: Mapped[str] = mapped_column(String(200))

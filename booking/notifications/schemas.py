@@ -1,4 +1,4 @@
-"""The outbox as the administration sees it, and the feed token."""
+"""The outbox as the administration sees it."""
 
 from marshmallow import Schema, fields, validate
 
@@ -22,12 +22,3 @@ class OutboxMessageSchema(Schema):
 
 class OutboxQuerySchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES))
-
-
-class FeedQuerySchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=10, max=200))
-
-
-class FeedTokenSchema(Schema):
-    token = fields.String()
-    url = fields.String()

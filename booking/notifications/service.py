@@ -1,33 +1,126 @@
-"""Sending the outbox: claim due rows, send them over one SMTP connection, record the outcome.
+"""The outbox: every message is a row written in the transaction that caused it.
 
-A sender claims a batch by stamping its claim id and a lease on rows that are
-due and unclaimed (PostgreSQL skips rows another sender has locked). A sender
-that dies between sending and marking leaves the lease to run out; the
-message is then sent again with the same Message-ID, so a mail server or
-client can tell it is the same message. Failures back off exponentially;
-after OUTBOX_MAX_ATTEMPTS the message is dead until an admin resends it.
+Queueing (`queue`, `queue_payloads`) writes rows and sends nothing. The
+sender (`send_due`, run by the scheduler) claims a batch by stamping its claim
+id and a lease on rows that are due and unclaimed (PostgreSQL skips rows
+another sender has locked). A sender that dies between sending and marking
+leaves the lease to run out; the message is then sent again with the same
+Message-ID, so a mail server or client can tell it is the same message.
+Failures back off exponentially; after OUTBOX_MAX_ATTEMPTS the message is
+dead until an admin resends it.
+
+A message is either stored rendered (text, HTML, .ics) or as a payload that
+a renderer registered by the domain that queued it turns into an e-mail at
+send time (booking invites: see `bookings.messages`). This package imports
+no domain above it.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-import socket
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
+from ..audit import service as audit
 from ..database import utcnow
 from ..extensions import db
 from .mailer import InviteMessage, smtp_connection
 from .models import OutboxMessage
-from .service import render_booking_payload
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+REMOVED = "[removido]"
+
+# kind prefix -> function(payload) -> (text, html, ics bytes or None); see register_renderer.
+_RENDERERS: dict[str, Callable[[dict], tuple[str, str | None, bytes | None]]] = {}
+
+
+def register_renderer(kind_prefix: str,
+                      render: Callable[[dict], tuple[str, str | None, bytes | None]]) -> None:
+    """A domain that queues payloads says how to render them (create_app wires this)."""
+    _RENDERERS[kind_prefix] = render
+
+
+def _renderer_for(kind: str):
+    for prefix, render in _RENDERERS.items():
+        if kind.startswith(prefix):
+            return render
+    raise LookupError(f"no renderer registered for outbox kind {kind!r}")
+
+
+def _message_id() -> str:
+    domain = current_app.config["SERVICE_MAILBOX"].rpartition("@")[2] or "localhost"
+    return make_msgid(domain=domain)
+
+
+# --- queueing (in the caller's transaction) --------------------------------------
+
+def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str | None = None,
+          html: str | None = None, ics: bytes | None = None, method: str | None = None) -> bool:
+    """Write one rendered message; False when that dedupe key was already written.
+
+    The savepoint makes a repeat harmless: jobs that may run twice (reminders,
+    agendas) rely on the dedupe key, not on remembering what they did.
+    """
+    message = OutboxMessage(
+        dedupe_key=dedupe_key, kind=kind, message_id=_message_id(), recipients=[to],
+        subject=subject, body_text=text, body_html=html,
+        ics=ics.decode("utf-8") if ics else None, ics_method=method,
+        status="pending", attempts=0, next_attempt_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        return False
+    return True
+
+
+def queue_payloads(messages: list[dict]) -> int:
+    """Write messages to be rendered at send time, in one statement.
+
+    Each dict has dedupe_key, kind, to, subject, method and payload. No
+    savepoint: the caller writes each key once (a repeat is a bug, and fails
+    the caller's transaction).
+    """
+    now = utcnow()
+    rows = [{"dedupe_key": m["dedupe_key"], "kind": m["kind"], "message_id": _message_id(),
+             "recipients": [m["to"]], "subject": m["subject"], "ics_method": m.get("method"),
+             "payload": m["payload"], "status": "pending", "attempts": 0,
+             "next_attempt_at": now, "created_at": now} for m in messages]
+    if rows:
+        db.session.flush()  # what the caller changed goes first, as an ORM statement would
+        db.session.connection().execute(insert(OutboxMessage.__table__), rows)
+    return len(rows)
+
+
+# --- the administration's view -------------------------------------------------------
+
+def messages(status: str | None = None):
+    """A select() of the outbox, newest first, optionally of one status."""
+    statement = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status:
+        statement = statement.where(OutboxMessage.status == status)
+    return statement
+
+
+def count_by_status() -> dict[str, int]:
+    return dict(db.session.execute(select(OutboxMessage.status, func.count())
+                                   .group_by(OutboxMessage.status)).all())
+
+
+def messages_with_key_prefix(prefix: str) -> list[OutboxMessage]:
+    """Every message about one thing (e.g. `booking:42:`), oldest first."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return list(db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.dedupe_key.like(f"{escaped}%", escape="\\")).order_by(OutboxMessage.id)))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -59,7 +152,7 @@ def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
 
 def as_email(message: OutboxMessage) -> InviteMessage:
     if message.payload is not None:
-        text, html, ics = render_booking_payload(message.payload)
+        text, html, ics = _renderer_for(message.kind)(message.payload)
     else:
         text, html = message.body_text, message.body_html
         ics = message.ics.encode("utf-8") if message.ics else None
@@ -108,7 +201,7 @@ def send_due(now: datetime | None = None) -> dict:
         for message in batch:
             try:
                 connection.send(as_email(message))
-            except (smtplib.SMTPServerDisconnected, socket.timeout, ConnectionError) as error:
+            except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as error:
                 # The connection is gone: this one and the rest wait for the next run.
                 for pending in batch[batch.index(message):]:
                     _mark_failed(pending, error, now)
@@ -130,8 +223,6 @@ def send_due(now: datetime | None = None) -> dict:
 
 def resend(message_id: int, user) -> OutboxMessage | None:
     """An admin gives a dead (or sent) message another go."""
-    from ..audit import service as audit
-
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         return None
@@ -142,3 +233,17 @@ def resend(message_id: int, user) -> OutboxMessage | None:
     message.claimed_until = None
     audit.record("outbox.resent", "outbox_message", message.id, user=user)
     return message
+
+
+# --- retention ------------------------------------------------------------------------
+
+def purge_sent_bodies(before: datetime) -> int:
+    """Sent messages repeat personal data: their bodies go after the retention period."""
+    return db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.status == "sent",
+                                    OutboxMessage.sent_at < before,
+                                    or_(OutboxMessage.body_text.is_(None),
+                                        OutboxMessage.body_text != REMOVED))
+        .values(body_text=REMOVED, body_html=None, ics=None, payload=None, recipients=[],
+                subject=REMOVED)
+        .execution_options(synchronize_session=False)).rowcount

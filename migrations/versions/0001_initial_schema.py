@@ -1,15 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 07:41:44.787465
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import booking.database
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'

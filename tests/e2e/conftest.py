@@ -54,7 +54,7 @@ class Site:
 
     def deliver_mail(self) -> None:
         """What the scheduler does every few seconds, done now."""
-        from booking.invites.outbox import send_due
+        from booking.notifications.service import send_due
 
         with self.app.app_context():
             send_due()

@@ -95,7 +95,7 @@ class PostgresServer:
 
         with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres",
                              dbname="postgres", autocommit=True) as connection:
-            for attempt in range(50):
+            for _attempt in range(50):
                 try:
                     connection.execute(sql)
                     return

@@ -1,0 +1,1 @@
+"""iCalendar building (RFC 5545 and iTIP): pure, no Flask and no database."""

@@ -1,0 +1,28 @@
+"""The two ways a use case refuses, shared by every domain package.
+
+Services raise these; `errors.py` maps them once: `InvalidField` to a 422
+naming the field, `NotAllowedNow` to a 409 with a machine-readable code (on
+pages, the message beside the field or on the error page). Routes do not
+catch them to translate them.
+"""
+
+from __future__ import annotations
+
+
+class InvalidField(ValueError):
+    """422: one field's value cannot be accepted; the message is for a person."""
+
+    def __init__(self, message: str, field: str = "_schema"):
+        super().__init__(message)
+        self.field = field
+
+
+class NotAllowedNow(Exception):
+    """409: the state of things does not allow this change now (a taken slot, a closed case)."""
+
+    def __init__(self, message: str, code: str = "conflict"):
+        super().__init__(message)
+        self.code = code
+
+
+DomainError = (InvalidField, NotAllowedNow)

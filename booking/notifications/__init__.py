@@ -1,0 +1,1 @@
+"""The outbox of the whole service: queueing, rendering, sending and retrying messages."""
