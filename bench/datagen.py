@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-UTC = UTC
 CUIABA = ZoneInfo("America/Cuiaba")
 
 
