@@ -37,6 +37,37 @@ class Config:
     # Requests larger than this are refused with 413 before they are read.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
 
+    # Secrets the service reads back (TOTP) are sealed with this Fernet key; when empty,
+    # with a key derived from SECRET_KEY (rotating SECRET_KEY then voids them).
+    DATA_ENCRYPTION_KEY = os.environ.get("DATA_ENCRYPTION_KEY", "")
+
+    # Staff accounts: links e-mailed to set or reset a password, and two-factor.
+    ACCOUNT_LINK_TTL_HOURS = _env_int("ACCOUNT_LINK_TTL_HOURS", 48)
+    # Roles that may sign in with a local password (comma-separated); the others only
+    # through the identity provider. Keep at least one break-glass admin account.
+    PASSWORD_LOGIN_ROLES = os.environ.get(
+        "PASSWORD_LOGIN_ROLES", "magistrate,assistant,corregedoria,admin")
+    # Roles that must use a second factor (TOTP) when they sign in with a password.
+    TOTP_REQUIRED_ROLES = os.environ.get("TOTP_REQUIRED_ROLES", "admin,corregedoria")
+    TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Agendamento TJMT")
+
+    # Sign-in with the court's identity provider (OpenID Connect; off when no issuer).
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+    OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
+    OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+    # "group=role,group=role": people whose groups map to a role get an account at their
+    # first sign-in when OIDC_CREATE_FROM_GROUPS is on; otherwise an admin registers them.
+    OIDC_GROUP_ROLES = os.environ.get("OIDC_GROUP_ROLES", "")
+    OIDC_CREATE_FROM_GROUPS = _env_bool("OIDC_CREATE_FROM_GROUPS", False)
+    OIDC_BUTTON_LABEL = os.environ.get("OIDC_BUTTON_LABEL", "Entrar com a conta do tribunal")
+
+    # The directory's import: the largest file taken, in bytes, and rows per file.
+    DIRECTORY_IMPORT_MAX_BYTES = _env_int("DIRECTORY_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+    DIRECTORY_IMPORT_MAX_ROWS = _env_int("DIRECTORY_IMPORT_MAX_ROWS", 20_000)
+
     API_TOKEN_TTL_HOURS = _env_int("API_TOKEN_TTL_HOURS", 12)
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)

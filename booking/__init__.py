@@ -20,6 +20,10 @@ from .extensions import csrf, db, limiter, login_manager, mail, migrate
 from .sessions import LazyCookieSessionInterface
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# API routes that take files (multipart/form-data) instead of a JSON body.
+MULTIPART_PATHS = frozenset({"/api/v1/admin/directory/import"})
+# Every route that takes files: the API's and the pages'.
+UPLOAD_PATHS = MULTIPART_PATHS | {"/equipe/diretorio/importar"}
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
@@ -98,6 +102,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    from .accounts import oidc
+
+    oidc.configure(app)
     login_manager.login_view = "accounts_pages.login"
     login_manager.login_message = "Entre com sua conta para ver esta página."
     login_manager.login_message_category = "info"
@@ -136,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     from .complaints import views as complaints_views
     from .courts import api as courts_api
     from .courts import views as courts_views
+    from .directory import api as directory_api
     from .health import health_blp
     from .notifications import api as notifications_api
     from .notifications import views as notifications_views
@@ -143,8 +151,8 @@ def _register_blueprints(app: Flask) -> None:
     from .pages import pages_blp
 
     api = app.extensions["booking_api"]
-    for blueprint in (accounts_api.blp, courts_api.blp, availability_api.blp, bookings_api.blp,
-                      notifications_api.blp, complaints_api.blp):
+    for blueprint in (accounts_api.blp, courts_api.blp, directory_api.blp, availability_api.blp,
+                      bookings_api.blp, notifications_api.blp, complaints_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
@@ -155,10 +163,15 @@ def _register_blueprints(app: Flask) -> None:
 
 def _connect_domains() -> None:
     """What lower packages call back into, registered by the upper ones (no import loop)."""
+    from .accounts.staff import register_mailer
     from .bookings.messages import render_booking_payload
-    from .notifications.service import register_renderer
+    from .bookings.service import cancel_future_bookings
+    from .courts.directory import register_departure_handler
+    from .notifications.service import queue, register_renderer
 
     register_renderer("booking_", render_booking_payload)
+    register_departure_handler(cancel_future_bookings)
+    register_mailer(queue)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -184,6 +197,12 @@ def _register_request_hooks(app: Flask) -> None:
         read_only_transaction.set(request.method in SAFE_METHODS)
 
     @app.before_request
+    def allow_uploads():
+        """Routes that take files read bodies up to their own limit, not MAX_CONTENT_LENGTH."""
+        if request.path in UPLOAD_PATHS:
+            request.max_content_length = app.config["DIRECTORY_IMPORT_MAX_BYTES"] * 4
+
+    @app.before_request
     def require_json_bodies():
         """415 for an API write whose body is not JSON, before anything reads it."""
         if (
@@ -191,6 +210,7 @@ def _register_request_hooks(app: Flask) -> None:
             and request.method in BODY_METHODS
             and (request.content_length or request.headers.get("Transfer-Encoding"))
             and not request.is_json
+            and not (request.path in MULTIPART_PATHS and request.mimetype == "multipart/form-data")
         ):
             return problem_response(415)
         return None

@@ -1,4 +1,7 @@
-"""Command-line entry points: `flask --app wsgi users|demo|scheduler|mailcatcher`."""
+"""Command-line entry points: `flask --app wsgi users|directory|demo|scheduler|mailcatcher`."""
+
+import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -7,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from .extensions import db
 
 users_cli = AppGroup("users", help="Contas da equipe.")
+directory_cli = AppGroup("directory", help="Diretório do tribunal: importar e exportar planilhas.")
 
 
 @users_cli.command("create")
@@ -30,6 +34,89 @@ def create_user_command(email, password, role, magistrate_id, name):
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     click.echo(f"Conta criada: {user.email} ({user.role}), id {user.id}.")
+
+
+@users_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+def create_admin_command(email, name):
+    """The first administrator of a new installation: prints the link to set the password."""
+    from .accounts.service import create_user
+    from .accounts.staff import send_link
+    from .domain import InvalidField
+
+    try:
+        user = create_user(email=email, password=None, role="admin", name=name)
+        url = send_link(user, "set_password")
+        db.session.commit()
+    except InvalidField as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    hours = current_app.config["ACCOUNT_LINK_TTL_HOURS"]
+    click.echo(f"Conta de administração criada: {user.email}.\n"
+               f"Abra este link em até {hours} horas para escolher a senha (ele também foi "
+               f"posto na fila de e-mails):\n\n  {url}\n\n"
+               "Depois de escolher a senha, entre em /entrar e ative a verificação em duas "
+               "etapas com um aplicativo autenticador.")
+
+
+def _files_of(paths) -> list[tuple[str, bytes]]:
+    files = []
+    for given in paths:
+        path = Path(given)
+        found = sorted(path.glob("*.csv")) + sorted(path.glob("*.xlsx")) if path.is_dir() \
+            else [path]
+        files.extend((item.name, item.read_bytes()) for item in found)
+    if not files:
+        raise click.ClickException("Nenhum arquivo CSV ou XLSX encontrado.")
+    return files
+
+
+@directory_cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--dry-run", is_flag=True, help="Só mostra o que mudaria; não grava nada.")
+def import_directory_command(paths, dry_run):
+    """Import comarcas, units, channels and magistrates from CSV files or an XLSX workbook."""
+    from .courts import directory
+
+    started = time.perf_counter()
+    plan = directory.read_and_plan(_files_of(paths))
+    if plan.errors:
+        db.session.rollback()
+        for error in plan.errors:
+            click.echo(error, err=True)
+        raise click.ClickException(f"{len(plan.errors)} erro(s); nada foi importado.")
+    for change in plan.changes:
+        if change.action != "unchanged":
+            click.echo(f"{change.action:10} {change.kind:12} {change.key} "
+                       f"({change.source}, linha {change.line})")
+    summary = plan.summary()
+    if dry_run:
+        db.session.rollback()
+    else:
+        directory.apply_import(plan, None)
+        db.session.commit()
+    click.echo(("Simulação: " if dry_run else "Importado: ") +
+               f"{summary['create']} a criar, {summary['update']} a alterar, "
+               f"{summary['deactivate']} a desativar, {summary['unchanged']} sem mudança "
+               f"({time.perf_counter() - started:.1f} s).")
+
+
+@directory_cli.command("export")
+@click.argument("destination", type=click.Path())
+def export_directory_command(destination):
+    """Write the directory as the import reads it: FILE.xlsx, or a folder of CSV files."""
+    from .courts import directory, directory_file
+
+    tables = directory.export_tables()
+    path = Path(destination)
+    if path.suffix.lower() == ".xlsx":
+        path.write_bytes(directory_file.write_xlsx(tables))
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+        for kind, rows in tables.items():
+            (path / f"{kind}.csv").write_bytes(directory_file.write_csv(kind, rows))
+    click.echo(f"Diretório exportado em {path}.")
 
 
 @click.command("demo")
@@ -76,6 +163,7 @@ def mailcatcher_command(host, port, directory):
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(mailcatcher_command)

@@ -160,9 +160,9 @@ def handle_http_error(error: HTTPException):
         original = getattr(error, "original_exception", None)
         if original is not None:
             return handle_unexpected(original)
-    if not is_api_request():
-        return _html_error(code)
     data = getattr(error, "data", None) or {}
+    if not is_api_request():
+        return _html_error(code, data.get("message"))
     errors = None
     if "messages" in data or "errors" in data:
         errors = flatten_errors(data.get("errors") or data.get("messages"))

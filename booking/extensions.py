@@ -4,6 +4,7 @@ flask-smorest's Api is not among them: create_app() builds one per app (errors.P
 since its OpenAPI document is the app's own.
 """
 
+from authlib.integrations.flask_client import OAuth
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -33,4 +34,5 @@ migrate = Migrate()
 mail = Mail()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+oauth = OAuth()  # the court's identity provider, registered in accounts/oidc.py
 limiter = Limiter(key_func=get_remote_address)

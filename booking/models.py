@@ -4,7 +4,12 @@ Migrations compare against this metadata; a model left out here would be
 invisible to them.
 """
 
-from .accounts.models import ApiToken, User, assistant_magistrate  # noqa: F401
+from .accounts.models import (  # noqa: F401
+    AccountLink,
+    ApiToken,
+    User,
+    assistant_magistrate,
+)
 from .audit.models import AuditEntry  # noqa: F401
 from .availability.models import (  # noqa: F401
     AvailabilityException,

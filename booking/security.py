@@ -1,15 +1,22 @@
 """Secrets that reach clients (tokens) and secrets that never do (passwords).
 
 Tokens are random, shown once, and stored only as SHA-256; passwords are
-hashed with Argon2id. Comparisons of secrets run in constant time.
+hashed with Argon2id. Comparisons of secrets run in constant time. What must be
+read back (a TOTP secret) is sealed with Fernet under DATA_ENCRYPTION_KEY, or
+under a key derived from SECRET_KEY when that setting is empty.
 """
 
+import base64
 import hashlib
 import hmac
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so that both cases cost the same.
@@ -43,3 +50,26 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 def password_needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
+
+
+def _fernet() -> Fernet:
+    key = current_app.config.get("DATA_ENCRYPTION_KEY")
+    if not key:
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                       info=b"booking data encryption").derive(
+            current_app.config["SECRET_KEY"].encode("utf-8"))
+        key = base64.urlsafe_b64encode(derived)
+    return Fernet(key)
+
+
+def seal(plain: str) -> str:
+    """Encrypt a secret the service must read back; authenticated, so tampering shows."""
+    return _fernet().encrypt(plain.encode("utf-8")).decode("ascii")
+
+
+def unseal(sealed: str) -> str | None:
+    """The secret, or None when it was sealed under another key or altered."""
+    try:
+        return _fernet().decrypt(sealed.encode("ascii")).decode("utf-8")
+    except (InvalidToken, ValueError):
+        return None

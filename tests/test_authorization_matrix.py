@@ -43,6 +43,30 @@ API = [
     ("GET", "/api/v1/auth/me", "/api/v1/auth/me", None, row(401, 401, 200, 200, 200, 200, 200)),
     ("DELETE", "/api/v1/auth/token", "/api/v1/auth/token", None, row(401, 401, 204, 204, 204, 204, 204)),
     ("GET", "/api/v1/users", "/api/v1/users", None, ADMIN(200)),
+    ("POST", "/api/v1/users", "/api/v1/users", {}, ADMIN(422)),
+    ("GET", "/api/v1/users/<int:user_id>", "/api/v1/users/999999", None, ADMIN(404)),
+    ("PATCH", "/api/v1/users/<int:user_id>", "/api/v1/users/999999", {}, ADMIN(404)),
+    ("POST", "/api/v1/users/<int:user_id>/password-link", "/api/v1/users/999999/password-link",
+     None, ADMIN(404)),
+    ("GET", "/api/v1/admin/comarcas", "/api/v1/admin/comarcas", None, ADMIN(200)),
+    ("POST", "/api/v1/admin/comarcas", "/api/v1/admin/comarcas", {}, ADMIN(422)),
+    ("PATCH", "/api/v1/admin/comarcas/<int:comarca_id>", "/api/v1/admin/comarcas/999999", {}, ADMIN(404)),
+    ("GET", "/api/v1/admin/units", "/api/v1/admin/units", None, ADMIN(200)),
+    ("POST", "/api/v1/admin/units", "/api/v1/admin/units", {}, ADMIN(422)),
+    ("GET", "/api/v1/admin/units/<int:unit_id>", "/api/v1/admin/units/{unit}", None, ADMIN(200)),
+    ("PATCH", "/api/v1/admin/units/<int:unit_id>", "/api/v1/admin/units/999999", {}, ADMIN(404)),
+    ("GET", "/api/v1/admin/units/<int:unit_id>/channels", "/api/v1/admin/units/{unit}/channels",
+     None, ADMIN(200)),
+    ("PUT", "/api/v1/admin/units/<int:unit_id>/channels", "/api/v1/admin/units/999999/channels",
+     {"channels": []}, ADMIN(404)),
+    ("GET", "/api/v1/admin/magistrates", "/api/v1/admin/magistrates", None, ADMIN(200)),
+    ("POST", "/api/v1/admin/magistrates", "/api/v1/admin/magistrates", {}, ADMIN(422)),
+    ("GET", "/api/v1/admin/magistrates/<int:magistrate_id>", "/api/v1/admin/magistrates/{judge}",
+     None, ADMIN(200)),
+    ("PATCH", "/api/v1/admin/magistrates/<int:magistrate_id>", "/api/v1/admin/magistrates/999999",
+     {}, ADMIN(404)),
+    ("POST", "/api/v1/admin/directory/import", "/api/v1/admin/directory/import", None, ADMIN(422)),
+    ("GET", "/api/v1/admin/directory/export", "/api/v1/admin/directory/export", None, ADMIN(200)),
     ("GET", "/api/v1/units", "/api/v1/units", None, PUBLIC_200),
     ("GET", "/api/v1/units/<int:unit_id>", "/api/v1/units/{unit}", None, PUBLIC_200),
     ("GET", "/api/v1/magistrates", "/api/v1/magistrates", None, PUBLIC_200),
@@ -160,6 +184,8 @@ PAGES = [
     ("GET", "/equipe/fechamentos", "/equipe/fechamentos", ADMIN_PAGE(200)),
     ("POST", "/equipe/fechamentos/<int:closure_id>/remover", "/equipe/fechamentos/999999/remover",
      ADMIN_PAGE(404)),
+    ("GET", "/equipe/contas", "/equipe/contas", ADMIN_PAGE(200)),
+    ("GET", "/equipe/contas/<int:user_id>", "/equipe/contas/999999", ADMIN_PAGE(404)),
     ("GET", "/equipe/mensagens", "/equipe/mensagens", ADMIN_PAGE(200)),
     ("POST", "/equipe/mensagens/<int:message_id>/reenviar", "/equipe/mensagens/999999/reenviar",
      ADMIN_PAGE(404)),
@@ -175,6 +201,18 @@ PAGES = [
 NOT_IN_MATRIX = {
     ("POST", "/entrar"): "login itself: covered by test_auth",
     ("POST", "/sair"): "logout: anyone may end their own session",
+    ("GET", "/entrar/verificacao"): "login's second step: test_accounts",
+    ("POST", "/entrar/verificacao"): "login's second step: test_accounts",
+    ("GET", "/entrar/ativar-verificacao"): "login's second step: test_accounts",
+    ("POST", "/entrar/ativar-verificacao"): "login's second step: test_accounts",
+    ("GET", "/entrar/tribunal"): "sign-in with the identity provider: test_oidc",
+    ("GET", "/entrar/tribunal/retorno"): "sign-in with the identity provider: test_oidc",
+    ("GET", "/definir-senha"): "the e-mailed link is the credential: test_accounts",
+    ("POST", "/definir-senha"): "the e-mailed link is the credential: test_accounts",
+    ("GET", "/esqueci-a-senha"): "public form: test_accounts",
+    ("POST", "/esqueci-a-senha"): "public form: test_accounts",
+    ("POST", "/equipe/contas"): "same guard as its GET",
+    ("POST", "/equipe/contas/<int:user_id>"): "same guard as its GET",
     ("POST", "/magistrados/<int:magistrate_id>/agendar"): "the public booking form: test_booking_pages",
     ("POST", "/magistrados/<int:magistrate_id>/pedido-urgente"): "public form: test_booking_pages",
     ("POST", "/reclamacoes/nova"): "public form: test_complaints",
@@ -300,8 +338,8 @@ def test_page_matrix(world, method, rule, path, expected):
     for actor in ACTORS:
         client = app.test_client()
         if actor not in ("anonymous", "other_token"):
-            assert client.post("/entrar", data={"email": f"{actor}@example.jus.br",
-                                                "password": PASSWORD}).status_code == 302
+            client.log_in(f"{actor}@example.jus.br", PASSWORD)
+            assert client.get("/equipe").status_code == 200
         response = (client.post(_fill(path, ids), data={}) if method == "POST"
                     else client.open(_fill(path, ids), method=method))
         actual[actor] = response.status_code

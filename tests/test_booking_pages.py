@@ -114,7 +114,8 @@ def test_lawyer_reschedules_then_cancels_from_the_pages(app, client, judge):
 
 
 def log_in(client, email):
-    assert client.post("/entrar", data={"email": email, "password": PASSWORD}).status_code == 302
+    client.log_in(email, PASSWORD)
+    assert client.get("/equipe").status_code == 200
 
 
 def test_magistrate_day_view_cancels_with_a_reason_and_marks_attendance(app, client, judge):

@@ -214,7 +214,7 @@ def test_html_in_a_description_is_shown_as_text(app, client, desk):
         make_staff("corregedoria", "desk@example.jus.br")
         db.session.commit()
         complaint_id = db.session.scalar(select(Complaint.id))
-    client.post("/entrar", data={"email": "desk@example.jus.br", "password": PASSWORD})
+    client.log_in("desk@example.jus.br", PASSWORD)
     for path in (f"/corregedoria/reclamacoes/{complaint_id}",):
         html = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in html and "&lt;script&gt;" in html
@@ -255,10 +255,10 @@ def test_the_desk_pages(app, client, desk):
                    magistrate_id=make_magistrate(name="Outro").id)
         db.session.commit()
         complaint_id = db.session.scalar(select(Complaint.id).where(Complaint.status == "new"))
-    client.post("/entrar", data={"email": "judge2@example.jus.br", "password": PASSWORD})
+    client.log_in("judge2@example.jus.br", PASSWORD)
     assert client.get("/corregedoria").status_code == 403
     client.post("/sair")
-    client.post("/entrar", data={"email": "desk@example.jus.br", "password": PASSWORD})
+    client.log_in("desk@example.jus.br", PASSWORD)
     listing = client.get("/corregedoria?canal=phone").get_data(as_text=True)
     assert "2 reclamações" in listing
     moved = client.post(f"/corregedoria/reclamacoes/{complaint_id}",

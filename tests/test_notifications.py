@@ -295,7 +295,7 @@ def test_admin_page_lists_failed_messages_and_resends(mail_app, smtp_server, jud
         dead_id = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.status == "dead"))
     from tests.support.factories import PASSWORD
 
-    client.post("/entrar", data={"email": "admin@example.jus.br", "password": PASSWORD})
+    client.log_in("admin@example.jus.br", PASSWORD)
     page = client.get("/equipe/mensagens").get_data(as_text=True)
     assert "Com falha definitiva (3)" in page and LAWYER in page
     assert client.post(f"/equipe/mensagens/{dead_id}/reenviar").status_code == 302

@@ -92,7 +92,7 @@ def test_staff_reads_of_personal_data_are_audited(app, client):
     client.get(f"/api/v1/bookings/{booked['id']}", headers=bearer(magistrate_token))
     client.get(f"/api/v1/magistrates/{magistrate_id}/bookings", headers=bearer(magistrate_token))
     client.get(f"/api/v1/bookings/{booked['id']}", headers=bearer(booked["manage_token"]))
-    client.post("/entrar", data={"email": "corregedoria@example.jus.br", "password": PASSWORD})
+    client.log_in("corregedoria@example.jus.br", PASSWORD)
     client.post("/api/v1/complaints", json={
         "channel": "phone", "kind": "no_answer", "occurred_at": "2026-11-20T14:00:00-04:00",
         "description": "Ninguém atende o telefone."})

@@ -7,9 +7,16 @@ from flask_smorest import Blueprint, abort
 from ..extensions import db, limiter
 from ..openapi import STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, with_total
-from . import service
+from . import service, staff, two_factor
 from .auth import bearer_token, current_api_user, require_staff
-from .schemas import StaffUserQuerySchema, StaffUserSchema, TokenRequestSchema, TokenSchema
+from .schemas import (
+    StaffUserChangeSchema,
+    StaffUserInSchema,
+    StaffUserQuerySchema,
+    StaffUserSchema,
+    TokenRequestSchema,
+    TokenSchema,
+)
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1",
                 description="Autenticação e contas da equipe (magistrados, assessores, "
@@ -29,6 +36,15 @@ class TokenResource(MethodView):
         if user is None:
             db.session.commit()  # keep the failure count
             abort(401, message="E-mail ou senha incorretos.")
+        if not service.password_allowed(user):
+            abort(401, message="Esta conta entra só pelo login do tribunal.")
+        if two_factor.required_for(user):
+            if not two_factor.enrolled(user):
+                abort(401, message="Ative a verificação em duas etapas entrando pelo site "
+                                   "(/entrar) antes de pedir um token.")
+            if not two_factor.verify(user, credentials.get("otp") or ""):
+                db.session.commit()  # a spent recovery code stays spent
+                abort(401, message="Informe em otp o código do aplicativo autenticador.")
         plain, token = service.issue_token(user)
         db.session.commit()
         return {"access_token": plain, "token_type": "Bearer", "expires_at": token.expires_at}
@@ -61,3 +77,51 @@ class Users(MethodView):
     def get(self, args):
         """List staff accounts (administrators only)."""
         return with_total(*service.list_users(**args))
+
+    @require_staff("admin")
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(StaffUserInSchema())
+    @blp.response(201, StaffUserSchema)
+    def post(self, data):
+        """Create a staff account; the person receives a link to set the password."""
+        user = staff.invite(data, current_api_user())
+        db.session.commit()
+        return user
+
+
+@blp.route("/users/<int:user_id>")
+class UserById(MethodView):
+    @require_staff("admin")
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, StaffUserSchema)
+    def get(self, user_id):
+        """One staff account."""
+        return _user_or_404(user_id)
+
+    @require_staff("admin")
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(StaffUserChangeSchema())
+    @blp.response(200, StaffUserSchema)
+    def patch(self, data, user_id):
+        """Change the name, role or magistrates served; deactivate or reactivate."""
+        user = staff.update_user(_user_or_404(user_id), data, current_api_user())
+        db.session.commit()
+        return user
+
+
+@blp.route("/users/<int:user_id>/password-link")
+class UserPasswordLink(MethodView):
+    @require_staff("admin")
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(202)
+    def post(self, user_id):
+        """E-mail the person a new link to set their password (the old ones stop working)."""
+        staff.send_link(_user_or_404(user_id), "reset_password")
+        db.session.commit()
+
+
+def _user_or_404(user_id: int):
+    user = service.get_user(user_id)
+    if user is None:
+        abort(404, message="Conta não encontrada.")
+    return user

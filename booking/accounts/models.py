@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, one_of, utcnow
@@ -36,13 +36,22 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # None until the person sets a password from the e-mailed link (or signs in by OIDC).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     # The magistrate this account belongs to, for the role "magistrate".
     magistrate_id: Mapped[int | None] = mapped_column(ForeignKey("magistrate.id"), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+    # Two-factor for password sign-in: the TOTP secret, sealed (security.seal); set when
+    # the person confirmed a first code. Recovery codes are kept as hashes, used ones removed.
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recovery_code_hashes: Mapped[list[str] | None] = mapped_column(JSON)
+    # The identity provider's subject for this person, fixed at the first OIDC sign-in.
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     # Magistrates are the directory's (courts): named by string, not imported.
     magistrate: Mapped["Magistrate | None"] = relationship("Magistrate")  # noqa: F821, UP037
@@ -77,6 +86,28 @@ class User(db.Model):
         if self.role == "assistant":
             return [m.id for m in self.assists]
         return []
+
+
+ACCOUNT_LINK_PURPOSES = ("set_password", "reset_password")
+
+
+class AccountLink(db.Model):
+    """A single-use link e-mailed to set or reset a password. Only its SHA-256 is stored."""
+
+    __tablename__ = "account_link"
+    __table_args__ = (CheckConstraint(one_of("purpose", ACCOUNT_LINK_PURPOSES), name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class ApiToken(db.Model):

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from ..fields import CourtDateTime
+from ..fields import CourtDateTime, RecordId
 from ..pagination import PageArgsSchema
 from .models import ROLES
 
@@ -11,6 +11,10 @@ class TokenRequestSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=3, max=254))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=1, max=200))
+    otp = fields.String(load_default=None, load_only=True, validate=validate.Length(max=20),
+                        metadata={"description": "O código do aplicativo autenticador (ou um "
+                                                 "código de recuperação), para os papéis que "
+                                                 "exigem verificação em duas etapas."})
 
 
 class TokenSchema(Schema):
@@ -25,6 +29,30 @@ class StaffUserSchema(Schema):
     name = fields.String()
     role = fields.String()
     magistrate_ids = fields.List(fields.Integer())
+    is_active = fields.Boolean()
+    has_password = fields.Function(lambda user: user.password_hash is not None)
+    two_factor = fields.Function(lambda user: user.totp_confirmed_at is not None)
+
+
+class StaffUserInSchema(Schema):
+    """A new account: the person sets the password from the e-mailed link."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES),
+                         metadata={"enum": list(ROLES)})
+    magistrate_id = RecordId(load_default=None, allow_none=True,
+                             metadata={"description": "O magistrado da conta (papel magistrate)."})
+    assists = fields.List(RecordId(), load_default=list, validate=validate.Length(max=50),
+                          metadata={"description": "Os magistrados a quem o assessor serve."})
+
+
+class StaffUserChangeSchema(Schema):
+    name = fields.String(validate=validate.Length(min=2, max=200))
+    role = fields.String(validate=validate.OneOf(ROLES), metadata={"enum": list(ROLES)})
+    magistrate_id = RecordId(allow_none=True)
+    assists = fields.List(RecordId(), validate=validate.Length(max=50))
+    is_active = fields.Boolean()
 
 
 class StaffUserQuerySchema(PageArgsSchema):

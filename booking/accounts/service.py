@@ -22,14 +22,17 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(*, email: str, password: str, role: str, name: str | None = None,
-                magistrate_id: int | None = None,
-                assists: list[int] | None = None) -> User:
-    """Create a staff account. A magistrate's account names its magistrate."""
+def create_user(*, email: str, password: str | None, role: str, name: str | None = None,
+                magistrate_id: int | None = None, assists: list[int] | None = None,
+                actor=None) -> User:
+    """Create a staff account. A magistrate's account names its magistrate.
+
+    Without a password the person sets one from an e-mailed link (staff.invite).
+    """
     email = normalize_email(email)
     if role not in ROLES:
         raise InvalidField(f"Papel desconhecido: {role}. Use um de: {', '.join(ROLES)}.", "role")
-    if len(password) < 10:
+    if password is not None and len(password) < 10:
         raise InvalidField("A senha deve ter pelo menos 10 caracteres.", "password")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise InvalidField(f"Já existe uma conta com o e-mail {email}.", "email")
@@ -48,7 +51,7 @@ def create_user(*, email: str, password: str, role: str, name: str | None = None
         email=email,
         name=name or (magistrate.name if magistrate else email),
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else None,
         magistrate_id=magistrate.id if magistrate else None,
     )
     served = list(assists or [])
@@ -61,7 +64,7 @@ def create_user(*, email: str, password: str, role: str, name: str | None = None
         user.assists.append(served_magistrate)
     db.session.add(user)
     db.session.flush()
-    audit.record("user.created", "staff_user", user.id, details={"role": role})
+    audit.record("user.created", "staff_user", user.id, user=actor, details={"role": role})
     return user
 
 
@@ -91,6 +94,12 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def password_allowed(user: User) -> bool:
+    """Whether the user's role may sign in with a local password (PASSWORD_LOGIN_ROLES)."""
+    roles = {r.strip() for r in current_app.config["PASSWORD_LOGIN_ROLES"].split(",")}
+    return user.role in roles
 
 
 def issue_token(user: User, now: datetime | None = None) -> tuple[str, ApiToken]:

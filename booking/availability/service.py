@@ -87,9 +87,11 @@ _MAGISTRATE, _RULE, _SLOT = (Magistrate.__table__.c, AvailabilityRule.__table__.
                              Slot.__table__.c)
 _AGENDA_SETTINGS = (
     select(_MAGISTRATE.timezone, _RULE.min_notice_hours, _RULE.max_per_day, _RULE.horizon_days)
-    .select_from(Magistrate.__table__.outerjoin(
+    .select_from(Magistrate.__table__.join(
+        Unit.__table__, Unit.__table__.c.id == _MAGISTRATE.unit_id).outerjoin(
         AvailabilityRule.__table__, _RULE.magistrate_id == _MAGISTRATE.id))
-    .where(_MAGISTRATE.id == bindparam("magistrate_id"), _MAGISTRATE.publishes_agenda.is_(True))
+    .where(_MAGISTRATE.id == bindparam("magistrate_id"), _MAGISTRATE.publishes_agenda.is_(True),
+           _MAGISTRATE.is_active.is_(True), Unit.__table__.c.is_active.is_(True))
 )
 # On ix_slot_listing (magistrate, state, start); instants as stored, see instant_from_stored.
 _OPEN_SLOTS = (

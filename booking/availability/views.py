@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from ..accounts.auth import login_required_page, managed_magistrate
 from ..clock import local_today
 from ..courts import service as courts
+from ..courts.views import bookable_magistrate_or_404
 from ..database import utcnow
 from ..domain import InvalidField
 from ..errors import flatten_errors
@@ -51,9 +52,7 @@ def public_agenda(magistrate_id: int):
     week that has ended, nor on weeks the recess or a closure empties), and
     days already past are not listed.
     """
-    magistrate = courts.get_magistrate(magistrate_id, with_unit=True)
-    if magistrate is None or not magistrate.publishes_agenda:
-        abort(404)
+    magistrate = bookable_magistrate_or_404(magistrate_id, with_unit=True)
     zone = ZoneInfo(magistrate.timezone)
     now = utcnow()
     today = local_today(magistrate.timezone, now)

@@ -291,7 +291,7 @@ class UrgentRequests(MethodView):
     def post(self, data, magistrate_id):
         """Ask to be heard sooner than the first open slot; the office is told at once."""
         magistrate = courts.get_magistrate(magistrate_id)
-        if magistrate is None or not magistrate.publishes_agenda:
+        if magistrate is None or not magistrate.takes_bookings:
             abort(404, message="Magistrado não encontrado.")
         request_row = urgent.create(magistrate, data)
         db.session.commit()

@@ -130,7 +130,7 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
     now = now or utcnow()
     with reads_before_writing(db.session()):
         magistrate, rule, slot = _booking_context(data["magistrate_id"], data["start"])
-        if magistrate is None or not magistrate.publishes_agenda:
+        if magistrate is None or not magistrate.takes_bookings:
             raise InvalidField("Magistrado não encontrado.", "magistrate_id")
         slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
     lawyer = data["lawyer"]
@@ -257,6 +257,19 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
                  details={"from": old, "to": booking.start_at.isoformat(), "by": by})
     _notify(booking, "rescheduled", manage_token)
     return booking
+
+
+def cancel_future_bookings(magistrate_ids: list[int], reason: str, user,
+                            now: datetime | None = None) -> int:
+    """The court cancels every confirmed future booking of these magistrates (one left the
+    court, moved, or stopped publishing), each lawyer told the reason; returns how many."""
+    now = now or utcnow()
+    future = db.session.scalars(select(Booking).where(
+        Booking.magistrate_id.in_(magistrate_ids), Booking.status == "confirmed",
+        Booking.start_at > now).order_by(Booking.start_at)).all()
+    for booking in future:
+        cancel(booking, by="court", reason=reason, user=user, now=now)
+    return len(future)
 
 
 def mark_attendance(booking: Booking, status: str, *, user, now: datetime | None = None):

@@ -31,6 +31,7 @@ from ..availability import service as availability
 from ..availability.slots import local_instant
 from ..clock import local_now, local_today
 from ..courts import service as courts
+from ..courts.views import bookable_magistrate_or_404
 from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
@@ -91,19 +92,11 @@ def _aware(value: str) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def _public_magistrate(magistrate_id: int):
-    """A magistrate who takes bookings, or the 404 page."""
-    magistrate = courts.get_magistrate(magistrate_id)
-    if magistrate is None or not magistrate.publishes_agenda:
-        abort(404)
-    return magistrate
-
-
 @blp.route("/magistrados/<int:magistrate_id>/agendar", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
 def book_page(magistrate_id: int):
     """The short form for one open slot."""
-    magistrate = _public_magistrate(magistrate_id)
+    magistrate = bookable_magistrate_or_404(magistrate_id)
     start = _aware(request.values.get("inicio") or request.form.get("start", ""))
     if start is None:
         flash("Escolha um horário na agenda.", "error")
@@ -329,7 +322,7 @@ def staff_attendance(booking_id: int):
 @limiter.limit(lambda: current_app.config["URGENT_RATE_LIMIT"], methods=["POST"])
 def urgent_page(magistrate_id: int):
     """For a lawyer who cannot wait for the first open slot."""
-    magistrate = _public_magistrate(magistrate_id)
+    magistrate = bookable_magistrate_or_404(magistrate_id)
     errors: dict[str, list[str]] = {}
     values = request.form.to_dict() if request.method == "POST" else {}
     status = 200

@@ -26,7 +26,7 @@ class UnitById(MethodView):
     def get(self, unit_id):
         """One unit with its channels."""
         unit = service.get_unit(unit_id)
-        if unit is None:
+        if unit is None or not unit.is_active:
             abort(404, message="Unidade não encontrada.")
         return unit
 
@@ -46,6 +46,6 @@ class MagistrateById(MethodView):
     def get(self, magistrate_id):
         """One magistrate."""
         magistrate = service.get_magistrate(magistrate_id)
-        if magistrate is None or not magistrate.publishes_agenda:
+        if magistrate is None or not magistrate.takes_bookings:
             abort(404, message="Magistrado não encontrado.")
         return magistrate

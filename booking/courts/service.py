@@ -24,6 +24,7 @@ def list_units(*, q: str | None = None, comarca: str | None = None,
         .options(selectinload(Unit.channels), selectinload(Unit.comarca))
         .order_by(Comarca.name, Unit.instance, Unit.name)
     )
+    statement = statement.where(Unit.is_active.is_(True))
     if q:
         statement = statement.where(_contains(Unit.name, q))
     if comarca:
@@ -39,7 +40,9 @@ def list_magistrates(*, unit_id: int | None = None, q: str | None = None,
                      page: int = 1, per_page: int = 20):
     statement = (
         select(Magistrate)
-        .where(Magistrate.publishes_agenda.is_(True))
+        .join(Unit, Unit.id == Magistrate.unit_id)
+        .where(Magistrate.publishes_agenda.is_(True), Magistrate.is_active.is_(True),
+               Unit.is_active.is_(True))
         .options(selectinload(Magistrate.unit))
         .order_by(Magistrate.name)
     )
@@ -63,6 +66,10 @@ def list_comarcas() -> list[Comarca]:
 def get_comarca(comarca_id: int) -> Comarca | None:
     return db.session.get(Comarca, comarca_id)
 
+
+
+def magistrate_with_email(email: str) -> Magistrate | None:
+    return db.session.scalar(select(Magistrate).where(Magistrate.email == email.lower()))
 
 
 def magistrates_with_email() -> list[Magistrate]:

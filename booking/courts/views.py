@@ -1,16 +1,30 @@
 """Public pages of the directory: a unit with its channels and magistrates."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
+from flask_smorest import abort
 
 from . import service
 
 blp = Blueprint("courts_pages", __name__)
 
+NO_LONGER_BOOKABLE = ("Este(a) magistrado(a) não recebe agendamentos por este serviço. "
+                      "Procure a unidade pelos seus canais de atendimento.")
+
+
+def bookable_magistrate_or_404(magistrate_id: int, *, with_unit: bool = False):
+    """For the public pages about one magistrate: 404, saying why when they left the agenda."""
+    magistrate = service.get_magistrate(magistrate_id, with_unit=with_unit)
+    if magistrate is None:
+        abort(404)
+    if not magistrate.takes_bookings:
+        abort(404, message=NO_LONGER_BOOKABLE)
+    return magistrate
+
 
 @blp.get("/unidades/<int:unit_id>")
 def unit_page(unit_id: int):
     unit = service.get_unit(unit_id)
-    if unit is None:
+    if unit is None or not unit.is_active:
         abort(404)
-    magistrates = [m for m in unit.magistrates if m.publishes_agenda]
+    magistrates = [m for m in unit.magistrates if m.takes_bookings]
     return render_template("courts/unit.html", unit=unit, magistrates=magistrates)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import time
+
+from sqlalchemy import select
 
 from booking.accounts.service import create_user, issue_token
 from booking.courts.models import Channel, Comarca, Magistrate, Unit
@@ -25,10 +28,21 @@ def make_unit(name="1ª Vara Cível de Cuiabá", comarca="Cuiabá", instance=1,
     return unit
 
 
+def _free_email(name: str) -> str:
+    """ana.souza@example.jus.br for "Ana Souza"; a number added when already taken."""
+    base = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    local = ".".join(base.split())
+    email, number = f"{local}@example.jus.br", 1
+    while db.session.scalar(select(Magistrate.id).where(Magistrate.email == email)):
+        number += 1
+        email = f"{local}{number}@example.jus.br"
+    return email
+
+
 def make_magistrate(unit: Unit | None = None, name="Ana Souza", title="Juíza de Direito",
-                    timezone="America/Cuiaba") -> Magistrate:
+                    timezone="America/Cuiaba", email: str | None = None) -> Magistrate:
     magistrate = Magistrate(name=name, title=title, unit=unit or make_unit(),
-                            email="ana.souza@example.jus.br", timezone=timezone)
+                            email=email or _free_email(name), timezone=timezone)
     db.session.add(magistrate)
     db.session.flush()
     return magistrate

@@ -1,0 +1,167 @@
+"""Staff accounts managed by the administration: an invitation by e-mail with a single-use
+link, the password set from it, "forgot my password", two-factor for the roles that need
+it (TOTP with recovery codes), and password sign-in switched off for some roles."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from booking.accounts.models import AccountLink, User
+from booking.audit.models import AuditEntry
+from booking.database import utcnow
+from booking.extensions import db
+from booking.notifications.models import OutboxMessage
+from tests.support.factories import PASSWORD, bearer, make_magistrate, make_staff, staff_token
+from tests.support.page_client import SECRET_SHOWN
+
+LINK = re.compile(r"https?://\S+/definir-senha\?token=([\w-]+)")
+
+
+@pytest.fixture
+def office(app):
+    with app.app_context():
+        judge = make_magistrate()
+        admin = make_staff("admin")
+        token = staff_token(admin)
+        db.session.commit()
+        return {"judge": judge.id, "admin": token, "admin_id": admin.id}
+
+
+def link_sent_to(app, email: str) -> str:
+    with app.app_context():
+        message = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind.like("account_%")).order_by(OutboxMessage.id.desc())).first()
+        assert message.recipients == [email]
+        return LINK.search(message.body_text).group(1)
+
+
+def test_admin_invites_an_assistant_who_sets_a_password_and_signs_in(app, client, office):
+    created = client.post("/api/v1/users", headers=bearer(office["admin"]), json={
+        "email": "Assessora@TJMT.jus.br", "name": "Carla Assessora", "role": "assistant",
+        "assists": [office["judge"]]})
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["has_password"] is False
+    token = link_sent_to(app, "assessora@tjmt.jus.br")
+    page = client.get(f"/definir-senha?token={token}")
+    assert page.status_code == 200 and "assessora@tjmt.jus.br" in page.get_data(as_text=True)
+    short = client.post("/definir-senha", data={"token": token, "password": "curta",
+                                               "confirmation": "curta"})
+    assert short.status_code == 422 and "pelo menos 10" in short.get_data(as_text=True)
+    done = client.post("/definir-senha", data={"token": token, "password": PASSWORD,
+                                              "confirmation": PASSWORD})
+    assert done.status_code == 302
+    again = client.get(f"/definir-senha?token={token}")
+    assert again.status_code == 404 and "já foi usado" in again.get_data(as_text=True)
+    client.log_in("assessora@tjmt.jus.br", PASSWORD)
+    home = client.get("/equipe").get_data(as_text=True)
+    assert "Agendas sob sua gestão" in home
+    assert client.get(f"/equipe/magistrados/{office['judge']}/disponibilidade").status_code == 200
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEntry.action)))
+    assert {"user.created", "user.set_password_link_sent", "user.password_set"} <= actions
+
+
+def test_an_expired_or_superseded_link_does_not_set_a_password(app, client, office):
+    client.post("/api/v1/users", headers=bearer(office["admin"]), json={
+        "email": "x@tjmt.jus.br", "name": "Xavier", "role": "corregedoria"})
+    first = link_sent_to(app, "x@tjmt.jus.br")
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "x@tjmt.jus.br"))
+        user_id = user.id
+    assert client.post(f"/api/v1/users/{user_id}/password-link",
+                       headers=bearer(office["admin"])).status_code == 202
+    second = link_sent_to(app, "x@tjmt.jus.br")
+    assert first != second
+    assert client.get(f"/definir-senha?token={first}").status_code == 404
+    with app.app_context():
+        link = db.session.scalar(select(AccountLink).where(AccountLink.used_at.is_(None)))
+        link.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    assert client.get(f"/definir-senha?token={second}").status_code == 404
+
+
+def test_forgot_password_answers_the_same_for_unknown_addresses(app, client, office):
+    known = client.post("/esqueci-a-senha", data={"email": "admin@example.jus.br"})
+    unknown = client.post("/esqueci-a-senha", data={"email": "ninguem@example.jus.br"})
+    assert known.status_code == unknown.status_code == 302
+    assert known.headers["Location"] == unknown.headers["Location"]
+    link_sent_to(app, "admin@example.jus.br")
+    with app.app_context():
+        recipients = [m.recipients for m in db.session.scalars(select(OutboxMessage))]
+    assert recipients == [["admin@example.jus.br"]]
+
+
+def test_admin_deactivates_and_reactivates_an_account(app, client, office):
+    with app.app_context():
+        judge_user = make_staff("magistrate", magistrate_id=office["judge"])
+        judge_token = staff_token(judge_user)
+        db.session.commit()
+        judge_id = judge_user.id
+    assert client.get("/api/v1/auth/me", headers=bearer(judge_token)).status_code == 200
+    off = client.patch(f"/api/v1/users/{judge_id}", headers=bearer(office["admin"]),
+                       json={"is_active": False})
+    assert off.status_code == 200 and off.get_json()["is_active"] is False
+    assert client.get("/api/v1/auth/me", headers=bearer(judge_token)).status_code == 401
+    on = client.patch(f"/api/v1/users/{judge_id}", headers=bearer(office["admin"]),
+                      json={"is_active": True})
+    assert on.get_json()["is_active"] is True
+    own = client.patch(f"/api/v1/users/{office['admin_id']}", headers=bearer(office["admin"]),
+                       json={"is_active": False})
+    assert own.status_code == 409
+
+
+def test_two_factor_enrolment_codes_and_recovery(app, client, office):
+    first = client.post("/entrar", data={"email": "admin@example.jus.br", "password": PASSWORD})
+    assert first.headers["Location"].endswith("/entrar/ativar-verificacao")
+    assert client.get("/equipe").status_code == 302  # a password alone opens nothing
+    page = client.get("/entrar/ativar-verificacao").get_data(as_text=True)
+    assert "<svg" in page  # the QR code, drawn by the service itself
+    secret = SECRET_SHOWN.search(page).group(1)
+    wrong = client.post("/entrar/ativar-verificacao", data={"code": "000000"})
+    assert wrong.status_code == 422
+    done = client.post("/entrar/ativar-verificacao", data={"code": pyotp.TOTP(secret).now()})
+    codes = re.findall(r"<code>([0-9a-f]{8}-[0-9a-f]{8})</code>", done.get_data(as_text=True))
+    assert len(codes) == 10
+    assert client.get("/equipe").status_code == 200
+    with app.app_context():
+        stored = db.session.scalar(select(User).where(User.email == "admin@example.jus.br"))
+        assert secret not in stored.totp_secret  # sealed, not in plain text
+        assert codes[0] not in str(stored.recovery_code_hashes)
+
+    client.post("/sair")
+    second = client.post("/entrar", data={"email": "admin@example.jus.br", "password": PASSWORD})
+    assert second.headers["Location"].endswith("/entrar/verificacao")
+    assert client.post("/entrar/verificacao", data={"code": "123456"}).status_code == 422
+    assert client.post("/entrar/verificacao", data={"code": codes[0]}).status_code == 302
+    client.post("/sair")
+    client.post("/entrar", data={"email": "admin@example.jus.br", "password": PASSWORD})
+    assert client.post("/entrar/verificacao", data={"code": codes[0]}).status_code == 422
+
+    token = client.post("/api/v1/auth/token", json={"email": "admin@example.jus.br",
+                                                    "password": PASSWORD})
+    assert token.status_code == 401 and "otp" in token.get_json()["detail"]
+    token = client.post("/api/v1/auth/token", json={"email": "admin@example.jus.br",
+                                                    "password": PASSWORD,
+                                                    "otp": pyotp.TOTP(secret).now()})
+    assert token.status_code == 200
+
+
+def test_password_sign_in_can_be_switched_off_for_a_role(database_url, tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(database_url, PASSWORD_LOGIN_ROLES="admin")
+    with app.app_context():
+        make_staff("magistrate", magistrate_id=make_magistrate().id)
+        db.session.commit()
+    client = app.test_client()
+    page = client.post("/entrar", data={"email": "magistrate@example.jus.br",
+                                        "password": PASSWORD})
+    assert page.status_code == 422 and "login do tribunal" in page.get_data(as_text=True)
+    api = client.post("/api/v1/auth/token", json={"email": "magistrate@example.jus.br",
+                                                  "password": PASSWORD})
+    assert api.status_code == 401

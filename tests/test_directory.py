@@ -1,0 +1,244 @@
+"""A court goes live with its own data: the first admin, the directory imported from its
+spreadsheets (the sample in docs/diretorio-exemplo/ is state-sized), re-imported, exported,
+a file with mistakes refused whole, and the admin's API for single changes."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from booking.accounts.models import AccountLink, User
+from booking.courts.models import Channel, Comarca, Magistrate, Unit
+from booking.extensions import db
+from tests.support.factories import bearer, make_rules, make_staff, staff_token
+
+SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "diretorio-exemplo"
+
+
+def counts() -> dict[str, int]:
+    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (Comarca, Unit, Channel, Magistrate)}
+
+
+@pytest.fixture
+def production_app(database_url, tmp_path):
+    """Configured as production is (no demo, secure cookies), on an empty migrated database."""
+    from tests.conftest import make_app
+
+    app = make_app(database_url, ENV="production", SESSION_COOKIE_SECURE=True,
+                   PUBLIC_BASE_URL="https://agendamento.tjmt.jus.br",
+                   SCHEDULER_LOCK_FILE=str(tmp_path / "scheduler.lock"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_court_goes_live_from_an_empty_database(production_app):
+    app, cli = production_app, production_app.test_cli_runner()
+    assert "demo" in cli.invoke(args=["demo"]).output  # refused in production
+    created = cli.invoke(args=["users", "create-admin", "--email", "ti@tjmt.jus.br",
+                               "--name", "Equipe de TI"])
+    assert created.exit_code == 0, created.output
+    link = re.search(r"https://agendamento\.tjmt\.jus\.br/definir-senha\?token=\S+",
+                     created.output)
+    assert link, created.output
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.email == "ti@tjmt.jus.br"))
+        assert admin.role == "admin" and admin.password_hash is None
+        assert db.session.scalar(select(func.count()).select_from(AccountLink)) == 1
+        assert counts() == {"comarca": 0, "unit": 0, "channel": 0, "magistrate": 0}
+
+    dry = cli.invoke(args=["directory", "import", str(SAMPLE), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    # 79 comarcas, 300 units, 300 units' channel sets, 400 magistrates
+    assert "Simulação: 1079 a criar" in dry.output
+    with app.app_context():
+        assert counts()["unit"] == 0  # a dry run writes nothing
+
+    applied = cli.invoke(args=["directory", "import", str(SAMPLE)])
+    assert applied.exit_code == 0, applied.output
+    print(applied.output.splitlines()[-1])  # the time it took, for the record
+    with app.app_context():
+        assert counts() == {"comarca": 79, "unit": 300, "channel": 900, "magistrate": 400}
+
+    client = app.test_client()
+    portal = client.get("/?busca=Vara+C%C3%ADvel&comarca=Sinop").get_data(as_text=True)
+    assert "1ª Vara Cível de Sinop" in portal
+    with app.app_context():
+        magistrate = db.session.scalar(select(Magistrate).where(
+            Magistrate.email == "magistrado1@exemplo.tjmt.jus.br"))
+        make_rules(magistrate)
+        db.session.commit()
+        magistrate_id = magistrate.id
+    agenda = client.get(f"/magistrados/{magistrate_id}/agenda").get_data(as_text=True)
+    assert 'class="slot-time"' in agenda
+
+    again = cli.invoke(args=["directory", "import", str(SAMPLE)])
+    assert again.exit_code == 0, again.output
+    assert "0 a criar, 0 a alterar, 0 a desativar, 1079 sem mudança" in again.output
+
+
+def write_csv(folder: Path, name: str, text: str, encoding="utf-8-sig") -> Path:
+    path = folder / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_a_file_with_mistakes_lists_every_error_and_applies_nothing(app, tmp_path):
+    write_csv(tmp_path, "comarcas.csv", "nome;codigo_foro\nCuiabá;0041\nSinop;41\nCuiabá;0042\n")
+    write_csv(tmp_path, "unidades.csv",
+              "codigo;nome;comarca;grau;email\n"
+              "U1;1ª Vara Cível;Cuiabá;1;vara@tjmt.jus.br\n"
+              "U2;Vara <script>alert(1)</script>;Atlântida;3;não-é-email\n"
+              "U1;Repetida;Cuiabá;1;\n")
+    write_csv(tmp_path, "canais.csv", "codigo_unidade;tipo;valor\nU1;fax;123\nU9;telefone;(65) 3648-6000\n"
+              "U1;telefone;123\n", encoding="cp1252")
+    write_csv(tmp_path, "magistrados.csv", "email;nome;cargo;codigo_unidade;fuso\n"
+              "ana@tjmt.jus.br;Ana;Juíza de Direito;U7;America/Cuiaba\n"
+              "joão\x0c@tjmt.jus.br;João;Juiz;U1;Lua/Base\n")
+    result = app.test_cli_runner().invoke(args=["directory", "import", str(tmp_path)])
+    assert result.exit_code != 0
+    errors = result.output
+    for expected in (
+        "comarcas.csv, linha 3, coluna “codigo_foro”",
+        "comarcas.csv, linha 4, coluna “nome”: comarca repetida",
+        "unidades.csv, linha 3, coluna “grau”",
+        "unidades.csv, linha 3, coluna “comarca”: comarca desconhecida: Atlântida",
+        "unidades.csv, linha 3, coluna “email”",
+        "unidades.csv, linha 4, coluna “codigo”: código repetido",
+        "canais.csv, linha 2, coluna “tipo”: tipo de canal desconhecido: fax",
+        "canais.csv, linha 3, coluna “codigo_unidade”: unidade desconhecida: U9",
+        "canais.csv, linha 4, coluna “valor”: telefone inválido",
+        "magistrados.csv, linha 2, coluna “codigo_unidade”: unidade desconhecida: U7",
+        "magistrados.csv, linha 3, coluna “email”",
+        "magistrados.csv, linha 3, coluna “fuso”",
+        "12 erro(s); nada foi importado.",
+    ):
+        assert expected in errors, expected
+    with app.app_context():
+        assert counts() == {"comarca": 0, "unit": 0, "channel": 0, "magistrate": 0}
+
+
+def test_files_that_lie_or_overflow_are_refused_whole(app, tmp_path):
+    (tmp_path / "a.xlsx").write_bytes(b"%PDF-1.7 not a workbook")
+    cli = app.test_cli_runner()
+    assert "não é de uma planilha XLSX" in cli.invoke(
+        args=["directory", "import", str(tmp_path / "a.xlsx")]).output
+    (tmp_path / "b.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert "não é um CSV de texto" in cli.invoke(
+        args=["directory", "import", str(tmp_path / "b.csv")]).output
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "comarcas"
+    sheet.append(["nome", "codigo_foro"])
+    sheet.append(["=HYPERLINK(\"http://x\")", "0001"])
+    workbook.save(tmp_path / "c.xlsx")
+    assert "fórmulas não são aceitas" in cli.invoke(
+        args=["directory", "import", str(tmp_path / "c.xlsx")]).output
+    many = "nome\n" + "".join(f"Comarca {i}\n" for i in range(100_001))
+    (tmp_path / "d.csv").write_text(many, encoding="utf-8")
+    assert "mais de 20000 linhas" in cli.invoke(
+        args=["directory", "import", str(tmp_path / "d.csv")]).output
+    with app.app_context():
+        assert counts()["comarca"] == 0
+
+
+def test_export_edit_import_round_trips_through_xlsx(app, tmp_path):
+    cli = app.test_cli_runner()
+    assert cli.invoke(args=["directory", "import", str(SAMPLE)]).exit_code == 0
+    assert cli.invoke(args=["directory", "export", str(tmp_path / "d.xlsx")]).exit_code == 0
+    workbook = load_workbook(tmp_path / "d.xlsx")
+    assert [ws.title for ws in workbook.worksheets] == ["comarcas", "unidades", "canais",
+                                                       "magistrados"]
+    units = workbook["unidades"]
+    units.cell(row=2, column=2, value="1ª Vara Cível de Cuiabá (renomeada)")
+    units.cell(row=3, column=7, value="não")
+    workbook.save(tmp_path / "d.xlsx")
+    result = cli.invoke(args=["directory", "import", str(tmp_path / "d.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "1 a alterar, 1 a desativar" in result.output
+    with app.app_context():
+        renamed = db.session.scalar(select(Unit).where(Unit.code == "MT00001"))
+        assert renamed.name == "1ª Vara Cível de Cuiabá (renomeada)"
+        assert db.session.scalar(select(Unit).where(Unit.code == "MT00002")).is_active is False
+
+
+def test_import_and_export_through_the_admin_api(app, client, tmp_path):
+    with app.app_context():
+        admin = staff_token(make_staff("admin"))
+        magistrate_token = staff_token(make_staff("corregedoria"))
+        db.session.commit()
+    files = [(io.BytesIO((SAMPLE / f"{k}.csv").read_bytes()), f"{k}.csv")
+             for k in ("comarcas", "unidades", "canais", "magistrados")]
+    refused = client.post("/api/v1/admin/directory/import", headers=bearer(magistrate_token),
+                          data={"files": files[:1]}, content_type="multipart/form-data")
+    assert refused.status_code == 403
+    files = [(io.BytesIO((SAMPLE / f"{k}.csv").read_bytes()), f"{k}.csv")
+             for k in ("comarcas", "unidades", "canais", "magistrados")]
+    dry = client.post("/api/v1/admin/directory/import?dry_run=true", headers=bearer(admin),
+                      data={"files": files}, content_type="multipart/form-data")
+    assert dry.status_code == 200, dry.get_json()
+    assert dry.get_json()["applied"] is False and dry.get_json()["summary"]["create"] == 1079
+    bad = client.post("/api/v1/admin/directory/import", headers=bearer(admin),
+                      data={"files": [(io.BytesIO(b"nome;codigo_foro\nX;12\n"), "c.csv")]},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == [
+        "c.csv, linha 2, coluna “codigo_foro”: use os quatro dígitos do foro, como 0041."]
+    export = client.get("/api/v1/admin/directory/export?format=csv&kind=comarcas",
+                        headers=bearer(admin))
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+
+
+def test_admin_moves_and_retires_a_magistrate_keeping_or_cancelling_bookings(app, client):
+    with app.app_context():
+        admin = staff_token(make_staff("admin"))
+        db.session.commit()
+    headers = bearer(admin)
+    comarca = client.post("/api/v1/admin/comarcas", headers=headers,
+                          json={"name": "Cuiabá", "foro_code": "0041"}).get_json()
+    unit = client.post("/api/v1/admin/units", headers=headers, json={
+        "code": "C1", "name": "1ª Vara Cível de Cuiabá", "comarca_id": comarca["id"],
+        "instance": 1, "office_email": "vara@tjmt.jus.br"}).get_json()
+    other = client.post("/api/v1/admin/units", headers=headers, json={
+        "code": "C2", "name": "2ª Vara Cível de Cuiabá", "comarca_id": comarca["id"],
+        "instance": 1}).get_json()
+    channels = client.put(f"/api/v1/admin/units/{unit['id']}/channels", headers=headers, json={
+        "channels": [{"kind": "phone", "value": "(65) 3648-6000", "hours": "12h às 19h"}]})
+    assert channels.status_code == 200 and channels.get_json()[0]["kind"] == "phone"
+    judge = client.post("/api/v1/admin/magistrates", headers=headers, json={
+        "name": "<script>Ana</script>", "title": "Juíza de Direito", "email": "Ana@TJMT.jus.br",
+        "unit_id": unit["id"]})
+    assert judge.status_code == 201 and judge.get_json()["email"] == "ana@tjmt.jus.br"
+    judge = judge.get_json()
+    page = client.get(f"/unidades/{unit['id']}").get_data(as_text=True)
+    assert "&lt;script&gt;Ana&lt;/script&gt;" in page and "<script>Ana" not in page
+    with app.app_context():
+        make_rules(db.session.get(Magistrate, judge["id"]))
+        db.session.commit()
+    slots = client.get(f"/api/v1/magistrates/{judge['id']}/slots").get_json()
+    from tests.test_bookings_api import form
+
+    booked = client.post("/api/v1/bookings", json=form({"judge": judge["id"], "slots": slots}))
+    assert booked.status_code == 201, booked.get_json()
+    moved = client.patch(f"/api/v1/admin/magistrates/{judge['id']}", headers=headers,
+                         json={"unit_id": other["id"], "future_bookings": "keep"})
+    assert moved.status_code == 200 and moved.get_json() == {"cancelled_bookings": 0}
+    no_reason = client.patch(f"/api/v1/admin/magistrates/{judge['id']}", headers=headers,
+                             json={"is_active": False, "future_bookings": "cancel"})
+    assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["errors"]
+    retired = client.patch(f"/api/v1/admin/magistrates/{judge['id']}", headers=headers, json={
+        "is_active": False, "future_bookings": "cancel", "reason": "Aposentadoria da juíza."})
+    assert retired.get_json() == {"cancelled_bookings": 1}
+    booking = client.get(f"/api/v1/bookings/{booked.get_json()['id']}",
+                         headers=bearer(booked.get_json()["manage_token"])).get_json()
+    assert booking["status"] == "cancelled" and booking["cancel_reason"] == "Aposentadoria da juíza."
+    assert client.get(f"/api/v1/magistrates/{judge['id']}").status_code == 404
+    gone = client.get(f"/magistrados/{judge['id']}/agenda")
+    assert gone.status_code == 404 and "não recebe agendamentos" in gone.get_data(as_text=True)
+    assert client.get(f"/api/v1/admin/magistrates/{judge['id']}", headers=headers).status_code == 200
