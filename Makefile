@@ -55,7 +55,13 @@ run: migrate
 lint: $(STAMP)
 	$(BIN)/ruff check booking tests bench migrations config.py wsgi.py
 
-test: $(STAMP) system-deps $(AXE)
+# The OpenID Provider the suite signs staff in with (npm oidc-provider, see tests/oidc).
+OIDC := tests/oidc/node_modules/.package-lock.json
+
+$(OIDC): tests/oidc/package-lock.json | system-deps
+	cd tests/oidc && npm ci --silent --no-audit --no-fund
+
+test: $(STAMP) system-deps $(AXE) $(OIDC)
 	AXE_JS=$(AXE) $(BIN)/pytest
 
 # The benchmark (not part of the suite): see bench/run.py. SCALES=state for a quick run.

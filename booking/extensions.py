@@ -1,10 +1,10 @@
 """Extensions are created unbound here and bound to the app in create_app().
 
 flask-smorest's Api is not among them: create_app() builds one per app (errors.ProblemApi),
-since its OpenAPI document is the app's own.
+since its OpenAPI document is the app's own; nor is Authlib's OAuth registry, which keeps
+its provider's metadata per instance (accounts/oidc.py makes one per app).
 """
 
-from authlib.integrations.flask_client import OAuth
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -34,5 +34,4 @@ migrate = Migrate()
 mail = Mail()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-oauth = OAuth()  # the court's identity provider, registered in accounts/oidc.py
 limiter = Limiter(key_func=get_remote_address)

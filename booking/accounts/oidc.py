@@ -10,25 +10,28 @@ the person's groups map to (OIDC_GROUP_ROLES).
 
 from __future__ import annotations
 
+from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 from sqlalchemy import select
 
 from ..audit import service as audit
 from ..courts import service as courts
 from ..domain import NotAllowedNow
-from ..extensions import db, oauth
+from ..extensions import db
 from .models import User
 from .service import create_user, normalize_email
 
 CLIENT = "court"
+REGISTRY = "booking_oidc"
 
 
 def configure(app: Flask) -> None:
     """Register the provider's client when an issuer is set (create_app calls this)."""
-    oauth.init_app(app)
     issuer = app.config.get("OIDC_ISSUER")
     if not issuer:
         return
+    oauth = OAuth(app)
+    app.extensions[REGISTRY] = oauth
     oauth.register(
         CLIENT, client_id=app.config["OIDC_CLIENT_ID"],
         client_secret=app.config["OIDC_CLIENT_SECRET"] or None,
@@ -42,7 +45,7 @@ def enabled() -> bool:
 
 
 def client():
-    return oauth.create_client(CLIENT)
+    return current_app.extensions[REGISTRY].create_client(CLIENT)
 
 
 def group_roles() -> dict[str, str]:
@@ -57,6 +60,20 @@ def role_from_groups(groups) -> str | None:
         if str(group) in mapping:
             return mapping[str(group)]
     return None
+
+
+def claims_of(token: dict) -> dict:
+    """The ID token's verified claims, completed from the userinfo endpoint when the
+    provider keeps e-mail and groups out of the ID token (as conforming providers do)."""
+    claims = dict(token.get("userinfo") or {})
+    config = current_app.config
+    if config["OIDC_EMAIL_CLAIM"] not in claims or config["OIDC_GROUPS_CLAIM"] not in claims:
+        extra = dict(client().userinfo(token=token))
+        if extra.get("sub") != claims.get("sub"):
+            raise NotAllowedNow("O provedor de identidade respondeu por outra conta.",
+                                "other_subject")
+        claims = {**extra, **claims}
+    return claims
 
 
 REFUSED = ("Sua conta do tribunal ({email}) não tem acesso a este serviço. Peça à "

@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from joserfc.errors import JoseError
 from marshmallow import ValidationError
 
 from ..domain import DomainError
@@ -148,10 +149,9 @@ def oidc_return():
         return redirect(url_for("accounts_pages.login"))
     try:
         token = oidc.client().authorize_access_token()
-        claims = token.get("userinfo") or oidc.client().userinfo(token=token)
-        user = oidc.user_for_claims(dict(claims))
+        user = oidc.user_for_claims(oidc.claims_of(token))
         db.session.commit()
-    except (AuthlibBaseError, DomainError) as error:
+    except (AuthlibBaseError, JoseError, *DomainError) as error:
         db.session.rollback()
         message = str(error) if isinstance(error, DomainError) else (
             "Não foi possível concluir a entrada pelo login do tribunal. Tente de novo.")
