@@ -144,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     from .courts import api as courts_api
     from .courts import views as courts_views
     from .directory import api as directory_api
+    from .directory import views as directory_views
     from .health import health_blp
     from .notifications import api as notifications_api
     from .notifications import views as notifications_views
@@ -157,7 +158,7 @@ def _register_blueprints(app: Flask) -> None:
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
                       availability_views.blp, bookings_views.blp, notifications_views.blp,
-                      complaints_views.blp):
+                      complaints_views.blp, directory_views.blp):
         app.register_blueprint(blueprint)
 
 
@@ -192,15 +193,17 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_request_hooks(app: Flask) -> None:
     from . import input_guard
 
+    def allow_uploads():
+        """Routes that take files read bodies up to their own limit, not MAX_CONTENT_LENGTH.
+        First of all hooks: CSRFProtect's own reads the form."""
+        if request.path in UPLOAD_PATHS:
+            request.max_content_length = app.config["DIRECTORY_IMPORT_MAX_BYTES"] * 4
+
+    app.before_request_funcs.setdefault(None, []).insert(0, allow_uploads)
+
     @app.before_request
     def mark_read_only_transactions():
         read_only_transaction.set(request.method in SAFE_METHODS)
-
-    @app.before_request
-    def allow_uploads():
-        """Routes that take files read bodies up to their own limit, not MAX_CONTENT_LENGTH."""
-        if request.path in UPLOAD_PATHS:
-            request.max_content_length = app.config["DIRECTORY_IMPORT_MAX_BYTES"] * 4
 
     @app.before_request
     def require_json_bodies():

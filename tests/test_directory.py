@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from booking.accounts.models import AccountLink, User
 from booking.courts.models import Channel, Comarca, Magistrate, Unit
 from booking.extensions import db
-from tests.support.factories import bearer, make_rules, make_staff, staff_token
+from tests.support.factories import PASSWORD, bearer, make_rules, make_staff, staff_token
 
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "diretorio-exemplo"
 
@@ -242,3 +242,43 @@ def test_admin_moves_and_retires_a_magistrate_keeping_or_cancelling_bookings(app
     gone = client.get(f"/magistrados/{judge['id']}/agenda")
     assert gone.status_code == 404 and "não recebe agendamentos" in gone.get_data(as_text=True)
     assert client.get(f"/api/v1/admin/magistrates/{judge['id']}", headers=headers).status_code == 200
+
+
+def test_the_admin_pages_import_with_a_dry_run_and_edit_a_unit(app, client):
+    with app.app_context():
+        make_staff("admin")
+        db.session.commit()
+    client.log_in("admin@example.jus.br", PASSWORD)
+    files = [(io.BytesIO((SAMPLE / f"{k}.csv").read_bytes()), f"{k}.csv")
+             for k in ("comarcas", "unidades", "canais", "magistrados")]
+    dry = client.post("/equipe/diretorio/importar", data={"files": files, "dry_run": "sim"},
+                      content_type="multipart/form-data")
+    assert dry.status_code == 200 and "1079 a criar" in dry.get_data(as_text=True)
+    with app.app_context():
+        assert counts()["unit"] == 0
+    files = [(io.BytesIO((SAMPLE / f"{k}.csv").read_bytes()), f"{k}.csv")
+             for k in ("comarcas", "unidades", "canais", "magistrados")]
+    applied = client.post("/equipe/diretorio/importar", data={"files": files},
+                          content_type="multipart/form-data")
+    assert applied.status_code == 302
+    with app.app_context():
+        unit = db.session.scalar(select(Unit).where(Unit.code == "MT00001"))
+        unit_id, comarca_id = unit.id, unit.comarca_id
+    form = client.get(f"/equipe/diretorio/unidades/{unit_id}").get_data(as_text=True)
+    assert 'value="MT00001"' in form and "Canal 3: tipo" in form
+    bad = client.post(f"/equipe/diretorio/unidades/{unit_id}", data={
+        "code": "MT00001", "name": "1ª Vara Cível de Cuiabá", "comarca_id": str(comarca_id),
+        "instance": "1", "is_active": "sim", "channel_kind_0": "phone", "channel_value_0": ""})
+    assert bad.status_code == 422 and 'id="channel_value_0-erro"' in bad.get_data(as_text=True)
+    saved = client.post(f"/equipe/diretorio/unidades/{unit_id}", data={
+        "code": "MT00001", "name": "1ª Vara Cível de Cuiabá", "comarca_id": str(comarca_id),
+        "instance": "1", "is_active": "nao", "future_bookings": "keep",
+        "channel_kind_0": "whatsapp", "channel_value_0": "(65) 99999-1234"})
+    assert saved.status_code == 302
+    with app.app_context():
+        unit = db.session.get(Unit, unit_id)
+        assert unit.is_active is False and [c.kind for c in unit.channels] == ["whatsapp"]
+    assert client.get(f"/unidades/{unit_id}").status_code == 404
+    export = client.get("/equipe/diretorio/exportar.csv?tipo=magistrados")
+    assert export.status_code == 200 and "magistrado1@exemplo.tjmt.jus.br" in export.get_data(
+        as_text=True)
