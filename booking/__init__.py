@@ -25,14 +25,25 @@ MULTIPART_PATHS = frozenset({"/api/v1/admin/directory/import"})
 # Every route that takes files: the API's and the pages'.
 UPLOAD_PATHS = MULTIPART_PATHS | {"/equipe/diretorio/importar"}
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-SECURITY_HEADERS = (
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "same-origin"),
-    ("Content-Security-Policy",
-     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
-)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'{form_targets}; "
+    "frame-ancestors 'none'")
+
+
+def security_headers_for(app: Flask) -> tuple[tuple[str, str], ...]:
+    """The headers every answer carries. Logging out posts a form that the identity
+    provider's logout page answers, so its origin joins form-action when one is set."""
+    from urllib.parse import urlsplit
+
+    issuer = urlsplit(app.config.get("OIDC_ISSUER") or "")
+    form_targets = f" {issuer.scheme}://{issuer.netloc}" if issuer.netloc else ""
+    return (
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(form_targets=form_targets)),
+    )
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -220,11 +231,13 @@ def _register_request_hooks(app: Flask) -> None:
 
     input_guard.install(app)  # after the 415 check: it reads JSON bodies
 
+    headers = security_headers_for(app)
+
     @app.after_request
     def security_headers(response):
         """The defaults every answer carries; a view that set its own keeps it."""
         present = {name.lower() for name in response.headers.keys()}
-        for name, value in SECURITY_HEADERS:
+        for name, value in headers:
             if name.lower() not in present:
                 response.headers.add(name, value)
         return response

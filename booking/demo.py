@@ -120,6 +120,11 @@ def load_demo(only_if_empty: bool = False) -> str:
         title = "Juíza de Direito Substituta" if gender == "f" else "Juiz de Direito Substituto"
         magistrates.append(_magistrate(unit, name, title, f"sub.{len(magistrates) + 1}"))
     db.session.flush()
+    # Codes as the court's directory has them, so an export of the demo imports again.
+    for index, comarca in enumerate(db.session.scalars(select(Comarca).order_by(Comarca.id))):
+        comarca.foro_code = f"{index + 1:04d}"
+    for unit in db.session.scalars(select(Unit)):
+        unit.code = f"DEMO{unit.id:04d}"
 
     for index, magistrate in enumerate(magistrates):
         _weekly_availability(magistrate, index)

@@ -9,11 +9,14 @@ test-artifacts/e2e/ at a phone width and a desktop width.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
+import pyotp
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from booking.demo import load_demo
 from booking.extensions import db
@@ -51,6 +54,8 @@ class Site:
     def __init__(self, server: LiveServer, app, smtp: SmtpServer):
         self.server, self.app, self.smtp = server, app, smtp
         self.url = server.url
+        # The key each account enrolled with, as the person's authenticator app keeps it.
+        self.authenticators: dict[str, str] = {}
 
     def deliver_mail(self) -> None:
         """What the scheduler does every few seconds, done now."""
@@ -60,9 +65,9 @@ class Site:
             send_due()
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def running_site(folder: Path, settings=lambda server_url: {}):
+    """The demo court under gunicorn; `settings(url)` adds environment for the server."""
     url = f"sqlite:///{folder / 'booking.db'}"
     migrate_to_head(url)
     smtp = SmtpServer()
@@ -74,7 +79,7 @@ def site(tmp_path_factory):
     server = LiveServer(url, workers=2, extra_env={
         "BOOKING_ENV": "development", "SECRET_KEY": "e2e-only-secret", "MAIL_PORT": str(smtp.port),
         "MAIL_SERVER": "127.0.0.1", "SCHEDULER_LOCK_FILE": str(folder / "scheduler.lock")})
-    server.extra_env["PUBLIC_BASE_URL"] = server.url
+    server.extra_env.update(PUBLIC_BASE_URL=server.url, **settings(server.url))
     app.config["PUBLIC_BASE_URL"] = server.url
     server.start()
     try:
@@ -86,10 +91,26 @@ def site(tmp_path_factory):
             db.engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with running_site(tmp_path_factory.mktemp("e2e")) as running:
+        yield running
+
+
+LOOPBACK_ONLY = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])[a-z]+://")
+
+
+def loopback_context(browser, **options):
+    """A browser context that sends nothing off this machine (a page's web fonts, say)."""
+    context = browser.new_context(locale="pt-BR", **options)
+    context.route(LOOPBACK_ONLY, lambda route: route.abort())
+    return context
+
+
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(locale="pt-BR", viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True)
+    context = loopback_context(browser, viewport={"width": 1280, "height": 900},
+                               accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page
@@ -114,3 +135,23 @@ def snap(request):
         page.set_viewport_size(size)
 
     return take
+
+
+def sign_in(page, site: Site, email: str, password: str) -> None:
+    """Sign in as a person: the password, then the second factor where the role needs it
+    (at the first sign-in, the key shown on the page goes into an authenticator app)."""
+    page.goto(site.url + "/entrar")
+    page.get_by_label("E-mail", exact=True).fill(email)
+    page.get_by_label("Senha", exact=True).fill(password)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_load_state()
+    if page.url.endswith("/entrar/ativar-verificacao"):
+        site.authenticators[email] = page.locator("figcaption code").inner_text().strip()
+        page.get_by_label("Código do aplicativo").fill(pyotp.TOTP(site.authenticators[email]).now())
+        page.get_by_role("button", name="Ativar e entrar").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("duas etapas ativada")
+        page.get_by_role("link", name="Guardei os códigos; continuar").click()
+    elif page.url.endswith("/entrar/verificacao"):
+        page.get_by_label("Código").fill(pyotp.TOTP(site.authenticators[email]).now())
+        page.get_by_role("button", name="Confirmar").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Olá")

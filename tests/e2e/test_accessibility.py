@@ -7,17 +7,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import AXE
+from tests.e2e.conftest import AXE, loopback_context, sign_in
 
 PUBLIC = ["/", "/unidades/1", "/magistrados/1/agenda", "/magistrados/1/pedido-urgente",
-          "/reclamacoes/nova", "/reclamacoes/acompanhar", "/privacidade", "/entrar"]
+          "/reclamacoes/nova", "/reclamacoes/acompanhar", "/privacidade", "/entrar",
+          "/esqueci-a-senha", "/definir-senha?token=vencido"]
 STAFF = {
     "magistrado@demo.tjmt.jus.br:demo-magistrado-2027": [
         "/equipe", "/equipe/magistrados/1/disponibilidade", "/equipe/magistrados/1/atendimentos",
         "/equipe/magistrados/1/pedidos-urgentes"],
     "corregedoria@demo.tjmt.jus.br:demo-corregedoria-2027": [
         "/corregedoria", "/corregedoria/estatisticas"],
-    "admin@demo.tjmt.jus.br:demo-admin-2027": ["/equipe/fechamentos", "/equipe/mensagens"],
+    "admin@demo.tjmt.jus.br:demo-admin-2027": [
+        "/equipe/fechamentos", "/equipe/mensagens", "/equipe/contas", "/equipe/contas/1",
+        "/equipe/diretorio", "/equipe/diretorio/unidades/1", "/equipe/diretorio/magistrados/1"],
 }
 
 
@@ -33,8 +36,7 @@ def axe_violations(page) -> list[dict]:
 @pytest.fixture
 def axe_page(browser):
     # axe is injected as a script; only this test's browser context waives the CSP for it.
-    context = browser.new_context(locale="pt-BR", bypass_csp=True,
-                                  viewport={"width": 1280, "height": 900})
+    context = loopback_context(browser, bypass_csp=True, viewport={"width": 1280, "height": 900})
     yield context.new_page()
     context.close()
 
@@ -59,10 +61,7 @@ def test_staff_pages(site, axe_page):
     for credentials, paths in STAFF.items():
         email, password = credentials.split(":")
         axe_page.context.clear_cookies()
-        axe_page.goto(site.url + "/entrar")
-        axe_page.get_by_label("E-mail", exact=True).fill(email)
-        axe_page.get_by_label("Senha", exact=True).fill(password)
-        axe_page.get_by_role("button", name="Entrar").click()
+        sign_in(axe_page, site, email, password)
         for path in paths:
             axe_page.goto(site.url + path)
             failures[path] = axe_violations(axe_page)

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from booking.bookings.models import Booking
 from booking.database import utcnow
 from booking.extensions import db
+from tests.e2e.conftest import loopback_context, sign_in
 
 
 def test_a_lawyer_books_reschedules_and_cancels(site, page, snap):
@@ -73,11 +74,7 @@ def test_a_lawyer_books_reschedules_and_cancels(site, page, snap):
 
 
 def log_in(page, site, email, password):
-    page.goto(site.url + "/entrar")
-    page.get_by_label("E-mail", exact=True).fill(email)
-    page.get_by_label("Senha", exact=True).fill(password)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Olá")
+    sign_in(page, site, email, password)
 
 
 def test_a_magistrate_changes_the_rules_blocks_a_day_and_marks_attendance(site, page, snap):
@@ -140,7 +137,7 @@ def test_a_citizen_reports_a_failure_and_the_corregedoria_resolves_it(site, brow
     expect(page.locator(".summary")).to_contain_text("Recebida")
     lookup_url = page.url
 
-    desk = browser.new_context(locale="pt-BR", viewport={"width": 1280, "height": 900},
+    desk = loopback_context(browser, viewport={"width": 1280, "height": 900},
                                accept_downloads=True).new_page()
     log_in(desk, site, "corregedoria@demo.tjmt.jus.br", "demo-corregedoria-2027")
     desk.get_by_role("link", name="Reclamações sobre os canais").click()

@@ -1,0 +1,91 @@
+"""The court's people in a real browser: an admin invites an assistant, who sets a password
+from the e-mailed link and manages the agenda of the magistrate they serve; a magistrate
+signs in through the court's identity provider (oidc-provider on loopback)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import loopback_context, running_site, sign_in
+from tests.support.oidc_provider import OidcProvider
+
+LINK = re.compile(r"https?://\S+/definir-senha\?token=[\w-]+")
+
+
+def test_an_admin_invites_an_assistant_who_manages_an_agenda(site, page, browser, snap):
+    sign_in(page, site, "admin@demo.tjmt.jus.br", "demo-admin-2027")
+    page.get_by_role("link", name="Contas da equipe").click()
+    snap(page, "contas")
+    form = page.locator("form", has=page.get_by_role("button", name="Criar e enviar o convite"))
+    form.get_by_label("Nome", exact=True).fill("Paula Assessora")
+    form.get_by_label("E-mail", exact=True).fill("paula.assessora@tjmt.jus.br")
+    form.get_by_label("Papel", exact=True).select_option(label="Assessor(a)")
+    first_judge = form.locator("input[name=assists]").first
+    first_judge.check()
+    judge_label = form.locator("label.choice").first.inner_text().strip()
+    form.get_by_role("button", name="Criar e enviar o convite").click()
+    expect(page.get_by_role("status")).to_contain_text("paula.assessora@tjmt.jus.br")
+    site.deliver_mail()
+    mail = site.smtp.to("paula.assessora@tjmt.jus.br")[-1].message
+    link = LINK.search(mail.get_body(("plain",)).get_content()).group(0)
+
+    assistant = loopback_context(browser).new_page()
+    assistant.goto(link)
+    expect(assistant.get_by_role("heading", level=1)).to_have_text("Definir senha")
+    assistant.get_by_label("Nova senha").fill("uma senha longa e boa")
+    assistant.get_by_label("Repita a senha").fill("uma senha longa e boa")
+    assistant.get_by_role("button", name="Definir senha").click()
+    expect(assistant.get_by_role("status")).to_contain_text("Senha definida")
+    snap(assistant, "senha-definida")
+    sign_in(assistant, site, "paula.assessora@tjmt.jus.br", "uma senha longa e boa")
+    expect(assistant.get_by_role("main")).to_contain_text(judge_label)
+    assistant.get_by_role("link", name="disponibilidade e exceções").first.click()
+    assistant.get_by_label("Duração de cada atendimento (minutos)").fill("40")
+    assistant.get_by_role("button", name="Salvar e publicar").click()
+    expect(assistant.get_by_role("status")).to_contain_text("Regras salvas")
+    snap(assistant, "agenda-publicada")
+    assistant.context.close()
+
+
+@pytest.fixture(scope="module")
+def oidc_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("e2e-oidc")
+    provider = None
+
+    def settings(server_url: str) -> dict:
+        nonlocal provider
+        provider = OidcProvider(
+            redirect_uri=f"{server_url}/entrar/tribunal/retorno", post_logout_uri=f"{server_url}/",
+            accounts={"magistrado": {"email": "magistrado@demo.tjmt.jus.br",
+                                     "name": "Magistrado de demonstração"}})
+        provider.start()
+        return {"OIDC_ISSUER": provider.issuer, "OIDC_CLIENT_ID": provider.client_id,
+                "OIDC_CLIENT_SECRET": provider.client_secret}
+
+    try:
+        with running_site(folder, settings) as running:
+            yield running
+    finally:
+        if provider is not None:
+            provider.stop()
+
+
+def test_a_magistrate_signs_in_with_the_court_login(oidc_site, page, snap):
+    page.goto(oidc_site.url + "/entrar")
+    page.get_by_role("link", name="Entrar com a conta do tribunal").click()
+    page.locator("input[name=login]").fill("magistrado")
+    page.locator("input[name=password]").fill("senha-do-tribunal")
+    page.get_by_role("button", name="Sign-in").click()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Olá")
+    snap(page, "entrou-pelo-tribunal")
+    page.get_by_role("link", name="atendimentos do dia").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Atendimentos")
+    page.get_by_role("button", name="Sair").click()
+    page.get_by_role("button", name="Yes, sign me out").click()  # the provider's own page
+    page.wait_for_url(re.compile(r"^" + re.escape(oidc_site.url) + r"/?$"))
+    page.goto(oidc_site.url + "/equipe")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acesso da equipe")
