@@ -8,7 +8,13 @@ from booking.accounts.models import ApiToken, User
 from booking.accounts.service import issue_token
 from booking.database import utcnow
 from booking.extensions import db
-from tests.support.factories import PASSWORD, bearer, make_magistrate, make_staff
+from tests.support.factories import (
+    PASSWORD,
+    bearer,
+    make_magistrate,
+    make_staff,
+    staff_token,
+)
 
 
 def login(client, email, password=PASSWORD):
@@ -17,9 +23,9 @@ def login(client, email, password=PASSWORD):
 
 def test_login_gives_a_bearer_token_stored_only_as_hash(app, client):
     with app.app_context():
-        make_staff("admin")
+        make_staff("assistant")
         db.session.commit()
-    response = login(client, "ADMIN@example.jus.br ")
+    response = login(client, "ASSISTANT@example.jus.br ")
     assert response.status_code == 200
     body = response.get_json()
     assert body["token_type"] == "Bearer"
@@ -30,12 +36,12 @@ def test_login_gives_a_bearer_token_stored_only_as_hash(app, client):
         assert body["access_token"] not in stored.token_hash
     me = client.get("/api/v1/auth/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200
-    assert me.get_json()["email"] == "admin@example.jus.br"
+    assert me.get_json()["email"] == "assistant@example.jus.br"
 
 
 def test_wrong_password_and_unknown_email_get_the_same_401(app, client):
     with app.app_context():
-        make_staff("admin")
+        make_staff("assistant")
         db.session.commit()
     wrong = login(client, "admin@example.jus.br", "not the password")
     unknown = login(client, "nobody@example.jus.br", "not the password")
@@ -46,19 +52,19 @@ def test_wrong_password_and_unknown_email_get_the_same_401(app, client):
 
 def test_account_locks_after_repeated_failures(app, client):
     with app.app_context():
-        make_staff("admin")
+        make_staff("assistant")
         db.session.commit()
         limit = app.config["LOGIN_MAX_FAILURES"]
     for _ in range(limit):
-        assert login(client, "admin@example.jus.br", "wrong password").status_code == 401
+        assert login(client, "assistant@example.jus.br", "wrong password").status_code == 401
     # Even the right password is refused while locked, with the same answer.
-    assert login(client, "admin@example.jus.br").status_code == 401
+    assert login(client, "assistant@example.jus.br").status_code == 401
     with app.app_context():
         user = db.session.scalars(select(User)).one()
         assert user.locked_until is not None
         user.locked_until = utcnow() - timedelta(seconds=1)
         db.session.commit()
-    assert login(client, "admin@example.jus.br").status_code == 200
+    assert login(client, "assistant@example.jus.br").status_code == 200
 
 
 def test_missing_and_garbage_tokens_are_401(client):
@@ -80,9 +86,9 @@ def test_expired_token_is_refused(app, client):
 
 def test_revoked_token_is_refused(app, client):
     with app.app_context():
-        make_staff("admin")
+        make_staff("assistant")
         db.session.commit()
-    token = login(client, "admin@example.jus.br").get_json()["access_token"]
+    token = login(client, "assistant@example.jus.br").get_json()["access_token"]
     assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 200
     assert client.delete("/api/v1/auth/token", headers=bearer(token)).status_code == 204
     assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 401
@@ -99,16 +105,15 @@ def test_deactivated_user_token_is_refused(app, client):
 
 def test_token_of_another_role_is_403(app, client):
     with app.app_context():
-        make_staff("admin")
-        make_staff("corregedoria")
+        admin_token = staff_token(make_staff("admin"))
+        corregedoria_token = staff_token(make_staff("corregedoria"))
         make_staff("magistrate", magistrate_id=make_magistrate().id)
         db.session.commit()
-    for email in ("corregedoria@example.jus.br", "magistrate@example.jus.br"):
-        token = login(client, email).get_json()["access_token"]
+    magistrate_token = login(client, "magistrate@example.jus.br").get_json()["access_token"]
+    for token in (corregedoria_token, magistrate_token):
         response = client.get("/api/v1/users", headers=bearer(token))
         assert response.status_code == 403
         assert response.mimetype == "application/problem+json"
-    admin_token = login(client, "admin@example.jus.br").get_json()["access_token"]
     listing = client.get("/api/v1/users", headers=bearer(admin_token))
     assert listing.status_code == 200
     assert listing.headers["X-Total-Count"] == "3"

@@ -38,7 +38,7 @@ def production_app(database_url, tmp_path):
         db.engine.dispose()
 
 
-def test_a_court_goes_live_from_an_empty_database(production_app):
+def test_a_court_goes_live_from_an_empty_database(production_app, tmp_path):
     app, cli = production_app, production_app.test_cli_runner()
     assert "demo" in cli.invoke(args=["demo"]).output  # refused in production
     created = cli.invoke(args=["users", "create-admin", "--email", "ti@tjmt.jus.br",
@@ -81,6 +81,22 @@ def test_a_court_goes_live_from_an_empty_database(production_app):
     again = cli.invoke(args=["directory", "import", str(SAMPLE)])
     assert again.exit_code == 0, again.output
     assert "0 a criar, 0 a alterar, 0 a desativar, 1079 sem mudança" in again.output
+
+    # An edited copy with two mistakes: both listed, and not even the good rows applied.
+    edited = (SAMPLE / "magistrados.csv").read_text(encoding="utf-8-sig").splitlines()
+    edited[1] = edited[1].replace("Juiz", "Juiz Titular", 1).replace("Juíza", "Juíza Titular", 1)
+    edited[2] = edited[2].replace("MT0", "XX0", 1)
+    edited[3] = edited[3].replace("@", "", 1)
+    path = tmp_path / "magistrados.csv"
+    path.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    refused = cli.invoke(args=["directory", "import", str(path)])
+    assert refused.exit_code != 0
+    assert "magistrados.csv, linha 3, coluna “codigo_unidade”" in refused.output
+    assert "magistrados.csv, linha 4, coluna “email”" in refused.output
+    assert "2 erro(s); nada foi importado." in refused.output
+    with app.app_context():
+        titles = set(db.session.scalars(select(Magistrate.title)))
+        assert not any("Titular" in title for title in titles)
 
 
 def write_csv(folder: Path, name: str, text: str, encoding="utf-8-sig") -> Path:
@@ -188,8 +204,9 @@ def test_import_and_export_through_the_admin_api(app, client, tmp_path):
                       data={"files": [(io.BytesIO(b"nome;codigo_foro\nX;12\n"), "c.csv")]},
                       content_type="multipart/form-data")
     assert bad.status_code == 422
-    assert bad.get_json()["errors"] == [
-        "c.csv, linha 2, coluna “codigo_foro”: use os quatro dígitos do foro, como 0041."]
+    assert bad.mimetype == "application/problem+json"
+    assert bad.get_json()["errors"] == {"files": [
+        "c.csv, linha 2, coluna “codigo_foro”: use os quatro dígitos do foro, como 0041."]}
     export = client.get("/api/v1/admin/directory/export?format=csv&kind=comarcas",
                         headers=bearer(admin))
     assert export.status_code == 200 and export.mimetype == "text/csv"

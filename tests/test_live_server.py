@@ -27,7 +27,7 @@ def call(method, url, body=None, headers=None):
 
 def test_gunicorn_serves_health_docs_login_and_problems(app, database_url):
     with app.app_context():
-        make_staff("admin")
+        make_staff("assistant")
         db.session.commit()
     with LiveServer(database_url, workers=2) as server:
         status, _, body = call("GET", f"{server.url}/healthz")
@@ -41,12 +41,12 @@ def test_gunicorn_serves_health_docs_login_and_problems(app, database_url):
         assert status == 200 and headers["Content-Type"].startswith("text/html")
 
         status, _, body = call("POST", f"{server.url}/api/v1/auth/token",
-                               {"email": "admin@example.jus.br", "password": PASSWORD})
+                               {"email": "assistant@example.jus.br", "password": PASSWORD})
         assert status == 200
         token = json.loads(body)["access_token"]
         status, _, body = call("GET", f"{server.url}/api/v1/auth/me",
                                headers={"Authorization": f"Bearer {token}"})
-        assert status == 200 and json.loads(body)["role"] == "admin"
+        assert status == 200 and json.loads(body)["role"] == "assistant"
 
         status, headers, body = call("GET", f"{server.url}/api/v1/nothing-here")
         assert status == 404

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint, abort
 from ..accounts.auth import current_api_user, require_staff
 from ..courts import directory, directory_file
 from ..courts import service as courts
+from ..errors import problem_response
 from ..extensions import db
 from ..openapi import STAFF_SECURITY
 from .schemas import (
@@ -209,17 +210,15 @@ class AdminDirectoryImport(MethodView):
             "type": "array", "items": {"type": "string", "format": "binary"}}}}}}})
     @blp.arguments(ImportQuerySchema(), location="query")
     @blp.response(200, ImportResultSchema)
-    @blp.alt_response(422, schema=ImportResultSchema,
-                      description="O arquivo tem erros: cada um com linha e coluna; nada aplicado.")
     def post(self, args):
         """Import the directory from CSV files or an XLSX workbook; dry_run=true only shows
-        what would be created, changed and deactivated. A file with any error applies nothing."""
+        what would be created, changed and deactivated. A file with any error applies nothing:
+        422, every error (file, line, column) under errors.files."""
         plan = directory.read_and_plan(uploaded_files())
         if plan.errors:
             db.session.rollback()
-            response = current_app.json.response(import_answer(plan, False))
-            response.status_code = 422
-            return response
+            return problem_response(422, "O arquivo tem erros; nada foi importado.",
+                                    errors={"files": plan.errors})
         if args["dry_run"]:
             db.session.rollback()
             return import_answer(plan, False)
