@@ -68,6 +68,19 @@ class Config:
     DIRECTORY_IMPORT_MAX_BYTES = _env_int("DIRECTORY_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
     DIRECTORY_IMPORT_MAX_ROWS = _env_int("DIRECTORY_IMPORT_MAX_ROWS", 20_000)
 
+    # The magistrates' own calendars, read for busy times (a published .ics or CalDAV).
+    # Only these hosts are fetched (comma-separated; "*.tjmt.jus.br" patterns), only https
+    # unless BUSY_SOURCE_ALLOW_HTTP (an intranet Exchange may need it).
+    BUSY_SOURCE_ALLOWED_HOSTS = os.environ.get(
+        "BUSY_SOURCE_ALLOWED_HOSTS", "outlook.office365.com,calendar.google.com,*.tjmt.jus.br")
+    BUSY_SOURCE_ALLOW_HTTP = _env_bool("BUSY_SOURCE_ALLOW_HTTP", False)
+    BUSY_SOURCE_REFRESH_MINUTES = _env_int("BUSY_SOURCE_REFRESH_MINUTES", 10)
+    BUSY_SOURCE_TIMEOUT_SECONDS = _env_int("BUSY_SOURCE_TIMEOUT_SECONDS", 10)
+    BUSY_SOURCE_MAX_BYTES = _env_int("BUSY_SOURCE_MAX_BYTES", 5 * 1024 * 1024)
+    BUSY_SOURCE_FAILURES_BEFORE_NOTICE = _env_int("BUSY_SOURCE_FAILURES_BEFORE_NOTICE", 3)
+    # A lawyer asked to choose another time has this long before the booking is cancelled.
+    REBOOK_DEADLINE_HOURS = _env_int("REBOOK_DEADLINE_HOURS", 72)
+
     API_TOKEN_TTL_HOURS = _env_int("API_TOKEN_TTL_HOURS", 12)
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)

@@ -176,6 +176,8 @@ def _register_blueprints(app: Flask) -> None:
 def _connect_domains() -> None:
     """What lower packages call back into, registered by the upper ones (no import loop)."""
     from .accounts.staff import register_mailer
+    from .availability.service import register_change_listener
+    from .bookings import conflicts
     from .bookings.messages import render_booking_payload
     from .bookings.service import cancel_future_bookings
     from .courts.directory import register_departure_handler
@@ -184,6 +186,7 @@ def _connect_domains() -> None:
     register_renderer("booking_", render_booking_payload)
     register_departure_handler(cancel_future_bookings)
     register_mailer(queue)
+    register_change_listener(conflicts.detect)
 
 
 def _register_template_helpers(app: Flask) -> None:

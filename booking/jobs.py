@@ -55,6 +55,20 @@ def queue_daily_agendas() -> None:
     queue()
 
 
+def refresh_busy_sources() -> None:
+    """Read the magistrates' own calendars whose refresh time has come."""
+    from .availability.busy import refresh_due
+
+    refresh_due()
+
+
+def expire_rebook_requests() -> None:
+    """Cancel the bookings whose lawyer did not choose another time by the deadline."""
+    from .bookings.conflicts import expire_rebook_requests as expire
+
+    expire()
+
+
 def purge_idempotency_records() -> None:
     """Replayable answers hold manage tokens: keep them only for IDEMPOTENCY_TTL_HOURS."""
     from .bookings.service import purge_idempotency_records as purge
@@ -81,6 +95,8 @@ JOBS: list[Job] = [
     Job("queue_reminders", queue_reminders, "interval", {"minutes": 5}),
     Job("queue_daily_agendas", queue_daily_agendas, "cron", {"minute": 0}),
     Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
+    Job("refresh_busy_sources", refresh_busy_sources, "interval", {"minutes": 1}),
+    Job("expire_rebook_requests", expire_rebook_requests, "interval", {"minutes": 10}),
     Job("apply_retention", apply_retention, "cron", {"hour": 3, "minute": 30}),
     Job("complaint_digest", complaint_digest, "cron",
         {"day_of_week": "mon", "hour": 8, "minute": 0}),

@@ -14,6 +14,8 @@ from .audit.models import AuditEntry  # noqa: F401
 from .availability.models import (  # noqa: F401
     AvailabilityException,
     AvailabilityRule,
+    BusyPeriod,
+    BusySource,
     CourtClosure,
     Slot,
     WeeklyWindow,

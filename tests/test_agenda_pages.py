@@ -195,9 +195,16 @@ def test_closures_page_is_for_admins(app, client, judge):
         "comarca_id": "", "first_day": "2027-03-10", "last_day": "2027-03-09", "reason": "Obras"})
     assert response.status_code == 422
     assert "Último dia" in response.get_data(as_text=True)
+    preview = client.post("/equipe/fechamentos", data={
+        "comarca_id": "", "first_day": "2027-03-10", "last_day": "2027-03-11",
+        "reason": "Obras no prédio", "action": "preview"})
+    assert preview.status_code == 200 and "agendamento(s) confirmado(s)" in preview.get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(CourtClosure.reason)).all() == []  # only a preview
     response = client.post("/equipe/fechamentos", data={
         "comarca_id": "", "first_day": "2027-03-10", "last_day": "2027-03-11",
-        "reason": "Obras no prédio"})
+        "reason": "Obras no prédio", "action": "save", "on_bookings": "flag"})
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalars(select(CourtClosure.reason)).all() == ["Obras no prédio"]

@@ -16,9 +16,10 @@ from ..courts import service as courts
 from ..database import connection_for_reads, utcnow
 from ..extensions import db
 from ..openapi import STAFF_SECURITY
-from . import service
+from . import busy, service
 from .schemas import (
     AvailabilitySchema,
+    BusySourceSchema,
     ClosureSchema,
     ExceptionSchema,
     SlotQuerySchema,
@@ -158,6 +159,43 @@ def _exception_out(exception) -> dict:
                                       ("in_person", exception.offers_in_person)) if on]}
 
 
+@blp.route("/magistrates/<int:magistrate_id>/busy-sources")
+class BusySources(MethodView):
+    decorators = [require_staff("magistrate", "assistant")]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, BusySourceSchema(many=True))
+    def get(self, magistrate_id):
+        """The magistrate's own calendars read for busy times, with how the last read went."""
+        return busy.sources_of(_managed_magistrate(magistrate_id).id)
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(BusySourceSchema())
+    @blp.response(201, BusySourceSchema)
+    def post(self, data, magistrate_id):
+        """Add a calendar (.ics address or CalDAV); it is read at once and then every few
+        minutes, and its busy times close the overlapping open slots."""
+        magistrate = _managed_magistrate(magistrate_id)
+        source = busy.add_source(magistrate, data, current_api_user())
+        busy.refresh(source)
+        db.session.commit()
+        return source
+
+
+@blp.route("/magistrates/<int:magistrate_id>/busy-sources/<int:source_id>")
+class BusySourceById(MethodView):
+    decorators = [require_staff("magistrate", "assistant")]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(204)
+    def delete(self, magistrate_id, source_id):
+        """Stop reading a calendar; its busy times stop closing slots."""
+        if not busy.remove_source(_managed_magistrate(magistrate_id), source_id,
+                                  current_api_user()):
+            abort(404, message="Calendário não encontrado.")
+        db.session.commit()
+
+
 @blp.route("/closures")
 class Closures(MethodView):
     decorators = [require_staff("admin")]
@@ -172,10 +210,17 @@ class Closures(MethodView):
     @blp.arguments(ClosureSchema())
     @blp.response(201, ClosureSchema)
     def post(self, data):
-        """Close the court, or one comarca, for some days; agendas are republished."""
-        closure = service.add_closure(data, current_api_user())
-        db.session.commit()
-        return closure
+        """Close the court, or one comarca, for some days; agendas are republished.
+        bookings_hit says how many confirmed bookings fall on those days; with dry_run nothing
+        is saved, otherwise on_bookings is applied to all of them."""
+        closure, hit = service.add_closure(data, current_api_user())
+        answer = {**ClosureSchema().dump(closure), "bookings_hit": hit}
+        if data["dry_run"]:
+            db.session.rollback()
+            answer["id"] = None
+        else:
+            db.session.commit()
+        return answer
 
 
 @blp.route("/closures/<int:closure_id>")

@@ -125,3 +125,54 @@ class Slot(db.Model):
     offers_video: Mapped[bool] = mapped_column(default=True)
     offers_in_person: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(10), default="open")
+
+
+BUSY_SOURCE_KINDS = ("ics", "caldav")
+
+
+class BusySource(db.Model):
+    """A magistrate's own calendar, read for busy times: a published .ics address or a
+    CalDAV calendar. The password or token is sealed (security.seal)."""
+
+    __tablename__ = "busy_source"
+    __table_args__ = (CheckConstraint(one_of("kind", BUSY_SOURCE_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    magistrate_id: Mapped[int] = mapped_column(
+        ForeignKey("magistrate.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(String(1000))
+    username: Mapped[str | None] = mapped_column(String(200))
+    secret: Mapped[str | None] = mapped_column(String(1000))
+    # CalDAV only: each booking is also written to this calendar (same UID as the invite).
+    write_back: Mapped[bool] = mapped_column(default=False)
+    # Conditional requests: what the server said last time.
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # When the office was told the source keeps failing (once, until it works again).
+    failure_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BusyPeriod(db.Model):
+    """A time the magistrate's own calendar says is busy; replaced at each refresh."""
+
+    __tablename__ = "busy_period"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="start_before_end"),
+        Index("ix_busy_period_magistrate_start", "magistrate_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("busy_source.id", ondelete="CASCADE"), index=True
+    )
+    magistrate_id: Mapped[int] = mapped_column(ForeignKey("magistrate.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)

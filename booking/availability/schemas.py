@@ -135,6 +135,17 @@ class ClosureSchema(Schema):
     last_day = fields.Date(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=300),
                            metadata={"example": "Feriado municipal"})
+    on_bookings = fields.String(
+        load_default="flag", load_only=True,
+        validate=validate.OneOf(("flag", "keep", "cancel", "ask")),
+        metadata={"description": "Para os agendamentos confirmados nos dias fechados: flag "
+                                 "(cada magistrado decide), keep, cancel (com bookings_reason) "
+                                 "ou ask (o advogado escolhe outro horário)."})
+    bookings_reason = fields.String(load_default=None, allow_none=True, load_only=True,
+                                    validate=validate.Length(max=500))
+    dry_run = fields.Boolean(load_default=False, load_only=True,
+                             metadata={"description": "Só conta os agendamentos atingidos."})
+    bookings_hit = fields.Integer(dump_only=True)
 
     @validates_schema
     def days_in_order(self, data, **kwargs):
@@ -144,3 +155,27 @@ class ClosureSchema(Schema):
                                       "last_day")
             if (data["last_day"] - data["first_day"]).days > 366:
                 raise ValidationError("O fechamento pode ter no máximo um ano.", "last_day")
+
+
+class BusySourceSchema(Schema):
+    """A calendar read for the magistrate's busy times; the password never comes back."""
+
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("ics", "caldav")),
+                         metadata={"description": "ics: endereço publicado (Outlook, Google); "
+                                                  "caldav: um calendário CalDAV."})
+    url = fields.Url(required=True, schemes={"https", "http"},
+                     validate=validate.Length(max=1000))
+    username = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Length(max=200))
+    password = fields.String(load_default=None, allow_none=True, load_only=True,
+                             validate=validate.Length(max=500),
+                             metadata={"description": "Senha ou token (CalDAV); guardado "
+                                                      "cifrado, nunca devolvido."})
+    write_back = fields.Boolean(load_default=False,
+                                metadata={"description": "CalDAV: grava cada agendamento "
+                                                         "também neste calendário."})
+    checked_at = CourtDateTime(dump_only=True, allow_none=True)
+    succeeded_at = CourtDateTime(dump_only=True, allow_none=True)
+    failures = fields.Integer(dump_only=True)
+    last_error = fields.String(dump_only=True, allow_none=True)

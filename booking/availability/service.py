@@ -23,7 +23,14 @@ from ..database import instant_from_stored, stored, utcnow
 from ..domain import InvalidField
 from ..extensions import db
 from .court_calendar import Closure, closed_days
-from .models import AvailabilityException, AvailabilityRule, CourtClosure, Slot, WeeklyWindow
+from .models import (
+    AvailabilityException,
+    AvailabilityRule,
+    BusyPeriod,
+    CourtClosure,
+    Slot,
+    WeeklyWindow,
+)
 from .slots import Interval, Rules, SlotSpec, Window, generate_slots, local_instant
 
 LISTING_MAX_DAYS = 62
@@ -273,13 +280,9 @@ def publish_slots(magistrate: Magistrate, now: datetime | None = None,
     if rule is None:
         return PublishResult(removed, 0)
     last_day = today + timedelta(days=rule.horizon_days)
-    busy = db.session.execute(
-        select(Slot.start_at, Slot.end_at).where(
-            Slot.magistrate_id == magistrate.id, Slot.state == "booked",
-            Slot.end_at > local_instant(first_day, time(0), zone))
-    ).all()
+    busy = taken_times(magistrate.id, local_instant(first_day, time(0), zone))
     specs = compute_slots(magistrate, _rules(rule), _windows(windows_of(magistrate.id)),
-                          first_day, last_day, now, busy=[tuple(row) for row in busy])
+                          first_day, last_day, now, busy=busy)
     if specs:
         db.session.execute(insert(Slot), [
             {"magistrate_id": magistrate.id, "start_at": s.start, "end_at": s.end,
@@ -287,6 +290,61 @@ def publish_slots(magistrate: Magistrate, now: datetime | None = None,
             for s in specs])
     rule.published_until = last_day
     return PublishResult(removed, len(specs))
+
+
+def taken_times(magistrate_id: int, after: datetime) -> list[tuple[datetime, datetime]]:
+    """What no new slot may overlap (with the buffer): booked slots, and the busy times of
+    the magistrate's own calendar."""
+    booked = db.session.execute(select(Slot.start_at, Slot.end_at).where(
+        Slot.magistrate_id == magistrate_id, Slot.state == "booked", Slot.end_at > after))
+    busy = db.session.execute(select(BusyPeriod.start_at, BusyPeriod.end_at).where(
+        BusyPeriod.magistrate_id == magistrate_id, BusyPeriod.end_at > after))
+    return [tuple(row) for row in booked] + [tuple(row) for row in busy]
+
+
+# fn(magistrate_ids, decision) -> how many bookings the change covers: told after rules,
+# blocks, closures or busy times change (bookings registers it in create_app).
+_change_listeners: list = []
+
+
+def register_change_listener(listener) -> None:
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
+
+
+def changed(magistrate_ids: list[int], decision: dict | None = None) -> int:
+    return sum(listener(magistrate_ids, decision) or 0 for listener in _change_listeners)
+
+
+def unavailable_reason(magistrate_id: int, start: datetime, end: datetime) -> str | None:
+    """Why this period would no longer be offered now, in words for the magistrate and the
+    lawyer; None when it still would be (the court is open, no block, no busy time, within
+    the rules)."""
+    magistrate = db.session.get(Magistrate, magistrate_id)
+    zone = ZoneInfo(magistrate.timezone)
+    day = start.astimezone(zone).date()
+    closed = court_closed_days(magistrate.unit.comarca_id, day, day)
+    if day in closed:
+        return f"Sem expediente no dia: {closed[day]}"
+    for exception in exceptions_of(magistrate_id, since=start):
+        if exception.kind == "block" and exception.start_at < end and exception.end_at > start:
+            return "Bloqueio na agenda" + (f": {exception.reason}" if exception.reason else "")
+    if db.session.scalar(select(BusyPeriod.id).where(
+            BusyPeriod.magistrate_id == magistrate_id, BusyPeriod.start_at < end,
+            BusyPeriod.end_at > start).limit(1)) is not None:
+        return "Compromisso no calendário do(a) magistrado(a)"
+    rule = rule_of(magistrate_id)
+    if rule is None:
+        return "A agenda de atendimento foi encerrada"
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    inside_window = any(
+        w.weekday == local_start.weekday() and w.start_time <= local_start.time()
+        and local_end.time() <= w.end_time for w in windows_of(magistrate_id))
+    inside_extra = any(e.kind == "extra" and e.start_at <= start and end <= e.end_at
+                       for e in exceptions_of(magistrate_id, since=start))
+    if not inside_window and not inside_extra:
+        return "Fora dos horários de atendimento atuais"
+    return None
 
 
 def publish_all(now: datetime | None = None) -> int:
@@ -341,6 +399,7 @@ def replace_rules(magistrate: Magistrate, data: dict, user, now: datetime | None
     result = publish_slots(magistrate, now)
     audit.record("availability.replaced", "magistrate", magistrate.id, user=user,
                  details={"windows": len(data["weekly_windows"]), "slots": result.created})
+    changed([magistrate.id])
     return result
 
 
@@ -354,12 +413,8 @@ def preview(magistrate: Magistrate, data: dict, days: int = 14,
                   horizon_days=data["horizon_days"])
     windows = [Window(w["weekday"], w["start"], w["end"], "video" in w["modes"],
                       "in_person" in w["modes"]) for w in data["weekly_windows"]]
-    busy = db.session.execute(
-        select(Slot.start_at, Slot.end_at).where(
-            Slot.magistrate_id == magistrate.id, Slot.state == "booked", Slot.end_at > now)
-    ).all()
     return compute_slots(magistrate, rules, windows, today, today + timedelta(days=days), now,
-                         busy=[tuple(row) for row in busy])
+                         busy=taken_times(magistrate.id, now))
 
 
 def add_exception(magistrate: Magistrate, data: dict, user,
@@ -380,6 +435,8 @@ def add_exception(magistrate: Magistrate, data: dict, user,
     publish_slots(magistrate, now)
     audit.record("availability.exception_added", "magistrate", magistrate.id, user=user,
                  details={"exception_id": exception.id, "kind": exception.kind})
+    if exception.kind == "block":
+        changed([magistrate.id])
     return exception
 
 
@@ -395,21 +452,30 @@ def remove_exception(magistrate: Magistrate, exception_id: int, user) -> bool:
     return True
 
 
-def add_closure(data: dict, user) -> CourtClosure:
-    """Close the court (or one comarca) for some days; the affected agendas are republished."""
+def add_closure(data: dict, user) -> tuple[CourtClosure, int]:
+    """Close the court (or one comarca) for some days; the affected agendas are republished.
+
+    Returns the closure and how many confirmed bookings it covers; `on_bookings` (flag,
+    keep, cancel or ask) is what the admin decided for all of them at once.
+    """
     if data.get("comarca_id") is not None and db.session.get(Comarca, data["comarca_id"]) is None:
         raise InvalidField("Comarca não encontrada.", "comarca_id")
     closure = CourtClosure(comarca_id=data.get("comarca_id"), first_day=data["first_day"],
                            last_day=data["last_day"], reason=data["reason"])
     db.session.add(closure)
     db.session.flush()
-    for magistrate in _magistrates_with_rules(closure.comarca_id):
+    magistrates = _magistrates_with_rules(closure.comarca_id)
+    for magistrate in magistrates:
         publish_slots(magistrate)
     audit.record("closure.added", "court_closure", closure.id, user=user,
                  details={"comarca_id": closure.comarca_id,
                           "first_day": closure.first_day.isoformat(),
-                          "last_day": closure.last_day.isoformat()})
-    return closure
+                          "last_day": closure.last_day.isoformat(),
+                          "on_bookings": data.get("on_bookings", "flag")})
+    hit = changed([m.id for m in magistrates], decision={
+        "action": data.get("on_bookings", "flag"), "reason": data.get("bookings_reason"),
+        "user": user})
+    return closure, hit
 
 
 def remove_closure(closure_id: int, user) -> bool:

@@ -173,9 +173,18 @@ def closures_page():
         raw = {"comarca_id": request.form.get("comarca_id") or None,
                "first_day": request.form.get("first_day") or None,
                "last_day": request.form.get("last_day") or None,
-               "reason": (request.form.get("reason") or "").strip() or None}
+               "reason": (request.form.get("reason") or "").strip() or None,
+               "on_bookings": request.form.get("on_bookings") or "flag",
+               "bookings_reason": (request.form.get("bookings_reason") or "").strip() or None,
+               "dry_run": request.form.get("action") != "save"}
         try:
-            service.add_closure(ClosureSchema().load(raw), current_user)
+            data = ClosureSchema().load(raw)
+            _, hit = service.add_closure(data, current_user)
+            if data["dry_run"]:
+                db.session.rollback()
+                return render_template(
+                    "availability/closures.html", closures=service.closures(since=local_today()),
+                    comarcas=courts.list_comarcas(), pending=request.form, bookings_hit=hit)
             db.session.commit()
         except ValidationError as error:
             _flash_errors(error.messages)
@@ -185,11 +194,12 @@ def closures_page():
             _flash_errors({error.field: [str(error)]})
             status = 422
         else:
-            flash("Fechamento registrado; as agendas afetadas foram republicadas.", "success")
+            flash(f"Fechamento registrado; as agendas afetadas foram republicadas "
+                  f"({hit} agendamento(s) no período).", "success")
             return redirect(url_for("availability_pages.closures_page"))
     return render_template("availability/closures.html",
                            closures=service.closures(since=local_today()),
-                           comarcas=courts.list_comarcas()), status
+                           comarcas=courts.list_comarcas(), pending=None), status
 
 
 @blp.post("/equipe/fechamentos/<int:closure_id>/remover")

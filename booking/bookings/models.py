@@ -79,6 +79,16 @@ class Booking(LawyerColumns, db.Model):
     cancelled_by: Mapped[str | None] = mapped_column(String(20))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
+    # The video room of this appointment (kept across reschedules; never shown publicly).
+    video_url: Mapped[str | None] = mapped_column(String(500))
+    # A court change (closure, block, rule, busy time) that now covers this booking, until
+    # the magistrate decides: keep it, cancel it, or ask the lawyer for another time.
+    conflict_reason: Mapped[str | None] = mapped_column(String(300))
+    conflict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    conflict_kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Asked to choose another time: cancelled with the conflict's reason after this.
+    rebook_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
 
 class IdempotencyRecord(db.Model):
     """The first answer to a request sent with an Idempotency-Key, replayed on retries.

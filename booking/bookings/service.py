@@ -223,7 +223,8 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
     if booking.status != "confirmed":
         raise NotAllowedNow("Só agendamentos confirmados podem ser remarcados.",
                               "not_confirmed")
-    if by == "lawyer" and _lawyer_cutoff_passed(booking, now):
+    asked_by_court = booking.rebook_deadline is not None  # the cutoff is the court's deadline
+    if by == "lawyer" and not asked_by_court and _lawyer_cutoff_passed(booking, now):
         raise NotAllowedNow(_cutoff_message(), "cutoff_passed")
     magistrate = db.session.get(Magistrate, booking.magistrate_id)
     _lock_magistrate(magistrate.id)
@@ -252,6 +253,9 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
         manage_token = new_token()
         booking.manage_token_hash = token_hash(manage_token)
     booking.first_reminder_sent = booking.second_reminder_sent = False
+    # A new time settles any conflict the old one had.
+    booking.conflict_reason = booking.conflict_at = booking.conflict_kept_at = None
+    booking.rebook_deadline = None
     audit.record("booking.rescheduled", "booking", booking.id, user=user,
                  actor=None if user else f"lawyer:{booking.lawyer_oab}",
                  details={"from": old, "to": booking.start_at.isoformat(), "by": by})

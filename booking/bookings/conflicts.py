@@ -1,0 +1,168 @@
+"""Court changes that hit booked appointments, and what the magistrate decides about them.
+
+A closure, a block, a rule change or a busy time in the magistrate's own calendar
+never moves a booked slot. After each such change, availability tells this module
+(a listener registered in create_app), which flags the confirmed future bookings the
+change now covers and tells the unit's office once. The magistrate (or an admin,
+for a court-wide closure, all at once) chooses for each: keep it; cancel it with a
+reason the lawyer reads; or ask the lawyer to choose another time, with a link and a
+deadline, after which the booking is cancelled with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from ..audit import service as audit
+from ..availability import service as availability
+from ..courts import service as courts
+from ..database import utcnow
+from ..domain import InvalidField, NotAllowedNow
+from ..extensions import db
+from ..formatting import moment_label
+from ..notifications import service as notifications
+from ..security import new_token, token_hash
+from ..urls import external_url
+from . import service
+from .models import Booking
+
+ACTIONS = ("flag", "keep", "cancel", "ask")
+
+
+def detect(magistrate_ids: list[int], decision: dict | None = None,
+           now: datetime | None = None) -> int:
+    """Flag the confirmed future bookings a change now covers; returns how many are covered.
+    With a decision (an admin's closure), apply it to each booking it covers."""
+    now = now or utcnow()
+    covered = 0
+    for booking in db.session.scalars(select(Booking).where(
+            Booking.magistrate_id.in_(magistrate_ids), Booking.status == "confirmed",
+            Booking.start_at > now).order_by(Booking.start_at)).all():
+        reason = availability.unavailable_reason(booking.magistrate_id, booking.start_at,
+                                                 booking.end_at)
+        if reason is None:
+            if booking.conflict_reason and booking.rebook_deadline is None:
+                booking.conflict_reason = booking.conflict_at = booking.conflict_kept_at = None
+            continue
+        covered += 1
+        if booking.conflict_reason == reason and (booking.conflict_kept_at or
+                                                  booking.rebook_deadline):
+            continue  # already decided for this very reason
+        if booking.conflict_reason != reason:
+            booking.conflict_reason, booking.conflict_at = reason[:300], now
+            booking.conflict_kept_at = None
+            _tell_office(booking, now)
+        action = (decision or {}).get("action", "flag")
+        user = (decision or {}).get("user")
+        if action == "keep":
+            keep(booking, user, now)
+        elif action == "cancel":
+            service.cancel(booking, by="court", user=user, now=now,
+                           reason=(decision or {}).get("reason") or reason)
+        elif action == "ask":
+            ask_for_another_time(booking, user, now)
+    return covered
+
+
+def conflicts_of(magistrate_id: int) -> list[Booking]:
+    """The magistrate's bookings that wait for a decision (or for the lawyer's new time)."""
+    return list(db.session.scalars(select(Booking).where(
+        Booking.magistrate_id == magistrate_id, Booking.status == "confirmed",
+        Booking.conflict_reason.is_not(None), Booking.conflict_kept_at.is_(None))
+        .order_by(Booking.start_at)))
+
+
+def open_count(magistrate_ids: list[int]) -> int:
+    if not magistrate_ids:
+        return 0
+    return len(db.session.scalars(select(Booking.id).where(
+        Booking.magistrate_id.in_(magistrate_ids), Booking.status == "confirmed",
+        Booking.conflict_reason.is_not(None), Booking.conflict_kept_at.is_(None),
+        Booking.rebook_deadline.is_(None))).all())
+
+
+def _require_conflict(booking: Booking) -> None:
+    if booking.status != "confirmed" or booking.conflict_reason is None:
+        raise NotAllowedNow("Este agendamento não tem conflito a decidir.", "no_conflict")
+
+
+def keep(booking: Booking, user, now: datetime | None = None) -> Booking:
+    """The magistrate keeps the appointment despite the change."""
+    _require_conflict(booking)
+    booking.conflict_kept_at = now or utcnow()
+    booking.rebook_deadline = None
+    audit.record("booking.conflict_kept", "booking", booking.id, user=user,
+                 details={"reason": booking.conflict_reason})
+    return booking
+
+
+def ask_for_another_time(booking: Booking, user, now: datetime | None = None) -> Booking:
+    """The lawyer gets a link to choose another open time before the deadline; the booking
+    stays as it is until then (its UID and the new time's higher SEQUENCE when it moves)."""
+    _require_conflict(booking)
+    now = now or utcnow()
+    hours = current_app.config["REBOOK_DEADLINE_HOURS"]
+    deadline = min(now + timedelta(hours=hours), booking.start_at)
+    token = new_token()  # the only way to put a working link in the message: a fresh one
+    booking.manage_token_hash = token_hash(token)
+    booking.rebook_deadline = deadline
+    booking.updated_at = now
+    magistrate = courts.get_magistrate(booking.magistrate_id)
+    link = external_url("bookings_pages.reschedule_page", booking_id=booking.id, token=token)
+    notifications.queue(
+        dedupe_key=f"booking:{booking.id}:rebook:{int(now.timestamp())}", kind="booking_rebook",
+        to=booking.lawyer_email,
+        subject=f"Escolha outro horário: atendimento de "
+                f"{moment_label(booking.start_at, magistrate.timezone)}",
+        text=render_template("email/rebook_request.txt", booking=booking, magistrate=magistrate,
+                             link=link, reason=booking.conflict_reason,
+                             when=moment_label(booking.start_at, magistrate.timezone),
+                             deadline=moment_label(deadline, magistrate.timezone),
+                             court_name=current_app.config["COURT_NAME"]))
+    audit.record("booking.rebook_requested", "booking", booking.id, user=user,
+                 details={"reason": booking.conflict_reason, "deadline": deadline.isoformat()})
+    return booking
+
+
+def decide(booking: Booking, action: str, user, reason: str | None = None) -> Booking:
+    """The magistrate's choice for one flagged booking."""
+    _require_conflict(booking)
+    if action == "keep":
+        return keep(booking, user)
+    if action == "ask":
+        return ask_for_another_time(booking, user)
+    if action == "cancel":
+        return service.cancel(booking, by="court", user=user,
+                              reason=reason or booking.conflict_reason)
+    raise InvalidField("Escolha manter, cancelar ou pedir outro horário.", "action")
+
+
+def expire_rebook_requests(now: datetime | None = None) -> int:
+    """The scheduler's job: a lawyer who did not choose in time has the booking cancelled."""
+    now = now or utcnow()
+    expired = db.session.scalars(select(Booking).where(
+        Booking.status == "confirmed", Booking.rebook_deadline.is_not(None),
+        Booking.rebook_deadline <= now)).all()
+    for booking in expired:
+        service.cancel(booking, by="court", now=now, reason=(
+            f"Não foi escolhido um novo horário até o prazo. {booking.conflict_reason}."))
+    return len(expired)
+
+
+def _tell_office(booking: Booking, now: datetime) -> None:
+    magistrate = courts.get_magistrate(booking.magistrate_id)
+    if not magistrate.unit.office_email:
+        return
+    notifications.queue(
+        dedupe_key=f"booking:{booking.id}:conflict:{int(now.timestamp())}",
+        kind="booking_conflict", to=magistrate.unit.office_email,
+        subject=f"Conflito na agenda de {magistrate.title} {magistrate.name}",
+        text=render_template("email/booking_conflict.txt", booking=booking,
+                             magistrate=magistrate, reason=booking.conflict_reason,
+                             when=moment_label(booking.start_at, magistrate.timezone),
+                             link=external_url("bookings_pages.conflicts_page",
+                                               magistrate_id=magistrate.id),
+                             court_name=current_app.config["COURT_NAME"]))

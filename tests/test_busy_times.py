@@ -1,0 +1,278 @@
+"""The magistrate's own calendar closes slots: the pure reading of iCalendar as Outlook,
+Google and Thunderbird export it, then real servers on loopback (a plain HTTP server of
+.ics files and Radicale over CalDAV), and sources that fail or hang."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from booking.availability.busy_times import busy_periods
+from booking.availability.models import BusySource, Slot
+from booking.extensions import db
+from booking.notifications.models import OutboxMessage
+from tests.support.calendars import IcsServer, Radicale
+from tests.support.factories import bearer, make_magistrate, make_rules, make_staff, staff_token
+
+FIXTURES = Path(__file__).resolve().parent / "calendars"
+CUIABA = ZoneInfo("America/Cuiaba")
+
+
+def fixture(name: str, **values) -> str:
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text.replace("\n", "\r\n")
+
+
+def utc(*parts) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+# --- reading calendars (pure) -------------------------------------------------------------
+
+def test_outlook_weekly_hearing_with_an_exception_in_a_windows_zone():
+    text = fixture("outlook-weekly-hearing.ics", FIRST="20270302", UNTIL="20270330",
+                   BYDAY="TU", EXDATE="20270309")
+    periods = busy_periods([text], utc(2027, 3, 1), utc(2027, 4, 1), "America/Cuiaba")
+    assert periods == [(utc(2027, 3, 2, 18), utc(2027, 3, 2, 19)),
+                       (utc(2027, 3, 16, 18), utc(2027, 3, 16, 19)),
+                       (utc(2027, 3, 23, 18), utc(2027, 3, 23, 19)),
+                       (utc(2027, 3, 30, 18), utc(2027, 3, 30, 19))]
+
+
+def test_a_weekly_event_keeps_its_local_time_across_another_zones_dst_change():
+    """New York moves its clocks on 14 March 2027: the UTC hour of the hearing moves."""
+    text = fixture("new-york-across-dst.ics")
+    periods = busy_periods([text], utc(2027, 3, 1), utc(2027, 4, 1), "America/Cuiaba")
+    assert periods == [(utc(2027, 3, 2, 19), utc(2027, 3, 2, 20)),   # EST, -5
+                       (utc(2027, 3, 9, 19), utc(2027, 3, 9, 20)),
+                       (utc(2027, 3, 23, 20), utc(2027, 3, 23, 21))]  # moved, EDT, -4
+
+
+def test_cancelled_and_transparent_events_are_not_busy_and_all_day_closes_the_day():
+    cancelled = fixture("google-session.ics", DAY="20270302", START="140000", END="150000",
+                        STATUS="CANCELLED", TRANSP="OPAQUE")
+    free = fixture("google-session.ics", DAY="20270302", START="140000", END="150000",
+                   STATUS="CONFIRMED", TRANSP="TRANSPARENT")
+    busy = fixture("google-session.ics", DAY="20270302", START="140000", END="150000",
+                   STATUS="CONFIRMED", TRANSP="OPAQUE")
+    trip = fixture("thunderbird-trip.ics", DAY="20270304", NEXT_DAY="20270305")
+    window = (utc(2027, 3, 1), utc(2027, 3, 10))
+    assert busy_periods([cancelled, free], *window, "America/Cuiaba") == []
+    assert busy_periods([busy, trip], *window, "America/Cuiaba") == [
+        (utc(2027, 3, 2, 17), utc(2027, 3, 2, 18)),  # São Paulo is -3
+        (utc(2027, 3, 4, 4), utc(2027, 3, 5, 4)),    # the whole day in Cuiabá (-4)
+    ]
+
+
+# --- real servers ------------------------------------------------------------------------
+
+@pytest.fixture
+def calendars(tmp_path):
+    server = IcsServer(tmp_path / "ics", hang_seconds=3)
+    (tmp_path / "ics").mkdir()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def court(database_url, tmp_path, smtp_server):
+    from tests.conftest import make_app
+
+    app = make_app(database_url, BUSY_SOURCE_ALLOWED_HOSTS="127.0.0.1",
+                   BUSY_SOURCE_ALLOW_HTTP=True, BUSY_SOURCE_TIMEOUT_SECONDS=1,
+                   BUSY_SOURCE_FAILURES_BEFORE_NOTICE=2, MAIL_SERVER="127.0.0.1",
+                   MAIL_PORT=smtp_server.port, SCHEDULER_LOCK_FILE=str(tmp_path / "s.lock"))
+    with app.app_context():
+        judge = make_magistrate()
+        make_rules(judge, horizon_days=60)
+        token = staff_token(make_staff("magistrate", magistrate_id=judge.id))
+        db.session.commit()
+        app.judge, app.token = judge.id, token
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def open_starts(app) -> set[datetime]:
+    with app.app_context():
+        return set(db.session.scalars(select(Slot.start_at).where(
+            Slot.magistrate_id == app.judge, Slot.state == "open")))
+
+
+def a_day_with_open_slots(app) -> date:
+    """A day the published agenda really offers (whatever day the test runs)."""
+    starts = sorted(open_starts(app))
+    return starts[len(starts) // 3].astimezone(CUIABA).date()
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), CUIABA).astimezone(UTC)
+
+
+def add_source(app, url: str, kind: str = "ics", **extra):
+    client = app.test_client()
+    return client.post(f"/api/v1/magistrates/{app.judge}/busy-sources",
+                       headers=bearer(app.token), json={"kind": kind, "url": url, **extra})
+
+
+def refresh_now(app) -> None:
+    from booking.availability.busy import refresh
+
+    with app.app_context():
+        for source in db.session.scalars(select(BusySource)).all():
+            refresh(source)
+        db.session.commit()
+
+
+def test_an_event_closes_its_slots_and_moving_it_reopens_them(court, calendars):
+    day = a_day_with_open_slots(court)
+    stamp = day.strftime("%Y%m%d")
+    # 14:00 to 15:00 in Cuiabá is 15:00 to 16:00 in São Paulo.
+    url = calendars.publish("gabinete.ics", fixture(
+        "google-session.ics", DAY=stamp, START="150000", END="160000", STATUS="CONFIRMED",
+        TRANSP="OPAQUE"))
+    answer = add_source(court, url)
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["failures"] == 0 and answer.get_json()["succeeded_at"]
+    starts = open_starts(court)
+    assert local(day, 14) not in starts and local(day, 14, 30) not in starts
+    assert local(day, 13, 30) in starts and local(day, 15) in starts
+    calendars.publish("gabinete.ics", fixture(
+        "google-session.ics", DAY=stamp, START="170000", END="180000", STATUS="CONFIRMED",
+        TRANSP="OPAQUE"))
+    refresh_now(court)
+    starts = open_starts(court)
+    assert local(day, 14) in starts and local(day, 14, 30) in starts
+    assert local(day, 16) not in starts and local(day, 16, 30) not in starts
+    calendars.publish("gabinete.ics", fixture(
+        "google-session.ics", DAY=stamp, START="170000", END="180000", STATUS="CANCELLED",
+        TRANSP="OPAQUE"))
+    refresh_now(court)
+    assert local(day, 16) in open_starts(court)
+
+
+def test_a_weekly_outlook_hearing_with_one_exception_closes_the_right_weeks(court, calendars):
+    day = a_day_with_open_slots(court)
+    weekday = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][day.weekday()]
+    days = [day + timedelta(days=7 * n) for n in range(4)]
+    text = fixture("outlook-weekly-hearing.ics", FIRST=day.strftime("%Y%m%d"),
+                   UNTIL=days[-1].strftime("%Y%m%d"), BYDAY=weekday,
+                   EXDATE=days[1].strftime("%Y%m%d"))
+    add_source(court, calendars.publish("outlook.ics", text))
+    starts = open_starts(court)
+    with court.app_context():
+        from booking.availability.service import court_closed_days
+
+        closed = court_closed_days(None, days[0], days[-1])
+    for number, when in enumerate(days):
+        if when in closed:
+            continue  # a holiday or the recess: no slots either way
+        hearing = local(when, 14)  # 15:00 in Brasília time is 14:00 in Cuiabá
+        assert (hearing in starts) is (number == 1), when
+
+
+def test_a_source_that_fails_or_hangs_leaves_the_agenda_as_it_was(court, calendars):
+    before = open_starts(court)
+    failing = add_source(court, calendars.url + "/erro.ics")
+    assert failing.status_code == 201 and failing.get_json()["failures"] == 1
+    assert "500" in failing.get_json()["last_error"]
+    hanging = add_source(court, calendars.url + "/lento.ics")
+    assert hanging.get_json()["failures"] == 1
+    assert "não respondeu" in hanging.get_json()["last_error"]
+    elsewhere = add_source(court, calendars.url + "/redireciona.ics")
+    assert "não permitido" in elsewhere.get_json()["last_error"]
+    assert open_starts(court) == before
+    refresh_now(court)  # a second failure in a row tells the office, once
+    refresh_now(court)
+    with court.app_context():
+        notices = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "busy_source_failing")).all()
+    assert len(notices) == 3  # one per failing source, not one per failure
+    listed = court.test_client().get(f"/api/v1/magistrates/{court.judge}/busy-sources",
+                                     headers=bearer(court.token)).get_json()
+    assert [s["failures"] for s in listed] == [3, 3, 3]
+
+
+def test_addresses_outside_the_allowed_hosts_are_refused(court):
+    answer = add_source(court, "http://10.0.0.7/calendario.ics")
+    assert answer.status_code == 422 and "url" in answer.get_json()["errors"]
+
+
+def test_a_caldav_calendar_closes_slots(court, tmp_path):
+    import caldav
+
+    radicale = Radicale(tmp_path / "radicale")
+    radicale.start()
+    try:
+        url = radicale.make_calendar("juiza", "agenda")
+        day = a_day_with_open_slots(court)
+        stamp = day.strftime("%Y%m%d")
+        client = caldav.DAVClient(url=url, username="juiza", password="x")
+        client.calendar(url=url).save_event(fixture(
+            "google-session.ics", DAY=stamp, START="150000", END="160000", STATUS="CONFIRMED",
+            TRANSP="OPAQUE"))
+        answer = add_source(court, url, kind="caldav", username="juiza", password="segredo")
+        assert answer.status_code == 201, answer.get_json()
+        assert answer.get_json()["failures"] == 0, answer.get_json()
+        assert "password" not in answer.get_json()
+        starts = open_starts(court)
+        assert local(day, 14) not in starts and local(day, 15) in starts
+        with court.app_context():
+            stored = db.session.scalars(select(BusySource.secret)).one()
+            assert "segredo" not in stored  # sealed
+    finally:
+        radicale.stop()
+
+
+def next_new_york_clock_change(after: date) -> date:
+    """The first day, from `after` on, whose New York UTC offset differs from the day before."""
+    zone = ZoneInfo("America/New_York")
+    day = after
+    while True:
+        before = datetime.combine(day - timedelta(days=1), time(12), zone).utcoffset()
+        if datetime.combine(day, time(12), zone).utcoffset() != before:
+            return day
+        day += timedelta(days=1)
+
+
+def test_a_weekly_hearing_in_new_york_closes_the_right_slots_across_its_clock_change(
+        court, calendars):
+    """Whatever day the test runs: the next time New York changes its clocks, a weekly
+    14:00 hearing there is 15:00 or 14:00 in Cuiabá (which has no daylight saving)."""
+    with court.app_context():
+        from booking.availability.service import court_closed_days
+        from booking.courts.models import Magistrate
+
+        change = next_new_york_clock_change(date.today() + timedelta(days=16))
+        make_rules(db.session.get(Magistrate, court.judge),
+                   horizon_days=(change - date.today()).days + 30)
+        db.session.commit()
+    first = change - timedelta(days=14)
+    while first.weekday() != 1:  # a Tuesday
+        first += timedelta(days=1)
+    days = [first + timedelta(days=7 * n) for n in range(4)]
+    text = fixture("new-york-across-dst.ics").replace("20270302", first.strftime("%Y%m%d"))
+    text = text.replace("EXDATE;TZID=America/New_York:20270316",
+                        "EXDATE;TZID=America/New_York:" + days[1].strftime("%Y%m%d"))
+    moved = text.index("BEGIN:VEVENT", text.index("END:VEVENT"))  # the moved occurrence of
+    text = text[:moved] + "END:VCALENDAR\r\n"                   # 2027 is not needed here
+    add_source(court, calendars.publish("nova-york.ics", text))
+    starts = open_starts(court)
+    with court.app_context():
+        closed = court_closed_days(None, days[0], days[-1])
+    new_york = ZoneInfo("America/New_York")
+    for number, day in enumerate(days):
+        if day in closed:
+            continue
+        hearing = datetime.combine(day, time(14), new_york).astimezone(UTC)
+        assert (hearing in starts) is (number == 1), day
+        assert hearing + timedelta(hours=1) in starts or day in closed
+    offsets = {datetime.combine(d, time(14), new_york).astimezone(CUIABA).hour for d in days}
+    assert offsets == {14, 15}  # the change really lies among these four weeks
