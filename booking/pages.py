@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 
 from .accounts.auth import login_required_page
 from .accounts.models import ROLE_NAMES
-from .bookings import urgent
+from .bookings import conflicts, urgent
 from .courts import service as courts
 from .courts.schemas import UnitQuerySchema
 from .errors import flatten_errors
@@ -55,4 +55,5 @@ def staff_home():
                else [current_user.magistrate] if current_user.magistrate else [])
     return render_template("staff_home.html", user=current_user, managed=managed,
                            urgent_open=urgent.open_count([m.id for m in managed]),
+                           conflicts_open=conflicts.open_count([m.id for m in managed]),
                            role_name=ROLE_NAMES.get(current_user.role, current_user.role))

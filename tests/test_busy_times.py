@@ -4,6 +4,7 @@ Google and Thunderbird export it, then real servers on loopback (a plain HTTP se
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -276,3 +277,108 @@ def test_a_weekly_hearing_in_new_york_closes_the_right_slots_across_its_clock_ch
         assert hearing + timedelta(hours=1) in starts or day in closed
     offsets = {datetime.combine(d, time(14), new_york).astimezone(CUIABA).hour for d in days}
     assert offsets == {14, 15}  # the change really lies among these four weeks
+
+
+# --- court changes over booked appointments ------------------------------------------------
+
+def book(app, start: str) -> dict:
+    from tests.test_bookings_api import form
+
+    response = app.test_client().post("/api/v1/bookings", json=form(
+        {"judge": app.judge, "slots": [{"start": start}]}))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def close_days(app, day: date, **choice):
+    with app.app_context():
+        from booking.accounts.models import User
+
+        admin = db.session.scalar(select(User).where(User.role == "admin")) or make_staff("admin")
+        admin = staff_token(admin)
+        db.session.commit()
+    return app.test_client().post("/api/v1/closures", headers=bearer(admin), json={
+        "comarca_id": None, "first_day": day.isoformat(), "last_day": day.isoformat(),
+        "reason": "Falta de energia no fórum", **choice})
+
+
+def deliver(app) -> None:
+    from booking.notifications.service import send_due
+
+    with app.app_context():
+        send_due()
+
+
+def test_a_closure_over_booked_appointments_and_the_three_choices(court, smtp_server):
+    day = a_day_with_open_slots(court)
+    starts = sorted(s for s in open_starts(court) if s.astimezone(CUIABA).date() == day)
+    court.config["MAX_FUTURE_BOOKINGS_PER_LAWYER"] = 10
+    kept, cancelled, asked = (book(court, s.astimezone(CUIABA).isoformat()) for s in starts[:3])
+    preview = close_days(court, day, dry_run=True)
+    assert preview.status_code == 201 and preview.get_json()["bookings_hit"] == 3
+    assert close_days(court, day).get_json()["bookings_hit"] == 3
+    client = court.test_client()
+    client.log_in("magistrate@example.jus.br", "correct horse battery")
+    page = client.get(f"/equipe/magistrados/{court.judge}/conflitos").get_data(as_text=True)
+    assert page.count("Falta de energia no fórum") >= 3
+    assert "3 agendamentos atingidos" in client.get("/equipe").get_data(as_text=True)
+
+    def decide(booking, action, **extra):
+        response = client.post(f"/equipe/atendimentos/{booking['id']}/conflito",
+                               data={"action": action, **extra})
+        assert response.status_code == 302
+
+    decide(kept, "keep")
+    decide(cancelled, "cancel", reason="O fórum estará fechado; procure a secretaria.")
+    decide(asked, "ask")
+    deliver(court)
+    lawyer = smtp_server.to("maria@example.com")
+    subjects = [m.message["Subject"] for m in lawyer]
+    assert any(s.startswith("Atendimento cancelado") for s in subjects)
+    rebook = next(m.message for m in lawyer if m.message["Subject"].startswith("Escolha outro"))
+    link = re.search(r"https?://\S+/remarcar\?token=\S+", rebook.get_body(("plain",)).get_content())
+    assert link and "Falta de energia" in rebook.get_body(("plain",)).get_content()
+    statuses = {b["id"]: client.get(f"/api/v1/bookings/{b['id']}",
+                                     headers=bearer(court.token)).get_json()["status"]
+                for b in (kept, cancelled, asked)}
+    assert statuses == {kept["id"]: "confirmed", cancelled["id"]: "cancelled",
+                        asked["id"]: "confirmed"}
+    # The old manage link stopped working; the new one lets the lawyer move the booking.
+    assert client.get(f"/agendamentos/{asked['id']}?token={asked['manage_token']}"
+                      ).status_code == 404
+    path = link.group(0).split("://", 1)[1].split("/", 1)[1]
+    new_time = sorted(s for s in open_starts(court) if s.astimezone(CUIABA).date() != day)[0]
+    moved = court.test_client().post("/" + path, data={
+        "start": new_time.astimezone(CUIABA).isoformat(),
+        "token": path.split("token=")[1]})
+    assert moved.status_code == 302
+    with court.app_context():
+        from booking.bookings.models import Booking
+
+        booking = db.session.get(Booking, asked["id"])
+        assert booking.start_at == new_time and booking.ical_sequence == 1
+        assert booking.conflict_reason is None and booking.rebook_deadline is None
+    assert "Nenhum agendamento atingido" in client.get(
+        f"/equipe/magistrados/{court.judge}/conflitos").get_data(as_text=True)
+
+
+def test_a_rebook_request_without_an_answer_is_cancelled_at_the_deadline(court, smtp_server):
+    from booking.bookings.conflicts import expire_rebook_requests
+    from booking.bookings.models import Booking
+
+    day = a_day_with_open_slots(court)
+    start = sorted(s for s in open_starts(court) if s.astimezone(CUIABA).date() == day)[0]
+    booked = book(court, start.astimezone(CUIABA).isoformat())
+    assert close_days(court, day, on_bookings="ask").get_json()["bookings_hit"] == 1
+    with court.app_context():
+        booking = db.session.get(Booking, booked["id"])
+        assert booking.status == "confirmed" and booking.rebook_deadline is not None
+        assert expire_rebook_requests(now=booking.rebook_deadline - timedelta(minutes=1)) == 0
+        assert expire_rebook_requests(now=booking.rebook_deadline) == 1
+        db.session.commit()
+        booking = db.session.get(Booking, booked["id"])
+        assert booking.status == "cancelled"
+        assert "Não foi escolhido um novo horário" in booking.cancel_reason
+    deliver(court)
+    assert any(m.message["Subject"].startswith("Atendimento cancelado")
+               for m in smtp_server.to("maria@example.com"))

@@ -214,7 +214,9 @@ class Closures(MethodView):
         bookings_hit says how many confirmed bookings fall on those days; with dry_run nothing
         is saved, otherwise on_bookings is applied to all of them."""
         closure, hit = service.add_closure(data, current_api_user())
-        answer = {**ClosureSchema().dump(closure), "bookings_hit": hit}
+        answer = {"id": closure.id, "comarca_id": closure.comarca_id, "reason": closure.reason,
+                  "first_day": closure.first_day, "last_day": closure.last_day,
+                  "bookings_hit": hit}
         if data["dry_run"]:
             db.session.rollback()
             answer["id"] = None

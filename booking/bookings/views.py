@@ -36,7 +36,7 @@ from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
 from ..formatting import zone_label
-from . import messages, service, urgent
+from . import conflicts, messages, service, urgent
 from .models import Booking, UrgentRequest
 from .schemas import (
     BookingRequestSchema,
@@ -314,6 +314,36 @@ def staff_attendance(booking_id: int):
     else:
         flash("Comparecimento registrado.", "success")
     return _back_to_day(booking)
+
+
+@blp.get("/equipe/magistrados/<int:magistrate_id>/conflitos")
+@login_required_page("magistrate", "assistant")
+def conflicts_page(magistrate_id: int):
+    """Bookings a court change now covers: keep, cancel, or ask the lawyer for another time."""
+    magistrate = managed_magistrate(magistrate_id)
+    bookings = conflicts.conflicts_of(magistrate.id)
+    audit.record_read(current_user, "booking", [b.id for b in bookings])
+    return render_template("bookings/conflicts.html", magistrate=magistrate, bookings=bookings,
+                           zone=magistrate.timezone, zone_label=zone_label(magistrate.timezone))
+
+
+@blp.post("/equipe/atendimentos/<int:booking_id>/conflito")
+@login_required_page("magistrate", "assistant")
+def conflict_decision(booking_id: int):
+    booking = _staff_booking(booking_id)
+    action = request.form.get("action", "")
+    try:
+        conflicts.decide(booking, action, current_user,
+                         reason=request.form.get("reason", "").strip()[:500] or None)
+        db.session.commit()
+    except DomainError as error:
+        _flash_refusal(error)
+    else:
+        flash({"keep": "Agendamento mantido.",
+               "cancel": "Agendamento cancelado; o advogado receberá o motivo por e-mail.",
+               "ask": "O advogado recebeu um link para escolher outro horário."}[action],
+              "success")
+    return redirect(url_for("bookings_pages.conflicts_page", magistrate_id=booking.magistrate_id))
 
 
 # --- urgent requests ----------------------------------------------------------------
