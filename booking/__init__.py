@@ -178,12 +178,13 @@ def _connect_domains() -> None:
     from .accounts.staff import register_mailer
     from .availability.service import register_change_listener
     from .bookings import conflicts
-    from .bookings.messages import render_booking_payload
+    from .bookings.messages import render_booking_payload, write_to_magistrate_calendar
     from .bookings.service import cancel_future_bookings
     from .courts.directory import register_departure_handler
-    from .notifications.service import queue, register_renderer
+    from .notifications.service import queue, register_channel, register_renderer
 
     register_renderer("booking_", render_booking_payload)
+    register_channel("calendar_", write_to_magistrate_calendar)
     register_departure_handler(cancel_future_bookings)
     register_mailer(queue)
     register_change_listener(conflicts.detect)

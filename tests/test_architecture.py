@@ -19,8 +19,8 @@ import pytest
 BOOKING = Path(__file__).resolve().parent.parent / "booking"
 
 # Bottom first. A package may import those before it in this list, never after.
-LAYERS = ["audit", "courts", "accounts", "notifications", "directory", "availability",
-          "calendars", "bookings", "complaints", "privacy"]
+LAYERS = ["calendars", "audit", "courts", "accounts", "notifications", "directory",
+          "availability", "bookings", "complaints", "privacy"]
 
 
 def imported_modules(path: Path, package: str) -> set[str]:

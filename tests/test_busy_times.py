@@ -382,3 +382,51 @@ def test_a_rebook_request_without_an_answer_is_cancelled_at_the_deadline(court, 
     deliver(court)
     assert any(m.message["Subject"].startswith("Atendimento cancelado")
                for m in smtp_server.to("maria@example.com"))
+
+
+def test_bookings_are_written_back_to_the_magistrates_caldav_calendar(court, tmp_path):
+    import caldav
+
+    from booking.notifications.service import send_due
+
+    radicale = Radicale(tmp_path / "radicale")
+    radicale.start()
+    try:
+        url = radicale.make_calendar("juiza", "agenda")
+        answer = add_source(court, url, kind="caldav", username="juiza", password="x",
+                            write_back=True)
+        assert answer.status_code == 201 and answer.get_json()["failures"] == 0
+        day = a_day_with_open_slots(court)
+        starts = sorted(s for s in open_starts(court) if s.astimezone(CUIABA).date() == day)
+        booked = book(court, starts[0].astimezone(CUIABA).isoformat())
+        calendar = caldav.DAVClient(url=url, username="juiza", password="x").calendar(url=url)
+
+        def written() -> list:
+            with court.app_context():
+                send_due()
+            return [event.icalendar_component for event in calendar.events()]
+
+        events = written()
+        uid = events[0]["UID"]
+        assert len(events) == 1 and str(uid).endswith("@agendamento.tjmt.jus.br")
+        assert events[0]["DTSTART"].dt.astimezone(UTC) == starts[0]
+        refresh_now(court)  # our own event read back is not a busy time: no conflict
+        with court.app_context():
+            from booking.bookings.models import Booking
+
+            assert db.session.get(Booking, booked["id"]).conflict_reason is None
+        client, token = court.test_client(), bearer(booked["manage_token"])
+        moved = client.post(f"/api/v1/bookings/{booked['id']}/reschedule", headers=token,
+                            json={"start": starts[2].astimezone(CUIABA).isoformat()})
+        assert moved.status_code == 200, moved.get_json()
+        events = written()
+        assert len(events) == 1 and events[0]["UID"] == uid
+        assert events[0]["DTSTART"].dt.astimezone(UTC) == starts[2]
+        with court.app_context():
+            sequence = db.session.get(Booking, booked["id"]).ical_sequence
+        assert int(events[0]["SEQUENCE"]) == sequence, sequence
+        assert client.post(f"/api/v1/bookings/{booked['id']}/cancel", headers=token,
+                           json={}).status_code == 200
+        assert written() == []
+    finally:
+        radicale.stop()

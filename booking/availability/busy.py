@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from fnmatch import fnmatch
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from flask import current_app, render_template
 from sqlalchemy import delete, insert, or_, select
 
 from ..audit import service as audit
+from ..calendars.ical import UID_DOMAIN
 from ..courts import service as courts
 from ..database import utcnow
 from ..domain import InvalidField
@@ -154,6 +155,44 @@ def caldav_calendar(source: BusySource):
     return client.calendar(url=source.url)
 
 
+def write_back_sources(magistrate_id: int) -> list[BusySource]:
+    """The CalDAV calendars that receive this magistrate's bookings."""
+    return list(db.session.scalars(select(BusySource).where(
+        BusySource.magistrate_id == magistrate_id, BusySource.kind == "caldav",
+        BusySource.write_back.is_(True))))
+
+
+def caldav_calendar_of(source_id: int):
+    source = db.session.get(BusySource, source_id)
+    if source is None:
+        raise SourceFailed("o calendário foi removido")
+    check_address(source.url)
+    return caldav_calendar(source)
+
+
+def save_event(calendar, uid: str, ics: bytes) -> None:
+    """Create or replace the event with this UID (a reschedule keeps its UID)."""
+    try:
+        existing = calendar.event_by_uid(uid)
+    except Exception:  # caldav's NotFoundError and the like: there is none yet
+        existing = None
+    # A plain PUT: the library's save() would raise the SEQUENCE, which is the invite's.
+    url = existing.url if existing is not None else \
+        calendar.url.join(quote(uid, safe="") + ".ics")
+    response = calendar.client.put(str(url), ics,
+                                   {"Content-Type": "text/calendar; charset=utf-8"})
+    if response.status not in (200, 201, 204):
+        raise SourceFailed(f"o servidor CalDAV recusou o evento ({response.status})")
+
+
+def delete_event(calendar, uid: str) -> None:
+    try:
+        calendar.event_by_uid(uid).delete()
+    except Exception as error:  # already gone is fine; anything else is a failure
+        if "NotFound" not in type(error).__name__:
+            raise
+
+
 def _fetch_caldav(source: BusySource, first: datetime, last: datetime) -> list[bytes]:
     try:
         calendar = caldav_calendar(source)
@@ -181,8 +220,8 @@ def refresh(source: BusySource, now: datetime | None = None) -> bool:
             texts = None if body is None else [body]
         else:
             texts = _fetch_caldav(source, first, last)
-        periods = None if texts is None else busy_periods(texts, first, last,
-                                                           magistrate.timezone)
+        periods = None if texts is None else busy_periods(
+            texts, first, last, magistrate.timezone, own_uid_suffix=UID_DOMAIN)
     except (SourceFailed, CalendarUnreadable, InvalidField) as error:
         _failed(source, magistrate, str(error), now)
         return False

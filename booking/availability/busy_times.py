@@ -39,8 +39,13 @@ def _is_busy(event) -> bool:
 
 
 def busy_periods(calendars: list[bytes | str], first: datetime, last: datetime,
-                 zone_name: str) -> list[tuple[datetime, datetime]]:
-    """Merged (start, end) in UTC of what is busy between first and last (aware instants)."""
+                 zone_name: str, own_uid_suffix: str | None = None
+                 ) -> list[tuple[datetime, datetime]]:
+    """Merged (start, end) in UTC of what is busy between first and last (aware instants).
+
+    Events whose UID ends with `own_uid_suffix` are the service's own bookings (written
+    back to the calendar, or an accepted invite): they are not busy times.
+    """
     zone = ZoneInfo(zone_name)
     found: list[tuple[datetime, datetime]] = []
     for text in calendars:
@@ -51,6 +56,8 @@ def busy_periods(calendars: list[bytes | str], first: datetime, last: datetime,
             raise CalendarUnreadable(f"calendário ilegível: {type(error).__name__}") from None
         for event in events:
             if event.name != "VEVENT" or "DTSTART" not in event or not _is_busy(event):
+                continue
+            if own_uid_suffix and str(event.get("UID", "")).endswith(own_uid_suffix):
                 continue
             start_value = event["DTSTART"].dt
             if "DTEND" in event:

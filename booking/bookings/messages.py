@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from sqlalchemy import select
 
+from ..availability import busy
 from ..availability import service as availability
 from ..calendars.ical import Attendee, Invite, Person, build_calendar, build_feed
 from ..courts import service as courts
@@ -123,7 +124,35 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None)
             "method": method,
             "payload": {"event": event, "method": method, "role": recipient.role, "link": link,
                         "stamp": stamp, "booking": snapshot}})
+    for source in busy.write_back_sources(magistrate.id):
+        messages.append({
+            "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:"
+                          f"calendar:{source.id}",
+            "kind": "calendar_write", "to": f"caldav:{source.id}", "subject": subject,
+            "payload": {"source_id": source.id, "event": event, "stamp": stamp,
+                        "booking": snapshot}})
     return notifications.queue_payloads(messages)
+
+
+def write_to_magistrate_calendar(payload: dict) -> None:
+    """The outbox's delivery of a booking to the magistrate's CalDAV calendar: the same UID
+    as the invite (so accepting the invite too makes no duplicate); gone when cancelled."""
+    data = payload["booking"]
+    calendar = busy.caldav_calendar_of(payload["source_id"])
+    if payload["event"] == "cancelled":
+        busy.delete_event(calendar, data["ical_uid"])
+        return
+    context = _snapshot_context(data)
+    booking, magistrate = context["booking"], context["magistrate"]
+    feed = build_feed(f"Atendimentos — {magistrate.title} {magistrate.name}", [Invite(
+        uid=booking.ical_uid, sequence=booking.ical_sequence, method="REQUEST",
+        stamp=datetime.fromisoformat(payload["stamp"]), start=booking.start_at,
+        end=booking.end_at, tzid=magistrate.timezone,
+        summary=f"Atendimento: {booking.lawyer_name} (OAB {booking.lawyer_oab})",
+        description=render_template("email/invite_description.txt", **context,
+                                    link=None).strip(),
+        location=data["location"], organizer=organizer())])
+    busy.save_event(calendar, data["ical_uid"], feed)
 
 
 def booking_snapshot(booking, magistrate) -> dict:

@@ -25,6 +25,7 @@ from ..audit import service as audit
 from ..availability import service as availability
 from ..availability.models import AvailabilityRule, Slot
 from ..availability.slots import local_instant
+from ..calendars.ical import UID_DOMAIN
 from ..clock import court_zone
 from ..courts.models import Magistrate, Unit
 from ..database import reads_before_writing, utcnow
@@ -142,7 +143,7 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
         lawyer_phone=lawyer["phone"], case_number=data["case_number"],
         subject=data["subject"], under_seal=data.get("under_seal", False), consent_at=now,
         manage_token_hash=token_hash(token),
-        ical_uid=f"{uuid.uuid4()}@agendamento.tjmt.jus.br", ical_sequence=0,
+        ical_uid=f"{uuid.uuid4()}{UID_DOMAIN}", ical_sequence=0,
         created_at=now, updated_at=now)
     _lock_magistrate(magistrate.id)
     _check_lawyer_limit(magistrate.id, lawyer["oab"], now)

@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 PRODID = "-//Tribunal de Justiça de Mato Grosso//Agendamento de atendimento//PT-BR"
+# Every booking's UID ends so: a magistrate's calendar that holds our own events (written
+# back, or accepted invites) does not count them as busy times.
+UID_DOMAIN = "@agendamento.tjmt.jus.br"
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,19 @@ REMOVED = "[removido]"
 
 # kind prefix -> function(payload) -> (text, html, ics bytes or None); see register_renderer.
 _RENDERERS: dict[str, Callable[[dict], tuple[str, str | None, bytes | None]]] = {}
+# kind prefix -> function(payload) that delivers a message that is not an e-mail (a
+# calendar write, later a webhook); it raises when the delivery failed.
+_CHANNELS: dict[str, Callable[[dict], None]] = {}
+
+
+def register_channel(kind_prefix: str, deliver: Callable[[dict], None]) -> None:
+    """A domain says how its non-e-mail messages are delivered (create_app wires this)."""
+    _CHANNELS[kind_prefix] = deliver
+
+
+def _channel_for(kind: str):
+    return next((deliver for prefix, deliver in _CHANNELS.items() if kind.startswith(prefix)),
+                None)
 
 
 def register_renderer(kind_prefix: str,
@@ -188,19 +201,36 @@ def send_due(now: datetime | None = None) -> dict:
     now = now or utcnow()
     batch = claim_due(now, current_app.config["OUTBOX_BATCH_SIZE"])
     sent = failed = 0
+    for message in [m for m in batch if _channel_for(m.kind)]:
+        try:
+            _channel_for(message.kind)(message.payload)
+        except Exception as error:  # one failed delivery fails that message alone
+            _mark_failed(message, error, now)
+            failed += 1
+        else:
+            _mark_sent(message, utcnow())
+            sent += 1
+    batch = [m for m in batch if not _channel_for(m.kind)]
     if not batch:
-        return {"sent": 0, "failed": 0}
+        return {"sent": sent, "failed": failed}
     try:
         connection = smtp_connection()
         connection.__enter__()
     except (OSError, smtplib.SMTPException) as error:
         for message in batch:
             _mark_failed(message, error, now)
-        return {"sent": 0, "failed": len(batch)}
+        return {"sent": sent, "failed": failed + len(batch)}
     try:
         for message in batch:
             try:
-                connection.send(as_email(message))
+                email = as_email(message)
+            except Exception as error:  # a message that cannot be rendered fails alone
+                log.exception("outbox message %s could not be rendered", message.id)
+                _mark_failed(message, error, now)
+                failed += 1
+                continue
+            try:
+                connection.send(email)
             except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as error:
                 # The connection is gone: this one and the rest wait for the next run.
                 for pending in batch[batch.index(message):]:
@@ -210,6 +240,14 @@ def send_due(now: datetime | None = None) -> dict:
             except (OSError, smtplib.SMTPException) as error:
                 _mark_failed(message, error, now)
                 failed += 1
+            except Exception as error:  # e.g. an address SMTP cannot carry: this one fails
+                log.exception("outbox message %s could not be sent", message.id)
+                _mark_failed(message, error, now)
+                failed += 1
+                try:
+                    connection.host.rset()  # leave the session clean for the next message
+                except (OSError, smtplib.SMTPException, AttributeError):
+                    pass
             else:
                 _mark_sent(message, utcnow())
                 sent += 1
