@@ -78,6 +78,13 @@ class Config:
     BUSY_SOURCE_TIMEOUT_SECONDS = _env_int("BUSY_SOURCE_TIMEOUT_SECONDS", 10)
     BUSY_SOURCE_MAX_BYTES = _env_int("BUSY_SOURCE_MAX_BYTES", 5 * 1024 * 1024)
     BUSY_SOURCE_FAILURES_BEFORE_NOTICE = _env_int("BUSY_SOURCE_FAILURES_BEFORE_NOTICE", 3)
+    # The video room of each appointment: "fixed" (the magistrate's meeting link) or "jitsi"
+    # (a room per appointment on the court's Jitsi Meet; with an app secret, a signed JWT).
+    VIDEO_PROVIDER = os.environ.get("VIDEO_PROVIDER", "fixed")
+    JITSI_BASE_URL = os.environ.get("JITSI_BASE_URL", "https://meet.tjmt.jus.br")
+    JITSI_ROOM_PREFIX = os.environ.get("JITSI_ROOM_PREFIX", "tjmt-atendimento-")
+    JITSI_APP_ID = os.environ.get("JITSI_APP_ID", "")
+    JITSI_APP_SECRET = os.environ.get("JITSI_APP_SECRET", "")
     # A lawyer asked to choose another time has this long before the booking is cancelled.
     REBOOK_DEADLINE_HOURS = _env_int("REBOOK_DEADLINE_HOURS", 72)
 

@@ -236,6 +236,9 @@ NOT_IN_MATRIX = {
     ("GET", "/esqueci-a-senha"): "public form: test_accounts",
     ("POST", "/esqueci-a-senha"): "public form: test_accounts",
     ("POST", "/equipe/contas"): "same guard as its GET",
+    ("POST", "/equipe/magistrados/<int:magistrate_id>/calendarios"): "same guard as the rules page",
+    ("POST", "/equipe/magistrados/<int:magistrate_id>/calendarios/<int:source_id>/remover"):
+        "same guard as the rules page",
     ("POST", "/equipe/diretorio/comarcas/nova"): "same guard as its GET",
     ("POST", "/equipe/diretorio/comarcas/<int:comarca_id>"): "same guard as its GET",
     ("POST", "/equipe/diretorio/unidades/nova"): "same guard as its GET",

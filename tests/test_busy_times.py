@@ -430,3 +430,60 @@ def test_bookings_are_written_back_to_the_magistrates_caldav_calendar(court, tmp
         assert written() == []
     finally:
         radicale.stop()
+
+
+def test_each_video_appointment_gets_its_own_jitsi_room_with_a_signed_token(court):
+    import jwt as pyjwt
+
+    court.config.update(VIDEO_PROVIDER="jitsi", JITSI_BASE_URL="https://meet.tjmt.jus.br",
+                        JITSI_APP_ID="agendamento", JITSI_APP_SECRET="segredo-do-jitsi",
+                        MAX_FUTURE_BOOKINGS_PER_LAWYER=10)
+    day = a_day_with_open_slots(court)
+    starts = sorted(s for s in open_starts(court) if s.astimezone(CUIABA).date() == day)
+    first, second = (book(court, s.astimezone(CUIABA).isoformat()) for s in starts[:2])
+    with court.app_context():
+        from booking.bookings.models import Booking
+
+        rooms = [db.session.get(Booking, b["id"]).video_url for b in (first, second)]
+    assert all(r.startswith("https://meet.tjmt.jus.br/tjmt-atendimento-") for r in rooms)
+    assert rooms[0].split("?")[0] != rooms[1].split("?")[0]
+    claims = pyjwt.decode(rooms[0].split("jwt=")[1], "segredo-do-jitsi", algorithms=["HS256"],
+                          audience="jitsi", options={"verify_nbf": False})
+    assert claims["room"] == rooms[0].split("/")[-1].split("?")[0]
+    client, token = court.test_client(), bearer(first["manage_token"])
+    invite = client.get(f"/api/v1/bookings/{first['id']}/invite.ics", headers=token)
+    text = invite.get_data(as_text=True).replace("\r\n ", "")
+    assert "CONFERENCE;FEATURE=VIDEO;LABEL=Sala de vídeo;VALUE=URI:" + rooms[0] in text
+    assert "LOCATION:" + rooms[0].replace(",", "\\,").replace(";", "\\;") in text
+    manage = client.get(f"/agendamentos/{first['id']}?token={first['manage_token']}")
+    assert rooms[0] in manage.get_data(as_text=True)
+    client.post(f"/api/v1/bookings/{first['id']}/reschedule", headers=token,
+                json={"start": starts[3].astimezone(CUIABA).isoformat()})
+    with court.app_context():
+        assert db.session.get(Booking, first["id"]).video_url == rooms[0]  # kept
+    agenda = client.get(f"/magistrados/{court.judge}/agenda").get_data(as_text=True)
+    assert "meet.tjmt.jus.br" not in agenda  # never on a public page
+
+
+def test_the_rules_page_adds_and_removes_a_calendar(court, calendars):
+    client = court.test_client()
+    client.log_in("magistrate@example.jus.br", "correct horse battery")
+    day = a_day_with_open_slots(court)
+    url = calendars.publish("pagina.ics", fixture(
+        "thunderbird-trip.ics", DAY=day.strftime("%Y%m%d"),
+        NEXT_DAY=(day + timedelta(days=1)).strftime("%Y%m%d")))
+    added = client.post(f"/equipe/magistrados/{court.judge}/calendarios",
+                        data={"kind": "ics", "url": url})
+    assert added.status_code == 302
+    assert not any(s.astimezone(CUIABA).date() == day for s in open_starts(court))
+    page = client.get(f"/equipe/magistrados/{court.judge}/disponibilidade").get_data(as_text=True)
+    assert url in page and "lido em" in page
+    with court.app_context():
+        source_id = db.session.scalars(select(BusySource.id)).one()
+    client.post(f"/equipe/magistrados/{court.judge}/calendarios/{source_id}/remover")
+    assert any(s.astimezone(CUIABA).date() == day for s in open_starts(court))
+    refused = client.post(f"/equipe/magistrados/{court.judge}/calendarios",
+                          data={"kind": "ics", "url": "https://intranet.example.invalid/a.ics"})
+    assert refused.status_code == 302
+    assert "não está entre os permitidos" in client.get(
+        f"/equipe/magistrados/{court.judge}/disponibilidade").get_data(as_text=True)

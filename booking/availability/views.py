@@ -20,7 +20,7 @@ from ..domain import InvalidField
 from ..errors import flatten_errors
 from ..extensions import db
 from ..formatting import zone_label
-from . import service
+from . import busy, service
 from .api import availability_document
 from .forms import (
     exception_from_form,
@@ -28,7 +28,7 @@ from .forms import (
     rules_from_form,
     window_rows_for_page,
 )
-from .schemas import AvailabilitySchema, ClosureSchema, ExceptionSchema
+from .schemas import AvailabilitySchema, BusySourceSchema, ClosureSchema, ExceptionSchema
 
 blp = Blueprint("availability_pages", __name__)
 
@@ -119,6 +119,7 @@ def rules_page(magistrate_id: int):
         "availability/rules.html", magistrate=magistrate, doc=document, errors=errors,
         window_rows=window_rows_for_page(document["weekly_windows"]), preview=preview,
         exceptions=service.exceptions_of(magistrate.id, since=utcnow()),
+        sources=busy.sources_of(magistrate.id),
         zone_label=zone_label(magistrate.timezone),
     ), status
 
@@ -143,6 +144,48 @@ def add_exception_page(magistrate_id: int):
     return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id) + "#excecoes")
 
 
+@blp.post("/equipe/magistrados/<int:magistrate_id>/calendarios")
+@login_required_page("magistrate", "assistant")
+def add_source_page(magistrate_id: int):
+    """Add the magistrate's own calendar; it is read at once."""
+    magistrate = managed_magistrate(magistrate_id)
+    raw = {"kind": request.form.get("kind", ""), "url": request.form.get("url", "").strip(),
+           "username": request.form.get("username", "").strip() or None,
+           "password": request.form.get("password") or None,
+           "write_back": request.form.get("write_back") == "sim"}
+    try:
+        source = busy.add_source(magistrate, BusySourceSchema().load(raw), current_user)
+        busy.refresh(source)
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        _flash_errors(error.messages)
+    except InvalidField as error:
+        db.session.rollback()
+        _flash_errors({error.field: [str(error)]})
+    else:
+        if source.failures:
+            flash(f"Calendário registrado, mas a primeira leitura falhou: {source.last_error}.",
+                  "error")
+        else:
+            flash("Calendário registrado e lido; seus compromissos já fecham os horários.",
+                  "success")
+    return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id)
+                    + "#calendarios")
+
+
+@blp.post("/equipe/magistrados/<int:magistrate_id>/calendarios/<int:source_id>/remover")
+@login_required_page("magistrate", "assistant")
+def remove_source_page(magistrate_id: int, source_id: int):
+    magistrate = managed_magistrate(magistrate_id)
+    if not busy.remove_source(magistrate, source_id, current_user):
+        abort(404)
+    db.session.commit()
+    flash("Calendário removido; a agenda foi republicada.", "success")
+    return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id)
+                    + "#calendarios")
+
+
 @blp.post("/equipe/magistrados/<int:magistrate_id>/excecoes/<int:exception_id>/remover")
 @login_required_page("magistrate", "assistant")
 def remove_exception_page(magistrate_id: int, exception_id: int):
@@ -155,6 +198,7 @@ def remove_exception_page(magistrate_id: int, exception_id: int):
 
 
 FIELD_LABELS = {"start": "Início", "end": "Fim", "kind": "Tipo", "reason": "Motivo",
+                "url": "Endereço do calendário", "write_back": "Gravar agendamentos",
                 "modes": "Modos", "first_day": "Primeiro dia", "last_day": "Último dia",
                 "comarca_id": "Comarca", "_schema": "Formulário"}
 

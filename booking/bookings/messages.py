@@ -78,9 +78,12 @@ def manage_url(booking, token: str) -> str:
 
 
 def location_of(booking, magistrate) -> str:
+    """Where the appointment happens: its video room, or the address. Only the people
+    involved see it (messages, invites, manage and staff pages), never a public page."""
     rule = availability.rule_of(magistrate.id)
     if booking.mode == "video":
-        return (rule.meeting_url if rule and rule.meeting_url else "Link enviado pela unidade")
+        return booking.video_url or (rule.meeting_url if rule and rule.meeting_url
+                                     else "Link enviado pela unidade")
     return (rule.address if rule and rule.address else magistrate.unit.address or
             magistrate.unit.name)
 
@@ -151,7 +154,8 @@ def write_to_magistrate_calendar(payload: dict) -> None:
         summary=f"Atendimento: {booking.lawyer_name} (OAB {booking.lawyer_oab})",
         description=render_template("email/invite_description.txt", **context,
                                     link=None).strip(),
-        location=data["location"], organizer=organizer())])
+        location=data["location"], organizer=organizer(), url=data.get("video_url"),
+        conference=data.get("video_url"))])
     busy.save_event(calendar, data["ical_uid"], feed)
 
 
@@ -170,6 +174,7 @@ def booking_snapshot(booking, magistrate) -> dict:
         "lawyer_name": booking.lawyer_name, "lawyer_oab": booking.lawyer_oab,
         "cancelled_by": booking.cancelled_by, "cancel_reason": booking.cancel_reason,
         "location": location_of(booking, magistrate),
+        "video_url": booking.video_url if booking.mode == "video" else None,
         "magistrate": {"name": magistrate.name, "title": magistrate.title,
                        "timezone": magistrate.timezone},
         "unit": {"name": magistrate.unit.name},
@@ -204,7 +209,7 @@ def _invite(data: dict, *, method: str, link: str | None, stamp: datetime) -> by
         description=description.strip(), location=data["location"], organizer=organizer(),
         attendees=tuple(Attendee(Person(email, name), role)
                         for email, name, role in data["attendees"]),
-        url=link))
+        url=link or data.get("video_url"), conference=data.get("video_url")))
 
 
 def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:

@@ -33,6 +33,7 @@ from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
 from ..notifications import service as notifications
 from ..security import new_token, token_hash, tokens_match
+from . import video
 from .models import (
     ACTIVE_STATUSES,
     BOOKING_STATUS_LABELS,
@@ -145,6 +146,7 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
         manage_token_hash=token_hash(token),
         ical_uid=f"{uuid.uuid4()}{UID_DOMAIN}", ical_sequence=0,
         created_at=now, updated_at=now)
+    row["video_url"] = video.room_for(row, rule) if data["mode"] == "video" else None
     _lock_magistrate(magistrate.id)
     _check_lawyer_limit(magistrate.id, lawyer["oab"], now)
     _check_day_limit(magistrate, rule, slot)
@@ -243,6 +245,9 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
         availability.release_slot(booking.slot_id)
     booking.slot_id = slot.id
     booking.start_at, booking.end_at = slot.start_at, slot.end_at
+    if mode == "video" and not booking.video_url:  # the room stays across reschedules
+        booking.video_url = video.room_for({"start_at": slot.start_at, "end_at": slot.end_at},
+                                           rule)
     booking.mode = mode
     booking.ical_sequence += 1
     booking.updated_at = now

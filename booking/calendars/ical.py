@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText, vUri
 
 PRODID = "-//Tribunal de Justiça de Mato Grosso//Agendamento de atendimento//PT-BR"
 # Every booking's UID ends so: a magistrate's calendar that holds our own events (written
@@ -48,6 +48,7 @@ class Invite:
     organizer: Person
     attendees: tuple[Attendee, ...] = field(default_factory=tuple)
     url: str | None = None
+    conference: str | None = None  # the video room (RFC 7986 CONFERENCE)
 
 
 def _address(person: Person, **params) -> vCalAddress:
@@ -98,6 +99,9 @@ def _event(invite: Invite, *, with_people: bool) -> Event:
     event.add("location", invite.location)
     if invite.url:
         event.add("url", invite.url)
+    if invite.conference:
+        event.add("conference", vUri(invite.conference),
+                  parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Sala de vídeo"})
     if with_people:
         event.add("organizer", _address(invite.organizer))
         for attendee in invite.attendees:
