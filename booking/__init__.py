@@ -177,13 +177,21 @@ def _connect_domains() -> None:
     """What lower packages call back into, registered by the upper ones (no import loop)."""
     from .accounts.staff import register_mailer
     from .availability.service import register_change_listener
-    from .bookings import conflicts
+    from .bookings import conflicts, messages
     from .bookings.messages import render_booking_payload, write_to_magistrate_calendar
     from .bookings.service import cancel_future_bookings
     from .courts.directory import register_departure_handler
-    from .notifications.service import queue, register_channel, register_renderer
+    from .notifications.service import (
+        queue,
+        register_channel,
+        register_freshness,
+        register_renderer,
+    )
 
     register_renderer("booking_", render_booking_payload)
+    register_renderer("daily_agenda", messages.render_daily_agenda)
+    register_freshness("daily_agenda", messages.daily_agenda_still_useful)
+    register_freshness("booking_reminder", messages.reminder_still_true)
     register_channel("calendar_", write_to_magistrate_calendar)
     register_departure_handler(cancel_future_bookings)
     register_mailer(queue)

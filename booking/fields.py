@@ -37,3 +37,31 @@ class RecordId(fields.Integer):
     def __init__(self, **kwargs):
         kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
         super().__init__(**kwargs)
+
+
+class MailboxAddress(fields.String):
+    """An e-mail address the court's SMTP server can carry: ASCII (an internationalised
+    domain is sent in its ASCII form), no quoted local part, no control characters.
+
+    Addresses that need SMTPUTF8 (`joão@exemplo.com.br`) are refused here with a 422
+    rather than accepted and left to fail in the outbox: not every relay announces
+    SMTPUTF8, and a court's mail must reach a person.
+    """
+
+    default_error_messages = {
+        "invalid": "Informe um e-mail válido, sem acentos nem espaços antes do @ "
+                   "(ex.: nome@exemplo.com.br).",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from email_validator import EmailNotValidError, validate_email
+
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if len(text) > 254 or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            raise self.make_error("invalid")
+        try:
+            checked = validate_email(text, check_deliverability=False, allow_smtputf8=False,
+                                     allow_quoted_local=False, allow_domain_literal=False)
+        except EmailNotValidError:
+            raise self.make_error("invalid") from None
+        return (checked.ascii_email or checked.normalized).lower()

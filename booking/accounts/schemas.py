@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from ..fields import CourtDateTime, RecordId
+from ..fields import CourtDateTime, MailboxAddress, RecordId
 from ..pagination import PageArgsSchema
 from .models import ROLES
 
@@ -37,7 +37,7 @@ class StaffUserSchema(Schema):
 class StaffUserInSchema(Schema):
     """A new account: the person sets the password from the e-mailed link."""
 
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = MailboxAddress(required=True)
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES),
                          metadata={"enum": list(ROLES)})

@@ -27,6 +27,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..formatting import MODE_LABELS, moment_label, time_label, zone_label
 from ..notifications import service as notifications
+from ..security import seal, unseal
 from ..urls import external_url
 from . import service
 from .models import Booking
@@ -124,14 +125,19 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None)
         messages.append({
             "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:{recipient.role}",
             "kind": f"booking_{event}", "to": recipient.person.email, "subject": subject,
-            "method": method,
-            "payload": {"event": event, "method": method, "role": recipient.role, "link": link,
-                        "stamp": stamp, "booking": snapshot}})
+            "method": method, "topic": f"booking:{booking.id}:{recipient.role}",
+            "version": booking.ical_sequence,
+            # The manage link is the lawyer's key: sealed, and erased once sent.
+            "payload": {"event": event, "method": method, "role": recipient.role,
+                        "sealed_link": seal(link) if link else None, "stamp": stamp,
+                        "booking": snapshot}})
     for source in busy.write_back_sources(magistrate.id):
         messages.append({
             "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:"
                           f"calendar:{source.id}",
             "kind": "calendar_write", "to": f"caldav:{source.id}", "subject": subject,
+            "topic": f"booking:{booking.id}:calendar:{source.id}",
+            "version": booking.ical_sequence,
             "payload": {"source_id": source.id, "event": event, "stamp": stamp,
                         "booking": snapshot}})
     return notifications.queue_payloads(messages)
@@ -214,9 +220,11 @@ def _invite(data: dict, *, method: str, link: str | None, stamp: datetime) -> by
 
 def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
     """The text, HTML and .ics of a queued booking message (the sender calls this)."""
+    sealed = payload.get("sealed_link")
+    link = unseal(sealed) if sealed else None
     values = {**_snapshot_context(payload["booking"]), "event": payload["event"],
-              "link": payload["link"], "recipient": SimpleNamespace(role=payload["role"])}
-    ics = _invite(payload["booking"], method=payload["method"], link=payload["link"],
+              "link": link, "recipient": SimpleNamespace(role=payload["role"])}
+    ics = _invite(payload["booking"], method=payload["method"], link=link,
                   stamp=datetime.fromisoformat(payload["stamp"]))
     return (render_template("email/booking.txt", **values),
             render_template("email/booking.html", **values), ics)
@@ -243,6 +251,8 @@ def queue_reminders(now: datetime | None = None) -> int:
                 written += notifications.queue(
                     dedupe_key=f"booking:{booking.id}:{flag}:{booking.ical_sequence}:"
                                f"{recipient.role}",
+                    topic=f"booking:{booking.id}:reminder:{recipient.role}",
+                    version=booking.ical_sequence,
                     kind="booking_reminder", to=recipient.person.email,
                     subject=f"{EVENT_SUBJECTS['reminder']}: {context['when']}",
                     text=render_template("email/booking.txt", **values),
@@ -268,14 +278,49 @@ def queue_daily_agendas(now: datetime | None = None) -> int:
             .order_by(Booking.start_at)).all()
         if not bookings:
             continue
-        values = {"magistrate": magistrate, "day": day, "bookings": bookings,
-                  "zone": magistrate.timezone, "court_name": current_app.config["COURT_NAME"]}
         written += notifications.queue(
             dedupe_key=f"agenda:{magistrate.id}:{day.isoformat()}", kind="daily_agenda",
             to=magistrate.email, subject=f"Sua agenda de atendimentos de hoje ({day:%d/%m/%Y})",
-            text=render_template("email/daily_agenda.txt", **values),
-            html=render_template("email/daily_agenda.html", **values))
+            payload={"magistrate_id": magistrate.id, "day": day.isoformat()})
     return written
+
+
+def _day_bookings(magistrate, day) -> list[Booking]:
+    zone = ZoneInfo(magistrate.timezone)
+    start = datetime.combine(day, time(0), zone)
+    return db.session.scalars(select(Booking).where(
+        Booking.magistrate_id == magistrate.id, Booking.status == "confirmed",
+        Booking.start_at >= start, Booking.start_at < start + timedelta(days=1))
+        .order_by(Booking.start_at)).all()
+
+
+def render_daily_agenda(payload: dict) -> tuple[str, str, None]:
+    """The day's agenda as it stands when it is sent, not when it was queued."""
+    from datetime import date
+
+    magistrate = courts.get_magistrate(payload["magistrate_id"])
+    day = date.fromisoformat(payload["day"])
+    values = {"magistrate": magistrate, "day": day, "bookings": _day_bookings(magistrate, day),
+              "zone": magistrate.timezone, "court_name": current_app.config["COURT_NAME"]}
+    return (render_template("email/daily_agenda.txt", **values),
+            render_template("email/daily_agenda.html", **values), None)
+
+
+def daily_agenda_still_useful(message) -> bool:
+    """A day's agenda with nothing left on it (everything cancelled) is not sent."""
+    from datetime import date
+
+    magistrate = courts.get_magistrate(message.payload["magistrate_id"])
+    return bool(_day_bookings(magistrate, date.fromisoformat(message.payload["day"])))
+
+
+def reminder_still_true(message) -> bool:
+    """A reminder describes the booking's time of when it was queued: it goes only if the
+    booking is still confirmed at that very version (not cancelled, not moved)."""
+    booking_id = int(message.topic.split(":")[1])
+    booking = db.session.get(Booking, booking_id)
+    return booking is not None and booking.status == "confirmed" and \
+        booking.ical_sequence == message.version
 
 
 def magistrate_feed(magistrate, now: datetime | None = None) -> bytes:

@@ -8,7 +8,7 @@ import phonenumbers
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from ..fields import CourtDateTime, RecordId
+from ..fields import CourtDateTime, MailboxAddress, RecordId
 from ..formatting import MODES
 from . import cnj, oab
 from .models import BOOKING_STATUSES, URGENT_STATUSES
@@ -18,7 +18,7 @@ class LawyerSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=3, max=200),
                          metadata={"example": "Maria Aparecida Souza"})
     oab = fields.String(required=True, metadata={"example": "12345/MT"})
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = MailboxAddress(required=True)
     phone = fields.String(required=True, metadata={"example": "+55 65 99999-0000"})
 
     @validates("oab")

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from ..fields import CourtDateTime, RecordId
+from ..fields import CourtDateTime, MailboxAddress, RecordId
 from ..pagination import PageArgsSchema
 from .models import COMPLAINT_CHANNELS, COMPLAINT_KINDS, COMPLAINT_STATUSES, REPORTER_ROLES
 
@@ -11,7 +11,7 @@ DESCRIPTION_MAX = 2000
 
 class ReporterSchema(Schema):
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    email = MailboxAddress(load_default=None, allow_none=True)
     role = fields.String(load_default=None, allow_none=True,
                          validate=validate.OneOf(REPORTER_ROLES),
                          metadata={"enum": list(REPORTER_ROLES)})

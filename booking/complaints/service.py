@@ -73,7 +73,7 @@ def file_complaint(data: dict, now: datetime | None = None) -> Filed:
     db.session.add(ComplaintEvent(complaint_id=complaint.id, from_status=None,
                                   to_status="new", at=now))
     audit.record("complaint.filed", "complaint", complaint.id, actor="public")
-    _tell_reporter(complaint, "filed", token)
+    _tell_reporter(complaint, "filed", token, version=0)
     return Filed(complaint, token)
 
 
@@ -119,12 +119,13 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
     audit.record("complaint.reviewed", "complaint", complaint.id, user=user,
                  details={"from": previous, "to": complaint.status})
     if complaint.status != previous or public_answer:
-        _tell_reporter(complaint, f"event-{event.id}", None)
+        _tell_reporter(complaint, f"event-{event.id}", None, version=event.id)
     return event
 
 
-def _tell_reporter(complaint: Complaint, key: str, token: str | None) -> None:
-    """The reporter hears of each change when they left an e-mail (through the outbox)."""
+def _tell_reporter(complaint: Complaint, key: str, token: str | None, version: int) -> None:
+    """The reporter hears of each change when they left an e-mail (through the outbox); a
+    newer status supersedes an older one still waiting, so the latest status wins."""
     if not complaint.reporter_email:
         return
     values = {"complaint": complaint, "status_label": STATUS_LABELS[complaint.status],
@@ -135,7 +136,8 @@ def _tell_reporter(complaint: Complaint, key: str, token: str | None) -> None:
                f"Protocolo {complaint.protocol}: {STATUS_LABELS[complaint.status].lower()}")
     notifications.queue(dedupe_key=f"complaint:{complaint.id}:{key}", kind="complaint_update",
                         to=complaint.reporter_email, subject=subject,
-                        text=render_template("email/complaint_update.txt", **values))
+                        text=render_template("email/complaint_update.txt", **values),
+                        topic=f"complaint:{complaint.id}:reporter", version=version)
 
 
 # --- the desk's queries --------------------------------------------------------------

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..courts.schemas import CHANNEL_KINDS, ChannelSchema, UnitRefSchema
-from ..fields import RecordId
+from ..fields import MailboxAddress, RecordId
 
 
 def _zone(value: str) -> None:
@@ -55,7 +55,7 @@ class UnitAdminSchema(Schema):
     comarca_id = RecordId(required=True)
     comarca = fields.Function(lambda unit: unit.comarca.name, dump_only=True)
     instance = fields.Integer(required=True, validate=validate.OneOf((1, 2)))
-    office_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    office_email = MailboxAddress(allow_none=True)
     address = fields.String(allow_none=True, validate=validate.Length(max=300))
     is_active = fields.Boolean(load_default=True)
     channels = fields.List(fields.Nested(ChannelAdminSchema), dump_only=True)
@@ -82,7 +82,7 @@ class MagistrateAdminSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     title = fields.String(required=True, validate=validate.Length(min=2, max=60),
                           metadata={"example": "Juíza de Direito"})
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = MailboxAddress(required=True)
     unit_id = RecordId(required=True)
     unit = fields.Nested(UnitRefSchema, dump_only=True)
     timezone = fields.String(validate=_zone, metadata={"example": "America/Cuiaba"})

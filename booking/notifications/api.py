@@ -22,8 +22,8 @@ class Outbox(MethodView):
     @blp.response(200, OutboxMessageSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args):
         """Messages of the outbox, newest first (filter status=dead for the failures)."""
-        return with_total(*paginate(service.messages(args.get("status")), args["page"],
-                                    args["per_page"]))
+        return with_total(*paginate(service.messages(args.get("status"), args.get("recipient")),
+                                    args["page"], args["per_page"]))
 
 
 @blp.route("/outbox/<int:message_id>/resend")

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..database import UTCDateTime, one_of, utcnow
 from ..extensions import db
 
-OUTBOX_STATUSES = ("pending", "sent", "dead")
+# superseded: a newer message about the same thing, to the same person, replaced it.
+OUTBOX_STATUSES = ("pending", "sent", "dead", "superseded")
 
 
 class OutboxMessage(db.Model):
-    """One rendered e-mail waiting to be sent, sent, or given up on."""
+    """One message waiting to be sent, sent, given up on, or replaced by a newer one."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (
@@ -26,6 +27,11 @@ class OutboxMessage(db.Model):
     # E.g. "booking:42:rescheduled:1:lawyer" (booking, event, sequence, recipient);
     # the unique index refuses a second write of the same message.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # What the message is about and to whom ("booking:42:lawyer"), and the version of that
+    # thing it describes (the booking's SEQUENCE): the latest version alone is sent, and
+    # never after a newer one was.
+    topic: Mapped[str | None] = mapped_column(String(120), index=True)
+    version: Mapped[int | None]
     kind: Mapped[str] = mapped_column(String(40), default="invite")
     message_id: Mapped[str] = mapped_column(String(200))
     recipients: Mapped[list[str]] = mapped_column(JSON)

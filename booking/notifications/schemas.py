@@ -22,3 +22,5 @@ class OutboxMessageSchema(Schema):
 
 class OutboxQuerySchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES))
+    recipient = fields.String(validate=validate.Length(max=254),
+                              metadata={"description": "Parte do endereço do destinatário."})

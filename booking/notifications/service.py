@@ -9,6 +9,12 @@ Message-ID, so a mail server or client can tell it is the same message.
 Failures back off exponentially; after OUTBOX_MAX_ATTEMPTS the message is
 dead until an admin resends it.
 
+Messages about one thing to one person share a topic ("booking:42:lawyer") and carry
+the version of the thing they describe (the booking's SEQUENCE). Queueing a newer
+version supersedes the older ones still waiting; the sender never sends a version
+older than one it already sent to that topic, and asks the domain (a registered
+freshness check) whether a reminder still describes the booking as it is.
+
 A message is either stored rendered (text, HTML, .ics) or as a payload that
 a renderer registered by the domain that queued it turns into an e-mail at
 send time (booking invites: see `bookings.messages`). This package imports
@@ -25,11 +31,12 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import String, case, cast, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import service as audit
 from ..database import utcnow
+from ..domain import NotAllowedNow
 from ..extensions import db
 from .mailer import InviteMessage, smtp_connection
 from .models import OutboxMessage
@@ -44,6 +51,15 @@ _RENDERERS: dict[str, Callable[[dict], tuple[str, str | None, bytes | None]]] = 
 # kind prefix -> function(payload) that delivers a message that is not an e-mail (a
 # calendar write, later a webhook); it raises when the delivery failed.
 _CHANNELS: dict[str, Callable[[dict], None]] = {}
+
+
+# kind prefix -> function(message) -> bool: False when the message no longer describes
+# what it is about (a reminder of a cancelled or moved booking).
+_FRESHNESS: dict[str, Callable[[OutboxMessage], bool]] = {}
+
+
+def register_freshness(kind_prefix: str, still_true: Callable[[OutboxMessage], bool]) -> None:
+    _FRESHNESS[kind_prefix] = still_true
 
 
 def register_channel(kind_prefix: str, deliver: Callable[[dict], None]) -> None:
@@ -77,8 +93,11 @@ def _message_id() -> str:
 # --- queueing (in the caller's transaction) --------------------------------------
 
 def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str | None = None,
-          html: str | None = None, ics: bytes | None = None, method: str | None = None) -> bool:
-    """Write one rendered message; False when that dedupe key was already written.
+          html: str | None = None, ics: bytes | None = None, method: str | None = None,
+          payload: dict | None = None, topic: str | None = None,
+          version: int | None = None) -> bool:
+    """Write one message (rendered, or a payload); False when that dedupe key was already
+    written. With a topic, older versions still waiting are superseded.
 
     The savepoint makes a repeat harmless: jobs that may run twice (reminders,
     agendas) rely on the dedupe key, not on remembering what they did.
@@ -86,41 +105,66 @@ def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str | None
     message = OutboxMessage(
         dedupe_key=dedupe_key, kind=kind, message_id=_message_id(), recipients=[to],
         subject=subject, body_text=text, body_html=html,
-        ics=ics.decode("utf-8") if ics else None, ics_method=method,
-        status="pending", attempts=0, next_attempt_at=utcnow())
+        ics=ics.decode("utf-8") if ics else None, ics_method=method, payload=payload,
+        topic=topic, version=version, status="pending", attempts=0, next_attempt_at=utcnow())
     try:
         with db.session.begin_nested():
             db.session.add(message)
     except IntegrityError:
         return False
+    if topic is not None:
+        _supersede_older([(topic, version)], keep_id=message.id)
     return True
+
+
+def _supersede_older(topics: list[tuple[str, int | None]], keep_id: int | None = None) -> None:
+    """Messages still waiting about these topics, of an older (or no) version, will not go."""
+    for topic, version in topics:
+        older = update(OutboxMessage).where(
+            OutboxMessage.topic == topic, OutboxMessage.status == "pending")
+        if version is not None:
+            older = older.where(or_(OutboxMessage.version.is_(None),
+                                    OutboxMessage.version < version))
+        if keep_id is not None:
+            older = older.where(OutboxMessage.id != keep_id)
+        db.session.execute(older.values(status="superseded", claim_id=None,
+                                        claimed_until=None,
+                                        last_error="Substituída por uma mensagem mais nova.")
+                           .execution_options(synchronize_session=False))
 
 
 def queue_payloads(messages: list[dict]) -> int:
     """Write messages to be rendered at send time, in one statement.
 
-    Each dict has dedupe_key, kind, to, subject, method and payload. No
-    savepoint: the caller writes each key once (a repeat is a bug, and fails
-    the caller's transaction).
+    Each dict has dedupe_key, kind, to, subject, method, payload, and topic and
+    version. No savepoint: the caller writes each key once (a repeat is a bug,
+    and fails the caller's transaction).
     """
     now = utcnow()
     rows = [{"dedupe_key": m["dedupe_key"], "kind": m["kind"], "message_id": _message_id(),
              "recipients": [m["to"]], "subject": m["subject"], "ics_method": m.get("method"),
-             "payload": m["payload"], "status": "pending", "attempts": 0,
-             "next_attempt_at": now, "created_at": now} for m in messages]
+             "payload": m["payload"], "topic": m.get("topic"), "version": m.get("version"),
+             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+            for m in messages]
     if rows:
         db.session.flush()  # what the caller changed goes first, as an ORM statement would
+        _supersede_older([(r["topic"], r["version"]) for r in rows if r["topic"]])
         db.session.connection().execute(insert(OutboxMessage.__table__), rows)
     return len(rows)
 
 
 # --- the administration's view -------------------------------------------------------
 
-def messages(status: str | None = None):
-    """A select() of the outbox, newest first, optionally of one status."""
+def messages(status: str | None = None, recipient: str | None = None):
+    """A select() of the outbox, newest first, optionally of one status and one recipient."""
     statement = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status:
         statement = statement.where(OutboxMessage.status == status)
+    if recipient:
+        escaped = recipient.strip().lower().replace("\\", "\\\\").replace("%", "\\%") \
+            .replace("_", "\\_")
+        statement = statement.where(func.lower(cast(OutboxMessage.recipients, String))
+                                    .like(f"%{escaped}%", escape="\\"))
     return statement
 
 
@@ -177,10 +221,25 @@ def as_email(message: OutboxMessage) -> InviteMessage:
     return email
 
 
+def _without_secrets(payload: dict | None) -> dict | None:
+    """A payload's sealed values (a lawyer's manage link) are kept only until the message
+    is sent or given up on."""
+    if not payload or not any(key.startswith("sealed_") for key in payload):
+        return payload
+    return {key: (None if key.startswith("sealed_") else value) for key, value in payload.items()}
+
+
 def _mark_sent(message: OutboxMessage, now: datetime) -> None:
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
         status="sent", sent_at=now, attempts=message.attempts + 1, last_error=None,
-        claim_id=None, claimed_until=None))
+        claim_id=None, claimed_until=None, payload=_without_secrets(message.payload)))
+    db.session.commit()
+
+
+def _mark_superseded(message: OutboxMessage, reason: str) -> None:
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+        status="superseded", last_error=reason, claim_id=None, claimed_until=None,
+        payload=_without_secrets(message.payload)))
     db.session.commit()
 
 
@@ -190,10 +249,28 @@ def _mark_failed(message: OutboxMessage, error: Exception, now: datetime) -> Non
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
         status="dead" if dead else "pending", attempts=attempts,
         next_attempt_at=now + backoff(attempts), last_error=str(error)[:1000],
-        claim_id=None, claimed_until=None))
+        claim_id=None, claimed_until=None,
+        payload=_without_secrets(message.payload) if dead else message.payload))
     db.session.commit()
     log.warning("outbox message %s failed (attempt %s)%s: %s", message.id, attempts,
                 ", given up" if dead else "", error)
+
+
+def outdated(message: OutboxMessage) -> str | None:
+    """Why this message must not go out now (a newer version of its topic went or waits,
+    or it no longer describes what it is about); None when it may."""
+    if message.topic is not None:
+        newer = select(OutboxMessage.id).where(
+            OutboxMessage.topic == message.topic, OutboxMessage.id != message.id,
+            OutboxMessage.status.in_(("sent", "pending")),
+            OutboxMessage.version > (message.version if message.version is not None else -1))
+        if db.session.scalar(newer.limit(1)) is not None:
+            return "Há uma mensagem mais nova sobre o mesmo assunto para esta pessoa."
+    check = next((fn for prefix, fn in _FRESHNESS.items() if message.kind.startswith(prefix)),
+                 None)
+    if check is not None and not check(message):
+        return "A mensagem não descreve mais o estado atual; não foi enviada."
+    return None
 
 
 def send_due(now: datetime | None = None) -> dict:
@@ -201,6 +278,14 @@ def send_due(now: datetime | None = None) -> dict:
     now = now or utcnow()
     batch = claim_due(now, current_app.config["OUTBOX_BATCH_SIZE"])
     sent = failed = 0
+    current = []
+    for message in batch:
+        reason = outdated(message)
+        if reason is None:
+            current.append(message)
+        else:
+            _mark_superseded(message, reason)
+    batch = current
     for message in [m for m in batch if _channel_for(m.kind)]:
         try:
             _channel_for(message.kind)(message.payload)
@@ -260,10 +345,15 @@ def send_due(now: datetime | None = None) -> dict:
 
 
 def resend(message_id: int, user) -> OutboxMessage | None:
-    """An admin gives a dead (or sent) message another go."""
+    """An admin gives a dead (or sent) message another go; never one that a newer message
+    replaced, which would put an old state back in someone's calendar."""
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         return None
+    reason = "Esta mensagem foi substituída por uma mais nova." \
+        if message.status == "superseded" else outdated(message)
+    if reason is not None:
+        raise NotAllowedNow(f"{reason} Reenvie a mais recente, se preciso.", "outdated")
     message.status = "pending"
     message.attempts = 0
     message.next_attempt_at = utcnow()
@@ -275,13 +365,19 @@ def resend(message_id: int, user) -> OutboxMessage | None:
 
 # --- retention ------------------------------------------------------------------------
 
-def purge_sent_bodies(before: datetime) -> int:
-    """Sent messages repeat personal data: their bodies go after the retention period."""
+def purge_bodies(before: datetime, pending_before: datetime) -> int:
+    """Messages repeat personal data: the bodies of sent, dead and superseded ones go after
+    OUTBOX_BODY_RETENTION_DAYS, and pending ones older than the retention period too."""
     return db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.status == "sent",
-                                    OutboxMessage.sent_at < before,
-                                    or_(OutboxMessage.body_text.is_(None),
-                                        OutboxMessage.body_text != REMOVED))
+        update(OutboxMessage).where(
+            or_((OutboxMessage.status == "sent") & (OutboxMessage.sent_at < before),
+                OutboxMessage.status.in_(("dead", "superseded"))
+                & (OutboxMessage.created_at < before),
+                (OutboxMessage.status == "pending")
+                & (OutboxMessage.created_at < pending_before)),
+            or_(OutboxMessage.body_text.is_(None), OutboxMessage.body_text != REMOVED))
         .values(body_text=REMOVED, body_html=None, ics=None, payload=None, recipients=[],
-                subject=REMOVED)
+                subject=REMOVED,
+                status=case((OutboxMessage.status == "pending", "dead"),
+                            else_=OutboxMessage.status))
         .execution_options(synchronize_session=False)).rowcount

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..accounts.auth import login_required_page
+from ..domain import NotAllowedNow
 from ..extensions import db
 from ..pagination import page_number, paginate
 from . import service
@@ -20,19 +21,25 @@ def outbox_page():
     status = request.args.get("situacao", "dead")
     if status not in OUTBOX_STATUSES:
         status = "dead"
+    recipient = request.args.get("destinatario", "").strip()[:254]
     page = page_number()
-    messages, total = paginate(service.messages(status), page, PER_PAGE)
+    messages, total = paginate(service.messages(status, recipient or None), page, PER_PAGE)
     return render_template("notifications/outbox.html", messages=messages, total=total,
-                           page=page, per_page=PER_PAGE, status=status,
+                           page=page, per_page=PER_PAGE, status=status, recipient=recipient,
                            counts=service.count_by_status())
 
 
 @blp.post("/equipe/mensagens/<int:message_id>/reenviar")
 @login_required_page("admin")
 def resend_page(message_id: int):
-    if service.resend(message_id, current_user) is None:
-        abort(404)
-    db.session.commit()
-    flash("Mensagem recolocada na fila de envio.", "success")
+    try:
+        if service.resend(message_id, current_user) is None:
+            abort(404)
+    except NotAllowedNow as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    else:
+        db.session.commit()
+        flash("Mensagem recolocada na fila de envio.", "success")
     return redirect(url_for("notifications_pages.outbox_page",
                             situacao=request.args.get("situacao", "dead")))

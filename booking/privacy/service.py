@@ -29,7 +29,7 @@ def anonymize_expired(now: datetime | None = None) -> dict[str, int]:
     counts = {"bookings": bookings.anonymize_ended_before(cutoff, now),
               "urgent_requests": urgent.anonymize_created_before(cutoff),
               "complaints": complaints.anonymize_closed_before(cutoff, now),
-              "outbox_messages": notifications.purge_sent_bodies(body_cutoff)}
+              "outbox_messages": notifications.purge_bodies(body_cutoff, cutoff)}
     if any(counts.values()):
         audit.record("retention.applied", "retention", None, details=counts)
     return counts
