@@ -107,6 +107,8 @@ class Config:
     # Complaints about the attendance channels, and the Corregedoria's desk.
     CORREGEDORIA_EMAIL = os.environ.get("CORREGEDORIA_EMAIL", "corregedoria@tjmt.jus.br")
     COMPLAINT_FLAG_THRESHOLD = _env_int("COMPLAINT_FLAG_THRESHOLD", 5)
+    # A report of a failure older than this is refused (the channel's logs are gone).
+    COMPLAINT_MAX_AGE_DAYS = _env_int("COMPLAINT_MAX_AGE_DAYS", 365)
     COMPLAINT_OVERDUE_DAYS = _env_int("COMPLAINT_OVERDUE_DAYS", 10)
     COMPLAINT_RATE_LIMIT = os.environ.get("COMPLAINT_RATE_LIMIT", "5/minute;30/hour")
     LOOKUP_RATE_LIMIT = os.environ.get("LOOKUP_RATE_LIMIT", "30/minute")

@@ -32,7 +32,38 @@ def _bad_paths(value, path: str = "") -> list[str]:
     return []
 
 
+MAX_JSON_DEPTH = 32
+
+
+def _deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether JSON text nests arrays and objects deeper than `limit`, read without parsing
+    it (the parser's own recursion is what a deep body attacks)."""
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 def refuse_unstorable_text():
+    if request.is_json and (request.content_length or request.headers.get("Transfer-Encoding")) \
+            and _deeper_than(request.get_data(cache=True), MAX_JSON_DEPTH):
+        if request.path.startswith("/api/"):
+            return problem_response(400, f"O JSON tem mais de {MAX_JSON_DEPTH} níveis.")
+        abort(400)
     query = request.query_string
     if not query.isascii() and not _is_utf8(query):
         # The query string's bytes are not text at all: werkzeug would fail to read them.

@@ -34,7 +34,9 @@ PUBLIC_200 = row(200, 200, 200, 200, 200, 200, 200)
 MAGISTRATE_SIDE = lambda ok: row(401, 401, ok, 403, 403, 403, 403)  # noqa: E731
 CORREGEDORIA = lambda ok: row(401, 401, 403, 403, 403, ok, 403)  # noqa: E731
 ADMIN = lambda ok: row(401, 401, 403, 403, 403, 403, ok)  # noqa: E731
-BOOKING_OWNER = lambda ok: row(401, 404, ok, 403, 403, 403, 403)  # noqa: E731
+# A booking of another magistrate answers as one that does not exist: no existence leak.
+BOOKING_OWNER = lambda ok: row(401, 404, ok, 404, 404, 404, 404)  # noqa: E731
+ROW_OF_MAGISTRATE = lambda ok: row(401, 401, ok, 404, 404, 403, 403)  # noqa: E731
 
 # (method, rule as Flask writes it, path, JSON body, expected statuses)
 API = [
@@ -97,7 +99,7 @@ API = [
     ("POST", "/api/v1/bookings/<int:booking_id>/reschedule", "/api/v1/bookings/{live}/reschedule",
      {"start": "2027-03-02T14:07:00-04:00"}, BOOKING_OWNER(409)),
     ("POST", "/api/v1/bookings/<int:booking_id>/attendance", "/api/v1/bookings/{live}/attendance",
-     {"status": "attended"}, MAGISTRATE_SIDE(409)),
+     {"status": "attended"}, ROW_OF_MAGISTRATE(409)),
     ("GET", "/api/v1/bookings/<int:booking_id>/invite.ics", "/api/v1/bookings/{live}/invite.ics", None,
      BOOKING_OWNER(200)),
     ("GET", "/api/v1/magistrates/<int:magistrate_id>/bookings", "/api/v1/magistrates/{judge}/bookings",
@@ -121,7 +123,7 @@ API = [
     ("GET", "/api/v1/magistrates/<int:magistrate_id>/urgent-requests",
      "/api/v1/magistrates/{judge}/urgent-requests", None, MAGISTRATE_SIDE(200)),
     ("POST", "/api/v1/urgent-requests/<int:request_id>/answer", "/api/v1/urgent-requests/{answered}/answer",
-     {"answer": "De novo."}, MAGISTRATE_SIDE(409)),
+     {"answer": "De novo."}, ROW_OF_MAGISTRATE(409)),
     ("POST", "/api/v1/complaints", "/api/v1/complaints", "complaint", row(201, 201, 201, 201, 201, 201, 201)),
     ("GET", "/api/v1/complaints", "/api/v1/complaints", None, CORREGEDORIA(200)),
     ("GET", "/api/v1/complaints/<protocol:protocol>", "/api/v1/complaints/{protocol}?token=wrong-token",
@@ -137,6 +139,7 @@ API = [
 
 LOGIN = 302  # a stranger is sent to the login page
 STAFF_PAGE = lambda ok: row(LOGIN, LOGIN, ok, 403, 403, 403, 403)  # noqa: E731
+STAFF_ROW_PAGE = lambda ok: row(LOGIN, LOGIN, ok, 404, 404, 403, 403)  # noqa: E731
 DESK_PAGE = lambda ok: row(LOGIN, LOGIN, 403, 403, 403, ok, 403)  # noqa: E731
 ADMIN_PAGE = lambda ok: row(LOGIN, LOGIN, 403, 403, 403, 403, ok)  # noqa: E731
 NOT_YOURS = row(404, 404, 404, 404, 404, 404, 404)
@@ -183,15 +186,15 @@ PAGES = [
     ("POST", "/equipe/magistrados/<int:magistrate_id>/excecoes/<int:exception_id>/remover",
      "/equipe/magistrados/{judge}/excecoes/999999/remover", STAFF_PAGE(404)),
     ("POST", "/equipe/atendimentos/<int:booking_id>/cancelar", "/equipe/atendimentos/{cancelled}/cancelar",
-     STAFF_PAGE(302)),
+     STAFF_ROW_PAGE(302)),
     ("POST", "/equipe/atendimentos/<int:booking_id>/comparecimento",
-     "/equipe/atendimentos/{live}/comparecimento", STAFF_PAGE(302)),
+     "/equipe/atendimentos/{live}/comparecimento", STAFF_ROW_PAGE(302)),
     ("POST", "/equipe/pedidos-urgentes/<int:request_id>/responder",
-     "/equipe/pedidos-urgentes/{answered}/responder", STAFF_PAGE(302)),
+     "/equipe/pedidos-urgentes/{answered}/responder", STAFF_ROW_PAGE(302)),
     ("GET", "/equipe/magistrados/<int:magistrate_id>/conflitos",
      "/equipe/magistrados/{judge}/conflitos", STAFF_PAGE(200)),
     ("POST", "/equipe/atendimentos/<int:booking_id>/conflito", "/equipe/atendimentos/{live}/conflito",
-     STAFF_PAGE(302)),
+     STAFF_ROW_PAGE(302)),
     ("GET", "/equipe/fechamentos", "/equipe/fechamentos", ADMIN_PAGE(200)),
     ("POST", "/equipe/fechamentos/<int:closure_id>/remover", "/equipe/fechamentos/999999/remover",
      ADMIN_PAGE(404)),

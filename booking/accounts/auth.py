@@ -78,11 +78,15 @@ def ensure_acts_for(user: User | None, magistrate_id: int) -> None:
 
 
 def acted_on(row, user, not_found: str = "Não encontrado."):
-    """A row that belongs to a magistrate (booking, urgent request), for staff who act on it:
-    404 when it does not exist, 403 unless the user acts for its magistrate."""
-    if row is None:
+    """A row that belongs to a magistrate (booking, urgent request), for staff who act on it.
+
+    404 both when it does not exist and when the user does not act for its magistrate: a
+    staff member learns nothing of other magistrates' bookings from the answer.
+    """
+    if user is None:
+        abort(401)
+    if row is None or not user.acts_for(row.magistrate_id):
         abort(404, message=not_found)
-    ensure_acts_for(user, row.magistrate_id)
     return row
 
 
@@ -99,6 +103,13 @@ def managed_magistrate(magistrate_id: int):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session id ("42.3"), if the account is active and the session's
+    version is still the account's (logout raises it)."""
+    user_id, _, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 10:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user

@@ -45,6 +45,9 @@ class User(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+    # Part of every session's id: raising it (logout, a new password) ends every session
+    # signed with the old one, even a cookie copied before.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Two-factor for password sign-in: the TOTP secret, sealed (security.seal); set when
     # the person confirmed a first code. Recovery codes are kept as hashes, used ones removed.
     totp_secret: Mapped[str | None] = mapped_column(String(300))
@@ -68,7 +71,7 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.session_version}"
 
     def acts_for(self, magistrate_id: int) -> bool:
         """Whether this user may manage the given magistrate's agenda and bookings."""

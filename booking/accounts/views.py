@@ -166,6 +166,9 @@ def oidc_return():
 @blp.post("/sair")
 def logout():
     id_token = session.pop("oidc_id_token", None)
+    if current_user.is_authenticated:  # every copy of this session's cookie stops working
+        current_user.session_version += 1
+        db.session.commit()
     logout_user()
     session.pop("pending", None)
     provider_logout = oidc.end_session_url(id_token, external_url("pages.home"))

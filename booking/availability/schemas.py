@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..fields import CourtDateTime, RecordId
+from ..fields import CourtDate, CourtDateTime, RecordId
 from ..formatting import MODES
 from .service import LISTING_MAX_DAYS
 
@@ -57,7 +57,7 @@ class AvailabilitySchema(Schema):
     weekly_windows = fields.List(fields.Nested(WeeklyWindowSchema), required=True,
                                  validate=validate.Length(max=30))
     timezone = fields.String(dump_only=True)
-    published_until = fields.Date(dump_only=True, allow_none=True)
+    published_until = CourtDate(dump_only=True, allow_none=True)
 
     @validates_schema
     def windows_fit_together(self, data, **kwargs):
@@ -80,9 +80,9 @@ class AvailabilitySchema(Schema):
 
 
 class SlotQuerySchema(Schema):
-    from_ = fields.Date(data_key="from", metadata={
+    from_ = CourtDate(data_key="from", metadata={
         "description": "Primeiro dia (AAAA-MM-DD), local. Padrão: hoje."})
-    to = fields.Date(metadata={"description": "Último dia, inclusive. Padrão: 4 semanas depois de from."})
+    to = CourtDate(metadata={"description": "Último dia, inclusive. Padrão: 4 semanas depois de from."})
 
     @validates_schema
     def range_is_sane(self, data, **kwargs):
@@ -131,8 +131,8 @@ class ClosureSchema(Schema):
     id = fields.Integer(dump_only=True)
     comarca_id = RecordId(load_default=None, allow_none=True,
                                 metadata={"description": "Vazio: o tribunal inteiro."})
-    first_day = fields.Date(required=True)
-    last_day = fields.Date(required=True)
+    first_day = CourtDate(required=True)
+    last_day = CourtDate(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=300),
                            metadata={"example": "Feriado municipal"})
     on_bookings = fields.String(

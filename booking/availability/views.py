@@ -7,8 +7,9 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_smorest import abort
 from marshmallow import ValidationError
 
 from ..accounts.auth import login_required_page, managed_magistrate
@@ -19,6 +20,7 @@ from ..database import utcnow
 from ..domain import InvalidField
 from ..errors import flatten_errors
 from ..extensions import db
+from ..fields import OUT_OF_RANGE, plausible
 from ..formatting import zone_label
 from . import busy, service
 from .api import availability_document
@@ -38,10 +40,15 @@ def _monday_of(day: date) -> date:
 
 
 def _asked_week(value: str | None) -> date | None:
+    """The Monday of `?semana=`; None when absent or not a date; a 400 page outside
+    2000-2100 (as the API answers 422)."""
     try:
-        return _monday_of(date.fromisoformat(value)) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    if day is not None and not plausible(day):
+        abort(400, message=OUT_OF_RANGE)
+    return _monday_of(day) if day else None
 
 
 @blp.get("/magistrados/<int:magistrate_id>/agenda")

@@ -31,7 +31,7 @@ from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db, limiter
 from ..openapi import MANAGE_SECURITY, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
-from ..security import tokens_match
+from ..security import seal, tokens_match, unseal
 from ..urls import external_url
 from . import messages, service, urgent
 from .models import Booking, IdempotencyRecord, UrgentRequest
@@ -74,16 +74,18 @@ def booking_access(booking_id: int) -> Access:
     A manage token of another booking, or any unknown token, is a 404: it
     must not reveal which bookings exist.
     """
-    token = bearer_token() or request.args.get("token")
+    header_token, link_token = bearer_token(), request.args.get("token")
+    token = header_token or link_token
     if not token:
         abort(401)
     booking = db.session.get(Booking, booking_id)
     if booking is not None and tokens_match(token, booking.manage_token_hash):
         return Access(booking, lawyer_token=token)
-    user = accounts.user_for_token(token)
-    if user is None or booking is None:
+    # A staff token is accepted only in the header: a URL ends up in logs and histories.
+    user = accounts.user_for_token(header_token) if header_token else None
+    if user is None:
         abort(404, message="Agendamento não encontrado.")
-    ensure_acts_for(user, booking.magistrate_id)
+    acted_on(booking, user, "Agendamento não encontrado.")
     return Access(booking, user=user)
 
 
@@ -116,8 +118,8 @@ def _replay(key: str, fingerprint: str):
     if record.request_fingerprint != fingerprint:
         abort(422, errors={"Idempotency-Key": [
             "Esta chave já foi usada com outro conteúdo; gere uma chave nova para um novo pedido."]})
-    response = current_app.response_class(record.response_body, status=record.status_code,
-                                          mimetype="application/json")
+    response = current_app.response_class(unseal(record.response_body) or "{}",
+                                          status=record.status_code, mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -160,7 +162,8 @@ class Bookings(MethodView):
             if key:
                 db.session.add(IdempotencyRecord(key=key, request_fingerprint=fingerprint,
                                                  status_code=201,
-                                                 response_body=current_app.json.dumps(body)))
+                                                 # it holds the manage token: sealed
+                                                 response_body=seal(current_app.json.dumps(body))))
             db.session.commit()
         except (InvalidField, NotAllowedNow, IntegrityError) as error:
             # A retry that raced its first try gets the first answer, not a conflict.

@@ -8,7 +8,7 @@ import phonenumbers
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from ..fields import CourtDateTime, MailboxAddress, RecordId
+from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
 from ..formatting import MODES
 from . import cnj, oab
 from .models import BOOKING_STATUSES, URGENT_STATUSES
@@ -146,8 +146,8 @@ class AttendanceSchema(Schema):
 
 
 class BookingQuerySchema(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = CourtDate(data_key="from")
+    to = CourtDate()
     status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -23,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_smorest import abort
 from marshmallow import ValidationError
 
 from ..accounts.auth import acted_on, login_required_page, managed_magistrate
@@ -35,7 +35,9 @@ from ..courts.views import bookable_magistrate_or_404
 from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
+from ..fields import OUT_OF_RANGE, plausible, plausible_instant
 from ..formatting import zone_label
+from ..security import seal, unseal
 from . import conflicts, messages, service, urgent
 from .models import Booking, UrgentRequest
 from .schemas import (
@@ -89,7 +91,7 @@ def _aware(value: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    return moment if moment.tzinfo is not None and plausible_instant(moment) else None
 
 
 @blp.route("/magistrados/<int:magistrate_id>/agendar", methods=["GET", "POST"])
@@ -117,7 +119,9 @@ def book_page(magistrate_id: int):
             errors, status = form_errors(error)
             slot = _open_slot(magistrate, start)
         else:
-            session["just_booked"] = {"id": booked.booking.id, "token": booked.manage_token}
+            # The session cookie is signed, not encrypted: the token goes in it sealed.
+            session["just_booked"] = {"id": booked.booking.id,
+                                      "sealed": seal(booked.manage_token)}
             return redirect(url_for("bookings_pages.confirmation", booking_id=booked.booking.id))
     if slot is None and status == 200:
         flash("Este horário não está mais disponível. Escolha outro.", "error")
@@ -131,15 +135,15 @@ def book_page(magistrate_id: int):
 @blp.get("/agendamentos/<int:booking_id>/confirmacao")
 def confirmation(booking_id: int):
     just = session.get("just_booked") or {}
-    if just.get("id") != booking_id:
-        abort(404)
-    booking = service.booking_for_token(booking_id, just["token"])
+    token = unseal(just["sealed"]) if just.get("id") == booking_id and just.get("sealed") \
+        else None
+    booking = service.booking_for_token(booking_id, token) if token else None
     if booking is None:
         abort(404)
     return _no_referrer(current_app.make_response(render_template(
-        "bookings/confirmation.html", booking=booking, token=just["token"],
+        "bookings/confirmation.html", booking=booking, token=token,
         magistrate=courts.get_magistrate(booking.magistrate_id),
-        manage_url=messages.manage_url(booking, just["token"]))))
+        manage_url=messages.manage_url(booking, token))))
 
 
 def _lawyer_booking(booking_id: int) -> tuple[Booking, str]:
@@ -254,6 +258,8 @@ def day_view(magistrate_id: int):
         day = date.fromisoformat(request.args.get("dia", ""))
     except ValueError:
         day = local_today(magistrate.timezone)
+    if not plausible(day):
+        abort(400, message=OUT_OF_RANGE)
     week = request.args.get("visao") == "semana"
     first = day - timedelta(days=day.weekday()) if week else day
     last = first + timedelta(days=6 if week else 0)

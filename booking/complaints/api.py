@@ -16,6 +16,7 @@ from ..bookings import service as bookings
 from ..clock import local_today
 from ..courts import service as courts
 from ..extensions import db, limiter
+from ..fields import CourtDate
 from ..openapi import STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
 from . import reports, service
@@ -171,8 +172,8 @@ class ComplaintExportJson(MethodView):
 
 
 class AttendanceQuerySchema(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = CourtDate(data_key="from")
+    to = CourtDate()
 
 
 class AttendanceRowSchema(Schema):

@@ -1,8 +1,9 @@
 """The complaint form as the API takes it; the public and the desk's views of a report."""
 
+from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from ..fields import CourtDateTime, MailboxAddress, RecordId
+from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
 from ..pagination import PageArgsSchema
 from .models import COMPLAINT_CHANNELS, COMPLAINT_KINDS, COMPLAINT_STATUSES, REPORTER_ROLES
 
@@ -36,6 +37,9 @@ class ComplaintInSchema(Schema):
 
         if value > utcnow() + timedelta(minutes=5):
             raise ValidationError("A data da falha não pode estar no futuro.")
+        days = current_app.config["COMPLAINT_MAX_AGE_DAYS"]
+        if value < utcnow() - timedelta(days=days):
+            raise ValidationError(f"Informe falhas dos últimos {days} dias.")
 
 
 class ComplaintFiledSchema(Schema):
@@ -93,8 +97,8 @@ class ComplaintFilterSchema(Schema):
     kind = fields.String(validate=validate.OneOf(COMPLAINT_KINDS))
     unit_id = RecordId()
     comarca_id = RecordId()
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = CourtDate(data_key="from")
+    to = CourtDate()
 
 
 class ComplaintListQuerySchema(ComplaintFilterSchema, PageArgsSchema):
