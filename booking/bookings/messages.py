@@ -222,6 +222,9 @@ def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
     """The text, HTML and .ics of a queued booking message (the sender calls this)."""
     sealed = payload.get("sealed_link")
     link = unseal(sealed) if sealed else None
+    if sealed and link is None:  # fail loudly: a lawyer's invite without its manage link
+        raise RuntimeError("the manage link cannot be unsealed (was DATA_ENCRYPTION_KEY or "
+                           "SECRET_KEY changed?)")
     values = {**_snapshot_context(payload["booking"]), "event": payload["event"],
               "link": link, "recipient": SimpleNamespace(role=payload["role"])}
     ics = _invite(payload["booking"], method=payload["method"], link=link,

@@ -72,7 +72,9 @@ def running_site(folder: Path, settings=lambda server_url: {}):
     migrate_to_head(url)
     smtp = SmtpServer()
     smtp.start()
-    app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    # The same SECRET_KEY as the server: what it seals in the outbox, this process opens.
+    app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                   SECRET_KEY="e2e-only-secret")
     with app.app_context():
         load_demo()
         db.session.commit()
