@@ -242,3 +242,51 @@ def test_the_admins_outbox_page_filters_by_state_and_recipient(mail_app, smtp_se
     assert "Substituídas" in page and LAWYER in page and JUDGE not in page
     pending = client.get("/equipe/mensagens?situacao=pending").get_data(as_text=True)
     assert "Atendimento cancelado" in pending
+
+
+def test_a_newer_complaint_status_supersedes_the_older_one_still_waiting(
+        mail_app, smtp_server):
+    from booking.complaints.models import Complaint
+
+    client = mail_app.test_client()
+    with mail_app.app_context():
+        desk = staff_token(make_staff("corregedoria"))
+        db.session.commit()
+    filed = client.post("/api/v1/complaints", json={
+        "channel": "phone", "kind": "unavailable",
+        "occurred_at": utcnow().isoformat(), "description": "O telefone não atende.",
+        "reporter": {"name": "Rita", "email": "rita@example.com", "role": "citizen"}})
+    assert filed.status_code == 201
+    with mail_app.app_context():
+        complaint_id = db.session.scalar(select(Complaint.id))
+    smtp_server.stop()
+    send(mail_app)
+    for status in ("in_review", "resolved"):
+        assert client.patch(f"/api/v1/complaints/{complaint_id}", headers=bearer(desk),
+                            json={"status": status}).status_code == 200
+    smtp_server.start()
+    for minutes in (5, 60):
+        send(mail_app, utcnow() + timedelta(minutes=minutes))
+    subjects = [r.message["Subject"] for r in smtp_server.to("rita@example.com")]
+    assert len(subjects) == 2  # the filing, with its link, and only the latest status
+    assert any(s.startswith("Reclamação registrada") for s in subjects)
+    assert any(s.endswith("resolvida") for s in subjects)
+
+
+def test_retention_purges_dead_superseded_and_stale_pending_messages(mail_app, judge):
+    from booking.privacy.service import anonymize_expired
+
+    client = mail_app.test_client()
+    booked = book(client, judge, slot_at(client, judge))
+    client.post(f"/api/v1/bookings/{booked['id']}/cancel",
+                headers=bearer(booked["manage_token"]), json={})
+    with mail_app.app_context():
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.status == "pending")
+                           .values(status="dead"))
+        db.session.commit()
+        later = utcnow() + timedelta(days=mail_app.config["RETENTION_DAYS"] + 1)
+        anonymize_expired(now=later)
+        db.session.commit()
+        left = db.session.scalars(select(OutboxMessage)).all()
+    assert left and all(m.recipients == [] and m.payload is None for m in left)
+    assert {m.status for m in left} <= {"dead", "superseded"}

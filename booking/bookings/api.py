@@ -258,7 +258,9 @@ class BookingInvite(MethodView):
         "content": {"text/calendar": {"schema": {"type": "string"}}}}})
     def get(self, booking_id):
         """The current invite as an .ics file (CANCEL once cancelled)."""
-        return messages.invite_response(booking_access(booking_id).booking)
+        access = booking_access(booking_id)
+        audit.record_read(access.user, "booking", [booking_id])  # staff only; None for lawyers
+        return messages.invite_response(access.booking)
 
 
 @blp.route("/magistrates/<int:magistrate_id>/bookings")

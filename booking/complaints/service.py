@@ -137,7 +137,10 @@ def _tell_reporter(complaint: Complaint, key: str, token: str | None, version: i
     notifications.queue(dedupe_key=f"complaint:{complaint.id}:{key}", kind="complaint_update",
                         to=complaint.reporter_email, subject=subject,
                         text=render_template("email/complaint_update.txt", **values),
-                        topic=f"complaint:{complaint.id}:reporter", version=version)
+                        # The filing (with the lookup link) is never superseded; of the
+                        # status changes still waiting, the latest wins.
+                        topic=f"complaint:{complaint.id}:"
+                              f"{'filed' if key == 'filed' else 'status'}", version=version)
 
 
 # --- the desk's queries --------------------------------------------------------------

@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from ..accounts.auth import current_api_user, require_staff
+from ..audit import service as audit
 from ..extensions import db
 from ..openapi import STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
@@ -22,8 +23,10 @@ class Outbox(MethodView):
     @blp.response(200, OutboxMessageSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args):
         """Messages of the outbox, newest first (filter status=dead for the failures)."""
-        return with_total(*paginate(service.messages(args.get("status"), args.get("recipient")),
-                                    args["page"], args["per_page"]))
+        items, total = paginate(service.messages(args.get("status"), args.get("recipient")),
+                                args["page"], args["per_page"])
+        audit.record_read(current_api_user(), "outbox_message", [m.id for m in items])
+        return with_total(items, total)
 
 
 @blp.route("/outbox/<int:message_id>/resend")

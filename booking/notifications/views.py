@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..accounts.auth import login_required_page
+from ..audit import service as audit
 from ..domain import NotAllowedNow
 from ..extensions import db
 from ..pagination import page_number, paginate
@@ -24,6 +25,7 @@ def outbox_page():
     recipient = request.args.get("destinatario", "").strip()[:254]
     page = page_number()
     messages, total = paginate(service.messages(status, recipient or None), page, PER_PAGE)
+    audit.record_read(current_user, "outbox_message", [m.id for m in messages])
     return render_template("notifications/outbox.html", messages=messages, total=total,
                            page=page, per_page=PER_PAGE, status=status, recipient=recipient,
                            counts=service.count_by_status())
