@@ -23,8 +23,10 @@ class Job:
 def purge_expired_tokens() -> None:
     """Expired and revoked API tokens are useless; drop them."""
     from .accounts.service import purge_expired_tokens as purge
+    from .accounts.service import purge_login_throttles
 
     purge()
+    purge_login_throttles()
 
 
 def roll_slot_horizon() -> None:

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from booking.accounts.models import ApiToken, User
+from booking.accounts.models import ApiToken
 from booking.accounts.service import issue_token
 from booking.database import utcnow
 from booking.extensions import db
@@ -50,21 +50,44 @@ def test_wrong_password_and_unknown_email_get_the_same_401(app, client):
     assert wrong.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_account_locks_after_repeated_failures(app, client):
+def test_repeated_failures_slow_down_that_address_not_the_account(app, client):
+    """A stranger who types a judge's e-mail again and again waits longer and longer; the
+    judge, from their own address, signs in at once (no lockout by strangers)."""
+    from booking.accounts.models import LoginThrottle
+
     with app.app_context():
         make_staff("assistant")
         db.session.commit()
         limit = app.config["LOGIN_MAX_FAILURES"]
+    stranger = {"REMOTE_ADDR": "203.0.113.9"}
+    owner = {"REMOTE_ADDR": "198.51.100.7"}
+
+    def login_from(where, password=PASSWORD):
+        return client.post("/api/v1/auth/token", environ_base=where, json={
+            "email": "assistant@example.jus.br", "password": password})
+
     for _ in range(limit):
-        assert login(client, "assistant@example.jus.br", "wrong password").status_code == 401
-    # Even the right password is refused while locked, with the same answer.
-    assert login(client, "assistant@example.jus.br").status_code == 401
+        assert login_from(stranger, "wrong password").status_code == 401
+    # Even the right password waits from that address, with the same answer...
+    assert login_from(stranger).status_code == 401
+    # ... while the account's owner, elsewhere, is not locked out.
+    assert login_from(owner).status_code == 200
     with app.app_context():
-        user = db.session.scalars(select(User)).one()
-        assert user.locked_until is not None
-        user.locked_until = utcnow() - timedelta(seconds=1)
+        waits = db.session.scalars(select(LoginThrottle)).all()
+        assert len(waits) == 1 and waits[0].failures == limit  # a try while waiting is refused
+        first_wait = waits[0].blocked_until
+        waits[0].blocked_until = utcnow() - timedelta(seconds=1)
         db.session.commit()
-    assert login(client, "assistant@example.jus.br").status_code == 200
+    assert login_from(stranger, "wrong again").status_code == 401
+    with app.app_context():
+        later_wait = db.session.scalars(select(LoginThrottle)).one().blocked_until
+        assert later_wait - utcnow() > first_wait - utcnow() - timedelta(seconds=1)
+        db.session.execute(LoginThrottle.__table__.update().values(
+            blocked_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert login_from(stranger).status_code == 200  # and success forgets the failures
+    with app.app_context():
+        assert db.session.scalars(select(LoginThrottle)).all() == []
 
 
 def test_missing_and_garbage_tokens_are_401(client):

@@ -1,6 +1,6 @@
 """Staff authentication for API clients, and the staff accounts (administration)."""
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
@@ -32,7 +32,8 @@ class TokenResource(MethodView):
     @blp.alt_response(401, description="E-mail ou senha incorretos, ou conta bloqueada.")
     def post(self, credentials):
         """Trade e-mail and password for a bearer token."""
-        user = service.authenticate(credentials["email"], credentials["password"])
+        user = service.authenticate(credentials["email"], credentials["password"],
+                                    request.remote_addr or "")
         if user is None:
             db.session.commit()  # keep the failure count
             abort(401, message="E-mail ou senha incorretos.")

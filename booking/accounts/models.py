@@ -91,6 +91,21 @@ class User(db.Model):
         return []
 
 
+class LoginThrottle(db.Model):
+    """Failed sign-ins of one account from one address, and until when that pair waits.
+
+    Keyed by a hash of both, so a stranger elsewhere who types a magistrate's e-mail
+    slows down only themselves: the magistrate, from their own address, signs in.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 ACCOUNT_LINK_PURPOSES = ("set_password", "reset_password")
 
 

@@ -15,7 +15,7 @@ from ..domain import InvalidField
 from ..extensions import db
 from ..pagination import paginate
 from ..security import hash_password, new_token, password_needs_rehash, token_hash, verify_password
-from .models import ROLES, ApiToken, User
+from .models import ROLES, ApiToken, LoginThrottle, User
 
 
 def normalize_email(email: str) -> str:
@@ -68,32 +68,52 @@ def create_user(*, email: str, password: str | None, role: str, name: str | None
     return user
 
 
-def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
-    """The active, unlocked user with this password, or None. Counts failures.
+def authenticate(email: str, password: str, address: str = "",
+                 now: datetime | None = None) -> User | None:
+    """The active user with this password, or None; the caller answers the same way whether
+    the e-mail exists, the password is wrong or the pair is waiting.
 
-    Failures lock the account for a while; the caller answers the same way
-    whether the e-mail exists, the password is wrong or the account is locked.
+    Failures are counted per account and client address: after LOGIN_MAX_FAILURES the
+    pair waits 1, 2, 4 ... seconds, up to LOGIN_LOCKOUT_MINUTES, before its next try. The
+    account itself is never locked, so a stranger cannot lock a judge out of their agenda.
     """
     now = now or utcnow()
-    config = current_app.config
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    email = normalize_email(email)
+    throttle = db.session.get(LoginThrottle, token_hash(f"{email}|{address}"))
+    if throttle is not None and throttle.blocked_until is not None and \
+            throttle.blocked_until > now:
+        verify_password(None, password)  # the same time as a real check
+        return None
+    user = db.session.scalar(select(User).where(User.email == email))
     password_ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not password_ok:
+        _failed_sign_in(email, address, throttle, now)
         return None
-    if user.locked_until is not None and user.locked_until > now:
-        return None
-    if not password_ok:
-        user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            audit.record("user.locked", "staff_user", user.id, user=user)
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+    if throttle is not None:
+        db.session.delete(throttle)
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def _failed_sign_in(email: str, address: str, throttle, now: datetime) -> None:
+    config = current_app.config
+    if throttle is None:
+        throttle = LoginThrottle(key_hash=token_hash(f"{email}|{address}"), failures=0)
+        db.session.add(throttle)
+    throttle.failures += 1
+    throttle.updated_at = now
+    over = throttle.failures - config["LOGIN_MAX_FAILURES"]
+    if over >= 0:
+        seconds = min(2 ** over, config["LOGIN_LOCKOUT_MINUTES"] * 60)
+        throttle.blocked_until = now + timedelta(seconds=seconds)
+
+
+def purge_login_throttles(now: datetime | None = None) -> int:
+    """Forget failures older than a day (the scheduler's token purge calls this)."""
+    now = now or utcnow()
+    return db.session.execute(delete(LoginThrottle).where(
+        LoginThrottle.updated_at < now - timedelta(days=1))).rowcount
 
 
 def password_allowed(user: User) -> bool:

@@ -71,7 +71,8 @@ def _pending_user() -> User | None:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
+        user = service.authenticate(form.email.data, form.password.data,
+                                    request.remote_addr or "")
         db.session.commit()
         if user is not None and not service.password_allowed(user):
             form.password.errors.append("Sua conta entra pelo login do tribunal (botão abaixo).")
