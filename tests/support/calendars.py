@@ -12,9 +12,8 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import requests
-
 from tests.support.postgres import free_port
+from tests.support.processes import stop_process, wait_until_answers
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -85,15 +84,9 @@ class Radicale:
              "--storage-filesystem-folder", str(self.folder), "--auth-type", "none",
              "--rights-type", "authenticated", "--logging-level", "warning"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url + "/.web", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("Radicale did not start")
+        if not wait_until_answers(self.url + "/.web", self.process):
+            self.stop()
+            raise RuntimeError("Radicale did not start")
 
     def make_calendar(self, user: str, name: str) -> str:
         """A new calendar of the user's; returns its address."""
@@ -104,11 +97,5 @@ class Radicale:
         return str(calendar.url)
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+        stop_process(self.process)
+        self.process = None

@@ -8,21 +8,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
-import time
 from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
+from tests.support.postgres import free_port
+from tests.support.processes import stop_process, wait_until_answers
+
 FOLDER = Path(__file__).resolve().parent.parent / "oidc"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class OidcProvider:
@@ -42,26 +37,14 @@ class OidcProvider:
             raise RuntimeError("tests/oidc has no node_modules: run `make test` (npm ci there)")
         self.process = subprocess.Popen(["node", "provider.mjs"], cwd=FOLDER, env=self.env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.issuer + "/.well-known/openid-configuration",
-                                timeout=1).ok:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the OpenID Provider did not start")
+        if not wait_until_answers(self.issuer + "/.well-known/openid-configuration",
+                                  self.process):
+            self.stop()
+            raise RuntimeError("the OpenID Provider did not start")
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+        stop_process(self.process)
+        self.process = None
 
 
 FORM_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
