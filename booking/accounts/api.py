@@ -29,14 +29,16 @@ class TokenResource(MethodView):
 
     @blp.arguments(TokenRequestSchema())
     @blp.response(200, TokenSchema)
-    @blp.alt_response(401, description="E-mail ou senha incorretos, ou conta bloqueada.")
+    @blp.alt_response(401, description="E-mail ou senha incorretos, ou tentativas demais "
+                                       "deste endereço (aguarde).")
     def post(self, credentials):
         """Trade e-mail and password for a bearer token."""
         user = service.authenticate(credentials["email"], credentials["password"],
                                     request.remote_addr or "")
         if user is None:
             db.session.commit()  # keep the failure count
-            abort(401, message="E-mail ou senha incorretos.")
+            abort(401, message="E-mail ou senha incorretos. Depois de várias tentativas, "
+                               "aguarde alguns segundos antes da próxima.")
         if not service.password_allowed(user):
             abort(401, message="Esta conta entra só pelo login do tribunal.")
         if two_factor.required_for(user):

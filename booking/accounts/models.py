@@ -41,8 +41,6 @@ class User(db.Model):
     # The magistrate this account belongs to, for the role "magistrate".
     magistrate_id: Mapped[int | None] = mapped_column(ForeignKey("magistrate.id"), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
     # Part of every session's id: raising it (logout, a new password) ends every session

@@ -138,8 +138,6 @@ def set_password_from_link(plain: str, password: str, now: datetime | None = Non
     link.used_at = now
     link.user.password_hash = hash_password(password)
     link.user.session_version += 1  # a new password ends the sessions of the old one
-    link.user.failed_logins = 0
-    link.user.locked_until = None
     audit.record("user.password_set", "staff_user", link.user_id, user=link.user)
     return link.user
 

@@ -85,7 +85,8 @@ def login():
         elif user is not None:
             return _start_session(user, request.args.get("proximo"))
         else:
-            form.password.errors.append("E-mail ou senha incorretos.")
+            form.password.errors.append("E-mail ou senha incorretos. Depois de várias "
+                                        "tentativas, aguarde alguns segundos antes da próxima.")
     status = 422 if form.errors else 200
     return render_template("accounts/login.html", form=form, oidc=oidc.enabled(),
                            oidc_label=current_app.config["OIDC_BUTTON_LABEL"]), status

@@ -24,8 +24,16 @@ def upgrade():
         sa.PrimaryKeyConstraint("key_hash", name=op.f("pk_login_throttle")),
     )
     op.create_index(op.f("ix_login_throttle_updated_at"), "login_throttle", ["updated_at"])
+    with op.batch_alter_table("staff_user") as batch:
+        batch.drop_column("failed_logins")
+        batch.drop_column("locked_until")
 
 
 def downgrade():
+    with op.batch_alter_table("staff_user") as batch:
+        batch.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False,
+                                   server_default="0"))
+        batch.add_column(sa.Column("locked_until", booking.database.UTCDateTime(timezone=True),
+                                   nullable=True))
     op.drop_index(op.f("ix_login_throttle_updated_at"), table_name="login_throttle")
     op.drop_table("login_throttle")
