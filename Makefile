@@ -13,6 +13,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
+REDIS_PORT ?= 6390
 
 .PHONY: run test lint bench system-deps migrate demo scheduler clean
 
@@ -46,10 +47,15 @@ demo: migrate
 run: migrate
 	$(DEV_ENV) $(FLASK) demo --if-empty
 	@echo "Mail catcher: every message the service sends is saved in instance/mail/"
-	@$(DEV_ENV) bash -c 'trap "kill \$$catcher \$$scheduler 2>/dev/null; wait" EXIT; \
+	@$(DEV_ENV) bash -c 'trap "kill \$$catcher \$$scheduler \$$redis 2>/dev/null; wait" EXIT; \
+	  workers=$(WORKERS); redis=; \
+	  if command -v redis-server >/dev/null; then \
+	    redis-server --bind 127.0.0.1 --port $(REDIS_PORT) --save "" --appendonly no >/dev/null & redis=$$!; \
+	    export RATELIMIT_STORAGE_URI=redis://127.0.0.1:$(REDIS_PORT)/0; \
+	  else echo "No redis-server: one web worker, so that the rate limits count once."; workers=1; fi; \
 	  $(FLASK) mailcatcher & catcher=$$!; \
 	  $(FLASK) scheduler & scheduler=$$!; \
-	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket --access-logfile - wsgi:app'
+	  $(BIN)/gunicorn --workers $$workers --bind $(HOST):$(PORT) --no-control-socket --access-logfile - wsgi:app'
 
 # Every Python file of the project: the app, its tests, the benchmark and the migrations.
 lint: $(STAMP)

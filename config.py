@@ -141,6 +141,8 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    # A moving window: no double burst across a minute's boundary (fixed windows allow one).
+    RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
     # How many proxies in front set X-Forwarded-For/-Proto (0: trust no such header).
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
 
@@ -180,11 +182,27 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     SESSION_COOKIE_SECURE = False
     # CSRF stays on: the suite's client posts forms with the token a page gave it.
-    RATELIMIT_ENABLED = False
+    # Limits are off unless a test turns them on (the shared-limits test, under gunicorn).
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", False)
     MAIL_SUPPRESS_SEND = False
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
+
+
+def unshared_limits_problem(config: type[Config], workers: int) -> str | None:
+    """Why these settings would let each gunicorn worker count its own rate limits, or None.
+
+    With memory:// every worker keeps its own counters: 10 sign-ins a minute become 20 with
+    two workers. The production start refuses it (gunicorn.conf.py).
+    """
+    if workers > 1 and config.RATELIMIT_ENABLED and \
+            config.RATELIMIT_STORAGE_URI.startswith("memory://"):
+        return (f"RATELIMIT_STORAGE_URI=memory:// com {workers} workers: cada worker contaria "
+                "seus próprios limites. Use um armazenamento compartilhado (redis://...) ou "
+                "um único worker. / Each worker would count its own rate limits: use a shared "
+                "storage such as redis:// or a single worker.")
+    return None
 
 
 def config_for_environment() -> type[Config]:

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Debian packages the suite needs and pip cannot give: PostgreSQL's server binaries
 # (the tests start a throwaway server of their own), Chromium for the browser tests,
-# and npm to fetch axe-core. Installed only when missing; nothing is started.
+# npm to fetch axe-core, and redis-server for the shared rate limits (the tests start
+# their own). Installed only when missing; nothing is started.
 set -euo pipefail
 
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
