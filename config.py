@@ -149,6 +149,8 @@ class Config:
     # LGPD: personal data is kept only as long as needed.
     RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)
     OUTBOX_BODY_RETENTION_DAYS = _env_int("OUTBOX_BODY_RETENTION_DAYS", 30)
+    # A complaint nobody closed is anonymised this long after it was filed.
+    COMPLAINT_OPEN_RETENTION_DAYS = _env_int("COMPLAINT_OPEN_RETENTION_DAYS", 730)
     DATA_PROTECTION_CONTACT = os.environ.get("DATA_PROTECTION_CONTACT", "encarregado.lgpd@tjmt.jus.br")
     RATELIMIT_HEADERS_ENABLED = True
 

@@ -25,3 +25,6 @@ class AuditEntry(db.Model):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str | None] = mapped_column(String(40))
     details: Mapped[dict | None] = mapped_column(JSON)
+    # Set by the retention job once the actor and the free text of an old entry are
+    # pseudonymised (see audit.service.pseudonymize_before).
+    pseudonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

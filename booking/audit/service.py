@@ -4,6 +4,11 @@
 lands with its change or not at all. `record_read` commits at once.
 """
 
+import hashlib
+import hmac
+from datetime import datetime
+
+from flask import current_app
 from sqlalchemy import insert, select
 
 from ..database import commit_keeping_loaded, utcnow
@@ -53,3 +58,44 @@ def history(entity: str, entity_id) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).where(
         AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
         .order_by(AuditEntry.id)))
+
+
+# --- retention ------------------------------------------------------------------------
+
+# Entities whose entries may carry the public's data in free text (a cancel reason).
+PUBLIC_ENTITIES = ("booking", "urgent_request", "complaint")
+# Detail keys that hold codes, instants or ids, never free text: kept as they are.
+CODED_DETAILS = frozenset({"slot_id", "mode", "by", "from", "to", "previous", "deadline",
+                           "ids", "count", "kind"})
+REMOVED = "[removido]"
+
+
+def pseudonym(actor: str) -> str:
+    """A stable stand-in for a lawyer actor: the same lawyer keeps one pseudonym, so that the
+    log still shows who did what together, but the OAB number is gone."""
+    kind, _, _ = actor.partition(":")
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), actor.encode(),
+                      hashlib.sha256).hexdigest()[:12]
+    return f"{kind}:#{digest}"
+
+
+def pseudonymize_before(cutoff: datetime, now: datetime, batch: int = 1000) -> int:
+    """After the retention period the log keeps what was done and when, not whom from the
+    public it was about: lawyer actors become pseudonyms, and on the public's entities
+    every free-text detail goes. Staff actors stay (accountability for their acts)."""
+    done = 0
+    while True:
+        entries = list(db.session.scalars(
+            select(AuditEntry).where(AuditEntry.at < cutoff, AuditEntry.pseudonymized_at.is_(None))
+            .order_by(AuditEntry.id).limit(batch)))
+        for entry in entries:
+            if entry.actor.startswith("lawyer:"):
+                entry.actor = pseudonym(entry.actor)
+            if entry.entity in PUBLIC_ENTITIES and entry.details:
+                entry.details = {key: value if key in CODED_DETAILS or not isinstance(value, str)
+                                 else REMOVED for key, value in entry.details.items()}
+            entry.pseudonymized_at = now
+        db.session.flush()
+        done += len(entries)
+        if len(entries) < batch:
+            return done

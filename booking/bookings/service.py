@@ -414,9 +414,11 @@ def booking_data(booking) -> dict:
 # --- retention ------------------------------------------------------------------------
 
 def anonymize_ended_before(cutoff: datetime, now: datetime) -> int:
-    """The lawyer's data on bookings that ended before the cutoff (LGPD retention)."""
+    """The lawyer's data, the case and every free text of bookings that ended before the
+    cutoff (LGPD retention); the date, unit, mode and outcome stay for the statistics."""
     return db.session.execute(
         update(Booking).where(Booking.end_at < cutoff, Booking.anonymized_at.is_(None))
         .values(lawyer_name=REMOVED, lawyer_oab=REMOVED, lawyer_email=REMOVED_EMAIL,
-                lawyer_phone=REMOVED, subject=REMOVED, cancel_reason=None, anonymized_at=now)
+                lawyer_phone=REMOVED, case_number=REMOVED, subject=REMOVED, cancel_reason=None,
+                conflict_reason=None, video_url=None, anonymized_at=now)
         .execution_options(synchronize_session=False)).rowcount

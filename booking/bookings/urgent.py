@@ -80,5 +80,5 @@ def anonymize_created_before(cutoff: datetime) -> int:
         update(UrgentRequest).where(UrgentRequest.created_at < cutoff,
                                     UrgentRequest.lawyer_name != REMOVED)
         .values(lawyer_name=REMOVED, lawyer_oab=REMOVED, lawyer_email=REMOVED_EMAIL,
-                lawyer_phone=REMOVED, reason=REMOVED, answer=None)
+                lawyer_phone=REMOVED, case_number=REMOVED, reason=REMOVED, answer=None)
         .execution_options(synchronize_session=False)).rowcount

@@ -242,9 +242,20 @@ def weekly_digest(now: datetime | None = None) -> bool:
 
 # --- retention ------------------------------------------------------------------------
 
-def anonymize_closed_before(cutoff: datetime, now: datetime) -> int:
-    """The reporter's data on complaints closed before the cutoff (LGPD retention)."""
+def anonymize_closed_before(cutoff: datetime, now: datetime, open_cutoff: datetime) -> int:
+    """The reporter's data and every free text (the review's notes and answers too) of
+    complaints closed before the cutoff, and of those still open that were filed before
+    open_cutoff (COMPLAINT_OPEN_RETENTION_DAYS): a report nobody closed is not kept forever.
+    Channel, unit, dates and statuses stay for the statistics."""
+    expired = (Complaint.anonymized_at.is_(None)
+               & ((Complaint.closed_at < cutoff)
+                  | (Complaint.closed_at.is_(None) & (Complaint.created_at < open_cutoff))))
+    ids = select(Complaint.id).where(expired).scalar_subquery()
+    db.session.execute(
+        update(ComplaintEvent).where(ComplaintEvent.complaint_id.in_(ids))
+        .values(note=None, public_answer=None).execution_options(synchronize_session=False))
     return db.session.execute(
-        update(Complaint).where(Complaint.closed_at < cutoff, Complaint.anonymized_at.is_(None))
-        .values(reporter_name=None, reporter_email=None, description=REMOVED, anonymized_at=now)
+        update(Complaint).where(expired)
+        .values(reporter_name=None, reporter_email=None, description=REMOVED,
+                public_answer=None, anonymized_at=now)
         .execution_options(synchronize_session=False)).rowcount

@@ -1,10 +1,13 @@
 """Personal data kept only as long as needed, and handed back on request.
 
 Lawyers' data on a booking and reporters' data on a complaint are anonymised
-RETENTION_DAYS after the appointment or the complaint's closing; the bodies
-of sent e-mails (which repeat that data) are purged after
-OUTBOX_BODY_RETENTION_DAYS. What stays is what statistics need: dates,
-channels, units, outcomes.
+RETENTION_DAYS after the appointment or the complaint's closing (an open
+complaint after COMPLAINT_OPEN_RETENTION_DAYS); the bodies of sent e-mails
+(which repeat that data) are purged after OUTBOX_BODY_RETENTION_DAYS; audit
+entries older than RETENTION_DAYS lose lawyers' identities and free text.
+What stays is what statistics need: dates, channels, units, outcomes. The
+list of every personal column and what happens to it is PERSONAL_DATA in
+privacy/inventory.py.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ def anonymize_expired(now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     cutoff = now - timedelta(days=current_app.config["RETENTION_DAYS"])
     body_cutoff = now - timedelta(days=current_app.config["OUTBOX_BODY_RETENTION_DAYS"])
+    open_cutoff = now - timedelta(days=current_app.config["COMPLAINT_OPEN_RETENTION_DAYS"])
     counts = {"bookings": bookings.anonymize_ended_before(cutoff, now),
               "urgent_requests": urgent.anonymize_created_before(cutoff),
-              "complaints": complaints.anonymize_closed_before(cutoff, now),
-              "outbox_messages": notifications.purge_bodies(body_cutoff, cutoff)}
+              "complaints": complaints.anonymize_closed_before(cutoff, now, open_cutoff),
+              "outbox_messages": notifications.purge_bodies(body_cutoff, cutoff),
+              "audit_entries": audit.pseudonymize_before(cutoff, now)}
     if any(counts.values()):
         audit.record("retention.applied", "retention", None, details=counts)
     return counts
