@@ -1,5 +1,9 @@
 """Schemathesis against the live service: no 5xx, every answer as the OpenAPI says.
 
+Every phase runs (the schema's examples, the coverage phase's boundaries, random fuzzing,
+and stateful sequences that feed one answer's ids into the next request), with valid and
+invalid data alike; the pages are fuzzed in test_page_fuzz.py.
+
 Two passes: anonymous, and as a magistrate (the token route is left out of the
 second, or the fuzzer would revoke its own token). One check is left out:
 `positive_data_acceptance` expects every schema-valid body to be accepted, but
@@ -31,7 +35,8 @@ def schemathesis(url: str, *extra: str) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as workdir:
         return subprocess.run(
             [str(binary), "run", f"{url}/api/openapi.json", "--checks", "all",
-             "--exclude-checks", "positive_data_acceptance", "-n", EXAMPLES, "--seed", "20271123",
+             "--exclude-checks", "positive_data_acceptance", "-n", EXAMPLES,
+             "--phases", "examples,coverage,fuzzing,stateful", "--mode", "all", "--seed", "20271123",
              "--request-timeout", "30", "--max-failures", "25", *extra],
             capture_output=True, text=True, timeout=900, cwd=workdir,
             env={**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"})
