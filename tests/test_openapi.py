@@ -39,3 +39,24 @@ def test_docs_page_is_served_without_any_cdn(client):
     assert "http://" not in html and "https://" not in html
     assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
     assert client.get("/api/docs/assets/swagger-ui.css").status_code == 200
+
+
+
+def test_rate_limited_routes_document_their_429(app, client):
+    """Every API operation under a Flask-Limiter limit says so, so a client can plan for it."""
+    from flask_limiter._limits import RouteLimit
+
+    spec = client.get("/api/openapi.json").get_json()
+    limited = set()
+    for rule in app.url_map.iter_rules():
+        view_class = getattr(app.view_functions[rule.endpoint], "view_class", None)
+        for limit in getattr(view_class, "decorators", []):
+            if isinstance(limit, RouteLimit):
+                methods = limit.methods or (rule.methods - {"HEAD", "OPTIONS"})
+                path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+                limited |= {(path, method.lower()) for method in methods}
+    documented = {(path, method) for path, operations in spec["paths"].items()
+                  for method, operation in operations.items()
+                  if method != "parameters" and "429" in operation["responses"]}
+    assert len(limited) >= 6
+    assert limited - documented == set()

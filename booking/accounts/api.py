@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from ..extensions import db, limiter
-from ..openapi import STAFF_SECURITY
+from ..openapi import RATE_LIMITED, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, with_total
 from . import service, staff, two_factor
 from .auth import bearer_token, current_api_user, require_staff
@@ -31,6 +31,7 @@ class TokenResource(MethodView):
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="E-mail ou senha incorretos, ou tentativas demais "
                                        "deste endereço (aguarde).")
+    @blp.alt_response(429, description=RATE_LIMITED)
     def post(self, credentials):
         """Trade e-mail and password for a bearer token."""
         user = service.authenticate(credentials["email"], credentials["password"],

@@ -29,7 +29,7 @@ from ..courts import service as courts
 from ..database import reads_before_writing
 from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db, limiter
-from ..openapi import MANAGE_SECURITY, STAFF_SECURITY
+from ..openapi import MANAGE_SECURITY, RATE_LIMITED, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
 from ..security import seal, tokens_match, unseal
 from ..urls import external_url
@@ -142,6 +142,7 @@ class Bookings(MethodView):
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
                           "schema": {"type": "string", "maxLength": 200},
                           "description": "Repetir o pedido com a mesma chave devolve a primeira resposta."}])
+    @blp.alt_response(429, description=RATE_LIMITED)
     def post(self, data):
         """Book an open slot with the short form; answers the manage token once."""
         key = _idempotency_key()
@@ -185,6 +186,7 @@ class BookingById(MethodView):
 
     @blp.doc(security=MANAGE_SECURITY)
     @blp.response(200, BookingSchema)
+    @blp.alt_response(429, description=RATE_LIMITED)
     def get(self, booking_id):
         """One booking, for its lawyer (manage token) or the magistrate's side."""
         access = booking_access(booking_id)
@@ -293,6 +295,7 @@ class UrgentRequests(MethodView):
 
     @blp.arguments(UrgentRequestInSchema())
     @blp.response(201, UrgentRequestSchema)
+    @blp.alt_response(429, description=RATE_LIMITED)
     def post(self, data, magistrate_id):
         """Ask to be heard sooner than the first open slot; the office is told at once."""
         magistrate = courts.get_magistrate(magistrate_id)

@@ -17,7 +17,7 @@ from ..clock import local_today
 from ..courts import service as courts
 from ..extensions import db, limiter
 from ..fields import CourtDate
-from ..openapi import STAFF_SECURITY
+from ..openapi import RATE_LIMITED, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
 from . import reports, service
 from .models import Complaint
@@ -51,6 +51,7 @@ class Complaints(MethodView):
 
     @blp.arguments(ComplaintInSchema())
     @blp.response(201, ComplaintFiledSchema)
+    @blp.alt_response(429, description=RATE_LIMITED)
     def post(self, data):
         """Report a failure of an attendance channel; answers a protocol and a lookup token."""
         if data.get("unit_id") is not None and courts.get_unit(data["unit_id"]) is None:
@@ -82,6 +83,7 @@ class ComplaintLookup(MethodView):
 
     @blp.arguments(LookupQuerySchema(), location="query")
     @blp.response(200, ComplaintPublicSchema)
+    @blp.alt_response(429, description=RATE_LIMITED)
     def get(self, args, protocol):
         """Status and public answer of a report, by protocol and lookup token."""
         token = args.get("token") or bearer_token()
