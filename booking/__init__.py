@@ -11,6 +11,7 @@ import logging
 from flask import Flask, request
 
 from . import (
+    log_redaction,
     models,  # noqa: F401  (the whole metadata, for migrations)
     validation_messages,  # noqa: F401  (before any schema is defined)
 )
@@ -61,6 +62,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Portuguese text stays readable in JSON
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_redaction.install()
 
     if app.config.get("PROXY_FIX_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix

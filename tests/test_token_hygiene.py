@@ -5,10 +5,14 @@ session."""
 from __future__ import annotations
 
 import base64
+import io
+import logging
 import zlib
 
+import pytest
 from sqlalchemy import select
 
+from booking import log_redaction
 from booking.bookings.models import IdempotencyRecord
 from booking.extensions import db
 from tests.support.factories import PASSWORD, bearer, make_magistrate, make_rules, make_staff
@@ -73,3 +77,31 @@ def test_logout_ends_every_copy_of_the_session(app):
     thief = app.test_client()
     thief.set_cookie("session", copied)
     assert thief.get("/equipe").status_code == 302  # to the login page
+
+
+@pytest.fixture
+def caplog_handler_text():
+    """A handler on the root and gunicorn loggers, there before the app installs its filter
+    (as a deployment's handlers are); yields a reader of what it wrote."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    loggers = [logging.getLogger(name) for name in log_redaction.WRITING_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(handler)
+    log_redaction.install()
+    yield stream.getvalue
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+def test_no_log_line_carries_a_secret(caplog_handler_text):
+    """Whatever logger writes it, a line quoting a manage link or a bearer header is
+    redacted before it reaches the handler (the filter sits on the writing handlers)."""
+    logging.getLogger("booking.any").warning(
+        "failed to open /agendamentos/7?token=%s&x=1 for %s", "s3cr3t-manage", "someone")
+    logging.getLogger("gunicorn.error").warning("Authorization: Bearer abc.DEF-123_xyz")
+    logging.getLogger("booking.any").warning("lookup /reclamacoes/acompanhar?protocolo=RC-1&code=987654")
+    written = caplog_handler_text()
+    assert "s3cr3t-manage" not in written and "abc.DEF-123_xyz" not in written
+    assert "987654" not in written
+    assert "token=[redigido]&x=1" in written and "Bearer [redigido]" in written
