@@ -85,6 +85,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 def _require_secret_key(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(
+            "SECRET_KEY não definida: defina um valor longo e aleatório no ambiente. / "
             "SECRET_KEY is not set. Set it in the environment to a long random value "
             "(for example: python -c 'import secrets; print(secrets.token_hex(32))'). "
             "Only BOOKING_ENV=development provides a default."

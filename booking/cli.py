@@ -161,7 +161,25 @@ def mailcatcher_command(host, port, directory):
                   directory or current_app.config["MAIL_CATCHER_DIR"])
 
 
+@click.command("check")
+@with_appcontext
+@click.option("--workers", type=click.IntRange(1, 512), envvar="WEB_CONCURRENCY", default=1,
+              show_default=True, help="Quantos workers do gunicorn cada máquina vai rodar.")
+def check_command(workers):
+    """Say what is wrong or risky in the settings; exit 1 on an error (run before a start)."""
+    from .settings_check import findings
+
+    found = findings(current_app.config, workers)
+    for finding in found:
+        label = "ERRO" if finding.level == "error" else "AVISO"
+        click.echo(f"{label}: {finding.portuguese}\n  ({finding.english})")
+    if any(finding.level == "error" for finding in found):
+        raise SystemExit(1)
+    click.echo("Configuração sem erros. / Settings have no errors.")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(check_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)

@@ -1,0 +1,60 @@
+"""What is wrong or risky in the settings, said before a start (`flask --app wsgi check`).
+
+Pure: it reads a mapping of settings (the app's config) and the number of web workers, and
+returns findings in Portuguese and English. Errors make the command exit non-zero; the
+README's production start runs it before gunicorn. A missing SECRET_KEY never gets this far:
+the app itself refuses to load without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from config import unshared_limits_problem
+
+
+class Finding(NamedTuple):
+    level: str  # "error" stops a start; "warning" is worth a look
+    portuguese: str
+    english: str
+
+
+def findings(config: Mapping, workers: int) -> list[Finding]:
+    found: list[Finding] = []
+    production = config.get("ENV") == "production"
+    database = str(config.get("SQLALCHEMY_DATABASE_URI", ""))
+
+    limits = unshared_limits_problem(SimpleNamespace(**{
+        key: config.get(key) for key in ("RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI")}),
+        workers)
+    if limits:
+        pt, _, en = limits.partition(" / ")
+        found.append(Finding("error", pt, en))
+    if database.startswith("sqlite") and production:
+        found.append(Finding(
+            "warning" if workers <= 1 else "error",
+            "SQLite em produção: serve uma só máquina e um worker; use PostgreSQL.",
+            "SQLite in production serves one machine and one worker; use PostgreSQL."))
+    if config.get("MAIL_USERNAME") and not (config.get("MAIL_USE_TLS") or config.get("MAIL_USE_SSL")):
+        found.append(Finding(
+            "error", "Senha do servidor de e-mail enviada sem TLS: ative MAIL_USE_TLS ou MAIL_USE_SSL.",
+            "Mail credentials would travel without TLS: set MAIL_USE_TLS or MAIL_USE_SSL."))
+    if urlsplit(str(config.get("PUBLIC_BASE_URL", ""))).scheme != "https":
+        found.append(Finding(
+            "error" if production else "warning",
+            "PUBLIC_BASE_URL não é https: os links dos e-mails levariam tokens sem criptografia.",
+            "PUBLIC_BASE_URL is not https: links in e-mails would carry tokens in the clear."))
+    if int(config.get("RETENTION_DAYS") or 0) <= 0:
+        found.append(Finding(
+            "error", "RETENTION_DAYS desligado: dados pessoais seriam guardados para sempre (LGPD).",
+            "RETENTION_DAYS is off: personal data would be kept forever (LGPD)."))
+    password_roles = [r for r in str(config.get("PASSWORD_LOGIN_ROLES", "")).split(",") if r.strip()]
+    if not password_roles and not config.get("OIDC_ISSUER"):
+        found.append(Finding(
+            "error", "Ninguém conseguiria entrar: login por senha desligado e nenhum provedor "
+                     "de identidade (OIDC_ISSUER).",
+            "Nobody could sign in: password login is off and there is no identity provider."))
+    return found

@@ -1,0 +1,53 @@
+"""`flask --app wsgi check`: zero on the README's production example, non-zero on each
+misconfiguration the issue names. Run as an operator would, in a fresh process, because
+the settings are read from the environment when config.py is imported."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = re.compile(r"<!-- production-example -->\s*```sh\n(.*?)```", re.S)
+
+
+def readme_example() -> dict:
+    block = EXAMPLE.search((REPO / "README.md").read_text(encoding="utf-8")).group(1)
+    return dict(line.strip().split("=", 1) for line in block.splitlines() if "=" in line)
+
+
+def check(settings: dict, workers: int = 4) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items()
+           if key not in readme_example() and not key.startswith(("MAIL_", "RATELIMIT_", "OIDC_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "check", "--workers", str(workers)],
+        cwd=REPO, env={**env, **settings}, capture_output=True, text=True, timeout=60)
+
+
+def test_the_readmes_production_example_passes():
+    result = check(readme_example())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sem erros" in result.stdout
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"RATELIMIT_STORAGE_URI": "memory://"}, "memory://"),
+    ({"DATABASE_URL": "sqlite:////tmp/agendamento.db"}, "SQLite"),
+    ({"MAIL_USE_TLS": "false"}, "TLS"),
+    ({"PUBLIC_BASE_URL": "http://agendamento.tjmt.jus.br"}, "https"),
+    ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS"),
+    ({"PASSWORD_LOGIN_ROLES": ""}, "Ninguém conseguiria entrar"),
+    ({"SECRET_KEY": ""}, "SECRET_KEY"),
+])
+def test_each_misconfiguration_is_an_error(change, says):
+    result = check({**readme_example(), **change})
+    assert result.returncode != 0
+    assert says in result.stdout + result.stderr
+
+
+def test_one_worker_may_keep_limits_in_memory():
+    result = check({**readme_example(), "RATELIMIT_STORAGE_URI": "memory://"}, workers=1)
+    assert result.returncode == 0, result.stdout + result.stderr
