@@ -22,6 +22,7 @@ from booking.demo import load_demo
 from booking.extensions import db
 from tests.conftest import make_app, migrate_to_head
 from tests.support.live_server import LiveServer
+from tests.support.redis_server import RedisServer
 from tests.support.smtp import SmtpServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +73,8 @@ def running_site(folder: Path, settings=lambda server_url: {}):
     migrate_to_head(url)
     smtp = SmtpServer()
     smtp.start()
+    redis = RedisServer()  # rate limits shared by the workers, as under make run
+    redis.start()
     # The same SECRET_KEY as the server: what it seals in the outbox, this process opens.
     app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
                    SECRET_KEY="e2e-only-secret")
@@ -80,14 +83,16 @@ def running_site(folder: Path, settings=lambda server_url: {}):
         db.session.commit()
     server = LiveServer(url, workers=2, extra_env={
         "BOOKING_ENV": "development", "SECRET_KEY": "e2e-only-secret", "MAIL_PORT": str(smtp.port),
-        "MAIL_SERVER": "127.0.0.1", "SCHEDULER_LOCK_FILE": str(folder / "scheduler.lock")})
+        "MAIL_SERVER": "127.0.0.1", "SCHEDULER_LOCK_FILE": str(folder / "scheduler.lock"),
+        "RATELIMIT_STORAGE_URI": redis.url})
     server.extra_env.update(PUBLIC_BASE_URL=server.url, **settings(server.url))
     app.config["PUBLIC_BASE_URL"] = server.url
-    server.start()
     try:
+        server.start()
         yield Site(server, app, smtp)
     finally:
         server.stop()
+        redis.stop()
         smtp.stop()
         with app.app_context():
             db.engine.dispose()
