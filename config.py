@@ -139,6 +139,9 @@ class Config:
         "SCHEDULER_LOCK_FILE", str(BASE_DIR / "instance" / "scheduler.lock")
     )
 
+    # /readyz answers 503 when no scheduler job finished for this long (0: not checked).
+    READYZ_SCHEDULER_MAX_AGE_SECONDS = _env_int("READYZ_SCHEDULER_MAX_AGE_SECONDS", 300)
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     # A moving window: no double burst across a minute's boundary (fixed windows allow one).

@@ -1,10 +1,23 @@
-"""The probe a load balancer or monitor calls."""
+"""The probes a load balancer or monitor calls.
 
-from flask import Blueprint, jsonify
+/healthz (liveness): the database answers. /readyz (readiness): also the schema is at the
+newest migration (a web node started before `db upgrade` must not take traffic), and the
+scheduler ran a job within READYZ_SCHEDULER_MAX_AGE_SECONDS (0 leaves that check out, for
+a deployment whose monitor watches the scheduler some other way).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .database import utcnow
 from .extensions import db
+from .scheduler_status import last_finished_at
 
 health_blp = Blueprint("health", __name__)
 
@@ -19,3 +32,37 @@ def healthz():
         db.session.rollback()
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@cache
+def _newest_migrations(directory: str) -> frozenset[str]:
+    """The head revisions shipped with this code (read once per process)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", directory)
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+@health_blp.get("/readyz")
+def readyz():
+    """200 when this node may take traffic; 503 with what is not ready otherwise."""
+    report = {"database": "ok", "migrations": "ok", "scheduler": "ok"}
+    try:
+        applied = set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+        heartbeat = last_finished_at()
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    if applied != _newest_migrations(current_app.extensions["migrate"].directory):
+        report["migrations"] = "behind"
+    max_age = current_app.config["READYZ_SCHEDULER_MAX_AGE_SECONDS"]
+    if max_age:
+        if heartbeat is None:
+            report["scheduler"] = "never_ran"
+        elif utcnow() - heartbeat > timedelta(seconds=max_age):
+            report["scheduler"] = "stale"
+    ready = all(value == "ok" for value in report.values())
+    return jsonify(status="ok" if ready else "unavailable", **report), 200 if ready else 503

@@ -25,3 +25,4 @@ from .bookings.models import Booking, IdempotencyRecord, UrgentRequest  # noqa: 
 from .complaints.models import Complaint, ComplaintEvent, ProtocolCounter  # noqa: F401
 from .courts.models import Channel, Comarca, Magistrate, Unit  # noqa: F401
 from .notifications.models import OutboxMessage  # noqa: F401
+from .scheduler_status import SchedulerRun  # noqa: F401

@@ -14,8 +14,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import text
 
+from .database import utcnow
 from .extensions import db
 from .jobs import JOBS
+from .scheduler_status import record_run
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +63,29 @@ def build_scheduler(app: Flask, scheduler_class=BlockingScheduler):
         trigger_args = dict(job.trigger_args)
         if job.trigger == "cron":  # "03:30" means 03:30 at the court
             trigger_args["timezone"] = app.config["COURT_TIMEZONE"]
-        scheduler.add_job(run_job, job.trigger, args=[app, job.func], id=job.name,
+        scheduler.add_job(run_job, job.trigger, args=[app, job.func, job.name], id=job.name,
                           name=job.name, **trigger_args)
     return scheduler
 
 
-def run_job(app: Flask, func) -> None:
-    """Run one job in its own app context; a failing job never stops the scheduler."""
+def run_job(app: Flask, func, name: str | None = None) -> None:
+    """Run one job in its own app context; a failing job never stops the scheduler. Each
+    run is noted in scheduler_run (the heartbeat /readyz reads)."""
+    name = name or getattr(func, "__name__", str(func))
     with app.app_context():
+        started, error = utcnow(), None
         try:
             func()
             db.session.commit()
+        except Exception as failure:
+            db.session.rollback()
+            error = failure
+            log.exception("job %s failed", name)
+        try:
+            record_run(name, started, error)
         except Exception:
             db.session.rollback()
-            log.exception("job %s failed", getattr(func, "__name__", func))
+            log.exception("could not note the run of job %s", name)
         finally:
             db.session.remove()
 

@@ -147,6 +147,7 @@ NOT_YOURS = row(404, 404, 404, 404, 404, 404, 404)
 PAGES = [
     ("GET", "/", "/", PUBLIC_200),
     ("GET", "/healthz", "/healthz", PUBLIC_200),
+    ("GET", "/readyz", "/readyz", row(503, 503, 503, 503, 503, 503, 503)),  # no scheduler ran
     ("GET", "/privacidade", "/privacidade", PUBLIC_200),
     ("GET", "/api/docs", "/api/docs", PUBLIC_200),
     ("GET", "/api/openapi.json", "/api/openapi.json", PUBLIC_200),

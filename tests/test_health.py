@@ -23,3 +23,48 @@ def test_unreachable_database_gives_503_everywhere():
     page = client.get("/")
     assert page.status_code == 503
     assert "indisponível" in page.get_data(as_text=True)
+
+
+def test_readyz_waits_for_the_scheduler_and_the_newest_migration(app, client):
+    from datetime import timedelta
+
+    from sqlalchemy import text, update
+
+    from booking.database import utcnow
+    from booking.extensions import db
+    from booking.scheduler import run_job
+    from booking.scheduler_status import SchedulerRun
+
+    never = client.get("/readyz")
+    assert never.status_code == 503
+    assert never.get_json() == {"status": "unavailable", "database": "ok", "migrations": "ok",
+                                "scheduler": "never_ran"}
+
+    def send_outbox():
+        pass
+
+    def broken():
+        raise ValueError("a job's bug, with data@example.com in its message")
+
+    run_job(app, send_outbox, "send_outbox")
+    run_job(app, broken, "broken")
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.get_json()
+    assert ready.get_json()["status"] == "ok"
+    with app.app_context():
+        failed = db.session.get(SchedulerRun, "broken")
+        assert failed.failures_in_a_row == 1 and failed.last_error == "ValueError"
+        assert failed.last_succeeded_at is None
+        db.session.execute(update(SchedulerRun).values(
+            last_finished_at=utcnow() - timedelta(seconds=app.config[
+                "READYZ_SCHEDULER_MAX_AGE_SECONDS"] + 60)))
+        db.session.commit()
+    assert client.get("/readyz").get_json()["scheduler"] == "stale"
+
+    run_job(app, send_outbox, "send_outbox")
+    with app.app_context():  # a node whose database is one migration behind this code
+        db.session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        db.session.commit()
+    behind = client.get("/readyz")
+    assert behind.status_code == 503 and behind.get_json()["migrations"] == "behind"
+    assert client.get("/healthz").status_code == 200  # alive, only not ready
