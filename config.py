@@ -195,14 +195,16 @@ class TestConfig(Config):
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
 
 
-def unshared_limits_problem(config: type[Config], workers: int) -> str | None:
-    """Why these settings would let each gunicorn worker count its own rate limits, or None.
+def unshared_limits_problem(settings, workers: int) -> str | None:
+    """Why these settings (a config class or the app's config) would let each gunicorn worker
+    count its own rate limits, or None.
 
     With memory:// every worker keeps its own counters: 10 sign-ins a minute become 20 with
-    two workers. The production start refuses it (gunicorn.conf.py).
+    two workers. The production start refuses it (gunicorn.conf.py); `flask check` says it.
     """
-    if workers > 1 and config.RATELIMIT_ENABLED and \
-            config.RATELIMIT_STORAGE_URI.startswith("memory://"):
+    get = settings.get if isinstance(settings, dict) else lambda name: getattr(settings, name)
+    if workers > 1 and get("RATELIMIT_ENABLED") and \
+            str(get("RATELIMIT_STORAGE_URI")).startswith("memory://"):
         return (f"RATELIMIT_STORAGE_URI=memory:// com {workers} workers: cada worker contaria "
                 "seus próprios limites. Use um armazenamento compartilhado (redis://...) ou "
                 "um único worker. / Each worker would count its own rate limits: use a shared "

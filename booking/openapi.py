@@ -7,8 +7,8 @@ from flask import Blueprint, render_template, send_from_directory, url_for
 STAFF_SECURITY = [{"bearerAuth": []}]
 MANAGE_SECURITY = [{"manageToken": []}, {"bearerAuth": []}]
 # The 429 of every rate-limited route (Flask-Limiter answers it before the view runs).
-RATE_LIMITED = ("Limite de requisições atingido (a configuração *_RATE_LIMIT); o cabeçalho "
-                "Retry-After diz em quantos segundos tentar de novo.")
+RATE_LIMITED = ("Limite de requisições atingido; o cabeçalho Retry-After diz em quantos "
+                "segundos tentar de novo.")
 
 SECURITY_SCHEMES = {
     "bearerAuth": {

@@ -9,7 +9,6 @@ the app itself refuses to load without one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import SimpleNamespace
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -27,9 +26,7 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
     production = config.get("ENV") == "production"
     database = str(config.get("SQLALCHEMY_DATABASE_URI", ""))
 
-    limits = unshared_limits_problem(SimpleNamespace(**{
-        key: config.get(key) for key in ("RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI")}),
-        workers)
+    limits = unshared_limits_problem(config, workers)
     if limits:
         pt, _, en = limits.partition(" / ")
         found.append(Finding("error", pt, en))

@@ -2,14 +2,11 @@
 workers each share one Debian redis-server, and the sign-in limit counts every try once.
 With memory:// and several workers, gunicorn refuses to start."""
 
-import json
-import urllib.error
-import urllib.request
-
 import pytest
 
 from tests.support.live_server import LiveServer
 from tests.support.redis_server import RedisServer
+from tests.test_live_server import call
 
 pytestmark = pytest.mark.slow
 
@@ -17,15 +14,9 @@ LIMIT = 6
 
 
 def wrong_sign_in(base_url: str) -> int:
-    request = urllib.request.Request(
-        f"{base_url}/api/v1/auth/token", method="POST",
-        data=json.dumps({"email": "ninguem@example.jus.br", "password": "errada"}).encode(),
-        headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    status, _, _ = call("POST", f"{base_url}/api/v1/auth/token",
+                        {"email": "ninguem@example.jus.br", "password": "errada"})
+    return status
 
 
 def test_one_sign_in_limit_across_two_instances_of_two_workers(database_url):
