@@ -149,6 +149,12 @@ class Config:
     # How many proxies in front set X-Forwarded-For/-Proto (0: trust no such header).
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
 
+    # Operations. "json": one JSON object per log line and one line per request (for a log
+    # collector); "text": lines for a person at a terminal.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    # A small install on SQLite: every web worker runs on this one machine (flask check).
+    SQLITE_SINGLE_MACHINE = _env_bool("SQLITE_SINGLE_MACHINE", False)
+
     # LGPD: personal data is kept only as long as needed.
     RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)
     OUTBOX_BODY_RETENTION_DAYS = _env_int("OUTBOX_BODY_RETENTION_DAYS", 30)
@@ -193,23 +199,6 @@ class TestConfig(Config):
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
-
-
-def unshared_limits_problem(settings, workers: int) -> str | None:
-    """Why these settings (a config class or the app's config) would let each gunicorn worker
-    count its own rate limits, or None.
-
-    With memory:// every worker keeps its own counters: 10 sign-ins a minute become 20 with
-    two workers. The production start refuses it (gunicorn.conf.py); `flask check` says it.
-    """
-    get = settings.get if isinstance(settings, dict) else lambda name: getattr(settings, name)
-    if workers > 1 and get("RATELIMIT_ENABLED") and \
-            str(get("RATELIMIT_STORAGE_URI")).startswith("memory://"):
-        return (f"RATELIMIT_STORAGE_URI=memory:// com {workers} workers: cada worker contaria "
-                "seus próprios limites. Use um armazenamento compartilhado (redis://...) ou "
-                "um único worker. / Each worker would count its own rate limits: use a shared "
-                "storage such as redis:// or a single worker.")
-    return None
 
 
 def config_for_environment() -> type[Config]:

@@ -1,13 +1,38 @@
 # Read by gunicorn from the folder it starts in (make run, production).
 # The access log names the path without its query string and without the referrer:
 # manage links carry `?token=`, which must never reach a log file.
+import logging
+import os
+
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
+
+if os.environ.get("LOG_FORMAT") == "json":
+    # The app writes one JSON line per request, with its request id (booking/request_log.py);
+    # gunicorn's own lines become JSON as well.
+    accesslog = None
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "booking.request_log.json_formatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
+                                 "stream": "ext://sys.stderr"}},
+        "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["console"],
+                                       "propagate": False}},
+    }
 
 
 def on_starting(server):
-    """Refuse a start whose workers would each keep their own rate-limit counters."""
-    from config import config_for_environment, unshared_limits_problem
+    """The production start runs `flask check`: an error in the settings stops it (for
+    example memory:// rate limits that each worker would count alone); warnings are logged."""
+    from config import config_for_environment
+    from booking.settings_check import findings
 
-    problem = unshared_limits_problem(config_for_environment(), server.cfg.workers)
-    if problem:
-        raise RuntimeError(problem)
+    settings = config_for_environment()
+    found = findings({name: getattr(settings, name) for name in dir(settings) if name.isupper()},
+                     server.cfg.workers)
+    for finding in found:
+        server.log.log(logging.ERROR if finding.level == "error" else logging.WARNING,
+                       "%s / %s", finding.portuguese, finding.english)
+    if any(finding.level == "error" for finding in found):
+        raise RuntimeError("Configuração com erros: veja acima (flask --app wsgi check). / "
+                           "The settings have errors: see above.")

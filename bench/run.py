@@ -94,7 +94,9 @@ def wrk(url: str, script: str, env: dict, connections: int = CONNECTIONS,
 
 def service_env(database_url: str) -> dict:
     return {"BOOKING_ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": database_url,
-            "RATELIMIT_ENABLED": "false", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": "9"}
+            "RATELIMIT_ENABLED": "false", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": "9",
+            # gunicorn's start runs flask check: this is one machine, not a court's https site
+            "SQLITE_SINGLE_MACHINE": "true", "PUBLIC_BASE_URL": "https://agendamento.example"}
 
 
 def prepare_database(backend: str, scale_name: str, workdir: Path, postgres) -> tuple[str, dict, float]:

@@ -6,13 +6,11 @@ the blueprints, error handlers and CLI commands, and never starts a scheduler.
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, request
 
 from . import (
-    log_redaction,
     models,  # noqa: F401  (the whole metadata, for migrations)
+    request_log,
     validation_messages,  # noqa: F401  (before any schema is defined)
 )
 from .database import configure_engine, include_in_autogenerate, read_only_transaction
@@ -61,8 +59,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.session_interface = LazyCookieSessionInterface()
     app.json.ensure_ascii = False  # Portuguese text stays readable in JSON
     app.json.sort_keys = False
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log_redaction.install()
+    request_log.configure_logging(app.config["LOG_FORMAT"])
 
     if app.config.get("PROXY_FIX_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -245,6 +242,7 @@ def _register_request_hooks(app: Flask) -> None:
         return None
 
     input_guard.install(app)  # after the 415 check: it reads JSON bodies
+    request_log.install(app)  # last: its hook goes first of all, every answer gets an id
 
     headers = security_headers_for(app)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_smorest import Api
 from marshmallow import Schema, fields
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -66,6 +66,10 @@ class ProblemSchema(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Field name to its messages, for validation errors."},
     )
+    request_id = fields.String(metadata={
+        "description": "Identificador desta requisição (o X-Request-ID enviado ou um novo): "
+                       "informe-o ao suporte para que encontre o ocorrido nos registros.",
+        "example": "3f2b8c0e9d4a4f6b8e1c2d3a4b5c6d7e"})
 
 
 def is_api_request() -> bool:
@@ -119,6 +123,8 @@ def problem_response(status: int, detail: str | None = None, *, title: str | Non
     }
     if errors:
         body["errors"] = errors
+    if g.get("request_id"):
+        body["request_id"] = g.request_id
     response = current_app.json.response(body)
     response.status_code = status
     response.mimetype = PROBLEM_MIMETYPE

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from .database import utcnow
 from .extensions import db
 from .jobs import JOBS
+from .request_log import job_context
 from .scheduler_status import record_run
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def run_job(app: Flask, func, name: str | None = None) -> None:
     """Run one job in its own app context; a failing job never stops the scheduler. Each
     run is noted in scheduler_run (the heartbeat /readyz reads)."""
     name = name or getattr(func, "__name__", str(func))
-    with app.app_context():
+    with app.app_context(), job_context(name):
         started, error = utcnow(), None
         try:
             func()
@@ -81,6 +82,10 @@ def run_job(app: Flask, func, name: str | None = None) -> None:
             db.session.rollback()
             error = failure
             log.exception("job %s failed", name)
+        duration_ms = round((utcnow() - started).total_seconds() * 1000, 1)
+        log.info("job %s %s in %s ms", name, "failed" if error else "finished", duration_ms,
+                 extra={"job": name, "outcome": "failed" if error else "ok",
+                        "duration_ms": duration_ms})
         try:
             record_run(name, started, error)
         except Exception:

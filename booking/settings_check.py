@@ -1,8 +1,8 @@
 """What is wrong or risky in the settings, said before a start (`flask --app wsgi check`).
 
 Pure: it reads a mapping of settings (the app's config) and the number of web workers, and
-returns findings in Portuguese and English. Errors make the command exit non-zero; the
-README's production start runs it before gunicorn. A missing SECRET_KEY never gets this far:
+returns findings in Portuguese and English. Errors make the command exit non-zero and stop
+gunicorn's start (gunicorn.conf.py runs the same check). A missing SECRET_KEY never gets this far:
 the app itself refuses to load without one.
 """
 
@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import urlsplit
-
-from config import unshared_limits_problem
 
 
 class Finding(NamedTuple):
@@ -26,15 +24,23 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
     production = config.get("ENV") == "production"
     database = str(config.get("SQLALCHEMY_DATABASE_URI", ""))
 
-    limits = unshared_limits_problem(config, workers)
-    if limits:
-        pt, _, en = limits.partition(" / ")
-        found.append(Finding("error", pt, en))
-    if database.startswith("sqlite") and production:
+    if workers > 1 and config.get("RATELIMIT_ENABLED") and \
+            str(config.get("RATELIMIT_STORAGE_URI")).startswith("memory://"):
+        # 10 sign-ins a minute would become 10 per worker.
         found.append(Finding(
-            "warning" if workers <= 1 else "error",
-            "SQLite em produção: serve uma só máquina e um worker; use PostgreSQL.",
-            "SQLite in production serves one machine and one worker; use PostgreSQL."))
+            "error", f"RATELIMIT_STORAGE_URI=memory:// com {workers} workers: cada worker "
+                     "contaria seus próprios limites. Use um armazenamento compartilhado "
+                     "(redis://...) ou um único worker.",
+            "Each worker would count its own rate limits: use a shared storage such as "
+            "redis:// or a single worker."))
+    if database.startswith("sqlite") and production:
+        one_machine = workers <= 1 or config.get("SQLITE_SINGLE_MACHINE")
+        found.append(Finding(
+            "warning" if one_machine else "error",
+            "SQLite em produção: serve uma só máquina (SQLITE_SINGLE_MACHINE=true confirma que "
+            "todos os workers rodam nela); para mais, use PostgreSQL.",
+            "SQLite in production serves one machine (SQLITE_SINGLE_MACHINE=true says every "
+            "worker runs on it); beyond that, use PostgreSQL."))
     if config.get("MAIL_USERNAME") and not (config.get("MAIL_USE_TLS") or config.get("MAIL_USE_SSL")):
         found.append(Finding(
             "error", "Senha do servidor de e-mail enviada sem TLS: ative MAIL_USE_TLS ou MAIL_USE_SSL.",

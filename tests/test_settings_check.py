@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.live_server import LiveServer
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = re.compile(r"<!-- production-example -->\s*```sh\n(.*?)```", re.S)
 
@@ -48,6 +50,24 @@ def test_each_misconfiguration_is_an_error(change, says):
     assert says in result.stdout + result.stderr
 
 
+def test_sqlite_with_several_workers_is_allowed_on_one_machine_said_so():
+    result = check({**readme_example(), "DATABASE_URL": "sqlite:////tmp/agendamento.db",
+                    "SQLITE_SINGLE_MACHINE": "true"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "AVISO: SQLite" in result.stdout
+
+
 def test_one_worker_may_keep_limits_in_memory():
     result = check({**readme_example(), "RATELIMIT_STORAGE_URI": "memory://"}, workers=1)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_production_start_runs_the_check(tmp_path):
+    """gunicorn.conf.py refuses to start workers on settings with an error."""
+    settings = {**readme_example(), "PUBLIC_BASE_URL": "http://agendamento.tjmt.jus.br"}
+    server = LiveServer(f"sqlite:///{tmp_path / 'x.db'}", workers=1,
+                        extra_env={**settings, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+                                   "SQLITE_SINGLE_MACHINE": "true"})
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL não é https"):
+        server.start()
+    server.stop()

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -23,22 +24,24 @@ class LiveServer:
         self.workers = workers
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
+        self.output = None  # a file, not a pipe: a chatty server never blocks on a full pipe
 
     def start(self, timeout: float = 30.0) -> None:
         env = {**os.environ, "BOOKING_ENV": "test", "DATABASE_URL": self.database_url,
                **self.extra_env}
+        self.output = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
              "--bind", f"127.0.0.1:{self.port}", "--no-control-socket",
              "--graceful-timeout", "5", "wsgi:app"],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=REPO, env=env, stdout=self.output, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                output = self.process.stdout.read().decode(errors="replace")
-                raise RuntimeError(f"gunicorn exited early:\n{output}")
+                self.process = None
+                raise RuntimeError(f"gunicorn exited early:\n{self._printed()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
                     if response.status == 200:
@@ -59,9 +62,17 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        output = self.process.stdout.read().decode(errors="replace")
         self.process = None
-        return output
+        return self._printed()
+
+    def _printed(self) -> str:
+        if self.output is None:
+            return ""
+        self.output.seek(0)
+        text = self.output.read().decode(errors="replace")
+        self.output.close()
+        self.output = None
+        return text
 
     def __enter__(self):
         self.start()
