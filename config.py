@@ -152,6 +152,10 @@ class Config:
     # Operations. "json": one JSON object per log line and one line per request (for a log
     # collector); "text": lines for a person at a terminal.
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    # Who may read /metrics: a bearer token, or addresses in these networks (CIDR, comma
+    # separated). With neither, nobody.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    METRICS_ALLOWED_NETWORKS = os.environ.get("METRICS_ALLOWED_NETWORKS", "")
     # A small install on SQLite: every web worker runs on this one machine (flask check).
     SQLITE_SINGLE_MACHINE = _env_bool("SQLITE_SINGLE_MACHINE", False)
 

@@ -3,6 +3,8 @@
 # manage links carry `?token=`, which must never reach a log file.
 import logging
 import os
+import shutil
+import tempfile
 
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
 
@@ -20,6 +22,14 @@ if os.environ.get("LOG_FORMAT") == "json":
                                        "propagate": False}},
     }
 
+# Each worker writes its metrics here, and a scrape answered by any worker sums them all
+# (prometheus_client's multiprocess mode). Set before a worker imports the app.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="booking-metrics-")
+    _made_metrics_dir = True
+else:
+    _made_metrics_dir = False
+
 
 def on_starting(server):
     """The production start runs `flask check`: an error in the settings stops it (for
@@ -34,5 +44,24 @@ def on_starting(server):
         server.log.log(logging.ERROR if finding.level == "error" else logging.WARNING,
                        "%s / %s", finding.portuguese, finding.english)
     if any(finding.level == "error" for finding in found):
+        on_exit(server)
         raise RuntimeError("Configuração com erros: veja acima (flask --app wsgi check). / "
                            "The settings have errors: see above.")
+    # Counts left by an earlier run of this server would be added to this one's.
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    """A worker that is gone no longer counts in the gauges of connections in use."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

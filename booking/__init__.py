@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, request
 
 from . import (
+    metrics,
     models,  # noqa: F401  (the whole metadata, for migrations)
     request_log,
     validation_messages,  # noqa: F401  (before any schema is defined)
@@ -157,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
     from .directory import api as directory_api
     from .directory import views as directory_views
     from .health import health_blp
+    from .metrics import metrics_blp
     from .notifications import api as notifications_api
     from .notifications import views as notifications_views
     from .openapi import docs_blp
@@ -167,7 +169,7 @@ def _register_blueprints(app: Flask) -> None:
                       bookings_api.blp, notifications_api.blp, complaints_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
-    for blueprint in (health_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
+    for blueprint in (health_blp, metrics_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
                       availability_views.blp, bookings_views.blp, notifications_views.blp,
                       complaints_views.blp, directory_views.blp):
         app.register_blueprint(blueprint)
@@ -242,6 +244,7 @@ def _register_request_hooks(app: Flask) -> None:
         return None
 
     input_guard.install(app)  # after the 415 check: it reads JSON bodies
+    metrics.install(app)
     request_log.install(app)  # last: its hook goes first of all, every answer gets an id
 
     headers = security_headers_for(app)

@@ -42,3 +42,7 @@ def record_run(job: str, started: datetime, error: BaseException | None) -> None
 def last_finished_at() -> datetime | None:
     """When any job last finished: the scheduler's heartbeat."""
     return db.session.scalar(select(db.func.max(SchedulerRun.last_finished_at)))
+
+
+def runs() -> list[SchedulerRun]:
+    return list(db.session.scalars(select(SchedulerRun).order_by(SchedulerRun.job)))

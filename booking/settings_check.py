@@ -9,6 +9,7 @@ the app itself refuses to load without one.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from ipaddress import ip_network
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -60,4 +61,24 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
             "error", "Ninguém conseguiria entrar: login por senha desligado e nenhum provedor "
                      "de identidade (OIDC_ISSUER).",
             "Nobody could sign in: password login is off and there is no identity provider."))
+    networks = [part.strip() for part in str(config.get("METRICS_ALLOWED_NETWORKS") or "").split(",")
+                if part.strip()]
+    malformed = [part for part in networks if not _is_network(part)]
+    if malformed:
+        found.append(Finding(
+            "error", f"METRICS_ALLOWED_NETWORKS tem endereços inválidos: {', '.join(malformed)}.",
+            f"METRICS_ALLOWED_NETWORKS has malformed entries: {', '.join(malformed)}."))
+    elif not networks and not config.get("METRICS_TOKEN"):
+        found.append(Finding(
+            "warning", "Ninguém pode ler /metrics: defina METRICS_TOKEN ou "
+                       "METRICS_ALLOWED_NETWORKS para o monitoramento.",
+            "Nobody may read /metrics: set METRICS_TOKEN or METRICS_ALLOWED_NETWORKS."))
     return found
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True

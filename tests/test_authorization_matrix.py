@@ -148,6 +148,8 @@ PAGES = [
     ("GET", "/", "/", PUBLIC_200),
     ("GET", "/healthz", "/healthz", PUBLIC_200),
     ("GET", "/readyz", "/readyz", row(503, 503, 503, 503, 503, 503, 503)),  # no scheduler ran
+    # a scraper's token or network only: staff accounts are not scrapers
+    ("GET", "/metrics", "/metrics", row(403, 403, 403, 403, 403, 403, 403)),
     ("GET", "/privacidade", "/privacidade", PUBLIC_200),
     ("GET", "/api/docs", "/api/docs", PUBLIC_200),
     ("GET", "/api/openapi.json", "/api/openapi.json", PUBLIC_200),

@@ -29,8 +29,9 @@ pytestmark = pytest.mark.slow
 PARAMS = ["busca", "comarca", "pagina", "semana", "dia", "visao", "inicio", "de", "ate",
           "situacao", "canal", "tipo", "unidade", "destinatario", "protocolo", "token",
           "proximo", "status", "magistrado"]
-# The API has schemathesis; the probes answer 503 by design; OIDC needs the provider.
-SKIPPED = ("/api", "/static", "/healthz", "/readyz", "/entrar/tribunal")
+# The API has schemathesis; the probes answer 503 by design; /metrics only a scraper
+# reads (tests/test_metrics.py); OIDC needs the provider.
+SKIPPED = ("/api", "/static", "/healthz", "/readyz", "/metrics", "/entrar/tribunal")
 ROLES = ["public", "magistrate", "assistant", "corregedoria", "admin"]
 
 

@@ -43,6 +43,7 @@ def test_the_readmes_production_example_passes():
     ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS"),
     ({"PASSWORD_LOGIN_ROLES": ""}, "Ninguém conseguiria entrar"),
     ({"SECRET_KEY": ""}, "SECRET_KEY"),
+    ({"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8, intranet"}, "intranet"),
 ])
 def test_each_misconfiguration_is_an_error(change, says):
     result = check({**readme_example(), **change})

@@ -23,7 +23,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from flask import current_app, render_template
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from ..audit import service as audit
 from ..calendars.ical import UID_DOMAIN
@@ -65,6 +65,12 @@ def check_address(url: str) -> None:
 def sources_of(magistrate_id: int) -> list[BusySource]:
     return list(db.session.scalars(select(BusySource).where(
         BusySource.magistrate_id == magistrate_id).order_by(BusySource.id)))
+
+
+def failing_source_count() -> int:
+    """Calendars whose last read failed (/metrics)."""
+    return db.session.scalar(select(func.count()).select_from(BusySource)
+                             .where(BusySource.failures > 0)) or 0
 
 
 def add_source(magistrate, data: dict, user) -> BusySource:

@@ -15,6 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import IntegrityError
 
+from .. import metrics
 from ..accounts import service as accounts
 from ..accounts.auth import (
     acted_on,
@@ -55,6 +56,14 @@ _CREATED = BookingCreatedSchema()  # built once: a schema costs more to build th
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
                 description="Agendamentos: agendar, consultar, cancelar e remarcar.")
+
+
+@blp.after_request
+def count_booking_requests(response):
+    """Booking outcomes for /metrics (a refusal by the schema never reaches the view)."""
+    if request.method == "POST" and request.endpoint == "bookings.Bookings":
+        metrics.count_booking_answer(response)
+    return response
 
 
 @dataclass

@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -25,6 +26,7 @@ from flask_login import current_user
 from flask_smorest import abort
 from marshmallow import ValidationError
 
+from .. import metrics
 from ..accounts.auth import acted_on, login_required_page, managed_magistrate
 from ..audit import service as audit
 from ..availability import service as availability
@@ -48,6 +50,14 @@ from .schemas import (
 )
 
 blp = Blueprint("bookings_pages", __name__)
+
+
+@blp.after_request
+def count_booking_requests(response):
+    """Booking outcomes for /metrics, as on the API."""
+    if request.method == "POST" and request.endpoint == "bookings_pages.book_page":
+        metrics.count_booking_answer(response)
+    return response
 
 LAWYER_FIELDS = ("name", "oab", "email", "phone")
 RESCHEDULE_DAYS = 27
@@ -117,6 +127,7 @@ def book_page(magistrate_id: int):
             errors, status = _schema_errors(error.messages), 422
         except DomainError as error:
             errors, status = form_errors(error)
+            g.booking_refusal_code = getattr(error, "code", None)
             slot = _open_slot(magistrate, start)
         else:
             # The session cookie is signed, not encrypted: the token goes in it sealed.

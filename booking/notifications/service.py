@@ -173,6 +173,26 @@ def count_by_status() -> dict[str, int]:
                                    .group_by(OutboxMessage.status)).all())
 
 
+def delivery_health(now: datetime, window: timedelta) -> dict:
+    """What an operator watches (/metrics): messages waiting, failing and given up on, the
+    age of the oldest waiting one, and sends within `window` by channel."""
+    waiting = db.session.execute(select(
+        func.count(), func.count().filter(OutboxMessage.attempts > 0),
+        func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending")).one()
+    dead = db.session.scalar(select(func.count()).where(OutboxMessage.status == "dead"))
+    sent = db.session.execute(select(OutboxMessage.kind, func.count())
+                              .where(OutboxMessage.status == "sent",
+                                     OutboxMessage.sent_at >= now - window)
+                              .group_by(OutboxMessage.kind)).all()
+    by_channel = {"email": 0, "calendar": 0}
+    for kind, count in sent:
+        by_channel["calendar" if _channel_for(kind) else "email"] += count
+    oldest = waiting[2]
+    return {"pending": waiting[0], "failing": waiting[1], "dead": dead,
+            "oldest_pending_seconds": (now - oldest).total_seconds() if oldest else 0.0,
+            "sent_by_channel": by_channel}
+
+
 def messages_with_key_prefix(prefix: str) -> list[OutboxMessage]:
     """Every message about one thing (e.g. `booking:42:`), oldest first."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

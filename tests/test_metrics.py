@@ -1,0 +1,122 @@
+"""/metrics: refused to anonymous callers; under gunicorn with several workers a scrape
+during a small load sees the counters move, summed over every worker, and the outbox and
+scheduler gauges say what the database holds."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from booking.database import utcnow
+from booking.extensions import db
+from booking.notifications.service import count_by_status
+from booking.scheduler import run_job
+from tests.support.live_server import LiveServer
+from tests.test_bookings_api import desk, form  # noqa: F401  (the fixture)
+from tests.test_live_server import call
+
+TOKEN = "metrics-token-for-this-test-only"
+
+
+def samples(text: str) -> dict[tuple, float]:
+    """{(name, (label pairs...)): value} of every sample of an exposition."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def value(found: dict, name: str, **labels) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+@pytest.mark.parametrize("settings, headers, status", [
+    ({"METRICS_TOKEN": TOKEN}, {}, 401),
+    ({"METRICS_TOKEN": TOKEN}, {"Authorization": "Bearer wrong"}, 403),
+    ({"METRICS_TOKEN": TOKEN}, {"Authorization": f"Bearer {TOKEN}"}, 200),
+    ({}, {}, 403),  # nothing configured: nobody
+    ({}, {"Authorization": "Bearer "}, 403),
+    ({"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8"}, {}, 403),
+    ({"METRICS_ALLOWED_NETWORKS": "nonsense, 127.0.0.0/8"}, {}, 200),
+])
+def test_only_a_scraper_reads_the_metrics(app, settings, headers, status):
+    app.config.update({"METRICS_TOKEN": "", "METRICS_ALLOWED_NETWORKS": "", **settings})
+    answer = app.test_client().get("/metrics", headers=headers)
+    assert answer.status_code == status
+    if status == 200:
+        assert "booking_outbox_messages" in answer.get_data(as_text=True)
+    else:
+        assert "booking_" not in answer.get_data(as_text=True)
+
+
+def test_the_gauges_say_what_the_database_holds(app, client, desk):  # noqa: F811
+    app.config["METRICS_ALLOWED_NETWORKS"] = "127.0.0.1"
+    assert client.post("/api/v1/bookings", json=form(desk)).status_code == 201
+
+    def failing_job():
+        raise RuntimeError("on purpose")
+
+    run_job(app, failing_job, "sweep")
+    run_job(app, failing_job, "sweep")
+    with app.app_context():
+        waiting = count_by_status()["pending"]
+    found = samples(client.get("/metrics").get_data(as_text=True))
+    assert value(found, "booking_database_up") == 1
+    assert value(found, "booking_outbox_messages", status="pending") == waiting > 0
+    assert 0 <= value(found, "booking_outbox_oldest_pending_age_seconds") < 60
+    assert value(found, "booking_scheduler_job_failures_in_a_row", job="sweep") == 2
+    finished = value(found, "booking_scheduler_job_last_finished_timestamp_seconds", job="sweep")
+    assert abs(finished - utcnow().timestamp()) < 60
+    assert value(found, "booking_busy_sources_failing") == 0
+
+
+@pytest.mark.slow
+def test_a_scrape_during_load_sees_every_workers_counts(app, database_url, desk):  # noqa: F811
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    bookings = 6
+    with LiveServer(database_url, workers=2, extra_env={"METRICS_TOKEN": TOKEN}) as server:
+        assert call("GET", f"{server.url}/metrics")[0] == 401
+        before = samples(call("GET", f"{server.url}/metrics", headers=auth)[2].decode())
+        answers, scrapes = [], []
+
+        def book(slot):
+            answers.append(call("POST", f"{server.url}/api/v1/bookings",
+                                form(desk, slot, lawyer={"oab": f"{1000 + slot}/MT"}))[0])
+
+        def scrape():
+            for _ in range(5):
+                scrapes.append(call("GET", f"{server.url}/metrics", headers=auth)[0])
+
+        threads = [threading.Thread(target=book, args=(slot,)) for slot in range(bookings)]
+        threads.append(threading.Thread(target=scrape))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert answers.count(201) == bookings and scrapes == [200] * 5
+        taken = call("POST", f"{server.url}/api/v1/bookings", form(desk, 0))[0]
+        invalid = call("POST", f"{server.url}/api/v1/bookings", {**form(desk, 1), "mode": "fax"})[0]
+        assert (taken, invalid) == (409, 422)
+        after = samples(call("GET", f"{server.url}/metrics", headers=auth)[2].decode())
+
+    def moved(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("booking_bookings_total", outcome="confirmed") == bookings
+    assert moved("booking_bookings_total", outcome="conflict") == 1
+    assert moved("booking_bookings_total", outcome="invalid") == 1
+    assert moved("booking_http_requests_total", method="POST", route="/api/v1/bookings",
+                 status="201") == bookings
+    assert moved("booking_http_request_duration_seconds_count", method="POST",
+                 route="/api/v1/bookings") == bookings + 2
+    assert moved("booking_http_requests_total", method="GET", route="/metrics",
+                 status="200") >= 6
+    with app.app_context():
+        waiting = count_by_status().get("pending", 0)
+        db.session.rollback()
+    assert value(after, "booking_outbox_messages", status="pending") == waiting >= bookings
+    assert value(after, "booking_db_pool_size") >= 1
+    assert value(after, "booking_database_up") == 1
