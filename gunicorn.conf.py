@@ -7,6 +7,9 @@ import shutil
 import tempfile
 
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
+# Which proxy headers to believe is the app's decision alone (PROXY_FIX_HOPS): gunicorn
+# would otherwise take X-Forwarded-Proto from any peer on this machine.
+forwarded_allow_ips = ""
 
 if os.environ.get("LOG_FORMAT") == "json":
     # The app writes one JSON line per request, with its request id (booking/request_log.py);

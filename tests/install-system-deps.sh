@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the suite needs and pip cannot give: PostgreSQL's server binaries
 # (the tests start a throwaway server of their own), Chromium for the browser tests,
-# npm to fetch axe-core, and redis-server for the shared rate limits (the tests start
-# their own). Installed only when missing; nothing is started.
+# npm to fetch axe-core, redis-server for the shared rate limits and nginx for the proxy in
+# front of gunicorn (the tests start their own). Installed only when missing; nothing is
+# started.
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
@@ -17,7 +19,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 echo "Installing Debian packages: ${missing[*]}"
-# PostgreSQL's package must neither create nor start a cluster: the tests start their own.
+# PostgreSQL's package must neither create nor start a cluster, nginx's no site: the tests
+# start their own (policy-rc.d below keeps every package's service stopped).
 mkdir -p /etc/postgresql-common
 [ -e /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
 policy_added=0

@@ -9,14 +9,16 @@ import time
 import requests
 
 
-def wait_until_answers(url: str, process: subprocess.Popen, *, timeout: float = 20) -> bool:
-    """True once url answers any HTTP status; False when the process exits or time runs out."""
+def wait_until_answers(url: str, process: subprocess.Popen, *, timeout: float = 20,
+                       verify: bool | str = True) -> bool:
+    """True once url answers any HTTP status; False when the process exits or time runs out.
+    `verify`: the CA file of a server with a throwaway certificate."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=1, verify=verify)
             return True
         except requests.ConnectionError:
             time.sleep(0.1)
