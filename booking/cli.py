@@ -1,4 +1,5 @@
-"""Command-line entry points: `flask --app wsgi users|directory|demo|scheduler|mailcatcher`."""
+"""Command-line entry points: `flask --app wsgi users|directory|demo|scheduler|mailcatcher|
+check|backup`."""
 
 import time
 from pathlib import Path
@@ -178,8 +179,23 @@ def check_command(workers):
     click.echo("Configuração sem erros. / Settings have no errors.")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(destination):
+    """Copy the database to DESTINATION while the service runs (SQLite's online backup, or
+    pg_dump's custom format for PostgreSQL)."""
+    from .backup import BackupFailed, back_up
+
+    try:
+        click.echo(back_up(current_app.config["SQLALCHEMY_DATABASE_URI"], destination))
+    except BackupFailed as error:
+        raise click.ClickException(str(error)) from None
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(check_command)
+    app.cli.add_command(backup_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
