@@ -8,7 +8,9 @@ the kernel releases a file lock with its process.
 from __future__ import annotations
 
 import logging
+import signal
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
@@ -19,6 +21,7 @@ from .extensions import db
 from .jobs import JOBS
 from .request_log import job_context
 from .scheduler_status import record_run
+from .stopping import request_stop
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,8 @@ def build_scheduler(app: Flask, scheduler_class=BlockingScheduler):
         trigger_args = dict(job.trigger_args)
         if job.trigger == "cron":  # "03:30" means 03:30 at the court
             trigger_args["timezone"] = app.config["COURT_TIMEZONE"]
+        else:  # a restart does not wait an interval to send what waits (every job is idempotent)
+            trigger_args["next_run_time"] = datetime.now(UTC)
         scheduler.add_job(run_job, job.trigger, args=[app, job.func, job.name], id=job.name,
                           name=job.name, **trigger_args)
     return scheduler
@@ -96,10 +101,19 @@ def run_job(app: Flask, func, name: str | None = None) -> None:
 
 
 def run_scheduler(app: Flask) -> None:
+    """Run the jobs until TERM or INT: then the running jobs finish (the sender after the
+    message it is sending, handing the rest of its batch back), no other starts, and the
+    lock is released for a successor."""
     with scheduler_lock(app):
         scheduler = build_scheduler(app)
+
+        def stop(signum, _frame):
+            log.info("signal %s: finishing the running jobs, starting no other", signum)
+            request_stop()
+            scheduler.shutdown(wait=True)
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, stop)
         log.info("scheduler started with jobs: %s", ", ".join(job.name for job in JOBS))
-        try:
-            scheduler.start()
-        except (KeyboardInterrupt, SystemExit):
-            pass
+        scheduler.start()
+        log.info("scheduler stopped")

@@ -38,6 +38,7 @@ from ..audit import service as audit
 from ..database import utcnow
 from ..domain import NotAllowedNow
 from ..extensions import db
+from ..stopping import stop_requested
 from .mailer import InviteMessage, smtp_connection
 from .models import OutboxMessage
 
@@ -305,8 +306,11 @@ def send_due(now: datetime | None = None) -> dict:
             current.append(message)
         else:
             _mark_superseded(message, reason)
-    batch = current
-    for message in [m for m in batch if _channel_for(m.kind)]:
+    by_channel = [m for m in current if _channel_for(m.kind)]
+    batch = [m for m in current if not _channel_for(m.kind)]  # by e-mail, after the others
+    for position, message in enumerate(by_channel):
+        if stop_requested():
+            return _hand_back(by_channel[position:] + batch, sent, failed)
         try:
             _channel_for(message.kind)(message.payload)
         except Exception as error:  # one failed delivery fails that message alone
@@ -315,9 +319,8 @@ def send_due(now: datetime | None = None) -> dict:
         else:
             _mark_sent(message, utcnow())
             sent += 1
-    batch = [m for m in batch if not _channel_for(m.kind)]
-    if not batch:
-        return {"sent": sent, "failed": failed}
+    if not batch or stop_requested():
+        return _hand_back(batch, sent, failed)
     try:
         connection = smtp_connection()
         connection.__enter__()
@@ -326,7 +329,9 @@ def send_due(now: datetime | None = None) -> dict:
             _mark_failed(message, error, now)
         return {"sent": sent, "failed": failed + len(batch)}
     try:
-        for message in batch:
+        for position, message in enumerate(batch):
+            if stop_requested():
+                return _hand_back(batch[position:], sent, failed)
             try:
                 email = as_email(message)
             except Exception as error:  # a message that cannot be rendered fails alone
@@ -361,6 +366,21 @@ def send_due(now: datetime | None = None) -> dict:
             connection.__exit__(None, None, None)
         except (OSError, smtplib.SMTPException):
             pass
+    return {"sent": sent, "failed": failed}
+
+
+def _hand_back(unsent: list[OutboxMessage], sent: int, failed: int) -> dict:
+    """The process is stopping: messages claimed but not tried go back to the queue at once
+    (not after their lease), for the next sender."""
+    if unsent:
+        db.session.execute(update(OutboxMessage)
+                           .where(OutboxMessage.id.in_([m.id for m in unsent]),
+                                  OutboxMessage.claim_id == unsent[0].claim_id)
+                           .values(claim_id=None, claimed_until=None)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+        log.info("stopping: %s claimed messages handed back unsent", len(unsent))
+        return {"sent": sent, "failed": failed, "handed_back": len(unsent)}
     return {"sent": sent, "failed": failed}
 
 

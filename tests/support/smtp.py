@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import threading
 from dataclasses import dataclass
@@ -24,11 +25,14 @@ class Received:
 
 
 class MailSink:
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0) -> None:
         self.received: list[Received] = []
         self._lock = threading.Lock()
+        self.delay = delay  # seconds each message takes, like a busy court mail server
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self._lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                           envelope.original_content or envelope.content))
@@ -38,9 +42,9 @@ class MailSink:
 class SmtpServer:
     """start() and stop() may be called again: the port stays the same."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0) -> None:
         self.port = free_port()
-        self.sink = MailSink()
+        self.sink = MailSink(delay)
         self._controller: Controller | None = None
 
     def start(self) -> None:
