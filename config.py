@@ -187,6 +187,8 @@ class DevelopmentConfig(Config):
     ENV = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-not-secret"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    # A Prometheus on the developer's own machine may scrape.
+    METRICS_ALLOWED_NETWORKS = os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
 
 
 class TestConfig(Config):
