@@ -56,7 +56,8 @@ class AddRequestId(logging.Filter):
 def json_formatter() -> logging.Formatter:
     from pythonjsonlogger.json import JsonFormatter
 
-    return JsonFormatter(JSON_FIELDS, style="{", rename_fields=JSON_RENAMES, timestamp="time")
+    return JsonFormatter(JSON_FIELDS, style="{", rename_fields=JSON_RENAMES, timestamp="time",
+                         json_ensure_ascii=False)  # Portuguese stays readable
 
 
 def configure_logging(log_format: str) -> None:
