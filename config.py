@@ -130,6 +130,10 @@ class Config:
     SERVICE_MAILBOX = os.environ.get("SERVICE_MAILBOX", "agendamento@tjmt.jus.br")
     OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
+    # Calendar writes and webhook sequences delivered at once (one thread each).
+    OUTBOX_CHANNEL_WORKERS = _env_int("OUTBOX_CHANNEL_WORKERS", 4)
+    # A webhook subscriber has this long to answer each delivery.
+    WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
     FIRST_REMINDER_HOURS = _env_int("FIRST_REMINDER_HOURS", 24)
     SECOND_REMINDER_HOURS = _env_int("SECOND_REMINDER_HOURS", 1)
     DAILY_AGENDA_HOUR = _env_int("DAILY_AGENDA_HOUR", 7)

@@ -163,15 +163,18 @@ def _register_blueprints(app: Flask) -> None:
     from .notifications import views as notifications_views
     from .openapi import docs_blp
     from .pages import pages_blp
+    from .webhooks import api as webhooks_api
+    from .webhooks import views as webhooks_views
 
     api = app.extensions["booking_api"]
     for blueprint in (accounts_api.blp, courts_api.blp, directory_api.blp, availability_api.blp,
-                      bookings_api.blp, notifications_api.blp, complaints_api.blp):
+                      bookings_api.blp, notifications_api.blp, complaints_api.blp,
+                      webhooks_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, metrics_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
                       availability_views.blp, bookings_views.blp, notifications_views.blp,
-                      complaints_views.blp, directory_views.blp):
+                      complaints_views.blp, directory_views.blp, webhooks_views.blp):
         app.register_blueprint(blueprint)
 
 
@@ -182,6 +185,7 @@ def _connect_domains() -> None:
     from .bookings import conflicts, messages
     from .bookings.messages import render_booking_payload, write_to_magistrate_calendar
     from .bookings.service import cancel_future_bookings
+    from .courts.directory import register_change_listener as register_directory_listener
     from .courts.directory import register_departure_handler
     from .notifications.service import (
         queue,
@@ -189,13 +193,16 @@ def _connect_domains() -> None:
         register_freshness,
         register_renderer,
     )
+    from .webhooks import service as webhooks
 
     register_renderer("booking_", render_booking_payload)
     register_renderer("daily_agenda", messages.render_daily_agenda)
     register_freshness("daily_agenda", messages.daily_agenda_still_useful)
     register_freshness("booking_reminder", messages.reminder_still_true)
     register_channel("calendar_", write_to_magistrate_calendar)
+    register_channel(webhooks.KIND, webhooks.deliver)
     register_departure_handler(cancel_future_bookings)
+    register_directory_listener(webhooks.publish_directory_change)
     register_mailer(queue)
     register_change_listener(conflicts.detect)
 

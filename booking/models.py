@@ -26,3 +26,4 @@ from .complaints.models import Complaint, ComplaintEvent, ProtocolCounter  # noq
 from .courts.models import Channel, Comarca, Magistrate, Unit  # noqa: F401
 from .notifications.models import OutboxMessage  # noqa: F401
 from .scheduler_status import SchedulerRun  # noqa: F401
+from .webhooks.models import WebhookDelivery, WebhookSubscriber  # noqa: F401

@@ -19,7 +19,7 @@ import pytest
 BOOKING = Path(__file__).resolve().parent.parent / "booking"
 
 # Bottom first. A package may import those before it in this list, never after.
-LAYERS = ["calendars", "audit", "courts", "accounts", "notifications", "directory",
+LAYERS = ["calendars", "audit", "courts", "accounts", "notifications", "webhooks", "directory",
           "availability", "bookings", "complaints", "privacy"]
 
 

@@ -143,7 +143,7 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None)
     return notifications.queue_payloads(messages)
 
 
-def write_to_magistrate_calendar(payload: dict) -> None:
+def write_to_magistrate_calendar(payload: dict, _message=None) -> None:
     """The outbox's delivery of a booking to the magistrate's CalDAV calendar: the same UID
     as the invite (so accepting the invite too makes no duplicate); gone when cancelled."""
     data = payload["booking"]

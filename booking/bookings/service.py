@@ -33,6 +33,7 @@ from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
 from ..notifications import service as notifications
 from ..security import new_token, token_hash, tokens_match
+from ..webhooks import service as webhooks
 from . import video
 from .models import (
     ACTIVE_STATUSES,
@@ -161,6 +162,7 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
     audit.record("booking.created", "booking", booking.id, actor=f"lawyer:{lawyer['oab']}",
                  details={"slot_id": slot.id, "mode": booking.mode})
     _notify(booking, "booked", token)
+    _publish(booking, "booking.confirmed")
     return Booked(booking, token, magistrate)
 
 
@@ -211,6 +213,7 @@ def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
                  actor=None if user else f"lawyer:{booking.lawyer_oab}",
                  details={"by": by, "reason": booking.cancel_reason})
     _notify(booking, "cancelled")
+    _publish(booking, "booking.cancelled")
     return booking
 
 
@@ -266,6 +269,7 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
                  actor=None if user else f"lawyer:{booking.lawyer_oab}",
                  details={"from": old, "to": booking.start_at.isoformat(), "by": by})
     _notify(booking, "rescheduled", manage_token)
+    _publish(booking, "booking.rescheduled")
     return booking
 
 
@@ -298,6 +302,8 @@ def mark_attendance(booking: Booking, status: str, *, user, now: datetime | None
     booking.updated_at = now
     audit.record(f"booking.{status}", "booking", booking.id, user=user,
                  details={"previous": previous})
+    if status != previous:
+        _publish(booking, f"booking.{status}")
     return booking
 
 
@@ -312,6 +318,16 @@ def _notify(booking: Booking, event: str, manage_token: str | None = None) -> No
     from . import messages  # not at the top: messages imports this module
 
     messages.queue_booking_messages(booking, event, manage_token)
+
+
+def _publish(booking: Booking, event_type: str) -> None:
+    """The event for the court's other systems (webhooks): ids and states, the case number
+    only when not under seal (or to a subscriber allowed it); never the lawyer's data."""
+    webhooks.publish(event_type, {
+        "booking_id": booking.id, "status": booking.status,
+        "magistrate_id": booking.magistrate_id, "start": booking.start_at.isoformat(),
+        "end": booking.end_at.isoformat(), "mode": booking.mode,
+        "case_number": booking.case_number}, under_seal=booking.under_seal)
 
 
 def bookings_of(magistrate_id: int, *, first: datetime | None = None,

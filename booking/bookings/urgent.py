@@ -15,6 +15,7 @@ from ..domain import NotAllowedNow
 from ..extensions import db
 from ..notifications import service as notifications
 from ..urls import external_url
+from ..webhooks import service as webhooks
 from .models import REMOVED, REMOVED_EMAIL, UrgentRequest
 
 
@@ -29,6 +30,7 @@ def create(magistrate, data: dict) -> UrgentRequest:
     db.session.add(request)
     db.session.flush()
     audit.record("urgent.created", "urgent_request", request.id, actor=f"lawyer:{lawyer['oab']}")
+    _publish(request, "urgent_request.created")
     values = {"request": request, "magistrate": magistrate,
               "link": external_url("bookings_pages.urgent_list", magistrate_id=magistrate.id),
               "court_name": current_app.config["COURT_NAME"]}
@@ -51,6 +53,7 @@ def answer(request: UrgentRequest, text: str, user) -> UrgentRequest:
     request.answered_at = utcnow()
     magistrate = courts.get_magistrate(request.magistrate_id)
     audit.record("urgent.answered", "urgent_request", request.id, user=user)
+    _publish(request, "urgent_request.answered")
     notifications.queue(
         dedupe_key=f"urgent:{request.id}:answered", kind="urgent_answer",
         to=request.lawyer_email,
@@ -58,6 +61,13 @@ def answer(request: UrgentRequest, text: str, user) -> UrgentRequest:
         text=render_template("email/urgent_answer.txt", request=request, magistrate=magistrate,
                              court_name=current_app.config["COURT_NAME"]))
     return request
+
+
+def _publish(request: UrgentRequest, event_type: str) -> None:
+    webhooks.publish(event_type, {
+        "urgent_request_id": request.id, "status": request.status,
+        "magistrate_id": request.magistrate_id, "case_number": request.case_number},
+        under_seal=request.under_seal)
 
 
 def of_magistrate(magistrate_id: int, status: str | None = None):

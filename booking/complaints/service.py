@@ -20,6 +20,7 @@ from ..extensions import db
 from ..notifications import service as notifications
 from ..security import new_token, token_hash, tokens_match
 from ..urls import external_url
+from ..webhooks import service as webhooks
 from .models import Complaint, ComplaintEvent, ProtocolCounter
 
 # new -> in_review -> resolved | dismissed
@@ -73,8 +74,19 @@ def file_complaint(data: dict, now: datetime | None = None) -> Filed:
     db.session.add(ComplaintEvent(complaint_id=complaint.id, from_status=None,
                                   to_status="new", at=now))
     audit.record("complaint.filed", "complaint", complaint.id, actor="public")
+    _publish(complaint, "complaint.created")
     _tell_reporter(complaint, "filed", token, version=0)
     return Filed(complaint, token)
+
+
+def _publish(complaint: Complaint, event_type: str, **extra) -> None:
+    """For the court's other systems: the protocol, channel, unit and status; never the
+    reporter or the description."""
+    webhooks.publish(event_type, {
+        "complaint_id": complaint.id, "protocol": complaint.protocol,
+        "status": complaint.status, "channel": complaint.channel, "kind": complaint.kind,
+        "unit_id": complaint.unit_id, **({"previous_status": extra["previous"]}
+                                         if "previous" in extra else {})})
 
 
 def lookup(protocol: str, token: str) -> Complaint | None:
@@ -120,6 +132,8 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
                  details={"from": previous, "to": complaint.status})
     if complaint.status != previous or public_answer:
         _tell_reporter(complaint, f"event-{event.id}", None, version=event.id)
+    if complaint.status != previous:
+        _publish(complaint, "complaint.status_changed", previous=previous)
     return event
 
 

@@ -45,12 +45,25 @@ NO = {"nao", "não", "n", "0", "false", "falso", "no"}
 
 # fn(magistrate_ids, reason, user) -> how many future bookings it cancelled.
 _departure_handlers: list[Callable[[list[int], str, object], int]] = []
+# fn(entity, entity_id, action, **details): a change of the directory, in its transaction.
+_change_listeners: list[Callable[..., None]] = []
 
 
 def register_departure_handler(handler: Callable[[list[int], str, object], int]) -> None:
     """Bookings registers how to cancel the future bookings of magistrates who leave."""
     if handler not in _departure_handlers:
         _departure_handlers.append(handler)
+
+
+def register_change_listener(listener: Callable[..., None]) -> None:
+    """Told of every change to the directory (the webhooks' `directory.changed`)."""
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
+
+
+def _changed(entity: str, entity_id: int | None, created: bool, **details) -> None:
+    for listener in _change_listeners:
+        listener(entity, entity_id, "created" if created else "changed", **details)
 
 
 def _cancel_future_bookings(magistrate_ids: list[int], reason: str | None, user) -> int:
@@ -85,6 +98,7 @@ def save_comarca(data: dict, user, comarca: Comarca | None = None) -> Comarca:
     db.session.flush()
     audit.record("directory.comarca_created" if creating else "directory.comarca_changed",
                  "comarca", comarca.id, user=user, details=_loggable(data))
+    _changed("comarca", comarca.id, creating)
     return comarca
 
 
@@ -110,6 +124,7 @@ def save_unit(data: dict, user, unit: Unit | None = None, *, future_bookings: st
     db.session.flush()
     audit.record("directory.unit_created" if creating else "directory.unit_changed", "unit",
                  unit.id, user=user, details={**_loggable(data), "cancelled": cancelled})
+    _changed("unit", unit.id, creating)
     return {"unit": unit, "cancelled_bookings": cancelled}
 
 
@@ -121,6 +136,7 @@ def replace_channels(unit: Unit, channels: list[dict], user) -> Unit:
     db.session.flush()
     audit.record("directory.channels_replaced", "unit", unit.id, user=user,
                  details={"count": len(channels)})
+    _changed("unit", unit.id, False)
     return unit
 
 
@@ -154,6 +170,7 @@ def save_magistrate(data: dict, user, magistrate: Magistrate | None = None, *,
         details["moved_from_unit"] = previous_unit
     audit.record("directory.magistrate_created" if creating else "directory.magistrate_changed",
                  "magistrate", magistrate.id, user=user, details=details)
+    _changed("magistrate", magistrate.id, creating)
     return {"magistrate": magistrate, "cancelled_bookings": cancelled}
 
 
@@ -454,6 +471,8 @@ def apply_import(plan: Plan, user) -> dict:
     db.session.flush()
     summary = plan.summary()
     audit.record("directory.imported", "directory", None, user=user, details=summary)
+    if any(summary.get(key) for key in ("create", "update", "deactivate")):
+        _changed("directory", None, False, summary=summary)
     return summary
 
 

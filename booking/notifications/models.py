@@ -44,6 +44,9 @@ class OutboxMessage(db.Model):
     ics: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict | None] = mapped_column(JSON)
     ics_method: Mapped[str | None] = mapped_column(String(10))
+    # Messages with one sequence key go out in the order they were written (a webhook
+    # subscriber's events): a later one waits while an earlier one is still pending.
+    sequence_key: Mapped[str | None] = mapped_column(String(80), index=True)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

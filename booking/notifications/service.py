@@ -27,15 +27,17 @@ import logging
 import smtplib
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from flask import current_app
 from sqlalchemy import String, case, cast, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from ..audit import service as audit
-from ..database import utcnow
+from ..database import reads_before_writing, utcnow
 from ..domain import NotAllowedNow
 from ..extensions import db
 from ..stopping import stop_requested
@@ -49,9 +51,9 @@ REMOVED = "[removido]"
 
 # kind prefix -> function(payload) -> (text, html, ics bytes or None); see register_renderer.
 _RENDERERS: dict[str, Callable[[dict], tuple[str, str | None, bytes | None]]] = {}
-# kind prefix -> function(payload) that delivers a message that is not an e-mail (a
-# calendar write, later a webhook); it raises when the delivery failed.
-_CHANNELS: dict[str, Callable[[dict], None]] = {}
+# kind prefix -> function(payload, message) that delivers a message that is not an e-mail
+# (a calendar write, a webhook); it raises when the delivery failed.
+_CHANNELS: dict[str, Callable[[dict, OutboxMessage], None]] = {}
 
 
 # kind prefix -> function(message) -> bool: False when the message no longer describes
@@ -63,8 +65,10 @@ def register_freshness(kind_prefix: str, still_true: Callable[[OutboxMessage], b
     _FRESHNESS[kind_prefix] = still_true
 
 
-def register_channel(kind_prefix: str, deliver: Callable[[dict], None]) -> None:
-    """A domain says how its non-e-mail messages are delivered (create_app wires this)."""
+def register_channel(kind_prefix: str, deliver: Callable[[dict, OutboxMessage], None]) -> None:
+    """A domain says how its non-e-mail messages are delivered (create_app wires this):
+    deliver(payload, message) raises when the delivery failed. It runs in a thread of its
+    own, with its own app context and session."""
     _CHANNELS[kind_prefix] = deliver
 
 
@@ -96,7 +100,7 @@ def _message_id() -> str:
 def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str | None = None,
           html: str | None = None, ics: bytes | None = None, method: str | None = None,
           payload: dict | None = None, topic: str | None = None,
-          version: int | None = None) -> bool:
+          version: int | None = None, sequence_key: str | None = None) -> bool:
     """Write one message (rendered, or a payload); False when that dedupe key was already
     written. With a topic, older versions still waiting are superseded.
 
@@ -107,7 +111,8 @@ def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str | None
         dedupe_key=dedupe_key, kind=kind, message_id=_message_id(), recipients=[to],
         subject=subject, body_text=text, body_html=html,
         ics=ics.decode("utf-8") if ics else None, ics_method=method, payload=payload,
-        topic=topic, version=version, status="pending", attempts=0, next_attempt_at=utcnow())
+        topic=topic, version=version, sequence_key=sequence_key, status="pending", attempts=0,
+        next_attempt_at=utcnow())
     try:
         with db.session.begin_nested():
             db.session.add(message)
@@ -209,9 +214,17 @@ def backoff(attempts: int) -> timedelta:
 def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
     """Take up to `limit` due messages for this sender, committed before any is sent."""
     claim_id = str(uuid.uuid4())
+    earlier = aliased(OutboxMessage)
+    # An earlier message of the same sequence that is still pending and cannot go now
+    # (backing off, or another sender has it) holds the later ones back.
+    held_back = (select(earlier.id).where(
+        earlier.sequence_key == OutboxMessage.sequence_key, earlier.id < OutboxMessage.id,
+        earlier.status == "pending",
+        (earlier.next_attempt_at > now) | (earlier.claimed_until >= now)).exists())
     due = (select(OutboxMessage.id)
            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
-                  (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now))
+                  (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
+                  OutboxMessage.sequence_key.is_(None) | ~held_back)
            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
@@ -308,17 +321,11 @@ def send_due(now: datetime | None = None) -> dict:
             _mark_superseded(message, reason)
     by_channel = [m for m in current if _channel_for(m.kind)]
     batch = [m for m in current if not _channel_for(m.kind)]  # by e-mail, after the others
-    for position, message in enumerate(by_channel):
+    if by_channel:
+        outcome = _deliver_by_channel(by_channel, now)
+        sent, failed = sent + outcome["sent"], failed + outcome["failed"]
         if stop_requested():
-            return _hand_back(by_channel[position:] + batch, sent, failed)
-        try:
-            _channel_for(message.kind)(message.payload)
-        except Exception as error:  # one failed delivery fails that message alone
-            _mark_failed(message, error, now)
-            failed += 1
-        else:
-            _mark_sent(message, utcnow())
-            sent += 1
+            return _hand_back(batch, sent, failed)
     if not batch or stop_requested():
         return _hand_back(batch, sent, failed)
     try:
@@ -367,6 +374,45 @@ def send_due(now: datetime | None = None) -> dict:
         except (OSError, smtplib.SMTPException):
             pass
     return {"sent": sent, "failed": failed}
+
+
+def _deliver_by_channel(messages: list[OutboxMessage], now: datetime) -> dict:
+    """Calendar writes and webhooks, each sequence (a subscriber's events) in order in its
+    own thread: a slow or failing receiver holds up its own sequence only. A failure stops
+    its sequence for this run; its later messages are handed back untried."""
+    sequences: dict[str, list[OutboxMessage]] = {}
+    for message in sorted(messages, key=lambda m: m.id):
+        sequences.setdefault(message.sequence_key or f"#{message.id}", []).append(message)
+    ids = [[m.id for m in sequence] for sequence in sequences.values()]
+    db.session.commit()  # the threads read and write with sessions of their own
+    app = current_app._get_current_object()
+
+    def deliver(sequence_ids: list[int]) -> tuple[int, int]:
+        sent = failed = 0
+        with app.app_context():
+            with reads_before_writing(db.session()):  # no write lock while a receiver answers
+                sequence = [db.session.get(OutboxMessage, message_id)
+                            for message_id in sequence_ids]
+            for position, message in enumerate(sequence):
+                if stop_requested():
+                    _hand_back(sequence[position:], 0, 0)
+                    break
+                try:
+                    _channel_for(message.kind)(message.payload, message)
+                except Exception as error:  # one failed delivery fails its sequence alone
+                    _mark_failed(message, error, now)
+                    failed += 1
+                    _hand_back(sequence[position + 1:], 0, 0)
+                    break
+                _mark_sent(message, utcnow())
+                sent += 1
+            db.session.remove()
+        return sent, failed
+
+    workers = max(1, min(len(ids), current_app.config["OUTBOX_CHANNEL_WORKERS"]))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
+        results = list(pool.map(deliver, ids))
+    return {"sent": sum(r[0] for r in results), "failed": sum(r[1] for r in results)}
 
 
 def _hand_back(unsent: list[OutboxMessage], sent: int, failed: int) -> dict:

@@ -71,6 +71,8 @@ KEPT = {
     "staff_user.recovery_code_hashes": "resumos dos códigos de recuperação do servidor",
     "audit_entry.actor_user_id": "servidor que agiu (responsabilização)",
     "complaint_event.actor_id": "servidor que agiu (responsabilização)",
+    "webhook_subscriber.name": "sistema do tribunal que recebe eventos",
+    "webhook_subscriber.url": "endereço de um sistema do tribunal",
 }
 
 # Column names that say "a person's data may be here".

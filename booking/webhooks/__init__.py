@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks) to the court's other systems, through the outbox."""

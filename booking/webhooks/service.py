@@ -1,0 +1,202 @@
+"""Webhooks: the admin registers subscribers; each event the service publishes is written
+to the outbox in the transaction that caused it, one message per subscriber that wants it,
+and delivered signed by the Standard Webhooks rules (`webhook-id`, `webhook-timestamp`,
+`webhook-signature`: HMAC-SHA256 of "id.timestamp.body" with the subscriber's secret).
+
+A subscriber's events go out in the order they happened (the outbox's sequence key), each
+subscriber in its own thread, so that one failing or slow receiver delays nobody else.
+Requests go only to the address an admin registered, with a timeout, and never follow a
+redirect. Payloads carry ids and states: never a manage token or a person's contact, and a
+case under seal only to a subscriber allowed to see it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import requests
+from flask import current_app
+from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook
+
+from ..audit import service as audit
+from ..database import reads_before_writing, utcnow
+from ..domain import InvalidField
+from ..extensions import db
+from ..notifications import service as notifications
+from ..security import seal, unseal
+from .models import WebhookDelivery, WebhookSubscriber
+
+KIND = "webhook"
+# Every event a subscriber may ask for, with what it means (shown on the admin's page).
+EVENTS = {
+    "booking.confirmed": "Agendamento confirmado",
+    "booking.rescheduled": "Agendamento remarcado",
+    "booking.cancelled": "Agendamento cancelado",
+    "booking.attended": "Atendimento realizado",
+    "booking.no_show": "Advogado não compareceu",
+    "urgent_request.created": "Pedido urgente recebido",
+    "urgent_request.answered": "Pedido urgente respondido",
+    "complaint.created": "Reclamação registrada",
+    "complaint.status_changed": "Reclamação mudou de situação",
+    "directory.changed": "Diretório alterado (comarcas, unidades, canais, magistrados)",
+}
+# Fields of an event's data that describe a case under seal.
+SEALED_FIELDS = ("case_number", "subject")
+
+
+class DeliveryFailed(Exception):
+    """The subscriber did not take the event (the outbox retries with backoff)."""
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidField("Informe um endereço http:// ou https:// completo.", "url")
+    if parts.username or parts.password or parts.fragment:
+        raise InvalidField("O endereço não pode ter usuário, senha ou fragmento (#).", "url")
+    return url
+
+
+def check_events(events: list[str]) -> list[str]:
+    unknown = sorted(set(events) - set(EVENTS))
+    if unknown:
+        raise InvalidField(f"Eventos desconhecidos: {', '.join(unknown)}.", "events")
+    if not events:
+        raise InvalidField("Escolha pelo menos um evento.", "events")
+    return sorted(set(events))
+
+
+def subscribers() -> list[WebhookSubscriber]:
+    return list(db.session.scalars(select(WebhookSubscriber).order_by(WebhookSubscriber.id)))
+
+
+def get_subscriber(subscriber_id: int) -> WebhookSubscriber | None:
+    return db.session.get(WebhookSubscriber, subscriber_id)
+
+
+def create_subscriber(data: dict, user) -> tuple[WebhookSubscriber, str]:
+    """The new subscriber and its secret, which is shown this once."""
+    secret = new_secret()
+    subscriber = WebhookSubscriber(
+        name=data["name"].strip(), url=check_url(data["url"]),
+        events=check_events(data["events"]), secret=seal(secret),
+        share_sealed_cases=bool(data.get("share_sealed_cases")), is_active=True)
+    db.session.add(subscriber)
+    db.session.flush()
+    audit.record("webhook.created", "webhook_subscriber", subscriber.id, user=user,
+                 details=f"{subscriber.name}: {', '.join(subscriber.events)}")
+    return subscriber, secret
+
+
+def change_subscriber(subscriber: WebhookSubscriber, data: dict, user) -> WebhookSubscriber:
+    if "name" in data:
+        subscriber.name = data["name"].strip()
+    if "url" in data:
+        subscriber.url = check_url(data["url"])
+    if "events" in data:
+        subscriber.events = check_events(data["events"])
+    for flag in ("share_sealed_cases", "is_active"):
+        if flag in data:
+            setattr(subscriber, flag, bool(data[flag]))
+    audit.record("webhook.changed", "webhook_subscriber", subscriber.id, user=user,
+                 details=", ".join(sorted(data)))
+    return subscriber
+
+
+def rotate_secret(subscriber: WebhookSubscriber, user) -> str:
+    """A new secret replaces the old one at once (events still waiting are signed with it)."""
+    secret = new_secret()
+    subscriber.secret = seal(secret)
+    audit.record("webhook.secret_rotated", "webhook_subscriber", subscriber.id, user=user)
+    return secret
+
+
+def deliveries(subscriber_id: int, limit: int = 100) -> list[WebhookDelivery]:
+    return list(db.session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.subscriber_id == subscriber_id)
+        .order_by(WebhookDelivery.id.desc()).limit(limit)))
+
+
+def publish(event_type: str, data: dict, *, under_seal: bool = False) -> int:
+    """Queue the event for every active subscriber that wants it, in the caller's
+    transaction; returns how many. `data` holds ids and states only."""
+    assert event_type in EVENTS, event_type
+    wanted = [subscriber for subscriber in db.session.scalars(
+        select(WebhookSubscriber).where(WebhookSubscriber.is_active.is_(True)))
+        if event_type in subscriber.events]
+    if not wanted:
+        return 0
+    occurred = utcnow()
+    for subscriber in wanted:
+        event_id = f"msg_{secrets.token_hex(12)}"
+        shown = data if (not under_seal or subscriber.share_sealed_cases) else {
+            key: value for key, value in data.items() if key not in SEALED_FIELDS}
+        notifications.queue(
+            dedupe_key=f"webhook:{subscriber.id}:{event_id}", kind=KIND,
+            to=f"webhook:{subscriber.id}", subject=event_type, sequence_key=f"webhook:{subscriber.id}",
+            payload={"subscriber_id": subscriber.id, "webhook_id": event_id, "event": {
+                "type": event_type, "timestamp": occurred.isoformat(),
+                "data": {**shown, "under_seal": under_seal}}})
+    return len(wanted)
+
+
+def publish_directory_change(entity: str, entity_id: int | None, action: str,
+                             **details) -> None:
+    """`directory.changed`: which row (or an import's counts), never its contents."""
+    publish("directory.changed", {"entity": entity, "id": entity_id, "action": action,
+                                  **({"summary": details["summary"]} if "summary" in details
+                                     else {})})
+
+
+def deliver(payload: dict, message) -> None:
+    """The outbox's delivery of one event: sign, POST, note the attempt; raise unless 2xx."""
+    message_id = message.id
+    with reads_before_writing(db.session()):
+        subscriber = db.session.get(WebhookSubscriber, payload["subscriber_id"])
+        if subscriber is None or not subscriber.is_active:
+            return  # a removed subscriber's events are dropped, not retried
+        subscriber_id, url, secret = subscriber.id, subscriber.url, unseal(subscriber.secret)
+    db.session.commit()  # no transaction stays open while the receiver answers
+    if secret is None:
+        raise DeliveryFailed("O segredo do assinante não pôde ser lido (chave trocada?).")
+    body = json.dumps(payload["event"], ensure_ascii=False, separators=(",", ":"))
+    sent_at = datetime.now(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "agendamento-tjmt-webhooks",
+        "webhook-id": payload["webhook_id"],
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(payload["webhook_id"], sent_at, body),
+    }
+    started = time.monotonic()
+    status, error = None, None
+    try:
+        answer = requests.post(url, data=body.encode("utf-8"), headers=headers,
+                               timeout=(3, current_app.config["WEBHOOK_TIMEOUT_SECONDS"]),
+                               allow_redirects=False)
+        status = answer.status_code
+        if 300 <= status < 400:
+            error = "Redirecionamento não seguido: registre o endereço final."
+        elif not 200 <= status < 300:
+            error = f"O assinante respondeu {status}."
+    except requests.RequestException as failure:
+        error = f"{type(failure).__name__}: sem resposta do assinante."
+    db.session.add(WebhookDelivery(
+        subscriber_id=subscriber_id, outbox_message_id=message_id,
+        webhook_id=payload["webhook_id"], event_type=payload["event"]["type"],
+        status_code=status, error=error,
+        duration_ms=int((time.monotonic() - started) * 1000)))
+    db.session.commit()
+    if error:
+        raise DeliveryFailed(error)

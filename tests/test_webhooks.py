@@ -1,0 +1,226 @@
+"""Signed webhooks to real receivers on loopback that verify each delivery with the
+`standardwebhooks` library: a booking's lifecycle arrives in order; a receiver that fails
+or hangs is retried with backoff and delays nobody else; a wrong secret fails verification;
+a redirect is not followed; cases under seal and lawyers' data stay out."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from booking.database import utcnow
+from booking.extensions import db
+from booking.notifications.models import OutboxMessage
+from booking.notifications.service import send_due
+from booking.webhooks.service import new_secret
+from tests.support.factories import bearer
+from tests.support.webhook_receiver import WebhookReceiver
+from tests.test_bookings_api import book, desk, form  # noqa: F401  (the fixture)
+
+BOOKING_EVENTS = ["booking.confirmed", "booking.rescheduled", "booking.cancelled"]
+
+
+@pytest.fixture
+def receivers():
+    started = []
+
+    def start(**options) -> WebhookReceiver:
+        receiver = WebhookReceiver(**options).start()
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        receiver.stop()
+
+
+def subscribe(client, desk, receiver, events=BOOKING_EVENTS, **extra) -> dict:  # noqa: F811
+    answer = client.post("/api/v1/admin/webhooks", headers=bearer(desk["tokens"]["admin"]),
+                         json={"name": "PJe", "url": receiver.url, "events": events, **extra})
+    assert answer.status_code == 201, answer.get_json()
+    created = answer.get_json()
+    receiver.secret = receiver.secret or created["secret"]
+    return created
+
+
+def deliver(app, rounds: int = 1) -> None:
+    """What the scheduler's send_outbox job does, `rounds` times."""
+    for _ in range(rounds):
+        with app.app_context():
+            send_due()
+            db.session.remove()
+
+
+def webhook_messages(app, subscriber_id: int) -> list[OutboxMessage]:
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.sequence_key == f"webhook:{subscriber_id}")
+            .order_by(OutboxMessage.id)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def test_a_bookings_lifecycle_arrives_in_order_and_signed(app, client, desk,  # noqa: F811
+                                                          receivers):
+    pje = receivers()
+    subscriber = subscribe(client, desk, pje)
+    assert subscriber["secret"].startswith("whsec_")
+    listed = client.get(f"/api/v1/admin/webhooks/{subscriber['id']}",
+                        headers=bearer(desk["tokens"]["admin"])).get_json()
+    assert "secret" not in listed  # shown once
+
+    booked = book(client, desk)
+    token = bearer(booked["manage_token"])
+    assert client.post(f"/api/v1/bookings/{booked['id']}/reschedule", headers=token,
+                       json={"start": desk["slots"][3]["start"]}).status_code == 200
+    assert client.post(f"/api/v1/bookings/{booked['id']}/cancel", headers=token,
+                       json={"reason": "Acordo entre as partes"}).status_code == 200
+    deliver(app)
+
+    events = pje.verified
+    assert [event["type"] for event in events] == BOOKING_EVENTS
+    assert all(d.error is None for d in pje.deliveries)
+    assert {event["data"]["booking_id"] for event in events} == {booked["id"]}
+    assert [event["data"]["status"] for event in events] == ["confirmed", "confirmed",
+                                                             "cancelled"]
+    ids = [d.headers["webhook-id"] for d in pje.deliveries]
+    assert len(set(ids)) == 3
+    raw = b"".join(d.body for d in pje.deliveries).decode()
+    for secret in (booked["manage_token"], "maria@example.com", "Maria Aparecida", "99999"):
+        assert secret not in raw
+    log = client.get(f"/api/v1/admin/webhooks/{subscriber['id']}/deliveries",
+                     headers=bearer(desk["tokens"]["admin"])).get_json()
+    assert sorted(entry["status_code"] for entry in log) == [204, 204, 204]
+
+
+def test_a_failing_or_hanging_receiver_is_retried_and_delays_nobody(app, client, desk,  # noqa: F811
+                                                                    receivers):
+    app.config["WEBHOOK_TIMEOUT_SECONDS"] = 2
+    failing = receivers(behaviour="fail")
+    hanging = receivers(behaviour="slow", delay=4)
+    healthy = receivers()
+    failing_id = subscribe(client, desk, failing)["id"]
+    hanging_id = subscribe(client, desk, hanging)["id"]
+    subscribe(client, desk, healthy)
+
+    booked = book(client, desk)
+    started = time.monotonic()
+    deliver(app)
+    assert [e["type"] for e in healthy.verified] == ["booking.confirmed"]
+    assert healthy.deliveries[0].at - started < 1.5  # not after the hanging one's timeout
+
+    for subscriber_id in (failing_id, hanging_id):
+        [message] = webhook_messages(app, subscriber_id)
+        assert message.status == "pending" and message.attempts == 1
+        assert message.next_attempt_at > utcnow() + timedelta(seconds=30)  # backing off
+    log = client.get(f"/api/v1/admin/webhooks/{failing_id}/deliveries",
+                     headers=bearer(desk["tokens"]["admin"])).get_json()
+    assert log[0]["status_code"] == 500 and "500" in log[0]["error"]
+    log = client.get(f"/api/v1/admin/webhooks/{hanging_id}/deliveries",
+                     headers=bearer(desk["tokens"]["admin"])).get_json()
+    assert log[0]["status_code"] is None and "Timeout" in log[0]["error"]
+
+    # A later event waits behind the one that failed: order is kept.
+    client.post(f"/api/v1/bookings/{booked['id']}/cancel", json={"reason": "Acordo"},
+                headers=bearer(booked["manage_token"]))
+    deliver(app)
+    assert [e["type"] for e in healthy.verified] == ["booking.confirmed", "booking.cancelled"]
+    assert len(failing.deliveries) == 1
+
+    failing.behaviour = "ok"  # the receiver is back; its backoff ends
+    with app.app_context():
+        db.session.execute(update(OutboxMessage).where(
+            OutboxMessage.sequence_key == f"webhook:{failing_id}", OutboxMessage.attempts > 0)
+            .values(next_attempt_at=utcnow()))
+        db.session.commit()
+    deliver(app)
+    # the first try (answered 500) came through too; then both, in order
+    assert [e["type"] for e in failing.verified] == ["booking.confirmed", "booking.confirmed",
+                                                     "booking.cancelled"]
+
+
+def test_a_wrong_secret_fails_verification(app, client, desk, receivers):  # noqa: F811
+    impostor = receivers(secret=new_secret())  # not the secret the service signs with
+    subscriber = subscribe(client, desk, impostor)
+    book(client, desk)
+    deliver(app)
+    [delivery] = impostor.deliveries
+    assert delivery.event is None and "signature" in delivery.error.lower()
+    log = client.get(f"/api/v1/admin/webhooks/{subscriber['id']}/deliveries",
+                     headers=bearer(desk["tokens"]["admin"])).get_json()
+    assert log[0]["status_code"] == 401
+
+
+def test_a_redirect_is_not_followed(app, client, desk, receivers):  # noqa: F811
+    elsewhere = receivers()
+    redirecting = receivers(behaviour="redirect")
+    redirecting.location = elsewhere.url
+    subscriber = subscribe(client, desk, redirecting)
+    book(client, desk)
+    deliver(app)
+    assert len(redirecting.deliveries) == 1 and elsewhere.deliveries == []
+    log = client.get(f"/api/v1/admin/webhooks/{subscriber['id']}/deliveries",
+                     headers=bearer(desk["tokens"]["admin"])).get_json()
+    assert log[0]["status_code"] == 307 and "Redirecionamento" in log[0]["error"]
+
+
+def test_a_case_under_seal_reaches_only_a_subscriber_allowed_to_see_it(app, client, desk,  # noqa: F811
+                                                                        receivers):
+    plain, trusted = receivers(), receivers()
+    subscribe(client, desk, plain)
+    subscribe(client, desk, trusted, share_sealed_cases=True)
+    client.post("/api/v1/bookings", json=form(desk, under_seal=True))
+    deliver(app)
+    [hidden], [shown] = plain.verified, trusted.verified
+    assert "case_number" not in hidden["data"] and hidden["data"]["under_seal"] is True
+    assert shown["data"]["case_number"] == form(desk)["case_number"]
+
+
+def test_only_wanted_events_and_active_subscribers_get_deliveries(app, client, desk,  # noqa: F811
+                                                                  receivers):
+    cancellations = receivers()
+    subscriber = subscribe(client, desk, cancellations, events=["booking.cancelled"])
+    booked = book(client, desk)
+    admin = bearer(desk["tokens"]["admin"])
+    client.patch(f"/api/v1/admin/webhooks/{subscriber['id']}", headers=admin,
+                 json={"is_active": False})
+    client.post(f"/api/v1/bookings/{booked['id']}/cancel", json={},
+                headers=bearer(booked["manage_token"]))
+    deliver(app)
+    assert cancellations.deliveries == []
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": "PJe", "url": "ftp://example.jus.br/x", "events": ["booking.confirmed"]}, "url"),
+    ({"name": "PJe", "url": "https://user:pw@example.jus.br/x", "events": ["booking.confirmed"]},
+     "url"),
+    ({"name": "PJe", "url": "https://example.jus.br/x", "events": ["booking.exploded"]},
+     "events.0"),
+    ({"name": "PJe", "url": "https://example.jus.br/x", "events": []}, "events"),
+])
+def test_bad_subscribers_are_refused_with_the_field_named(client, desk, body, field):  # noqa: F811
+    answer = client.post("/api/v1/admin/webhooks", json=body,
+                         headers=bearer(desk["tokens"]["admin"]))
+    assert answer.status_code == 422
+    assert field in answer.get_json()["errors"], json.dumps(answer.get_json())
+
+
+def test_the_admin_page_registers_a_subscriber_and_shows_its_secret_once(app, client):
+    from tests.support.factories import PASSWORD, make_staff
+
+    with app.app_context():
+        make_staff("admin")
+        db.session.commit()
+    client.log_in("admin@example.jus.br", PASSWORD)
+    page = client.post("/equipe/webhooks", data={
+        "name": "Portal do advogado", "url": "https://portal.tjmt.jus.br/eventos",
+        "events": ["booking.confirmed", "complaint.created"]})
+    assert page.status_code == 200 and "whsec_" in page.get_data(as_text=True)
+    listing = client.get("/equipe/webhooks").get_data(as_text=True)
+    assert "Portal do advogado" in listing and "whsec_" not in listing
+    refused = client.post("/equipe/webhooks", data={"name": "X", "url": "nada"})
+    assert refused.status_code == 422
