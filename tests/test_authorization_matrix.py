@@ -80,6 +80,8 @@ API = [
     ("POST", "/api/v1/admin/directory/import", "/api/v1/admin/directory/import", None, ADMIN(422)),
     ("GET", "/api/v1/admin/directory/export", "/api/v1/admin/directory/export", None, ADMIN(200)),
     ("GET", "/api/v1/units", "/api/v1/units", None, PUBLIC_200),
+    ("GET", "/api/v1/cases/<case_number>/units", "/api/v1/cases/0001234-03.2026.8.11.0041/units",
+     None, row(404, 404, 404, 404, 404, 404, 404)),  # public; no comarca has that foro here
     ("GET", "/api/v1/units/<int:unit_id>", "/api/v1/units/{unit}", None, PUBLIC_200),
     ("GET", "/api/v1/magistrates", "/api/v1/magistrates", None, PUBLIC_200),
     ("GET", "/api/v1/magistrates/<int:magistrate_id>", "/api/v1/magistrates/{judge}", None, PUBLIC_200),
@@ -164,6 +166,7 @@ PAGES = [
     ("GET", "/api/docs", "/api/docs", PUBLIC_200),
     ("GET", "/api/openapi.json", "/api/openapi.json", PUBLIC_200),
     ("GET", "/unidades/<int:unit_id>", "/unidades/{unit}", PUBLIC_200),
+    ("GET", "/processo", "/processo", PUBLIC_200),
     ("GET", "/magistrados/<int:magistrate_id>/agenda", "/magistrados/{judge}/agenda", PUBLIC_200),
     ("GET", "/magistrados/<int:magistrate_id>/agendar", "/magistrados/{judge}/agendar?inicio={open_slot}",
      PUBLIC_200),

@@ -2,7 +2,8 @@
 
 import pytest
 
-from booking.bookings import cnj, oab
+from booking import cnj
+from booking.bookings import oab
 
 REAL_OTHER_COURT = "0058967-77.2016.8.19.0000"  # a real number of the TJRJ
 

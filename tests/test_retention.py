@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import JSON, Text, select, update
 
 import booking.models  # noqa: F401 (every table in the metadata)
+from booking import cnj
 from booking.audit.models import AuditEntry
-from booking.bookings import cnj
 from booking.bookings.models import Booking
 from booking.bookings.service import purge_idempotency_records
 from booking.complaints.models import Complaint

@@ -8,9 +8,10 @@ import phonenumbers
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
+from .. import cnj
 from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
 from ..formatting import MODES
-from . import cnj, oab
+from . import oab
 from .models import BOOKING_STATUSES, URGENT_STATUSES
 
 

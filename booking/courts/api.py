@@ -3,9 +3,16 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from ..cnj import CaseNumberError
 from ..pagination import TOTAL_COUNT_HEADER, with_total
 from . import service
-from .schemas import MagistrateQuerySchema, MagistrateSchema, UnitQuerySchema, UnitSchema
+from .schemas import (
+    CaseUnitsSchema,
+    MagistrateQuerySchema,
+    MagistrateSchema,
+    UnitQuerySchema,
+    UnitSchema,
+)
 
 blp = Blueprint("courts", __name__, url_prefix="/api/v1",
                 description="Unidades judiciárias, seus canais de atendimento e magistrados.")
@@ -49,3 +56,20 @@ class MagistrateById(MethodView):
         if magistrate is None or not magistrate.takes_bookings:
             abort(404, message="Magistrado não encontrado.")
         return magistrate
+
+
+@blp.route("/cases/<case_number>/units")
+class CaseUnits(MethodView):
+    @blp.response(200, CaseUnitsSchema)
+    @blp.alt_response(404, description="Nenhuma comarca do diretório tem o código de foro "
+                                        "do número.")
+    @blp.alt_response(422, description="Número inválido ou de outro tribunal.")
+    def get(self, case_number):
+        """Which units may hear a case: its number's foro code (OOOO) names the comarca."""
+        try:
+            number, comarca, units = service.units_for_case(case_number)
+        except CaseNumberError as error:
+            abort(422, errors={"case_number": [str(error)]})
+        except service.CaseNotHere as error:
+            abort(404, message=str(error))
+        return {"case_number": str(number), "comarca": comarca, "units": units}

@@ -48,3 +48,39 @@ class MagistrateQuerySchema(PageArgsSchema):
     unit_id = RecordId()
     q = fields.String(validate=validate.Length(max=100),
                       metadata={"description": "Parte do nome do magistrado."})
+
+
+class CaseMagistrateSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    title = fields.String()
+    agenda_url = fields.String(metadata={"description": "A agenda pública do magistrado."})
+
+
+class CaseUnitSchema(UnitSchema):
+    magistrates = fields.Method("bookable_magistrates", metadata={
+        "type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "title": {"type": "string"},
+            "agenda_url": {"type": "string"}}},
+        "description": "Magistrados da unidade que recebem agendamentos."})
+
+    def bookable_magistrates(self, unit) -> list[dict]:
+        from flask import url_for
+
+        return CaseMagistrateSchema(many=True).dump([{
+            "id": m.id, "name": m.name, "title": m.title,
+            "agenda_url": url_for("availability_pages.public_agenda", magistrate_id=m.id)}
+            for m in unit.magistrates if m.takes_bookings])
+
+
+class CaseComarcaSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    foro_code = fields.String(metadata={"example": "0041"})
+
+
+class CaseUnitsSchema(Schema):
+    case_number = fields.String(metadata={"example": "0001234-03.2026.8.11.0041"})
+    comarca = fields.Nested(CaseComarcaSchema)
+    units = fields.List(fields.Nested(CaseUnitSchema), metadata={
+        "description": "As unidades da comarca: o número do processo não diz qual vara."})

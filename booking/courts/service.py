@@ -1,8 +1,10 @@
 """The court's directory: queries, and the few changes other domains ask for."""
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import cnj
 from ..audit import service as audit
 from ..extensions import db
 from ..pagination import paginate
@@ -30,6 +32,30 @@ def list_units(*, q: str | None = None, comarca: str | None = None,
     if comarca:
         statement = statement.where(func.lower(Comarca.name) == comarca.strip().lower())
     return paginate(statement, page, per_page)
+
+
+class CaseNotHere(Exception):
+    """A valid number of this court whose foro the directory does not know (Portuguese)."""
+
+
+def units_for_case(case_number: str) -> tuple[cnj.CaseNumber, Comarca, list[Unit]]:
+    """Where a case is heard: the CNJ number's origin code (OOOO) names the foro, in Mato
+    Grosso a comarca; its active units, with channels and magistrates, in one query each.
+    Raises cnj.CaseNumberError for a bad number or another court's, CaseNotHere for a foro
+    the directory does not have. The number never says which vara: that choice is the
+    person's."""
+    number = cnj.parse_for_court(case_number, current_app.config["COURT_CASE_CODE"])
+    comarca = db.session.scalar(select(Comarca).where(Comarca.foro_code == number.origin,
+                                                      Comarca.is_active.is_(True)))
+    if comarca is None:
+        raise CaseNotHere(
+            f"Nenhuma comarca com o código de foro {number.origin} está no diretório do "
+            "tribunal. Confira o número ou procure a unidade pelo nome.")
+    units = db.session.scalars(
+        select(Unit).where(Unit.comarca_id == comarca.id, Unit.is_active.is_(True))
+        .options(selectinload(Unit.channels), selectinload(Unit.magistrates))
+        .order_by(Unit.instance, Unit.name)).all()
+    return number, comarca, list(units)
 
 
 def get_unit(unit_id: int) -> Unit | None:

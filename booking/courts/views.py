@@ -1,8 +1,9 @@
 """Public pages of the directory: a unit with its channels and magistrates."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_smorest import abort
 
+from ..cnj import CaseNumberError
 from . import service
 
 blp = Blueprint("courts_pages", __name__)
@@ -28,3 +29,21 @@ def unit_page(unit_id: int):
         abort(404)
     magistrates = [m for m in unit.magistrates if m.takes_bookings]
     return render_template("courts/unit.html", unit=unit, magistrates=magistrates)
+
+
+@blp.get("/processo")
+def case_page():
+    """From a case number to the comarca where it is heard and its units (a comarca of one
+    unit goes straight to it); a bad number gets its message beside the field."""
+    typed = request.args.get("numero", "")[:40]
+    if not typed.strip():
+        return render_template("courts/case.html", typed="", errors={}), 200
+    try:
+        number, comarca, units = service.units_for_case(typed)
+    except (CaseNumberError, service.CaseNotHere) as error:
+        return render_template("courts/case.html", typed=typed,
+                               errors={"numero": [str(error)]}), 422
+    if len(units) == 1:
+        return redirect(url_for("courts_pages.unit_page", unit_id=units[0].id))
+    return render_template("courts/case.html", typed=typed, errors={}, number=number,
+                           comarca=comarca, units=units)

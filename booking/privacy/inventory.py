@@ -73,6 +73,7 @@ KEPT = {
     "complaint_event.actor_id": "servidor que agiu (responsabilização)",
     "webhook_subscriber.name": "sistema do tribunal que recebe eventos",
     "webhook_subscriber.url": "endereço de um sistema do tribunal",
+    "webhook_subscriber.events": "tipos de evento que o sistema recebe",
 }
 
 # Column names that say "a person's data may be here".
