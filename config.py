@@ -132,6 +132,19 @@ class Config:
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
     # Calendar writes and webhook sequences delivered at once (one thread each).
     OUTBOX_CHANNEL_WORKERS = _env_int("OUTBOX_CHANNEL_WORKERS", 4)
+    # WhatsApp and SMS through the court's provider (booking/notifications/text_gateway.py):
+    # without a gateway URL the option is not offered.
+    MESSAGING_GATEWAY_URL = os.environ.get("MESSAGING_GATEWAY_URL", "")
+    MESSAGING_GATEWAY_TOKEN = os.environ.get("MESSAGING_GATEWAY_TOKEN", "")
+    MESSAGING_CHANNELS = os.environ.get("MESSAGING_CHANNELS", "whatsapp,sms")
+    MESSAGING_TIMEOUT_SECONDS = _env_int("MESSAGING_TIMEOUT_SECONDS", 10)
+    MESSAGING_TEMPLATE_BOOKED = os.environ.get("MESSAGING_TEMPLATE_BOOKED", "agendamento_confirmado")
+    MESSAGING_TEMPLATE_RESCHEDULED = os.environ.get("MESSAGING_TEMPLATE_RESCHEDULED",
+                                                    "agendamento_remarcado")
+    MESSAGING_TEMPLATE_CANCELLED = os.environ.get("MESSAGING_TEMPLATE_CANCELLED",
+                                                  "agendamento_cancelado")
+    MESSAGING_TEMPLATE_REMINDER = os.environ.get("MESSAGING_TEMPLATE_REMINDER",
+                                                 "agendamento_lembrete")
     # A webhook subscriber has this long to answer each delivery.
     WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
     FIRST_REMINDER_HOURS = _env_int("FIRST_REMINDER_HOURS", 24)

@@ -187,6 +187,7 @@ def _connect_domains() -> None:
     from .bookings.service import cancel_future_bookings
     from .courts.directory import register_change_listener as register_directory_listener
     from .courts.directory import register_departure_handler
+    from .notifications import text_gateway
     from .notifications.service import (
         queue,
         register_channel,
@@ -201,6 +202,8 @@ def _connect_domains() -> None:
     register_freshness("booking_reminder", messages.reminder_still_true)
     register_channel("calendar_", write_to_magistrate_calendar)
     register_channel(webhooks.KIND, webhooks.deliver)
+    register_channel("text_", text_gateway.deliver)
+    register_freshness("text_reminder", messages.reminder_still_true)
     register_departure_handler(cancel_future_bookings)
     register_directory_listener(webhooks.publish_directory_change)
     register_mailer(queue)

@@ -27,6 +27,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..formatting import MODE_LABELS, moment_label, time_label, zone_label
 from ..notifications import service as notifications
+from ..notifications import text_gateway
 from ..security import seal, unseal
 from ..urls import external_url
 from . import service
@@ -106,6 +107,41 @@ def invite_response(booking):
     return response
 
 
+# WhatsApp and SMS: short, and the link (sealed until sent) where the lawyer has one.
+TEXTS = {
+    "booked": "TJMT: atendimento com {who} confirmado para {when}. "
+              "Veja, remarque ou cancele: {link}",
+    "rescheduled": "TJMT: seu atendimento com {who} foi remarcado para {when}. "
+                   "Detalhes: {link}",
+    "cancelled": "TJMT: seu atendimento com {who} de {when} foi cancelado. "
+                 "O motivo está no seu e-mail.",
+    "reminder": "TJMT: lembrete do atendimento com {who} em {when}. "
+                "O link para remarcar ou cancelar está no e-mail de confirmação.",
+}
+
+
+def text_message(booking, magistrate, event: str, link: str | None) -> dict | None:
+    """The lawyer's WhatsApp or SMS about this event, as an outbox row, when they opted in
+    and the court still offers that channel; latest state wins, as for e-mails."""
+    config = current_app.config
+    if booking.notify_by not in text_gateway.offered_channels(config):
+        return None
+    who = f"{magistrate.title} {magistrate.name}"
+    when = moment_label(booking.start_at, magistrate.timezone)
+    link = link if event in ("booked", "rescheduled") else None
+    return {
+        "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:text",
+        "kind": f"text_{event}", "to": booking.lawyer_phone,
+        "subject": f"{EVENT_SUBJECTS[event]} ({text_gateway.CHANNELS[booking.notify_by]})",
+        "topic": f"booking:{booking.id}:{'reminder:' if event == 'reminder' else ''}text",
+        "version": booking.ical_sequence,
+        "payload": {"channel": booking.notify_by, "to": booking.lawyer_phone,
+                    "template": text_gateway.template_for(config, event),
+                    "parameters": {"magistrado": who, "quando": when},
+                    "text": TEXTS[event].format(who=who, when=when, link="{link}"),
+                    "sealed_link": seal(link) if link else None}}
+
+
 def queue_booking_messages(booking, event: str, manage_token: str | None = None) -> int:
     """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled.
 
@@ -131,6 +167,10 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None)
             "payload": {"event": event, "method": method, "role": recipient.role,
                         "sealed_link": seal(link) if link else None, "stamp": stamp,
                         "booking": snapshot}})
+    text = text_message(booking, magistrate, event,
+                        manage_url(booking, manage_token) if manage_token else None)
+    if text:
+        messages.append(text)
     for source in busy.write_back_sources(magistrate.id):
         messages.append({
             "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:"
@@ -260,6 +300,10 @@ def queue_reminders(now: datetime | None = None) -> int:
                     subject=f"{EVENT_SUBJECTS['reminder']}: {context['when']}",
                     text=render_template("email/booking.txt", **values),
                     html=render_template("email/booking.html", **values))
+            text = text_message(booking, magistrate, "reminder", None)
+            if text:
+                written += notifications.queue(**{**text, "dedupe_key": text["dedupe_key"]
+                                                  .replace(":reminder:", f":{flag}:")})
             service.mark_reminder_queued(booking.id, flag)
     return written
 

@@ -63,6 +63,8 @@ class Booking(LawyerColumns, db.Model):
     case_number: Mapped[str] = mapped_column(String(25))
     subject: Mapped[str] = mapped_column(String(500))
     under_seal: Mapped[bool] = mapped_column(default=False)
+    # The lawyer also wants the confirmation, reminders and changes by "whatsapp" or "sms".
+    notify_by: Mapped[str | None] = mapped_column(String(10))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from .. import cnj
 from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
 from ..formatting import MODES
+from ..notifications import text_gateway
 from . import oab
 from .models import BOOKING_STATUSES, URGENT_STATUSES
 
@@ -83,6 +84,19 @@ class BookingRequestSchema(Schema):
         "enum": [True],
         "description": "Consentimento com o uso dos dados para o agendamento (LGPD); "
                        "precisa ser true."})
+    notify_by = fields.String(load_default=None, allow_none=True, metadata={
+        "enum": list(text_gateway.CHANNELS),
+        "description": "Receber também a confirmação, os lembretes e as mudanças por WhatsApp "
+                       "ou SMS no telefone informado (só quando o tribunal oferece)."})
+
+    @validates("notify_by")
+    def _notify_by(self, value, **kwargs):
+        offered = text_gateway.offered_channels(current_app.config)
+        if value is not None and value not in offered:
+            raise ValidationError(
+                f"Aviso por {text_gateway.CHANNELS.get(value, value)} não está disponível; "
+                + (f"escolha {' ou '.join(offered.values())}." if offered
+                   else "você receberá os avisos por e-mail."))
 
     @validates("consent")
     def _consent(self, value, **kwargs):
@@ -121,6 +135,8 @@ class BookingSchema(Schema):
     case_number = fields.String()
     subject = fields.String()
     under_seal = fields.Boolean()
+    notify_by = fields.String(allow_none=True, metadata={
+        "description": "Canal de mensagens escolhido pelo advogado (whatsapp, sms) ou null."})
     created_at = CourtDateTime()
     cancelled_at = CourtDateTime(allow_none=True)
     cancelled_by = fields.String(allow_none=True)

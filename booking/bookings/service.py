@@ -143,7 +143,8 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
         end_at=slot.end_at, mode=data["mode"], status="confirmed",
         lawyer_name=lawyer["name"], lawyer_oab=lawyer["oab"], lawyer_email=lawyer["email"],
         lawyer_phone=lawyer["phone"], case_number=data["case_number"],
-        subject=data["subject"], under_seal=data.get("under_seal", False), consent_at=now,
+        subject=data["subject"], under_seal=data.get("under_seal", False),
+        notify_by=data.get("notify_by"), consent_at=now,
         manage_token_hash=token_hash(token),
         ical_uid=f"{uuid.uuid4()}{UID_DOMAIN}", ical_sequence=0,
         created_at=now, updated_at=now)

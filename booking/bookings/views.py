@@ -39,6 +39,7 @@ from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
 from ..fields import OUT_OF_RANGE, plausible, plausible_instant
 from ..formatting import zone_label
+from ..notifications import text_gateway
 from ..security import seal, unseal
 from . import conflicts, messages, service, urgent
 from .models import Booking, UrgentRequest
@@ -86,6 +87,7 @@ def _form_to_request(magistrate_id: int, form) -> dict:
         "subject": form.get("subject", "").strip(),
         "under_seal": bool(form.get("under_seal")),
         "consent": bool(form.get("consent")),
+        "notify_by": form.get("notify_by") or None,
     }
 
 
@@ -140,6 +142,7 @@ def book_page(magistrate_id: int):
                                 semana=start.date().isoformat()))
     return render_template("bookings/form.html", magistrate=magistrate, start=start, slot=slot,
                            values=values, errors=errors,
+                           text_channels=text_gateway.offered_channels(current_app.config),
                            zone_label=zone_label(magistrate.timezone)), status
 
 
