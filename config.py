@@ -130,6 +130,9 @@ class Config:
     SERVICE_MAILBOX = os.environ.get("SERVICE_MAILBOX", "agendamento@tjmt.jus.br")
     OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
+    # SMTP connections the sender uses at once, and how long one run keeps draining.
+    OUTBOX_SMTP_CONNECTIONS = _env_int("OUTBOX_SMTP_CONNECTIONS", 2)
+    OUTBOX_DRAIN_SECONDS = _env_int("OUTBOX_DRAIN_SECONDS", 60)
     # Calendar writes and webhook sequences delivered at once (one thread each).
     OUTBOX_CHANNEL_WORKERS = _env_int("OUTBOX_CHANNEL_WORKERS", 4)
     # WhatsApp and SMS through the court's provider (booking/notifications/text_gateway.py):

@@ -37,10 +37,10 @@ def roll_slot_horizon() -> None:
 
 
 def send_outbox() -> None:
-    """Deliver what is due in the mail outbox."""
-    from .notifications.service import send_due
+    """Deliver what is due in the outbox, batch after batch while there is work."""
+    from .notifications.service import drain
 
-    send_due()
+    drain()
 
 
 def queue_reminders() -> None:

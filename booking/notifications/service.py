@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 import uuid
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -328,13 +330,48 @@ def send_due(now: datetime | None = None) -> dict:
             return _hand_back(batch, sent, failed)
     if not batch or stop_requested():
         return _hand_back(batch, sent, failed)
+    connections = max(1, min(current_app.config["OUTBOX_SMTP_CONNECTIONS"], len(batch)))
+    if connections == 1:
+        outcome = _send_emails(batch, now)
+    else:
+        outcome = _send_emails_in_parallel(batch, now, connections)
+    return {"sent": sent + outcome["sent"], "failed": failed + outcome["failed"]}
+
+
+def _send_emails_in_parallel(batch: list[OutboxMessage], now: datetime, connections: int) -> dict:
+    """Several SMTP connections at once, each in a thread with its own session. A person's
+    messages stay on one connection, in the order they were written."""
+    chunks: list[list[int]] = [[] for _ in range(connections)]
+    for message in sorted(batch, key=lambda m: m.id):
+        person = (message.recipients[0] if message.recipients else "").lower()
+        chunks[zlib.crc32(person.encode()) % connections].append(message.id)
+    db.session.commit()  # the threads read and write with sessions of their own
+    app = current_app._get_current_object()
+
+    def send(ids: list[int]) -> dict:
+        with app.app_context():
+            with reads_before_writing(db.session()):
+                messages = [db.session.get(OutboxMessage, message_id) for message_id in ids]
+            outcome = _send_emails(messages, now)
+            db.session.remove()
+            return outcome
+
+    with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="smtp") as pool:
+        results = list(pool.map(send, [chunk for chunk in chunks if chunk]))
+    return {"sent": sum(r["sent"] for r in results),
+            "failed": sum(r["failed"] for r in results)}
+
+
+def _send_emails(batch: list[OutboxMessage], now: datetime) -> dict:
+    """These e-mails over one SMTP connection; each marked as it goes."""
+    sent = failed = 0
     try:
         connection = smtp_connection()
         connection.__enter__()
     except (OSError, smtplib.SMTPException) as error:
         for message in batch:
             _mark_failed(message, error, now)
-        return {"sent": sent, "failed": failed + len(batch)}
+        return {"sent": 0, "failed": len(batch)}
     try:
         for position, message in enumerate(batch):
             if stop_requested():
@@ -350,7 +387,7 @@ def send_due(now: datetime | None = None) -> dict:
                 connection.send(email)
             except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as error:
                 # The connection is gone: this one and the rest wait for the next run.
-                for pending in batch[batch.index(message):]:
+                for pending in batch[position:]:
                     _mark_failed(pending, error, now)
                     failed += 1
                 break
@@ -374,6 +411,24 @@ def send_due(now: datetime | None = None) -> dict:
         except (OSError, smtplib.SMTPException):
             pass
     return {"sent": sent, "failed": failed}
+
+
+def drain(budget_seconds: float | None = None) -> dict:
+    """The scheduler's sender: batch after batch while there is work, for up to
+    OUTBOX_DRAIN_SECONDS (a closure's thousands of messages go in minutes, not one batch
+    per tick); it stops early when a whole batch failed (the mail server is down) or the
+    process is stopping."""
+    budget = current_app.config["OUTBOX_DRAIN_SECONDS"] if budget_seconds is None \
+        else budget_seconds
+    deadline = time.monotonic() + budget
+    total = {"sent": 0, "failed": 0}
+    while not stop_requested():
+        outcome = send_due()
+        total = {key: total[key] + outcome[key] for key in total}
+        if not (outcome["sent"] or outcome["failed"]) or \
+                (outcome["failed"] and not outcome["sent"]) or time.monotonic() >= deadline:
+            break
+    return total
 
 
 def _deliver_by_channel(messages: list[OutboxMessage], now: datetime) -> dict:

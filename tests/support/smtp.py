@@ -18,6 +18,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     raw: bytes
+    peer: tuple | None = None  # the client's (address, port): one per SMTP connection
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -35,7 +36,8 @@ class MailSink:
             await asyncio.sleep(self.delay)
         with self._lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                          envelope.original_content or envelope.content))
+                                          envelope.original_content or envelope.content,
+                                          tuple(session.peer) if session.peer else None))
         return "250 Message accepted for delivery"
 
 
