@@ -115,6 +115,10 @@ class Config:
     BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "30/minute")
     URGENT_RATE_LIMIT = os.environ.get("URGENT_RATE_LIMIT", "5/hour")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/minute")
+    # An urgent request should be answered within these hours; with WORKING_DAYS on, only
+    # hours of days the court works count (weekends, holidays, the recess, closures do not).
+    URGENT_ANSWER_HOURS = _env_int("URGENT_ANSWER_HOURS", 48)
+    URGENT_DEADLINE_WORKING_DAYS = _env_bool("URGENT_DEADLINE_WORKING_DAYS", True)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = _env_int("MAIL_PORT", 1025)

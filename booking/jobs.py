@@ -71,6 +71,13 @@ def expire_rebook_requests() -> None:
     expire()
 
 
+def flag_overdue_urgent_requests() -> None:
+    """Tell the magistrate and the office of urgent requests past their answer deadline."""
+    from .bookings.urgent import flag_overdue
+
+    flag_overdue()
+
+
 def purge_idempotency_records() -> None:
     """Replayable answers hold manage tokens: keep them only for IDEMPOTENCY_TTL_HOURS."""
     from .bookings.service import purge_idempotency_records as purge
@@ -99,6 +106,8 @@ JOBS: list[Job] = [
     Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
     Job("refresh_busy_sources", refresh_busy_sources, "interval", {"minutes": 1}),
     Job("expire_rebook_requests", expire_rebook_requests, "interval", {"minutes": 10}),
+    Job("flag_overdue_urgent_requests", flag_overdue_urgent_requests, "interval",
+        {"minutes": 10}),
     Job("apply_retention", apply_retention, "cron", {"hour": 3, "minute": 30}),
     Job("complaint_digest", complaint_digest, "cron",
         {"day_of_week": "mon", "hour": 8, "minute": 0}),

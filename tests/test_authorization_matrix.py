@@ -147,6 +147,8 @@ API = [
     ("GET", "/api/v1/complaints/export.csv", "/api/v1/complaints/export.csv", None, CORREGEDORIA(200)),
     ("GET", "/api/v1/complaints/export.json", "/api/v1/complaints/export.json", None, CORREGEDORIA(200)),
     ("GET", "/api/v1/attendance/stats", "/api/v1/attendance/stats", None, CORREGEDORIA(200)),
+    ("GET", "/api/v1/urgent-requests/stats", "/api/v1/urgent-requests/stats", None,
+     CORREGEDORIA(200)),
 ]
 
 LOGIN = 302  # a stranger is sent to the login page

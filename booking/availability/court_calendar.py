@@ -10,8 +10,9 @@ Pure: no Flask, no database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -65,3 +66,23 @@ def closed_days(first_day: date, last_day: date, *, comarca_id: int | None = Non
             closed[day] = reason
         day += timedelta(days=1)
     return closed
+
+
+def add_working_hours(start: datetime, hours: float, zone: ZoneInfo,
+                      closed: set[date] | dict[date, str]) -> datetime:
+    """`start` plus `hours` counted only on days the court works (in `zone`): the hours of
+    a closed day (a weekend, a holiday, the recess, a closure) do not run. The answer
+    deadline of an urgent request asked on a Friday evening falls on Tuesday, not Sunday."""
+    remaining = timedelta(hours=hours)
+    cursor = start.astimezone(zone)
+    while remaining > timedelta(0):
+        day = cursor.date()
+        next_midnight = datetime.combine(day + timedelta(days=1), time(0), zone)
+        if day in closed:
+            cursor = next_midnight
+            continue
+        left_today = next_midnight.astimezone(UTC) - cursor.astimezone(UTC)
+        step = min(remaining, left_today)
+        cursor = (cursor.astimezone(UTC) + step).astimezone(zone)
+        remaining -= step
+    return cursor.astimezone(UTC)

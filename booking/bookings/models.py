@@ -125,3 +125,7 @@ class UrgentRequest(LawyerColumns, db.Model):
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # By when the magistrate should answer (URGENT_ANSWER_HOURS, on working days or plain),
+    # and when the magistrate and the office were told it passed unanswered (once).
+    answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from .. import cnj
+from ..database import utcnow
 from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
 from ..formatting import MODES
 from ..notifications import text_gateway
@@ -195,6 +196,12 @@ class UrgentRequestSchema(Schema):
     answer = fields.String(allow_none=True)
     created_at = CourtDateTime()
     answered_at = CourtDateTime(allow_none=True)
+    answer_due_at = CourtDateTime(allow_none=True, metadata={
+        "description": "Prazo de resposta (URGENT_ANSWER_HOURS, em dias úteis do tribunal)."})
+    overdue = fields.Function(lambda r: r.status == "open" and r.answer_due_at is not None
+                              and r.answer_due_at < utcnow(),
+                              metadata={"type": "boolean",
+                                        "description": "Aberto e com o prazo vencido."})
 
 
 class UrgentAnswerSchema(Schema):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from statistics import median
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -34,7 +35,7 @@ from ..extensions import db
 from ..notifications import service as notifications
 from ..security import new_token, token_hash, tokens_match
 from ..webhooks import service as webhooks
-from . import video
+from . import urgent, video
 from .models import (
     ACTIVE_STATUSES,
     BOOKING_STATUS_LABELS,
@@ -42,6 +43,7 @@ from .models import (
     REMOVED_EMAIL,
     Booking,
     IdempotencyRecord,
+    UrgentRequest,
 )
 
 SLOT_TAKEN = "Este horário acabou de ser agendado por outra pessoa. Escolha outro na agenda."
@@ -399,6 +401,37 @@ def attendance(first_day: date, last_day: date, now: datetime | None = None) -> 
                                         if soonest else None),
         })
     return rows
+
+
+def urgent_response_times(first_day: date, last_day: date) -> list[dict]:
+    """Per unit, for the Corregedoria: urgent requests received between the two days, how
+    many were answered, how many within their deadline, how many are open past it, and the
+    median hours to an answer."""
+    zone = court_zone()
+    start = datetime.combine(first_day, time(0), zone)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), zone)
+    now = utcnow()
+    rows: dict[int, dict] = {}
+    hours: dict[int, list[float]] = {}
+    for request, unit in db.session.execute(
+            select(UrgentRequest, Unit).join(Magistrate, Magistrate.id == UrgentRequest.magistrate_id)
+            .join(Unit, Unit.id == Magistrate.unit_id)
+            .where(UrgentRequest.created_at >= start, UrgentRequest.created_at < end)):
+        row = rows.setdefault(unit.id, {"unit_id": unit.id, "unit": unit.name, "received": 0,
+                                        "answered": 0, "answered_in_time": 0,
+                                        "open_overdue": 0, "median_hours_to_answer": None})
+        row["received"] += 1
+        if request.answered_at is not None:
+            row["answered"] += 1
+            hours.setdefault(unit.id, []).append(
+                (request.answered_at - request.created_at).total_seconds() / 3600)
+            if request.answer_due_at is None or request.answered_at <= request.answer_due_at:
+                row["answered_in_time"] += 1
+        elif urgent.is_overdue(request, now):
+            row["open_overdue"] += 1
+    for unit_id, values in hours.items():
+        rows[unit_id]["median_hours_to_answer"] = round(median(values), 1)
+    return sorted(rows.values(), key=lambda row: row["unit"])
 
 
 # --- the lawyer's data (LGPD) -------------------------------------------------------

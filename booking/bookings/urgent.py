@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from sqlalchemy import func, select, update
 
 from ..audit import service as audit
+from ..availability import service as availability
+from ..availability.court_calendar import add_working_hours
 from ..courts import service as courts
 from ..database import utcnow
 from ..domain import NotAllowedNow
@@ -27,6 +30,8 @@ def create(magistrate, data: dict) -> UrgentRequest:
         lawyer_email=lawyer["email"], lawyer_phone=lawyer["phone"],
         case_number=data["case_number"], reason=data["reason"],
         under_seal=data.get("under_seal", False), status="open")
+    request.created_at = utcnow()
+    request.answer_due_at = answer_deadline(magistrate, request.created_at)
     db.session.add(request)
     db.session.flush()
     audit.record("urgent.created", "urgent_request", request.id, actor=f"lawyer:{lawyer['oab']}")
@@ -68,6 +73,49 @@ def _publish(request: UrgentRequest, event_type: str) -> None:
         "urgent_request_id": request.id, "status": request.status,
         "magistrate_id": request.magistrate_id, "case_number": request.case_number},
         under_seal=request.under_seal)
+
+
+def answer_deadline(magistrate, asked_at: datetime) -> datetime:
+    """URGENT_ANSWER_HOURS after the request; on working days only, by default (the court's
+    calendar for the magistrate's comarca: weekends, holidays, the recess, closures)."""
+    config = current_app.config
+    hours = config["URGENT_ANSWER_HOURS"]
+    if not config["URGENT_DEADLINE_WORKING_DAYS"]:
+        return asked_at + timedelta(hours=hours)
+    zone = ZoneInfo(magistrate.timezone)
+    first = asked_at.astimezone(zone).date()
+    # Long enough to cross the recess (18 days) and more besides.
+    closed = availability.court_closed_days(magistrate.unit.comarca_id, first,
+                                            first + timedelta(days=hours // 24 * 3 + 60))
+    return add_working_hours(asked_at, hours, zone, closed)
+
+
+def is_overdue(request: UrgentRequest, now: datetime | None = None) -> bool:
+    return (request.status == "open" and request.answer_due_at is not None
+            and request.answer_due_at < (now or utcnow()))
+
+
+def flag_overdue(now: datetime | None = None) -> int:
+    """Tell the magistrate and the office, once, of each request past its deadline."""
+    now = now or utcnow()
+    overdue = db.session.scalars(select(UrgentRequest).where(
+        UrgentRequest.status == "open", UrgentRequest.answer_due_at < now,
+        UrgentRequest.overdue_notified_at.is_(None))).all()
+    for request in overdue:
+        magistrate = courts.get_magistrate(request.magistrate_id, with_unit=True)
+        values = {"request": request, "magistrate": magistrate,
+                  "link": external_url("bookings_pages.urgent_list", magistrate_id=magistrate.id),
+                  "court_name": current_app.config["COURT_NAME"]}
+        for role, address in (("magistrate", magistrate.email),
+                              ("office", magistrate.unit.office_email)):
+            if address:
+                notifications.queue(
+                    dedupe_key=f"urgent:{request.id}:overdue:{role}", kind="urgent_overdue",
+                    to=address, subject="Pedido urgente sem resposta no prazo",
+                    text=render_template("email/urgent_overdue.txt", **values))
+        request.overdue_notified_at = now
+        audit.record("urgent.overdue", "urgent_request", request.id)
+    return len(overdue)
 
 
 def of_magistrate(magistrate_id: int, status: str | None = None):

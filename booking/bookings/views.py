@@ -34,6 +34,7 @@ from ..availability.slots import local_instant
 from ..clock import local_now, local_today
 from ..courts import service as courts
 from ..courts.views import bookable_magistrate_or_404
+from ..database import utcnow
 from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
@@ -402,7 +403,7 @@ def urgent_list(magistrate_id: int):
     requests_ = db.session.scalars(urgent.of_magistrate(magistrate.id)).all()
     audit.record_read(current_user, "urgent_request", [r.id for r in requests_])
     return render_template("bookings/urgent_list.html", magistrate=magistrate,
-                           requests=requests_, zone=magistrate.timezone)
+                           requests=requests_, zone=magistrate.timezone, now=utcnow())
 
 
 @blp.post("/equipe/pedidos-urgentes/<int:request_id>/responder")

@@ -205,3 +205,30 @@ class AttendanceStats(MethodView):
         if last < first:
             abort(422, errors={"to": ["A data final deve ser igual ou posterior à inicial."]})
         return bookings.attendance(first, last)
+
+
+class UrgentTimesRowSchema(Schema):
+    unit_id = fields.Integer()
+    unit = fields.String()
+    received = fields.Integer()
+    answered = fields.Integer()
+    answered_in_time = fields.Integer()
+    open_overdue = fields.Integer()
+    median_hours_to_answer = fields.Float(allow_none=True)
+
+
+@blp.route("/urgent-requests/stats")
+class UrgentRequestStats(MethodView):
+    @require_staff(*CORREGEDORIA)
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(AttendanceQuerySchema(), location="query")
+    @blp.response(200, UrgentTimesRowSchema(many=True))
+    def get(self, args):
+        """Per unit: urgent requests received, answered, answered within the deadline, open
+        past it, and the median hours to an answer (default: the last 90 days)."""
+        today = local_today()
+        first = args.get("from_") or today - timedelta(days=90)
+        last = args.get("to") or today
+        if last < first:
+            abort(422, errors={"to": ["A data final deve ser igual ou posterior à inicial."]})
+        return bookings.urgent_response_times(first, last)

@@ -204,8 +204,9 @@ def statistics():
         charts[group_by] = {"title": title, "chart": bar_chart(result["groups"])}
     today = local_today()
     attendance = bookings.attendance(today - timedelta(days=30), today + timedelta(days=30))
+    urgent_times = bookings.urgent_response_times(today - timedelta(days=90), today)
     return render_template("complaints/stats.html", charts=charts, summary=summary, raw=raw,
-                           attendance=attendance)
+                           attendance=attendance, urgent_times=urgent_times)
 
 
 @blp.get("/corregedoria/exportar.<fmt>")

@@ -71,6 +71,7 @@ KEPT = {
     "staff_user.recovery_code_hashes": "resumos dos códigos de recuperação do servidor",
     "audit_entry.actor_user_id": "servidor que agiu (responsabilização)",
     "complaint_event.actor_id": "servidor que agiu (responsabilização)",
+    "urgent_request.answer_due_at": "prazo de resposta, sem dado pessoal",
     "webhook_subscriber.name": "sistema do tribunal que recebe eventos",
     "webhook_subscriber.url": "endereço de um sistema do tribunal",
     "webhook_subscriber.events": "tipos de evento que o sistema recebe",
