@@ -101,6 +101,13 @@ class Config:
     # Segment and court of the unified case number this court accepts (CNJ Res. 65/2008).
     COURT_CASE_CODE = os.environ.get("COURT_CASE_CODE", "8.11")
     MAX_FUTURE_BOOKINGS_PER_LAWYER = _env_int("MAX_FUTURE_BOOKINGS_PER_LAWYER", 2)
+    # A booking from the public page or API holds its slot until the code e-mailed to the
+    # address given is typed; then it is confirmed and the invites go. Live holds are capped
+    # per e-mail and per client address so that nobody keeps an agenda blocked with them.
+    BOOKING_HOLD_MINUTES = _env_int("BOOKING_HOLD_MINUTES", 15)
+    BOOKING_CONFIRM_MAX_TRIES = _env_int("BOOKING_CONFIRM_MAX_TRIES", 5)
+    BOOKING_MAX_HOLDS_PER_EMAIL = _env_int("BOOKING_MAX_HOLDS_PER_EMAIL", 2)
+    BOOKING_MAX_HOLDS_PER_CLIENT = _env_int("BOOKING_MAX_HOLDS_PER_CLIENT", 5)
     LAWYER_CHANGE_CUTOFF_HOURS = _env_int("LAWYER_CHANGE_CUTOFF_HOURS", 2)
     IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 24)
 
@@ -186,6 +193,8 @@ class Config:
     # LGPD: personal data is kept only as long as needed.
     RETENTION_DAYS = _env_int("RETENTION_DAYS", 365)
     OUTBOX_BODY_RETENTION_DAYS = _env_int("OUTBOX_BODY_RETENTION_DAYS", 30)
+    # A hold nobody confirmed was maybe typed by someone else: its data goes sooner.
+    HOLD_RETENTION_DAYS = _env_int("HOLD_RETENTION_DAYS", 7)
     # A complaint nobody closed is anonymised this long after it was filed.
     COMPLAINT_OPEN_RETENTION_DAYS = _env_int("COMPLAINT_OPEN_RETENTION_DAYS", 730)
     DATA_PROTECTION_CONTACT = os.environ.get("DATA_PROTECTION_CONTACT", "encarregado.lgpd@tjmt.jus.br")

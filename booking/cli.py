@@ -37,6 +37,23 @@ def create_user_command(email, password, role, magistrate_id, name):
     click.echo(f"Conta criada: {user.email} ({user.role}), id {user.id}.")
 
 
+@users_cli.command("integration-key")
+@click.option("--name", required=True, help="O sistema do tribunal que vai usar a chave.")
+@click.option("--by", "admin_email", required=True, help="E-mail do administrador que emite.")
+def integration_key_command(name, admin_email):
+    """Issue a key with which one of the court's systems books directly (printed once)."""
+    from .accounts.models import User
+    from .accounts.service import issue_integration_key, normalize_email
+
+    admin = db.session.scalar(db.select(User).where(User.email == normalize_email(admin_email),
+                                                    User.role == "admin"))
+    if admin is None:
+        raise click.ClickException("Nenhum administrador com este e-mail.")
+    plain, key = issue_integration_key(name, admin)
+    db.session.commit()
+    click.echo(f"Chave {key.id} para {key.name} (mostrada só agora): {plain}")
+
+
 @users_cli.command("create-admin")
 @click.option("--email", required=True)
 @click.option("--name", required=True)

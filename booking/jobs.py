@@ -71,6 +71,13 @@ def expire_rebook_requests() -> None:
     expire()
 
 
+def expire_holds() -> None:
+    """Holds nobody confirmed in time give their slots back."""
+    from .bookings.service import expire_holds as expire
+
+    expire()
+
+
 def flag_overdue_urgent_requests() -> None:
     """Tell the magistrate and the office of urgent requests past their answer deadline."""
     from .bookings.urgent import flag_overdue
@@ -101,6 +108,7 @@ def apply_retention() -> None:
 
 JOBS: list[Job] = [
     Job("send_outbox", send_outbox, "interval", {"seconds": 20}),
+    Job("expire_holds", expire_holds, "interval", {"minutes": 1}),
     Job("queue_reminders", queue_reminders, "interval", {"minutes": 5}),
     Job("queue_daily_agendas", queue_daily_agendas, "cron", {"minute": 0}),
     Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),

@@ -7,6 +7,7 @@ invisible to them.
 from .accounts.models import (  # noqa: F401
     AccountLink,
     ApiToken,
+    IntegrationKey,
     LoginThrottle,
     User,
     assistant_magistrate,

@@ -21,7 +21,18 @@ SECURITY_SCHEMES = {
         "scheme": "bearer",
         "description": "Token de gestão de um agendamento, devolvido ao advogado ao agendar.",
     },
+    "integrationKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Integration-Key",
+        "description": "Chave de um sistema do tribunal (emitida por um administrador) que já "
+                       "identificou o advogado: agenda confirmado, sem o código por e-mail.",
+    },
 }
+# Who calls POST /api/v1/bookings: anyone (a hold, confirmed by the e-mailed code), or a
+# system of the court with its integration key (confirmed at once).
+BOOKING_SECURITY = [{}, {"integrationKey": []}]
+INTEGRATION_KEY_HEADER = "X-Integration-Key"
 
 docs_blp = Blueprint("apidocs", __name__)
 

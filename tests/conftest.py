@@ -37,9 +37,14 @@ def _config_dict() -> dict:
 
 
 def migrate_to_head(database_url: str) -> None:
+    """The schema, and the test integration key (factories.DIRECT) every test may use."""
+    from tests.support.factories import make_integration_key
+
     app = make_app(database_url)
     with app.app_context():
         upgrade()
+        make_integration_key()
+        db.session.commit()
         db.engine.dispose()
 
 

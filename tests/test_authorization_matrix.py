@@ -19,7 +19,7 @@ from booking.bookings.models import UrgentRequest
 from booking.complaints.models import Complaint
 from booking.extensions import db
 from tests.conftest import make_app
-from tests.support.factories import PASSWORD, make_magistrate, make_rules, make_staff, make_unit
+from tests.support.factories import DIRECT, PASSWORD, make_magistrate, make_rules, make_staff, make_unit
 
 ACTORS = ("anonymous", "other_token", "magistrate", "other_magistrate", "other_assistant",
           "corregedoria", "admin")
@@ -49,6 +49,10 @@ API = [
     ("GET", "/api/v1/users/<int:user_id>", "/api/v1/users/999999", None, ADMIN(404)),
     ("PATCH", "/api/v1/users/<int:user_id>", "/api/v1/users/999999", {}, ADMIN(404)),
     ("POST", "/api/v1/users/<int:user_id>/password-link", "/api/v1/users/999999/password-link",
+     None, ADMIN(404)),
+    ("GET", "/api/v1/admin/integration-keys", "/api/v1/admin/integration-keys", None, ADMIN(200)),
+    ("POST", "/api/v1/admin/integration-keys", "/api/v1/admin/integration-keys", {}, ADMIN(422)),
+    ("DELETE", "/api/v1/admin/integration-keys/<int:key_id>", "/api/v1/admin/integration-keys/999999",
      None, ADMIN(404)),
     ("GET", "/api/v1/admin/webhooks", "/api/v1/admin/webhooks", None, ADMIN(200)),
     ("POST", "/api/v1/admin/webhooks", "/api/v1/admin/webhooks", {}, ADMIN(422)),
@@ -106,6 +110,8 @@ API = [
     ("POST", "/api/v1/bookings", "/api/v1/bookings", "booking_at_no_slot", row(409, 409, 409, 409, 409, 409, 409)),
     ("GET", "/api/v1/bookings/<int:booking_id>", "/api/v1/bookings/{live}", None, BOOKING_OWNER(200)),
     ("GET", "/api/v1/bookings/<int:booking_id>/data", "/api/v1/bookings/{live}/data", None, BOOKING_OWNER(403)),
+    ("POST", "/api/v1/bookings/<int:booking_id>/confirm", "/api/v1/bookings/{live}/confirm",
+     {"code": "000000"}, BOOKING_OWNER(403)),  # only the lawyer's token confirms a hold
     ("POST", "/api/v1/bookings/<int:booking_id>/cancel", "/api/v1/bookings/{cancelled}/cancel",
      {"reason": "Teste"}, BOOKING_OWNER(409)),
     ("POST", "/api/v1/bookings/<int:booking_id>/reschedule", "/api/v1/bookings/{live}/reschedule",
@@ -180,6 +186,10 @@ PAGES = [
     ("GET", "/entrar", "/entrar", PUBLIC_200),
     ("GET", "/agendamentos/<int:booking_id>", "/agendamentos/{live}?token={other_token}", NOT_YOURS),
     ("GET", "/agendamentos/<int:booking_id>/confirmacao", "/agendamentos/{live}/confirmacao", NOT_YOURS),
+    ("GET", "/agendamentos/<int:booking_id>/confirmar", "/agendamentos/{live}/confirmar?token={other_token}",
+     NOT_YOURS),
+    ("POST", "/agendamentos/<int:booking_id>/confirmar", "/agendamentos/{live}/confirmar?token={other_token}",
+     NOT_YOURS),
     ("GET", "/agendamentos/<int:booking_id>/cancelar", "/agendamentos/{live}/cancelar?token={other_token}",
      NOT_YOURS),
     ("POST", "/agendamentos/<int:booking_id>/cancelar", "/agendamentos/{live}/cancelar?token={other_token}",
@@ -310,11 +320,11 @@ def world(tmp_path_factory, sqlite_template_module):
     lawyer = {"name": "Maria Souza", "oab": "1/MT", "email": "m@example.com", "phone": "(65) 99999-0000"}
     booking = {"magistrate_id": ids["judge"], "mode": "video", "lawyer": lawyer,
                "case_number": "0001234-03.2026.8.11.0041", "subject": "Assunto", "consent": True}
-    live = client.post("/api/v1/bookings", json={**booking, "start": slots[0]["start"]}).get_json()
-    mine = client.post("/api/v1/bookings", json={**booking, "start": slots[1]["start"],
-                                                 "lawyer": {**lawyer, "oab": "2/MT"}}).get_json()
-    gone = client.post("/api/v1/bookings", json={**booking, "start": slots[2]["start"],
-                                                 "lawyer": {**lawyer, "oab": "3/MT"}}).get_json()
+    live, mine, gone = (
+        client.post("/api/v1/bookings", headers=DIRECT, json={
+            **booking, "start": slots[index]["start"],
+            "lawyer": {**lawyer, "oab": f"{index + 1}/MT", "email": f"m{index}@example.com"}}
+        ).get_json() for index in range(3))
     client.post(f"/api/v1/bookings/{gone['id']}/cancel", json={},
                 headers={"Authorization": f"Bearer {gone['manage_token']}"})
     urgent = {"lawyer": lawyer, "case_number": "0001234-03.2026.8.11.0041",

@@ -46,7 +46,8 @@ def contents(database_url: str) -> dict[str, list[tuple]]:
 
 @pytest.fixture
 def populated(app, client, desk):  # noqa: F811
-    booked = [book(client, desk, slot, lawyer={"oab": f"{500 + slot}/MT"}) for slot in range(3)]
+    booked = [book(client, desk, slot, lawyer={"email": f"adv{slot}@example.com"})
+              for slot in range(3)]
     client.post(f"/api/v1/bookings/{booked[2]['id']}/cancel", json={"reason": "Acordo"},
                 headers=bearer(booked[2]["manage_token"]))
     report(client)

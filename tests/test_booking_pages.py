@@ -12,7 +12,14 @@ from booking.bookings.models import Booking, UrgentRequest
 from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
-from tests.support.factories import PASSWORD, make_magistrate, make_rules, make_staff
+from tests.support.factories import (
+    PASSWORD,
+    confirm_by_code,
+    confirmation_code,
+    make_magistrate,
+    make_rules,
+    make_staff,
+)
 
 
 @pytest.fixture
@@ -54,11 +61,65 @@ def test_wrong_case_number_is_explained_beside_the_field_and_nothing_is_lost(cli
     assert 'value="Maria Souza"' in html and "Pedido de liminar" in html
 
 
+def book_on_page(app, client, link, **overrides):
+    """The form, then the code from the e-mail: the confirmation page's answer."""
+    held = client.post(link, data=lawyer_form(link, **overrides))
+    assert held.status_code == 302 and held.headers["Location"].endswith("/confirmar")
+    confirmed = confirm_by_code(app, client, held.headers["Location"])
+    assert confirmed.status_code == 302, confirmed.get_data(as_text=True)
+    return client.get(confirmed.headers["Location"])
+
+
+def test_the_form_holds_the_slot_and_only_the_code_confirms_it(app, client, judge):
+    link = first_slot_link(client, judge)
+    held = client.post(link, data=lawyer_form(link))
+    page = client.get(held.headers["Location"])
+    assert page.status_code == 200 and "Enviamos um código" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Booking.status)) == "held"
+        assert [m.kind for m in db.session.scalars(select(OutboxMessage))] == ["booking_code"]
+    assert first_slot_link(client, judge) != link  # the held time is off the agenda
+    wrong = client.post(held.headers["Location"], data={"code": "000000"})
+    assert wrong.status_code == 422 and "Restam 4 tentativa(s)" in wrong.get_data(as_text=True)
+    with app.app_context():
+        code = confirmation_code(db.session.scalar(select(Booking.id)))
+    right = client.post(held.headers["Location"], data={"code": code})
+    assert right.status_code == 302 and right.headers["Location"].endswith("/confirmacao")
+    with app.app_context():
+        assert db.session.scalar(select(Booking.status)) == "confirmed"
+        assert sorted(m.kind for m in db.session.scalars(select(OutboxMessage))) == [
+            "booking_booked", "booking_booked", "booking_booked", "booking_code"]
+
+
+def test_the_emails_link_confirms_only_with_a_press(app, client, judge):
+    link = first_slot_link(client, judge)
+    held = client.post(link, data=lawyer_form(link))
+    with app.app_context():
+        booking = db.session.scalars(select(Booking)).one()
+        code = confirmation_code(booking.id)
+        from booking.notifications.service import as_email
+
+        message = db.session.scalars(select(OutboxMessage)).one()
+        text = as_email(message).body
+    emailed = re.search(r"https?://[^/]+(/agendamentos/\d+/confirmar\?token=[\w-]+&codigo=\d+)",
+                        text).group(1)
+    assert code in text and emailed.endswith(f"codigo={code}")
+    stranger = app.test_client()  # another browser: the e-mail's link is all it has
+    page = stranger.get(emailed)  # a mail scanner's GET changes nothing
+    assert page.status_code == 200 and f'value="{code}"' in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Booking, booking.id).status == "held"
+    token = re.search(r"token=([\w-]+)", emailed).group(1)
+    pressed = stranger.post(emailed.split("?")[0], data={"token": token, "code": code})
+    assert pressed.status_code == 302
+    with app.app_context():
+        assert db.session.get(Booking, booking.id).status == "confirmed"
+    assert held.status_code == 302
+
+
 def test_booking_from_the_page_confirms_and_gives_the_manage_link(app, client, judge):
     link = first_slot_link(client, judge)
-    response = client.post(link, data=lawyer_form(link))
-    assert response.status_code == 302
-    confirmation = client.get(response.headers["Location"])
+    confirmation = book_on_page(app, client, link)
     html = confirmation.get_data(as_text=True)
     assert confirmation.status_code == 200
     assert confirmation.headers["Referrer-Policy"] == "no-referrer"
@@ -68,7 +129,7 @@ def test_booking_from_the_page_confirms_and_gives_the_manage_link(app, client, j
     assert page.status_code == 200 and "Remarcar" in page.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Booking.status)) == "confirmed"
-        assert len(db.session.scalars(select(OutboxMessage)).all()) == 3
+        assert len(db.session.scalars(select(OutboxMessage)).all()) == 4  # code, then 3 invites
     ics = client.get(manage.replace("?token=", "/convite.ics?token="))
     assert ics.status_code == 200 and b"BEGIN:VCALENDAR" in ics.data
 
@@ -83,7 +144,7 @@ def test_a_taken_slot_on_the_page_is_a_clear_409(client, judge):
 
 def test_manage_link_get_never_changes_anything(app, client, judge):
     link = first_slot_link(client, judge)
-    confirmation = client.get(client.post(link, data=lawyer_form(link)).headers["Location"])
+    confirmation = book_on_page(app, client, link)
     manage = re.search(r'(/agendamentos/\d+)\?token=([\w-]+)', confirmation.get_data(as_text=True))
     base, token = manage.group(1), manage.group(2)
     assert client.get(f"{base}/cancelar?token={token}").status_code == 200
@@ -97,7 +158,7 @@ def test_manage_link_get_never_changes_anything(app, client, judge):
 
 def test_lawyer_reschedules_then_cancels_from_the_pages(app, client, judge):
     link = first_slot_link(client, judge)
-    confirmation = client.get(client.post(link, data=lawyer_form(link)).headers["Location"])
+    confirmation = book_on_page(app, client, link)
     base, token = re.search(r'(/agendamentos/\d+)\?token=([\w-]+)',
                             confirmation.get_data(as_text=True)).groups()
     choices = re.findall(r'name="start" value="([^"]+)"',
@@ -120,7 +181,7 @@ def log_in(client, email):
 
 def test_magistrate_day_view_cancels_with_a_reason_and_marks_attendance(app, client, judge):
     link = first_slot_link(client, judge)
-    client.post(link, data=lawyer_form(link))
+    book_on_page(app, client, link)
     with app.app_context():
         booking = db.session.scalars(select(Booking)).one()
         booking_id, day = booking.id, booking.start_at.date().isoformat()

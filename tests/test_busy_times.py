@@ -17,7 +17,7 @@ from booking.availability.models import BusySource, Slot
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from tests.support.calendars import IcsServer, Radicale
-from tests.support.factories import bearer, make_magistrate, make_rules, make_staff, staff_token
+from tests.support.factories import DIRECT, bearer, make_magistrate, make_rules, make_staff, staff_token
 
 FIXTURES = Path(__file__).resolve().parent / "calendars"
 CUIABA = ZoneInfo("America/Cuiaba")
@@ -284,7 +284,7 @@ def test_a_weekly_hearing_in_new_york_closes_the_right_slots_across_its_clock_ch
 def book(app, start: str) -> dict:
     from tests.test_bookings_api import form
 
-    response = app.test_client().post("/api/v1/bookings", json=form(
+    response = app.test_client().post("/api/v1/bookings", headers=DIRECT, json=form(
         {"judge": app.judge, "slots": [{"start": start}]}))
     assert response.status_code == 201, response.get_json()
     return response.get_json()

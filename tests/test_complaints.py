@@ -14,7 +14,15 @@ from booking.complaints.models import Complaint
 from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
-from tests.support.factories import PASSWORD, bearer, make_magistrate, make_staff, make_unit, staff_token
+from tests.support.factories import (
+    DIRECT,
+    PASSWORD,
+    bearer,
+    make_magistrate,
+    make_staff,
+    make_unit,
+    staff_token,
+)
 
 
 @pytest.fixture
@@ -297,10 +305,10 @@ def test_attendance_statistics(app, client, desk):
             "lawyer": {"name": "Maria Souza", "oab": "1/MT", "email": "m@example.com",
                        "phone": "(65) 99999-0000"},
             "case_number": "0001234-03.2026.8.11.0041", "subject": "Assunto", "consent": True}
-    booked = client.post("/api/v1/bookings", json=body).get_json()
+    booked = client.post("/api/v1/bookings", headers=DIRECT, json=body).get_json()
     client.post(f"/api/v1/bookings/{booked['id']}/cancel", json={"reason": "Júri"},
                 headers=bearer(desk["tokens"]["magistrate"]))
-    client.post("/api/v1/bookings", json={**body, "start": slots[1]["start"]})
+    client.post("/api/v1/bookings", headers=DIRECT, json={**body, "start": slots[1]["start"]})
     rows = client.get("/api/v1/attendance/stats", headers=bearer(desk["tokens"]["corregedoria"])).get_json()
     row = next(r for r in rows if r["magistrate_id"] == judge_id)
     assert row["slots_offered"] >= 2

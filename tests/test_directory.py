@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from booking.accounts.models import AccountLink, User
 from booking.courts.models import Channel, Comarca, Magistrate, Unit
 from booking.extensions import db
-from tests.support.factories import PASSWORD, bearer, make_rules, make_staff, staff_token
+from tests.support.factories import DIRECT, PASSWORD, bearer, make_rules, make_staff, staff_token
 
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "diretorio-exemplo"
 
@@ -241,7 +241,8 @@ def test_admin_moves_and_retires_a_magistrate_keeping_or_cancelling_bookings(app
     slots = client.get(f"/api/v1/magistrates/{judge['id']}/slots").get_json()
     from tests.test_bookings_api import form
 
-    booked = client.post("/api/v1/bookings", json=form({"judge": judge["id"], "slots": slots}))
+    booked = client.post("/api/v1/bookings", headers=DIRECT,
+                         json=form({"judge": judge["id"], "slots": slots}))
     assert booked.status_code == 201, booked.get_json()
     moved = client.patch(f"/api/v1/admin/magistrates/{judge['id']}", headers=headers,
                          json={"unit_id": other["id"], "future_bookings": "keep"})

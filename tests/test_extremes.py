@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from booking.extensions import db
-from tests.support.factories import bearer, make_magistrate, make_rules, make_staff, staff_token
+from tests.support.factories import DIRECT, bearer, make_magistrate, make_rules, make_staff, staff_token
 
 FAR = ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59-23:59", "9999-12-31T00:00:00+14:00",
        "1999-12-31T12:00:00-04:00", "2101-01-01T00:00:00-04:00"]
@@ -27,7 +27,7 @@ def court(app):
 
 def test_far_instants_are_a_422_on_the_api(client, court):
     for moment in FAR:
-        booking = client.post("/api/v1/bookings", json={
+        booking = client.post("/api/v1/bookings", headers=DIRECT, json={
             "magistrate_id": court["judge"], "start": moment, "mode": "video", "consent": True,
             "case_number": "0001234-03.2026.8.11.0041", "subject": "Pedido",
             "lawyer": {"name": "Maria", "oab": "12345/MT", "email": "m@example.com",

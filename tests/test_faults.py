@@ -15,7 +15,7 @@ from sqlalchemy import select
 from booking.bookings.models import Booking
 from booking.extensions import db
 from tests.conftest import make_app, migrate_to_head
-from tests.support.factories import make_magistrate, make_rules
+from tests.support.factories import DIRECT, make_magistrate, make_rules
 from tests.support.live_server import LiveServer
 from tests.support.postgres import PostgresServer
 from tests.support.racing import post_json
@@ -73,11 +73,13 @@ def test_a_killed_worker_loses_no_booking_whose_201_reached_the_client(app, data
             for index in range(offset, len(starts), 4):
                 body = {"magistrate_id": magistrate_id, "start": starts[index], "mode": "video",
                         "lawyer": {"name": "Maria Souza", "oab": f"{1000 + index}/MT",
-                                   "email": "m@example.com", "phone": "(65) 99999-0000"},
+                                   "email": f"m{index}@example.com",
+                                   "phone": "(65) 99999-0000"},
                         "case_number": "0001234-03.2026.8.11.0041", "subject": "Assunto",
                         "consent": True}
                 try:
-                    status, answer = post_json(server.url, "/api/v1/bookings", body, timeout=20)
+                    status, answer = post_json(server.url, "/api/v1/bookings", body, DIRECT,
+                                               timeout=20)
                 except OSError:
                     continue  # the worker died under this request: no 201 reached us
                 if status == 201:

@@ -13,6 +13,7 @@ from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.service import count_by_status
 from booking.scheduler import run_job
+from tests.support.factories import DIRECT
 from tests.support.live_server import LiveServer
 from tests.test_bookings_api import desk, form  # noqa: F401  (the fixture)
 from tests.test_live_server import call
@@ -54,7 +55,7 @@ def test_only_a_scraper_reads_the_metrics(app, settings, headers, status):
 
 def test_the_gauges_say_what_the_database_holds(app, client, desk):  # noqa: F811
     app.config["METRICS_ALLOWED_NETWORKS"] = "127.0.0.1"
-    assert client.post("/api/v1/bookings", json=form(desk)).status_code == 201
+    assert client.post("/api/v1/bookings", headers=DIRECT, json=form(desk)).status_code == 201
 
     def failing_job():
         raise RuntimeError("on purpose")
@@ -84,7 +85,8 @@ def test_a_scrape_during_load_sees_every_workers_counts(app, database_url, desk)
 
         def book(slot):
             answers.append(call("POST", f"{server.url}/api/v1/bookings",
-                                form(desk, slot, lawyer={"oab": f"{1000 + slot}/MT"}))[0])
+                                form(desk, slot, lawyer={"email": f"adv{slot}@example.com"}),
+                                headers=DIRECT)[0])
 
         def scrape():
             for _ in range(5):
@@ -97,8 +99,9 @@ def test_a_scrape_during_load_sees_every_workers_counts(app, database_url, desk)
         for thread in threads:
             thread.join(60)
         assert answers.count(201) == bookings and scrapes == [200] * 5
-        taken = call("POST", f"{server.url}/api/v1/bookings", form(desk, 0))[0]
-        invalid = call("POST", f"{server.url}/api/v1/bookings", {**form(desk, 1), "mode": "fax"})[0]
+        taken = call("POST", f"{server.url}/api/v1/bookings", form(desk, 0), headers=DIRECT)[0]
+        invalid = call("POST", f"{server.url}/api/v1/bookings", {**form(desk, 1), "mode": "fax"},
+                       headers=DIRECT)[0]
         assert (taken, invalid) == (409, 422)
         after = samples(call("GET", f"{server.url}/metrics", headers=auth)[2].decode())
 

@@ -13,7 +13,7 @@ from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications import service as outbox
 from booking.notifications.models import OutboxMessage
-from tests.support.factories import bearer, make_magistrate, make_rules, make_staff, staff_token
+from tests.support.factories import DIRECT, bearer, make_magistrate, make_rules, make_staff, staff_token
 
 LAWYER = "maria@example.com"
 JUDGE = "ana.souza@example.jus.br"
@@ -42,7 +42,7 @@ def book(client, judge, start, **extra):
                        "phone": "(65) 99999-0000"},
             "case_number": "0001234-03.2026.8.11.0041", "subject": "Pedido de liminar",
             "consent": True, **extra}
-    response = client.post("/api/v1/bookings", json=body)
+    response = client.post("/api/v1/bookings", headers=DIRECT, json=body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -180,6 +180,7 @@ def test_a_sender_dying_between_sending_and_marking_gives_a_same_id_duplicate(
 
 
 def test_two_senders_at_once_send_each_message_once(mail_app, smtp_server, judge):
+    mail_app.config["MAX_FUTURE_BOOKINGS_PER_LAWYER"] = 4  # four bookings of one lawyer
     client = mail_app.test_client()
     for index, hhmm in enumerate(("13:00", "14:00", "15:00", "16:00")):
         book(client, judge, slot_at(client, judge, hhmm), lawyer={

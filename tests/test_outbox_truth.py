@@ -20,7 +20,7 @@ from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications import service as outbox
 from booking.notifications.models import OutboxMessage
-from tests.support.factories import bearer, make_magistrate, make_rules, make_staff, staff_token
+from tests.support.factories import DIRECT, bearer, make_magistrate, make_rules, make_staff, staff_token
 from tests.test_notifications import JUDGE, LAWYER, OFFICE, book, send, slot_at
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def test_an_address_smtp_cannot_carry_is_refused_and_a_poison_message_fails_alon
     client = mail_app.test_client()
     first = book(client, judge, slot_at(client, judge))
     for address in ("joão@exemplo.com.br", "\"quoted\"@exemplo.com.br", "a\x0cb@exemplo.com.br"):
-        refused = client.post("/api/v1/bookings", json={
+        refused = client.post("/api/v1/bookings", headers=DIRECT, json={
             "magistrate_id": judge["id"], "start": slot_at(client, judge, skip=1),
             "mode": "video", "consent": True, "case_number": "0001234-03.2026.8.11.0041",
             "subject": "Pedido", "lawyer": {"name": "João", "oab": "12345/MT",

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 # Every query parameter a page reads (grep request.args and page_number in the views).
 PARAMS = ["busca", "comarca", "pagina", "semana", "dia", "visao", "inicio", "de", "ate",
           "situacao", "canal", "tipo", "unidade", "destinatario", "protocolo", "token",
-          "proximo", "status", "magistrado"]
+          "proximo", "status", "magistrado", "numero", "codigo"]
 # The API has schemathesis; the probes answer 503 by design; /metrics only a scraper
 # reads (tests/test_metrics.py); OIDC needs the provider.
 SKIPPED = ("/api", "/static", "/healthz", "/readyz", "/metrics", "/entrar/tribunal")
@@ -69,7 +69,7 @@ def court(app):
         db.session.commit()
         ids = {"magistrate_id": judge.id, "unit_id": judge.unit_id,
                "comarca_id": judge.unit.comarca_id, "booking_id": 1, "complaint_id": 1,
-               "user_id": people["magistrate"].id, "fmt": "csv"}
+               "user_id": people["magistrate"].id, "fmt": "csv", "subscriber_id": 1}
         emails = {role: person.email for role, person in people.items()}
     clients = {"public": app.test_client()}
     for role, email in emails.items():

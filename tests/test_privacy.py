@@ -13,6 +13,7 @@ from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.privacy.service import anonymize_expired
 from tests.support.factories import (
+    DIRECT,
     PASSWORD,
     bearer,
     make_magistrate,
@@ -31,7 +32,7 @@ def setup_booking(app, client):
         db.session.commit()
         magistrate_id = magistrate.id
     start = client.get(f"/api/v1/magistrates/{magistrate_id}/slots").get_json()[0]["start"]
-    booked = client.post("/api/v1/bookings", json={
+    booked = client.post("/api/v1/bookings", headers=DIRECT, json={
         "magistrate_id": magistrate_id, "start": start, "mode": "video",
         "lawyer": {"name": "Maria Souza", "oab": "12345/MT", "email": "maria@example.com",
                    "phone": "(65) 99999-0000"},

@@ -17,7 +17,7 @@ from booking.database import utcnow
 from booking.extensions import db
 from booking.privacy.inventory import KEPT, PERSONAL_DATA, PERSONAL_KIND
 from booking.privacy.service import anonymize_expired
-from tests.support.factories import bearer, make_magistrate, make_rules, make_staff, staff_token
+from tests.support.factories import DIRECT, bearer, make_magistrate, make_rules, make_staff, staff_token
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 CASE = f"0009999-{cnj.check_digits('0009999', '2026', '8', '11', '0041')}.2026.8.11.0041"
@@ -54,10 +54,11 @@ def fill_every_personal_column(app, client) -> dict:
     slots = client.get(f"/api/v1/magistrates/{magistrate_id}/slots").get_json()
     ids = []
     for slot, key in zip(slots[:2], ("chave-1", "chave-2"), strict=True):
-        created = client.post("/api/v1/bookings", headers={"Idempotency-Key": key}, json={
+        created = client.post("/api/v1/bookings", json={
             "magistrate_id": magistrate_id, "start": slot["start"], "mode": "video",
             "lawyer": LAWYER, "case_number": CASE, "consent": True,
-            "subject": "Marcador: cliente CPF 123.456.789-09 pede liminar"})
+            "subject": "Marcador: cliente CPF 123.456.789-09 pede liminar"},
+            headers={**DIRECT, "Idempotency-Key": key})
         assert created.status_code == 201, created.get_json()
         ids.append(created.get_json()["id"])
     cancelled = client.post(f"/api/v1/bookings/{ids[1]}/cancel", headers=bearer(magistrate_token),

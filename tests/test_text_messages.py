@@ -15,6 +15,7 @@ from booking.bookings.models import Booking
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.notifications.service import send_due
+from tests.support.factories import DIRECT
 from tests.support.text_gateway import TextGateway
 from tests.test_bookings_api import book, desk, form  # noqa: F401  (the fixture)
 
@@ -40,7 +41,7 @@ def test_without_a_gateway_the_option_is_not_offered(client, desk):  # noqa: F81
     page = client.get(f"/magistrados/{desk['judge']}/agendar",
                       query_string={"inicio": desk["slots"][0]["start"]})
     assert page.status_code == 200 and "Também por WhatsApp" not in page.get_data(as_text=True)
-    answer = client.post("/api/v1/bookings", json=form(desk, notify_by="whatsapp"))
+    answer = client.post("/api/v1/bookings", headers=DIRECT, json=form(desk, notify_by="whatsapp"))
     assert answer.status_code == 422
     assert "não está disponível" in answer.get_json()["errors"]["notify_by"][0]
 

@@ -15,7 +15,15 @@ from sqlalchemy import select
 from booking import log_redaction
 from booking.bookings.models import IdempotencyRecord
 from booking.extensions import db
-from tests.support.factories import PASSWORD, bearer, make_magistrate, make_rules, make_staff
+from tests.support.factories import (
+    DIRECT,
+    PASSWORD,
+    bearer,
+    confirm_by_code,
+    make_magistrate,
+    make_rules,
+    make_staff,
+)
 from tests.test_bookings_api import desk, form  # noqa: F401  (the fixture)
 
 
@@ -38,23 +46,25 @@ def test_the_manage_token_is_neither_in_the_cookie_nor_in_the_idempotency_record
         "email": "maria@example.com", "phone": "(65) 99999-0000",
         "case_number": body["case_number"], "subject": "Pedido de liminar", "consent": "on"})
     assert answer.status_code == 302
-    confirmation = client.get(answer.headers["Location"])
+    confirmed = confirm_by_code(app, client, answer.headers["Location"])
+    assert confirmed.status_code == 302
+    confirmation = client.get(confirmed.headers["Location"])
     assert confirmation.status_code == 200
     token = confirmation.get_data(as_text=True).split("token=")[1].split('"')[0]
     assert len(token) >= 40 and token not in cookie_text(client)
     replayed = client.post("/api/v1/bookings", json=form(desk, 1),
-                           headers={"Idempotency-Key": "chave-1"})
+                           headers={**DIRECT, "Idempotency-Key": "chave-1"})
     manage_token = replayed.get_json()["manage_token"]
     with app.app_context():
         stored = db.session.scalars(select(IdempotencyRecord.response_body)).one()
     assert manage_token not in stored
     again = client.post("/api/v1/bookings", json=form(desk, 1),
-                        headers={"Idempotency-Key": "chave-1"})
+                        headers={**DIRECT, "Idempotency-Key": "chave-1"})
     assert again.get_json()["manage_token"] == manage_token  # the replay still answers it
 
 
 def test_staff_tokens_are_accepted_only_in_the_header(app, client, desk):  # noqa: F811
-    booked = client.post("/api/v1/bookings", json=form(desk)).get_json()
+    booked = client.post("/api/v1/bookings", headers=DIRECT, json=form(desk)).get_json()
     staff = desk["tokens"]["magistrate"]
     assert client.get(f"/api/v1/bookings/{booked['id']}", headers=bearer(staff)).status_code == 200
     assert client.get(f"/api/v1/bookings/{booked['id']}?token={staff}").status_code == 404

@@ -17,7 +17,7 @@ from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.notifications.service import send_due
 from booking.webhooks.service import new_secret
-from tests.support.factories import bearer
+from tests.support.factories import DIRECT, bearer
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_bookings_api import book, desk, form  # noqa: F401  (the fixture)
 
@@ -173,7 +173,7 @@ def test_a_case_under_seal_reaches_only_a_subscriber_allowed_to_see_it(app, clie
     plain, trusted = receivers(), receivers()
     subscribe(client, desk, plain)
     subscribe(client, desk, trusted, share_sealed_cases=True)
-    client.post("/api/v1/bookings", json=form(desk, under_seal=True))
+    client.post("/api/v1/bookings", headers=DIRECT, json=form(desk, under_seal=True))
     deliver(app)
     [hidden], [shown] = plain.verified, trusted.verified
     assert "case_number" not in hidden["data"] and hidden["data"]["under_seal"] is True

@@ -13,5 +13,6 @@ end
 function request()
   index = index + threads_total
   local body = bodies[((index - 1) % #bodies) + 1]
-  return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", path, {["Content-Type"] = "application/json",
+                                    ["X-Integration-Key"] = os.getenv("INTEGRATION_KEY") or ""}, body)
 end

@@ -3,6 +3,7 @@
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
 
 from ..extensions import db, limiter
 from ..openapi import RATE_LIMITED, STAFF_SECURITY
@@ -129,3 +130,51 @@ def _user_or_404(user_id: int):
     if user is None:
         abort(404, message="Conta não encontrada.")
     return user
+
+
+class IntegrationKeySchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=2, max=120),
+                         metadata={"example": "Portal do advogado do TJMT"})
+    created_at = fields.DateTime(dump_only=True)
+    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class IntegrationKeyCreatedSchema(IntegrationKeySchema):
+    key = fields.String(dump_only=True, metadata={
+        "description": "A chave (cabeçalho X-Integration-Key), mostrada só agora."})
+
+
+@blp.route("/admin/integration-keys")
+class IntegrationKeys(MethodView):
+    decorators = [require_staff("admin")]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, IntegrationKeySchema(many=True))
+    def get(self):
+        """The keys of the court's systems that book directly (never the keys themselves)."""
+        return service.integration_keys()
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(IntegrationKeySchema())
+    @blp.response(201, IntegrationKeyCreatedSchema)
+    def post(self, data):
+        """Issue a key for a system that already identified the lawyer: its bookings are
+        confirmed at once, without the e-mailed code. The key is shown only now."""
+        plain, key = service.issue_integration_key(data["name"], current_api_user())
+        db.session.commit()
+        return {"id": key.id, "name": key.name, "created_at": key.created_at,
+                "revoked_at": None, "key": plain}
+
+
+@blp.route("/admin/integration-keys/<int:key_id>")
+class IntegrationKeyById(MethodView):
+    decorators = [require_staff("admin")]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(204)
+    def delete(self, key_id):
+        """Revoke a key at once."""
+        if service.revoke_integration_key(key_id, current_api_user()) is None:
+            abort(404, message="Chave não encontrada.")
+        db.session.commit()

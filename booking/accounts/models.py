@@ -144,3 +144,18 @@ class ApiToken(db.Model):
 
     def is_valid(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now and self.user.is_active
+
+
+class IntegrationKey(db.Model):
+    """A key an admin gives one of the court's systems (its portal, an app that already
+    knows who the lawyer is) to book directly, without the e-mail code. Only its SHA-256 is
+    stored; the key is shown once."""
+
+    __tablename__ = "integration_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,7 +15,7 @@ from ..domain import InvalidField
 from ..extensions import db
 from ..pagination import paginate
 from ..security import hash_password, new_token, password_needs_rehash, token_hash, verify_password
-from .models import ROLES, ApiToken, LoginThrottle, User
+from .models import ROLES, ApiToken, IntegrationKey, LoginThrottle, User
 
 
 def normalize_email(email: str) -> str:
@@ -144,6 +144,39 @@ def user_for_token(plain: str, now: datetime | None = None) -> User | None:
     if token is None or not token.is_valid(now):
         return None
     return token.user
+
+
+def issue_integration_key(name: str, user: User) -> tuple[str, IntegrationKey]:
+    """A key for one of the court's systems to book directly; shown once, never stored."""
+    plain = "int_" + new_token()
+    key = IntegrationKey(name=name.strip(), key_hash=token_hash(plain), created_by_id=user.id)
+    db.session.add(key)
+    db.session.flush()
+    audit.record("integration_key.issued", "integration_key", key.id, user=user,
+                 details={"name": key.name})
+    return plain, key
+
+
+def integration_key_for(plain: str | None) -> IntegrationKey | None:
+    """The active key this plain value is, or None (constant-time where it matters: the
+    lookup is by hash)."""
+    if not plain:
+        return None
+    key = db.session.scalar(select(IntegrationKey).where(
+        IntegrationKey.key_hash == token_hash(plain)))
+    return key if key is not None and key.revoked_at is None else None
+
+
+def integration_keys() -> list[IntegrationKey]:
+    return list(db.session.scalars(select(IntegrationKey).order_by(IntegrationKey.id)))
+
+
+def revoke_integration_key(key_id: int, user: User) -> IntegrationKey | None:
+    key = db.session.get(IntegrationKey, key_id)
+    if key is not None and key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit.record("integration_key.revoked", "integration_key", key.id, user=user)
+    return key
 
 
 def revoke_token(plain: str, now: datetime | None = None) -> bool:

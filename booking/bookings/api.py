@@ -30,7 +30,13 @@ from ..courts import service as courts
 from ..database import reads_before_writing
 from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db, limiter
-from ..openapi import MANAGE_SECURITY, RATE_LIMITED, STAFF_SECURITY
+from ..openapi import (
+    BOOKING_SECURITY,
+    INTEGRATION_KEY_HEADER,
+    MANAGE_SECURITY,
+    RATE_LIMITED,
+    STAFF_SECURITY,
+)
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
 from ..security import seal, tokens_match, unseal
 from ..urls import external_url
@@ -39,10 +45,12 @@ from .models import Booking, IdempotencyRecord, UrgentRequest
 from .schemas import (
     AttendanceSchema,
     BookingCreatedSchema,
+    BookingHeldSchema,
     BookingQuerySchema,
     BookingRequestSchema,
     BookingSchema,
     CancelSchema,
+    ConfirmSchema,
     FeedQuerySchema,
     FeedTokenSchema,
     RescheduleSchema,
@@ -52,7 +60,9 @@ from .schemas import (
     UrgentRequestSchema,
 )
 
-_CREATED = BookingCreatedSchema()  # built once: a schema costs more to build than to dump
+# Built once: a schema costs more to build than to dump.
+_CREATED = BookingCreatedSchema()
+_HELD = BookingHeldSchema()
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
                 description="Agendamentos: agendar, consultar, cancelar e remarcar.")
@@ -147,14 +157,29 @@ class Bookings(MethodView):
                                 methods=["POST"])]
 
     @blp.arguments(BookingRequestSchema())
-    @blp.response(201, BookingCreatedSchema)
-    @blp.alt_response(409, description="Horário ocupado, indisponível ou limite atingido.")
+    @blp.doc(security=BOOKING_SECURITY)
+    @blp.response(201, BookingCreatedSchema,
+                  description="Agendamento confirmado (sistema do tribunal com chave de "
+                              "integração).")
+    @blp.alt_response(202, schema=BookingHeldSchema,
+                      description="Horário reservado (status held) até a confirmação: um "
+                                  "código foi enviado ao e-mail informado; confirme em "
+                                  "confirm_url com o token de gestão.")
+    @blp.alt_response(409, description="Horário ocupado, indisponível, limite atingido "
+                                       "(lawyer_limit, day_full) ou reservas demais aguardando "
+                                       "confirmação (too_many_holds).")
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
                           "schema": {"type": "string", "maxLength": 200},
                           "description": "Repetir o pedido com a mesma chave devolve a primeira resposta."}])
     @blp.alt_response(429, description=RATE_LIMITED)
     def post(self, data):
-        """Book an open slot with the short form; answers the manage token once."""
+        """Hold an open slot with the short form (202), confirmed when the requester types
+        the code e-mailed to them; a system of the court with an integration key books it
+        confirmed at once (201). Answers the manage token once."""
+        direct = accounts.integration_key_for(
+            request.headers.get(INTEGRATION_KEY_HEADER)) is not None
+        if request.headers.get(INTEGRATION_KEY_HEADER) and not direct:
+            abort(401, message="Chave de integração inválida ou revogada.")
         key = _idempotency_key()
         fingerprint = _fingerprint()
         if key:
@@ -163,16 +188,22 @@ class Bookings(MethodView):
             if replayed is not None:
                 return replayed
         try:
-            booked = service.book_slot(data)
+            booked = service.book_slot(data, direct=direct,
+                                       client=service.client_hash(request.remote_addr))
             booking_id = booked.booking.id
             document = booking_document(booked.booking, reveal_sealed=True,
                                         magistrate=booked.magistrate)
             document["manage_token"] = booked.manage_token
             document["manage_url"] = messages.manage_url(booked.booking, booked.manage_token)
-            body = _CREATED.dump(document)
+            status = 201 if direct else 202
+            if not direct:
+                document["hold_expires_at"] = booked.booking.hold_expires_at
+                document["confirm_url"] = url_for("bookings.BookingConfirm",
+                                                  booking_id=booking_id)
+            body = (_CREATED if direct else _HELD).dump(document)
             if key:
                 db.session.add(IdempotencyRecord(key=key, request_fingerprint=fingerprint,
-                                                 status_code=201,
+                                                 status_code=status,
                                                  # it holds the manage token: sealed
                                                  response_body=seal(current_app.json.dumps(body))))
             db.session.commit()
@@ -184,10 +215,48 @@ class Bookings(MethodView):
             if isinstance(error, IntegrityError):  # a constraint fired under a race
                 raise NotAllowedNow(service.SLOT_TAKEN, "slot_taken") from None
             raise
-        response = current_app.response_class(current_app.json.dumps(body), status=201,
+        response = current_app.response_class(current_app.json.dumps(body), status=status,
                                               mimetype="application/json")
         response.headers["Location"] = url_for("bookings.BookingById", booking_id=booking_id)
         return response
+
+
+CONFIRM_REFUSALS = {
+    service.HOLD_GONE: "A reserva expirou ou foi liberada; o horário voltou para a agenda. "
+                       "Escolha um horário de novo.",
+    service.TOO_MANY_TRIES: "Código errado vezes demais: a reserva foi liberada. Escolha um "
+                            "horário de novo.",
+}
+
+
+@blp.route("/bookings/<int:booking_id>/confirm")
+class BookingConfirm(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])]
+
+    @blp.doc(security=[{"manageToken": []}])
+    @blp.arguments(ConfirmSchema())
+    @blp.response(200, BookingSchema)
+    @blp.alt_response(409, description="A reserva expirou (hold_expired), errou-se o código "
+                                       "vezes demais (too_many_tries) ou o limite foi "
+                                       "atingido (lawyer_limit).")
+    @blp.alt_response(422, description="Código incorreto; errors.code diz quantas tentativas "
+                                       "restam.")
+    @blp.alt_response(429, description=RATE_LIMITED)
+    def post(self, data, booking_id):
+        """Confirm a hold with the code e-mailed to the requester and the manage token;
+        only now are the invites sent. Confirming twice answers the booking again."""
+        access = booking_access(booking_id)
+        if access.lawyer_token is None:
+            abort(403, message="Só quem reservou, com o token de gestão, confirma a reserva.")
+        booking = access.booking
+        outcome = service.confirm_hold(booking, data["code"], access.lawyer_token)
+        db.session.commit()  # a wrong try counts even though it is refused
+        if outcome == service.WRONG_CODE:
+            abort(422, errors={"code": [
+                f"Código incorreto. Restam {service.remaining_tries(booking)} tentativa(s)."]})
+        if outcome in CONFIRM_REFUSALS:
+            raise NotAllowedNow(CONFIRM_REFUSALS[outcome], outcome)
+        return booking_document(booking, reveal_sealed=True)
 
 
 @blp.route("/bookings/<int:booking_id>")

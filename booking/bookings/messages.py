@@ -142,6 +142,29 @@ def text_message(booking, magistrate, event: str, link: str | None) -> dict | No
                     "sealed_link": seal(link) if link else None}}
 
 
+def confirm_url(booking, token: str, code: str | None = None) -> str:
+    """The link in the code's e-mail: a page that confirms with one press (a POST)."""
+    values = {"token": token, **({"codigo": code} if code else {})}
+    return external_url("bookings_pages.confirm_hold", booking_id=booking.id, **values)
+
+
+def queue_confirmation_code(booking, code: str, manage_token: str) -> int:
+    """The one message a hold sends: the code and a link that confirms, to the address
+    given, and nothing to anyone else until it is confirmed. Both are sealed in the
+    outbox and erased once sent."""
+    magistrate = courts.get_magistrate(booking.magistrate_id)
+    return notifications.queue_payloads([{
+        "dedupe_key": f"booking:{booking.id}:code", "kind": "booking_code",
+        "to": booking.lawyer_email,
+        "subject": f"Confirme seu agendamento com {magistrate.title} {magistrate.name}",
+        "payload": {"event": "code", "method": None, "role": "lawyer",
+                    "sealed_code": seal(code),
+                    "sealed_link": seal(confirm_url(booking, manage_token, code)),
+                    "stamp": utcnow().isoformat(),
+                    "minutes": current_app.config["BOOKING_HOLD_MINUTES"],
+                    "booking": booking_snapshot(booking, magistrate)}}])
+
+
 def queue_booking_messages(booking, event: str, manage_token: str | None = None) -> int:
     """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled.
 
@@ -267,6 +290,10 @@ def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
                            "SECRET_KEY changed?)")
     values = {**_snapshot_context(payload["booking"]), "event": payload["event"],
               "link": link, "recipient": SimpleNamespace(role=payload["role"])}
+    if payload["event"] == "code":
+        values.update(code=unseal(payload["sealed_code"]), minutes=payload["minutes"])
+        return (render_template("email/booking_code.txt", **values),
+                render_template("email/booking_code.html", **values), None)
     ics = _invite(payload["booking"], method=payload["method"], link=link,
                   stamp=datetime.fromisoformat(payload["stamp"]))
     return (render_template("email/booking.txt", **values),

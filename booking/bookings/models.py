@@ -12,11 +12,14 @@ from ..extensions import db
 from ..formatting import MODES
 
 # How a person reads each state, on pages and in messages.
-BOOKING_STATUS_LABELS = {"confirmed": "Confirmado", "cancelled": "Cancelado",
-                         "attended": "Realizado", "no_show": "Não comparecimento"}
+BOOKING_STATUS_LABELS = {"held": "Aguardando confirmação", "confirmed": "Confirmado",
+                         "cancelled": "Cancelado", "attended": "Realizado",
+                         "no_show": "Não comparecimento"}
 BOOKING_STATUSES = tuple(BOOKING_STATUS_LABELS)
-# A booking in these states holds its slot.
-ACTIVE_STATUSES = ("confirmed", "attended", "no_show")
+# A booking in these states holds its slot (a hold too, until it expires).
+ACTIVE_STATUSES = ("held", "confirmed", "attended", "no_show")
+# cancelled_by of a hold nobody confirmed in time (or after too many wrong codes).
+HOLD_EXPIRED = "hold_expired"
 URGENT_STATUSES = ("open", "answered")
 # What retention leaves in place of personal data.
 REMOVED = "[removido]"
@@ -63,6 +66,14 @@ class Booking(LawyerColumns, db.Model):
     case_number: Mapped[str] = mapped_column(String(25))
     subject: Mapped[str] = mapped_column(String(500))
     under_seal: Mapped[bool] = mapped_column(default=False)
+    # A hold (status held) waits for the code sent to the e-mail given, until hold_expires_at;
+    # only the code's keyed hash is kept, and wrong tries are counted.
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    confirm_code_hash: Mapped[str | None] = mapped_column(String(64))
+    confirm_attempts: Mapped[int] = mapped_column(default=0)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who asked for the hold, as a keyed hash of the client address (live holds per client).
+    hold_client: Mapped[str | None] = mapped_column(String(64), index=True)
     # The lawyer also wants the confirmation, reminders and changes by "whatsapp" or "sms".
     notify_by: Mapped[str | None] = mapped_column(String(10))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -150,6 +150,20 @@ class BookingCreatedSchema(BookingSchema):
     manage_url = fields.String()
 
 
+class BookingHeldSchema(BookingCreatedSchema):
+    hold_expires_at = CourtDateTime(metadata={
+        "description": "Até quando a reserva espera o código (BOOKING_HOLD_MINUTES)."})
+    confirm_url = fields.String(metadata={
+        "description": "Onde confirmar: POST {\"code\"} com o token de gestão.",
+        "example": "/api/v1/bookings/42/confirm"})
+
+
+class ConfirmSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=20), metadata={
+        "description": "O código de 6 dígitos enviado ao e-mail informado.",
+        "example": "482913"})
+
+
 class CancelSchema(Schema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 

@@ -11,6 +11,9 @@ concurrent requests cannot both slip under a limit.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -39,6 +42,7 @@ from . import urgent, video
 from .models import (
     ACTIVE_STATUSES,
     BOOKING_STATUS_LABELS,
+    HOLD_EXPIRED,
     REMOVED,
     REMOVED_EMAIL,
     Booking,
@@ -93,23 +97,55 @@ def _check_day_limit(magistrate: Magistrate, rule: AvailabilityRule, slot: Slot)
                               "Escolha outro dia.", "day_full")
 
 
-_LAWYER_FUTURE_BOOKINGS = (
+_FUTURE_BOOKINGS_OF_ADDRESS = (
     select(func.count()).select_from(Booking.__table__).where(
-        Booking.__table__.c.lawyer_oab == bindparam("oab"),
+        func.lower(Booking.__table__.c.lawyer_email) == bindparam("email"),
         Booking.__table__.c.magistrate_id == bindparam("magistrate_id"),
         Booking.__table__.c.status == "confirmed",
         Booking.__table__.c.start_at > bindparam("now", type_=Booking.start_at.type))
 )
 
 
-def _check_lawyer_limit(magistrate_id: int, oab: str, now: datetime) -> None:
+def _check_lawyer_limit(magistrate_id: int, email: str, now: datetime) -> None:
+    """Confirmed future bookings with this magistrate, keyed on the e-mail address that
+    confirmed them: a registration number someone else types cannot lock its owner out,
+    and the answer says the rule, never how many bookings anyone has."""
     limit = current_app.config["MAX_FUTURE_BOOKINGS_PER_LAWYER"]
-    count = db.session.connection().execute(_LAWYER_FUTURE_BOOKINGS, {
-        "oab": oab, "magistrate_id": magistrate_id, "now": now}).scalar_one()
+    count = db.session.connection().execute(_FUTURE_BOOKINGS_OF_ADDRESS, {
+        "email": email.lower(), "magistrate_id": magistrate_id, "now": now}).scalar_one()
     if count >= limit:
         raise NotAllowedNow(
-            f"Você já tem {count} atendimentos futuros com este magistrado; o limite é {limit}. "
-            "Cancele ou aguarde um deles para agendar outro.", "lawyer_limit")
+            f"Este e-mail já tem o máximo de {limit} atendimentos futuros confirmados com este "
+            "magistrado. Cancele ou aguarde um deles para agendar outro.", "lawyer_limit")
+
+
+def _check_live_holds(email: str, client: str | None, now: datetime) -> None:
+    """Nobody keeps an agenda blocked with holds they never confirm: live holds are counted
+    per e-mail address and per client (a keyed hash of the address it came from)."""
+    config = current_app.config
+    live = (select(func.count()).select_from(Booking)
+            .where(Booking.status == "held", Booking.hold_expires_at > now))
+    if db.session.scalar(live.where(func.lower(Booking.lawyer_email) == email.lower())) \
+            >= config["BOOKING_MAX_HOLDS_PER_EMAIL"] or (
+            client and db.session.scalar(live.where(Booking.hold_client == client))
+            >= config["BOOKING_MAX_HOLDS_PER_CLIENT"]):
+        minutes = config["BOOKING_HOLD_MINUTES"]
+        raise NotAllowedNow(
+            "Há reservas aguardando confirmação por e-mail. Confirme-as com o código recebido "
+            f"ou aguarde até {minutes} minutos para que expirem.", "too_many_holds")
+
+
+def code_hash(booking_id: int, code: str) -> str:
+    """The code's keyed hash (the booking's id in it: a code fits only its own hold)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{booking_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def client_hash(address: str | None) -> str | None:
+    if not address:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"client:{address}".encode(), hashlib.sha256).hexdigest()
 
 
 # Built once: the booking's row, and its context (magistrate with unit, rule, slot).
@@ -124,8 +160,11 @@ _BOOKING_CONTEXT = (
 )
 
 
-def book_slot(data: dict, now: datetime | None = None) -> Booked:
-    """Book the slot at data['start'] with data['magistrate_id'].
+def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
+              client: str | None = None) -> Booked:
+    """Hold the slot at data['start'] with data['magistrate_id'] until the requester types
+    the code e-mailed to them (`direct`: book it confirmed at once, for a system of the
+    court with an integration key). A hold takes the slot like a booking: one winner.
 
     What decides whether to book is read first, outside SQLite's write lock;
     under the lock only the limits are counted, the slot is flipped (the
@@ -142,17 +181,23 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
     token = new_token()
     row = dict(
         slot_id=slot.id, magistrate_id=magistrate.id, start_at=slot.start_at,
-        end_at=slot.end_at, mode=data["mode"], status="confirmed",
+        end_at=slot.end_at, mode=data["mode"], status="confirmed" if direct else "held",
         lawyer_name=lawyer["name"], lawyer_oab=lawyer["oab"], lawyer_email=lawyer["email"],
         lawyer_phone=lawyer["phone"], case_number=data["case_number"],
         subject=data["subject"], under_seal=data.get("under_seal", False),
         notify_by=data.get("notify_by"), consent_at=now,
         manage_token_hash=token_hash(token),
         ical_uid=f"{uuid.uuid4()}{UID_DOMAIN}", ical_sequence=0,
-        created_at=now, updated_at=now)
+        created_at=now, updated_at=now, confirm_attempts=0,
+        confirmed_at=now if direct else None,
+        hold_expires_at=None if direct else now + timedelta(
+            minutes=current_app.config["BOOKING_HOLD_MINUTES"]),
+        hold_client=None if direct else client)
     row["video_url"] = video.room_for(row, rule) if data["mode"] == "video" else None
     _lock_magistrate(magistrate.id)
-    _check_lawyer_limit(magistrate.id, lawyer["oab"], now)
+    _check_lawyer_limit(magistrate.id, lawyer["email"], now)
+    if not direct:
+        _check_live_holds(lawyer["email"], client, now)
     _check_day_limit(magistrate, rule, slot)
     if not availability.take_slot(slot.id):
         raise NotAllowedNow(SLOT_TAKEN, "slot_taken")
@@ -162,11 +207,98 @@ def book_slot(data: dict, now: datetime | None = None) -> Booked:
         raise NotAllowedNow(SLOT_TAKEN, "slot_taken") from None
     # What was written, for the messages and the answer; nothing changes it in this request.
     booking = Booking(id=booking_id, **row)
-    audit.record("booking.created", "booking", booking.id, actor=f"lawyer:{lawyer['oab']}",
+    audit.record("booking.created" if direct else "booking.held", "booking", booking.id,
+                 actor=f"lawyer:{lawyer['oab']}",
                  details={"slot_id": slot.id, "mode": booking.mode})
-    _notify(booking, "booked", token)
-    _publish(booking, "booking.confirmed")
+    if direct:
+        _notify(booking, "booked", token)
+        _publish(booking, "booking.confirmed")
+    else:
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        db.session.execute(update(Booking).where(Booking.id == booking.id)
+                           .values(confirm_code_hash=code_hash(booking.id, code)))
+        booking.confirm_code_hash = code_hash(booking.id, code)
+        _send_code(booking, code, token)
+        _publish(booking, "booking.held")
     return Booked(booking, token, magistrate)
+
+
+# What confirm_hold answers, for the route to say.
+CONFIRMED, ALREADY_CONFIRMED, WRONG_CODE, TOO_MANY_TRIES, HOLD_GONE = (
+    "confirmed", "already_confirmed", "wrong_code", "too_many_tries", "hold_expired")
+
+
+def confirm_hold(booking: Booking, code: str, manage_token: str,
+                 now: datetime | None = None) -> str:
+    """The requester typed the code e-mailed to them: the hold becomes a confirmed booking
+    and only now is everyone sent the invite. The code is compared in constant time; a
+    wrong one counts, and BOOKING_CONFIRM_MAX_TRIES of them release the slot. Returns one
+    of the outcomes above; the caller commits whatever the outcome (a wrong try counts).
+    Raises NotAllowedNow when the address reached its limit meanwhile (the hold goes)."""
+    now = now or utcnow()
+    if booking.status != "held":
+        return ALREADY_CONFIRMED if booking.status in ("confirmed", "attended", "no_show") \
+            else HOLD_GONE
+    if booking.hold_expires_at is None or booking.hold_expires_at <= now:
+        _release_hold(booking, now)
+        return HOLD_GONE
+    typed = "".join(ch for ch in (code or "") if ch.isdigit())[:6]
+    if not hmac.compare_digest(code_hash(booking.id, typed), booking.confirm_code_hash or ""):
+        booking.confirm_attempts += 1
+        if booking.confirm_attempts >= current_app.config["BOOKING_CONFIRM_MAX_TRIES"]:
+            _release_hold(booking, now)
+            return TOO_MANY_TRIES
+        return WRONG_CODE
+    _lock_magistrate(booking.magistrate_id)
+    try:
+        _check_lawyer_limit(booking.magistrate_id, booking.lawyer_email, now)
+    except NotAllowedNow:
+        _release_hold(booking, now)
+        raise
+    booking.status = "confirmed"
+    booking.confirmed_at = now
+    booking.confirm_code_hash = booking.hold_client = None
+    booking.hold_expires_at = None
+    booking.updated_at = now
+    audit.record("booking.confirmed", "booking", booking.id,
+                 actor=f"lawyer:{booking.lawyer_oab}")
+    _notify(booking, "booked", manage_token)
+    _publish(booking, "booking.confirmed")
+    return CONFIRMED
+
+
+def remaining_tries(booking: Booking) -> int:
+    return max(0, current_app.config["BOOKING_CONFIRM_MAX_TRIES"] - booking.confirm_attempts)
+
+
+def _release_hold(booking: Booking, now: datetime) -> None:
+    """The hold is over unconfirmed: its slot opens again."""
+    booking.status = "cancelled"
+    booking.cancelled_at = now
+    booking.cancelled_by = HOLD_EXPIRED
+    booking.confirm_code_hash = booking.hold_client = None
+    booking.updated_at = now
+    if booking.slot_id is not None:
+        availability.release_slot(booking.slot_id)
+    audit.record("booking.hold_expired", "booking", booking.id)
+    _publish(booking, "booking.hold_expired")
+
+
+def expire_holds(now: datetime | None = None) -> int:
+    """Holds nobody confirmed in time give their slots back (the scheduler, each minute)."""
+    now = now or utcnow()
+    expired = db.session.scalars(select(Booking).where(
+        Booking.status == "held", Booking.hold_expires_at <= now)).all()
+    for booking in expired:
+        _lock_magistrate(booking.magistrate_id)
+        _release_hold(booking, now)
+    return len(expired)
+
+
+def _send_code(booking: Booking, code: str, manage_token: str) -> None:
+    from . import messages  # not at the top: messages imports this module
+
+    messages.queue_confirmation_code(booking, code, manage_token)
 
 
 def _booking_context(magistrate_id: int, start: datetime):
@@ -463,12 +595,18 @@ def booking_data(booking) -> dict:
 
 # --- retention ------------------------------------------------------------------------
 
-def anonymize_ended_before(cutoff: datetime, now: datetime) -> int:
+def anonymize_ended_before(cutoff: datetime, now: datetime,
+                           hold_cutoff: datetime | None = None) -> int:
     """The lawyer's data, the case and every free text of bookings that ended before the
-    cutoff (LGPD retention); the date, unit, mode and outcome stay for the statistics."""
+    cutoff (LGPD retention); the date, unit, mode and outcome stay for the statistics.
+    A hold nobody confirmed (perhaps typed by someone else) goes at hold_cutoff already."""
+    ended = Booking.end_at < cutoff
+    if hold_cutoff is not None:
+        ended = ended | ((Booking.cancelled_by == HOLD_EXPIRED)
+                         & (Booking.cancelled_at < hold_cutoff))
     return db.session.execute(
-        update(Booking).where(Booking.end_at < cutoff, Booking.anonymized_at.is_(None))
+        update(Booking).where(ended, Booking.anonymized_at.is_(None))
         .values(lawyer_name=REMOVED, lawyer_oab=REMOVED, lawyer_email=REMOVED_EMAIL,
                 lawyer_phone=REMOVED, case_number=REMOVED, subject=REMOVED, cancel_reason=None,
-                conflict_reason=None, video_url=None, anonymized_at=now)
+                conflict_reason=None, video_url=None, hold_client=None, anonymized_at=now)
         .execution_options(synchronize_session=False)).rowcount

@@ -124,7 +124,7 @@ def book_page(magistrate_id: int):
         values = request.form.to_dict()
         try:
             data = BookingRequestSchema().load(_form_to_request(magistrate.id, request.form))
-            booked = service.book_slot(data)
+            booked = service.book_slot(data, client=service.client_hash(request.remote_addr))
             db.session.commit()
         except ValidationError as error:
             errors, status = _schema_errors(error.messages), 422
@@ -136,7 +136,7 @@ def book_page(magistrate_id: int):
             # The session cookie is signed, not encrypted: the token goes in it sealed.
             session["just_booked"] = {"id": booked.booking.id,
                                       "sealed": seal(booked.manage_token)}
-            return redirect(url_for("bookings_pages.confirmation", booking_id=booked.booking.id))
+            return redirect(url_for("bookings_pages.confirm_hold", booking_id=booked.booking.id))
     if slot is None and status == 200:
         flash("Este horário não está mais disponível. Escolha outro.", "error")
         return redirect(url_for("availability_pages.public_agenda", magistrate_id=magistrate.id,
@@ -147,14 +147,67 @@ def book_page(magistrate_id: int):
                            zone_label=zone_label(magistrate.timezone)), status
 
 
-@blp.get("/agendamentos/<int:booking_id>/confirmacao")
-def confirmation(booking_id: int):
+def _just_booked_token(booking_id: int) -> str | None:
+    """The manage token this browser got when it made this booking (sealed in the session)."""
     just = session.get("just_booked") or {}
-    token = unseal(just["sealed"]) if just.get("id") == booking_id and just.get("sealed") \
+    return unseal(just["sealed"]) if just.get("id") == booking_id and just.get("sealed") \
         else None
+
+
+CONFIRM_PAGE_REFUSALS = {
+    service.HOLD_GONE: "A reserva expirou antes da confirmação e o horário voltou para a agenda.",
+    service.TOO_MANY_TRIES: "O código foi digitado errado vezes demais e a reserva foi liberada.",
+}
+
+
+@blp.route("/agendamentos/<int:booking_id>/confirmar", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
+def confirm_hold(booking_id: int):
+    """The hold waits for the code e-mailed to the requester: typed here, or the e-mail's
+    link (which brings it) and one press. GET never confirms: a mail scanner following the
+    link must not."""
+    token = request.values.get("token") or _just_booked_token(booking_id)
     booking = service.booking_for_token(booking_id, token) if token else None
     if booking is None:
         abort(404)
+    magistrate = courts.get_magistrate(booking.magistrate_id)
+    errors: dict[str, list[str]] = {}
+    status, refusal = 200, None
+    if booking.status != "held" and request.method == "GET":
+        if booking.status == "confirmed":
+            session["just_booked"] = {"id": booking.id, "sealed": seal(token)}
+            return redirect(url_for("bookings_pages.confirmation", booking_id=booking.id))
+        refusal, status = CONFIRM_PAGE_REFUSALS[service.HOLD_GONE], 409
+    if request.method == "POST":
+        try:
+            outcome = service.confirm_hold(booking, request.form.get("code", ""), token)
+        except DomainError as error:
+            outcome, refusal = None, str(error)
+        db.session.commit()  # a wrong try counts even though it is refused
+        if outcome in (service.CONFIRMED, service.ALREADY_CONFIRMED):
+            session["just_booked"] = {"id": booking.id, "sealed": seal(token)}
+            return redirect(url_for("bookings_pages.confirmation", booking_id=booking.id))
+        if outcome == service.WRONG_CODE:
+            errors = {"code": [f"Código incorreto. Restam {service.remaining_tries(booking)} "
+                               "tentativa(s)."]}
+            status = 422
+        else:
+            refusal, status = refusal or CONFIRM_PAGE_REFUSALS[outcome], 409
+    return _no_referrer(current_app.make_response((render_template(
+        "bookings/confirm_hold.html", booking=booking, magistrate=magistrate, token=token,
+        code=request.args.get("codigo", "") if request.method == "GET" else "",
+        errors=errors, refusal=refusal, from_link=bool(request.args.get("token")),
+        zone_label=zone_label(magistrate.timezone)), status)))
+
+
+@blp.get("/agendamentos/<int:booking_id>/confirmacao")
+def confirmation(booking_id: int):
+    token = _just_booked_token(booking_id)
+    booking = service.booking_for_token(booking_id, token) if token else None
+    if booking is None:
+        abort(404)
+    if booking.status == "held":
+        return redirect(url_for("bookings_pages.confirm_hold", booking_id=booking.id))
     return _no_referrer(current_app.make_response(render_template(
         "bookings/confirmation.html", booking=booking, token=token,
         magistrate=courts.get_magistrate(booking.magistrate_id),

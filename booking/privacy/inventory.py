@@ -73,6 +73,7 @@ KEPT = {
     "complaint_event.actor_id": "servidor que agiu (responsabilização)",
     "urgent_request.answer_due_at": "prazo de resposta, sem dado pessoal",
     "webhook_subscriber.name": "sistema do tribunal que recebe eventos",
+    "integration_key.name": "sistema do tribunal que agenda diretamente",
     "webhook_subscriber.url": "endereço de um sistema do tribunal",
     "webhook_subscriber.events": "tipos de evento que o sistema recebe",
 }

@@ -30,7 +30,8 @@ def anonymize_expired(now: datetime | None = None) -> dict[str, int]:
     cutoff = now - timedelta(days=current_app.config["RETENTION_DAYS"])
     body_cutoff = now - timedelta(days=current_app.config["OUTBOX_BODY_RETENTION_DAYS"])
     open_cutoff = now - timedelta(days=current_app.config["COMPLAINT_OPEN_RETENTION_DAYS"])
-    counts = {"bookings": bookings.anonymize_ended_before(cutoff, now),
+    hold_cutoff = now - timedelta(days=current_app.config["HOLD_RETENTION_DAYS"])
+    counts = {"bookings": bookings.anonymize_ended_before(cutoff, now, hold_cutoff),
               "urgent_requests": urgent.anonymize_created_before(cutoff),
               "complaints": complaints.anonymize_closed_before(cutoff, now, open_cutoff),
               "outbox_messages": notifications.purge_bodies(body_cutoff, cutoff),

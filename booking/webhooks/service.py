@@ -35,6 +35,8 @@ from .models import WebhookDelivery, WebhookSubscriber
 KIND = "webhook"
 # Every event a subscriber may ask for, with what it means (shown on the admin's page).
 EVENTS = {
+    "booking.held": "Horário reservado, aguardando a confirmação por e-mail",
+    "booking.hold_expired": "Reserva não confirmada a tempo (horário liberado)",
     "booking.confirmed": "Agendamento confirmado",
     "booking.rescheduled": "Agendamento remarcado",
     "booking.cancelled": "Agendamento cancelado",

@@ -65,6 +65,16 @@ class Site:
         with self.app.app_context():
             send_due()
 
+    def emailed_code(self, address: str) -> str:
+        """The code of the latest hold e-mailed to this address, read from the SMTP server."""
+        import re
+
+        self.deliver_mail()
+        codes = [r for r in self.smtp.to(address) if r.message["Subject"].startswith("Confirme")]
+        assert codes, f"no code reached {address}"
+        text = codes[-1].message.get_body(("plain",)).get_content()
+        return re.search(r"Código para confirmar o agendamento: (\d{6})", text).group(1)
+
 
 @contextmanager
 def running_site(folder: Path, settings=lambda server_url: {}):

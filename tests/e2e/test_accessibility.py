@@ -53,6 +53,15 @@ def test_public_pages(site, axe_page):
     failures["booking form"] = axe_violations(axe_page)
     axe_page.get_by_role("button", name="Confirmar agendamento").click()
     failures["booking form with errors"] = axe_violations(axe_page)
+    for label, value in (("Nome completo", "Maria Axe"), ("Número da OAB", "777/MT"),
+                         ("Telefone", "(65) 96666-0000"),
+                         ("Número do processo (CNJ)", "0001234-03.2026.8.11.0041"),
+                         ("Assunto do atendimento", "Verificação de acessibilidade")):
+        axe_page.get_by_label(label).fill(value)
+    axe_page.get_by_label("E-mail", exact=True).fill("axe@example.com")
+    axe_page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
+    axe_page.get_by_role("button", name="Confirmar agendamento").click()
+    failures["code page"] = axe_violations(axe_page)
     assert {k: v for k, v in failures.items() if v} == {}
 
 
@@ -90,6 +99,10 @@ def test_booking_with_the_keyboard_alone(site, page):
     page.keyboard.press("Space")
     page.keyboard.press("Tab")  # the privacy link
     page.keyboard.press("Tab")  # submit
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirme seu agendamento")
+    page.get_by_label("Código recebido por e-mail").focus()
+    page.keyboard.type(site.emailed_code("teclado@example.com"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Atendimento agendado")
 

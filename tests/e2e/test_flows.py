@@ -15,6 +15,7 @@ from booking.bookings.models import Booking
 from booking.database import utcnow
 from booking.extensions import db
 from tests.e2e.conftest import loopback_context, sign_in
+from tests.support.factories import DIRECT
 
 
 def test_a_lawyer_books_reschedules_and_cancels(site, page, snap):
@@ -41,6 +42,13 @@ def test_a_lawyer_books_reschedules_and_cancels(site, page, snap):
     snap(page, "numero-errado")
     page.get_by_label("Número do processo (CNJ)").fill("0001234-03.2026.8.11.0041")
     page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
+    page.get_by_role("button", name="Confirmar agendamento").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirme seu agendamento")
+    snap(page, "codigo")
+    page.get_by_label("Código recebido por e-mail").fill("000000")  # a typo first
+    page.get_by_role("button", name="Confirmar agendamento").click()
+    expect(page.locator("#code-erro")).to_contain_text("Código incorreto")
+    page.get_by_label("Código recebido por e-mail").fill(site.emailed_code("maria.advogada@example.com"))
     page.get_by_role("button", name="Confirmar agendamento").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Atendimento agendado")
     snap(page, "confirmacao")
@@ -71,12 +79,51 @@ def test_a_lawyer_books_reschedules_and_cancels(site, page, snap):
     snap(page, "cancelado")
     site.deliver_mail()
     subjects = [r.message["Subject"] for r in site.smtp.to("maria.advogada@example.com")]
-    assert [s.split(":")[0] for s in subjects] == ["Atendimento agendado", "Atendimento remarcado",
-                                                   "Atendimento cancelado"]
+    assert [s.split(":")[0].split(" com ")[0] for s in subjects] == [
+        "Confirme seu agendamento", "Atendimento agendado", "Atendimento remarcado",
+        "Atendimento cancelado"]
 
 
 def log_in(page, site, email, password):
     sign_in(page, site, email, password)
+
+
+def test_on_a_phone_a_lawyer_holds_a_time_and_confirms_it_from_the_email(site, browser):
+    """The held-then-confirmed journey on a phone: the form, the e-mail read from the SMTP
+    server, its link opened on the phone, one press; nothing is sent to the court before."""
+    phone = loopback_context(browser, viewport={"width": 375, "height": 740}, is_mobile=True,
+                             has_touch=True)
+    page = phone.new_page()
+    try:
+        page.goto(site.url + "/magistrados/1/agenda")
+        page.get_by_role("link", name="Próxima semana →").click()
+        page.locator("a.slot").nth(1).tap()
+        page.get_by_label("Nome completo").fill("Joana Celular")
+        page.get_by_label("Número da OAB").fill("55555/MT")
+        page.get_by_label("E-mail", exact=True).fill("joana@example.com")
+        page.get_by_label("Telefone").fill("(65) 98888-7777")
+        page.get_by_label("Número do processo (CNJ)").fill("0001234-03.2026.8.11.0041")
+        page.get_by_label("Assunto do atendimento").fill("Audiência de conciliação")
+        page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
+        page.get_by_role("button", name="Confirmar agendamento").tap()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Confirme seu agendamento")
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        site.deliver_mail()
+        [email] = [r for r in site.smtp.to("joana@example.com")]  # the code, and nothing else
+        assert email.message["Subject"].startswith("Confirme seu agendamento")
+        assert not [r for r in site.smtp.received if "Joana" in r.raw.decode(errors="ignore")
+                    and "joana@example.com" not in r.rcpt_tos]  # the court hears nothing yet
+        text = email.message.get_body(("plain",)).get_content()
+        link = re.search(r"(http://\S+/agendamentos/\d+/confirmar\?\S+)", text).group(1)
+        page.goto(link)
+        page.get_by_role("button", name="Confirmar agendamento").tap()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Atendimento agendado")
+        site.deliver_mail()
+        told = {address for r in site.smtp.received if "Joana" in r.raw.decode(errors="ignore")
+                for address in r.rcpt_tos}
+        assert "joana@example.com" in told and len(told) >= 2  # now the court is told too
+    finally:
+        phone.close()
 
 
 def test_a_magistrate_changes_the_rules_blocks_a_day_and_marks_attendance(site, page, snap):
@@ -103,7 +150,7 @@ def test_a_magistrate_changes_the_rules_blocks_a_day_and_marks_attendance(site, 
                                   .order_by(Slot.start_at)).first()
         start = slot.start_at
     client = site.app.test_client()
-    booked = client.post("/api/v1/bookings", json={
+    booked = client.post("/api/v1/bookings", headers=DIRECT, json={
         "magistrate_id": 1, "start": start.isoformat(), "mode": "video",
         "lawyer": {"name": "João Advogado", "oab": "777/MT", "email": "joao@example.com",
                    "phone": "(65) 98888-0000"},

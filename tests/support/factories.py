@@ -80,3 +80,43 @@ def make_rules(magistrate, windows=None, now=None, **settings):
     result = replace_rules(magistrate, data, None, now=now)
     db.session.flush()
     return result
+
+
+# The integration key every test database holds (tests/conftest.py puts it in the migrated
+# template): a request with DIRECT books confirmed at once, as the court's portal would; a
+# request without it holds the slot until the e-mailed code is typed.
+TEST_INTEGRATION_KEY = "int_portal-de-testes-0123456789abcdef"
+DIRECT = {"X-Integration-Key": TEST_INTEGRATION_KEY}
+
+
+def make_integration_key() -> None:
+    from booking.accounts.models import IntegrationKey
+    from booking.security import token_hash
+
+    db.session.add(IntegrationKey(name="Portal de testes",
+                                  key_hash=token_hash(TEST_INTEGRATION_KEY)))
+    db.session.flush()
+
+
+def confirmation_code(booking_id: int) -> str:
+    """The code the hold's e-mail carries, read from the outbox (sealed there until sent);
+    tests that run no mail server read it here, the browser tests read the e-mail."""
+    from booking.notifications.models import OutboxMessage
+    from booking.security import unseal
+
+    message = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.dedupe_key == f"booking:{booking_id}:code"))
+    return unseal(message.payload["sealed_code"])
+
+
+def confirm_by_code(app, client, location: str):
+    """What the requester does after the booking form: open the confirmation page the form
+    led to and type the code from the e-mail. Returns the answer to that POST (a redirect
+    to the confirmation page when the code was right)."""
+    import re
+
+    booking_id = int(re.search(r"/agendamentos/(\d+)/confirmar", location).group(1))
+    assert client.get(location).status_code == 200
+    with app.app_context():
+        code = confirmation_code(booking_id)
+    return client.post(location, data={"code": code})
