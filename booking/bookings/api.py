@@ -165,6 +165,7 @@ class Bookings(MethodView):
                       description="Horário reservado (status held) até a confirmação: um "
                                   "código foi enviado ao e-mail informado; confirme em "
                                   "confirm_url com o token de gestão.")
+    @blp.alt_response(401, description="Chave de integração inválida ou revogada.")
     @blp.alt_response(409, description="Horário ocupado, indisponível, limite atingido "
                                        "(lawyer_limit, day_full) ou reservas demais aguardando "
                                        "confirmação (too_many_holds).")
@@ -241,6 +242,9 @@ class BookingConfirm(MethodView):
                                        "atingido (lawyer_limit).")
     @blp.alt_response(422, description="Código incorreto; errors.code diz quantas tentativas "
                                        "restam.")
+    @blp.alt_response(401, description="Falta o token de gestão.")
+    @blp.alt_response(403, description="Um token da equipe não confirma: só o de gestão.")
+    @blp.alt_response(404, description="Agendamento não encontrado para este token.")
     @blp.alt_response(429, description=RATE_LIMITED)
     def post(self, data, booking_id):
         """Confirm a hold with the code e-mailed to the requester and the manage token;
