@@ -178,6 +178,16 @@ class AttendanceQuerySchema(Schema):
     to = CourtDate()
 
 
+def _period(args: dict, *, days_back: int, days_ahead: int):
+    """The (from, to) days asked for, or the default around today; 422 when reversed."""
+    today = local_today()
+    first = args.get("from_") or today - timedelta(days=days_back)
+    last = args.get("to") or today + timedelta(days=days_ahead)
+    if last < first:
+        abort(422, errors={"to": ["A data final deve ser igual ou posterior à inicial."]})
+    return first, last
+
+
 class AttendanceRowSchema(Schema):
     unit_id = fields.Integer()
     unit = fields.String()
@@ -199,12 +209,7 @@ class AttendanceStats(MethodView):
     def get(self, args):
         """Per unit and magistrate: slots offered, booked, cancelled by the court,
         no-shows, and days until the first open slot (default: 30 days back and ahead)."""
-        today = local_today()
-        first = args.get("from_") or today - timedelta(days=30)
-        last = args.get("to") or today + timedelta(days=30)
-        if last < first:
-            abort(422, errors={"to": ["A data final deve ser igual ou posterior à inicial."]})
-        return bookings.attendance(first, last)
+        return bookings.attendance(*_period(args, days_back=30, days_ahead=30))
 
 
 class UrgentTimesRowSchema(Schema):
@@ -226,9 +231,4 @@ class UrgentRequestStats(MethodView):
     def get(self, args):
         """Per unit: urgent requests received, answered, answered within the deadline, open
         past it, and the median hours to an answer (default: the last 90 days)."""
-        today = local_today()
-        first = args.get("from_") or today - timedelta(days=90)
-        last = args.get("to") or today
-        if last < first:
-            abort(422, errors={"to": ["A data final deve ser igual ou posterior à inicial."]})
-        return bookings.urgent_response_times(first, last)
+        return bookings.urgent_response_times(*_period(args, days_back=90, days_ahead=0))

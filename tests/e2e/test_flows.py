@@ -18,6 +18,16 @@ from tests.e2e.conftest import loopback_context, sign_in
 from tests.support.factories import DIRECT
 
 
+def fill_booking_form(page, *, name, oab, email, phone, case_number, subject):
+    page.get_by_label("Nome completo").fill(name)
+    page.get_by_label("Número da OAB").fill(oab)
+    page.get_by_label("E-mail", exact=True).fill(email)
+    page.get_by_label("Telefone").fill(phone)
+    page.get_by_label("Número do processo (CNJ)").fill(case_number)
+    page.get_by_label("Assunto do atendimento").fill(subject)
+    page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
+
+
 def test_a_lawyer_books_reschedules_and_cancels(site, page, snap):
     page.goto(site.url + "/")
     page.select_option("#comarca", "Cuiabá")
@@ -30,13 +40,10 @@ def test_a_lawyer_books_reschedules_and_cancels(site, page, snap):
     snap(page, "agenda")
     page.locator("a.slot").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Agendar atendimento")
-    page.get_by_label("Nome completo").fill("Maria Aparecida Souza")
-    page.get_by_label("Número da OAB").fill("12345/MT")
-    page.get_by_label("E-mail", exact=True).fill("maria.advogada@example.com")
-    page.get_by_label("Telefone").fill("(65) 99999-0000")
-    page.get_by_label("Número do processo (CNJ)").fill("0001234-04.2026.8.11.0041")
-    page.get_by_label("Assunto do atendimento").fill("Pedido de tutela de urgência")
-    page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
+    fill_booking_form(page, name="Maria Aparecida Souza", oab="12345/MT",
+                      email="maria.advogada@example.com", phone="(65) 99999-0000",
+                      case_number="0001234-04.2026.8.11.0041",
+                      subject="Pedido de tutela de urgência")
     page.get_by_role("button", name="Confirmar agendamento").click()
     expect(page.locator("#case_number-erro")).to_contain_text("dígitos verificadores")
     snap(page, "numero-errado")
@@ -98,13 +105,9 @@ def test_on_a_phone_a_lawyer_holds_a_time_and_confirms_it_from_the_email(site, b
         page.goto(site.url + "/magistrados/1/agenda")
         page.get_by_role("link", name="Próxima semana →").click()
         page.locator("a.slot").nth(1).tap()
-        page.get_by_label("Nome completo").fill("Joana Celular")
-        page.get_by_label("Número da OAB").fill("55555/MT")
-        page.get_by_label("E-mail", exact=True).fill("joana@example.com")
-        page.get_by_label("Telefone").fill("(65) 98888-7777")
-        page.get_by_label("Número do processo (CNJ)").fill("0001234-03.2026.8.11.0041")
-        page.get_by_label("Assunto do atendimento").fill("Audiência de conciliação")
-        page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
+        fill_booking_form(page, name="Joana Celular", oab="55555/MT", email="joana@example.com",
+                          phone="(65) 98888-7777", case_number="0001234-03.2026.8.11.0041",
+                          subject="Audiência de conciliação")
         page.get_by_role("button", name="Confirmar agendamento").tap()
         expect(page.get_by_role("heading", level=1)).to_have_text("Confirme seu agendamento")
         assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")

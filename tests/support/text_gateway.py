@@ -4,8 +4,8 @@ the JSON the service posts and keeps it, with the token it came with."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.http_receiver import LoopbackHttpServer, QuietHandler
 
 
 class TextGateway:
@@ -17,25 +17,15 @@ class TextGateway:
     def start(self) -> TextGateway:
         gateway = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                gateway.received.append(json.loads(body))
+                gateway.received.append(json.loads(self.body()))
                 gateway.tokens.append(self.headers.get("Authorization", ""))
-                self.send_response(gateway.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.answer(gateway.status)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/messages"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.http = LoopbackHttpServer(Handler, "/v1/messages")
+        self.url = self.http.url
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        self.http.stop()

@@ -4,12 +4,12 @@ take too long, or redirect, to try the sender's rules."""
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from tests.support.http_receiver import LoopbackHttpServer, QuietHandler
 
 
 @dataclass
@@ -32,9 +32,9 @@ class WebhookReceiver:
     def start(self) -> WebhookReceiver:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self.body()
                 headers = dict(self.headers.items())
                 event, error = None, None
                 try:
@@ -45,29 +45,16 @@ class WebhookReceiver:
                 if receiver.behaviour == "slow":
                     time.sleep(receiver.delay)
                 if receiver.behaviour == "redirect":
-                    self.send_response(307)
-                    self.send_header("Location", receiver.location)
-                elif receiver.behaviour == "fail":
-                    self.send_response(500)
+                    self.answer(307, {"Location": receiver.location})
                 else:
-                    self.send_response(401 if error else 204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                    self.answer(500 if receiver.behaviour == "fail" else 401 if error else 204)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/eventos"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.http = LoopbackHttpServer(Handler, "/eventos")
+        self.url = self.http.url
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        self.http.stop()
 
     @property
     def verified(self) -> list[dict]:
