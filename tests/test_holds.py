@@ -180,3 +180,12 @@ def test_an_expired_holds_data_goes_after_a_week_not_a_year(app, client, desk): 
         emails = dict(db.session.execute(select(Booking.id, Booking.lawyer_email)).all())
     assert emails[held["id"]].endswith(".invalid")
     assert emails[kept["id"]] == "confirmado@example.com"  # a real booking waits its time
+
+
+def test_the_magistrates_side_sees_a_booking_only_once_confirmed(app, client, desk):  # noqa: F811
+    held = hold(client, desk)
+    listing = f"/api/v1/magistrates/{desk['judge']}/bookings"
+    staff = bearer(desk["tokens"]["assistant"])
+    assert client.get(listing, headers=staff).get_json() == []
+    assert confirm(client, held, code_of(app, held)).status_code == 200
+    assert [b["id"] for b in client.get(listing, headers=staff).get_json()] == [held["id"]]

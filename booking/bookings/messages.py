@@ -401,8 +401,8 @@ def magistrate_feed(magistrate, now: datetime | None = None) -> bytes:
     """The magistrate's bookings from 30 days ago on, as a calendar apps poll."""
     now = now or utcnow()
     bookings = db.session.scalars(select(Booking).where(
-        Booking.magistrate_id == magistrate.id, Booking.start_at >= now - timedelta(days=30))
-        .order_by(Booking.start_at)).all()
+        Booking.magistrate_id == magistrate.id, Booking.start_at >= now - timedelta(days=30),
+        service.EVER_CONFIRMED).order_by(Booking.start_at)).all()
     events = []
     for booking in bookings:
         context = _snapshot_context(booking_snapshot(booking, magistrate))

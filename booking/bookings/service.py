@@ -21,7 +21,7 @@ from statistics import median
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -465,9 +465,16 @@ def _publish(booking: Booking, event_type: str) -> None:
         "case_number": booking.case_number}, under_seal=booking.under_seal)
 
 
+# Bookings that were ever confirmed: a hold waiting for its code, or one that expired
+# unconfirmed (perhaps typed by someone else), is nobody's appointment.
+EVER_CONFIRMED = and_(Booking.status != "held",
+                      or_(Booking.cancelled_by.is_(None), Booking.cancelled_by != HOLD_EXPIRED))
+
+
 def bookings_of(magistrate_id: int, *, first: datetime | None = None,
                 last: datetime | None = None, status: str | None = None):
-    statement = select(Booking).where(Booking.magistrate_id == magistrate_id)
+    """The magistrate's side sees appointments: never holds still waiting for their code."""
+    statement = select(Booking).where(Booking.magistrate_id == magistrate_id, EVER_CONFIRMED)
     if first is not None:
         statement = statement.where(Booking.start_at >= first)
     if last is not None:
@@ -510,7 +517,7 @@ def attendance(first_day: date, last_day: date, now: datetime | None = None) -> 
             .where(Booking.start_at >= start, Booking.start_at < end)
             .group_by(Booking.magistrate_id, Booking.status, Booking.cancelled_by)):
         row = outcomes.setdefault(magistrate_id, dict(empty))
-        if status != "cancelled":
+        if status not in ("cancelled", "held"):
             row["booked"] += count
         elif cancelled_by == "court":
             row["cancelled_by_court"] += count
