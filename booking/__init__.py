@@ -200,6 +200,7 @@ def _connect_domains() -> None:
     register_renderer("daily_agenda", messages.render_daily_agenda)
     register_freshness("daily_agenda", messages.daily_agenda_still_useful)
     register_freshness("booking_reminder", messages.reminder_still_true)
+    register_freshness("booking_code", messages.code_still_useful)
     register_channel("calendar_", write_to_magistrate_calendar)
     register_channel(webhooks.KIND, webhooks.deliver)
     register_channel("text_", text_gateway.deliver)

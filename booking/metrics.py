@@ -48,8 +48,8 @@ LATENCY = Histogram("booking_http_request_duration_seconds", "Tempo de resposta 
                     ["method", "route"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 BOOKINGS = Counter("booking_bookings_total",
-                   "Pedidos de agendamento por resultado (confirmed, conflict, invalid, limit, "
-                   "rate_limited).", ["outcome"])
+                   "Pedidos de agendamento e confirmações por resultado (held, confirmed, "
+                   "conflict, invalid, limit, rate_limited).", ["outcome"])
 CONNECTIONS_IN_USE = Gauge("booking_db_connections_in_use",
                            "Conexões ao banco emprestadas pelo pool agora (soma dos workers).",
                            multiprocess_mode="livesum")
@@ -88,21 +88,25 @@ def install(app: Flask) -> None:
 
 
 # Refusals (409 codes) that are a cap on bookings rather than a slot someone else took.
-LIMIT_CODES = frozenset({"lawyer_limit", "day_full"})
+LIMIT_CODES = frozenset({"lawyer_limit", "day_full", "too_many_holds"})
 
 
-def count_booking_answer(response) -> None:
-    """Count one booking request by its answer: the status, and for a 409 its reason (the
-    API's problem `code`, or what a page's view noted in g.booking_refusal_code)."""
+def count_booking_answer(response, success: str = "confirmed") -> None:
+    """Count one booking request by its answer: a success is `success` (a hold, or a
+    confirmation), a 202 is a hold, and a 409 says its reason (the API's problem `code`,
+    or what a page's view noted in g.booking_refusal_code)."""
     code = g.get("booking_refusal_code")
     if code is None and response.status_code == 409 and response.is_json:
         code = (response.get_json(silent=True) or {}).get("code")
-    count_booking(response.status_code, code)
+    count_booking(response.status_code, code, success)
 
 
-def count_booking(status: int, refusal_code: str | None = None) -> None:
-    if status in (200, 201, 302, 303):
-        outcome = "confirmed"
+def count_booking(status: int, refusal_code: str | None = None,
+                  success: str = "confirmed") -> None:
+    if status == 202:
+        outcome = "held"
+    elif status in (200, 201, 302, 303):
+        outcome = success
     elif status == 409:
         outcome = "limit" if refusal_code in LIMIT_CODES else "conflict"
     elif status in (400, 422):

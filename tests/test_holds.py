@@ -189,3 +189,31 @@ def test_the_magistrates_side_sees_a_booking_only_once_confirmed(app, client, de
     assert client.get(listing, headers=staff).get_json() == []
     assert confirm(client, held, code_of(app, held)).status_code == 200
     assert [b["id"] for b in client.get(listing, headers=staff).get_json()] == [held["id"]]
+
+
+def test_a_code_is_not_sent_for_a_hold_that_is_gone(app, client, desk):  # noqa: F811
+    from booking.notifications.service import send_due
+
+    held = hold(client, desk)
+    with app.app_context():
+        expire_holds(now=utcnow() + timedelta(minutes=20))  # the sender was down meanwhile
+        db.session.commit()
+        send_due()
+        message = db.session.scalar(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == f"booking:{held['id']}:code"))
+        assert message.status == "superseded"
+
+
+def test_the_metrics_tell_holds_from_confirmations(app, client, desk):  # noqa: F811
+    from prometheus_client import REGISTRY
+
+    def count(outcome):
+        return REGISTRY.get_sample_value("booking_bookings_total", {"outcome": outcome}) or 0
+
+    before = {outcome: count(outcome) for outcome in ("held", "confirmed", "invalid")}
+    held = hold(client, desk)
+    confirm(client, held, "000000" if code_of(app, held) != "000000" else "111111")
+    confirm(client, held, code_of(app, held))
+    assert count("held") - before["held"] == 1
+    assert count("invalid") - before["invalid"] == 1
+    assert count("confirmed") - before["confirmed"] == 1

@@ -71,8 +71,9 @@ blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
 @blp.after_request
 def count_booking_requests(response):
     """Booking outcomes for /metrics (a refusal by the schema never reaches the view)."""
-    if request.method == "POST" and request.endpoint == "bookings.Bookings":
-        metrics.count_booking_answer(response)
+    if request.method == "POST" and request.endpoint in ("bookings.Bookings",
+                                                         "bookings.BookingConfirm"):
+        metrics.count_booking_answer(response)  # a 202 is a hold; a 201 or 200 confirms
     return response
 
 

@@ -388,6 +388,15 @@ def daily_agenda_still_useful(message) -> bool:
     return bool(_day_bookings(magistrate, date.fromisoformat(message.payload["day"])))
 
 
+def code_still_useful(message) -> bool:
+    """A hold's code goes only while the hold waits for it (a sender that was down for
+    longer than the hold must not send a code for a slot that is gone)."""
+    booking_id = int(message.dedupe_key.split(":")[1])
+    booking = db.session.get(Booking, booking_id)
+    return booking is not None and booking.status == "held" and \
+        booking.hold_expires_at is not None and booking.hold_expires_at > utcnow()
+
+
 def reminder_still_true(message) -> bool:
     """A reminder describes the booking's time of when it was queued: it goes only if the
     booking is still confirmed at that very version (not cancelled, not moved)."""

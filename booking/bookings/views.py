@@ -58,7 +58,9 @@ blp = Blueprint("bookings_pages", __name__)
 def count_booking_requests(response):
     """Booking outcomes for /metrics, as on the API."""
     if request.method == "POST" and request.endpoint == "bookings_pages.book_page":
-        metrics.count_booking_answer(response)
+        metrics.count_booking_answer(response, success="held")
+    elif request.method == "POST" and request.endpoint == "bookings_pages.confirm_hold":
+        metrics.count_booking_answer(response, success="confirmed")
     return response
 
 LAWYER_FIELDS = ("name", "oab", "email", "phone")
