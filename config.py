@@ -108,6 +108,9 @@ class Config:
     BOOKING_CONFIRM_MAX_TRIES = _env_int("BOOKING_CONFIRM_MAX_TRIES", 5)
     BOOKING_MAX_HOLDS_PER_EMAIL = _env_int("BOOKING_MAX_HOLDS_PER_EMAIL", 2)
     BOOKING_MAX_HOLDS_PER_CLIENT = _env_int("BOOKING_MAX_HOLDS_PER_CLIENT", 5)
+    # A browser that confirmed an address books with it without a code for these days
+    # (0: always ask for the code).
+    BOOKING_REMEMBER_DAYS = _env_int("BOOKING_REMEMBER_DAYS", 30)
     LAWYER_CHANGE_CUTOFF_HOURS = _env_int("LAWYER_CHANGE_CUTOFF_HOURS", 2)
     IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 24)
 

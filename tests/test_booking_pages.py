@@ -232,3 +232,26 @@ def test_urgent_request_reaches_the_office_and_the_answer_reaches_the_lawyer(app
         assert row.status == "answered"
         kinds = db.session.scalars(select(OutboxMessage.kind)).all()
         assert kinds.count("urgent_request") == 2 and kinds.count("urgent_answer") == 1
+
+
+def test_a_browser_that_confirmed_an_address_books_with_it_without_a_code(app, client, judge):
+    book_on_page(app, client, first_slot_link(client, judge))
+    assert client.get_cookie("endereco_confirmado") is not None
+    link = first_slot_link(client, judge)
+    again = client.post(link, data=lawyer_form(link))
+    assert again.status_code == 302 and again.headers["Location"].endswith("/confirmacao")
+    link = first_slot_link(client, judge)
+    other = client.post(link, data=lawyer_form(link, email="outra.pessoa@example.com"))
+    assert other.headers["Location"].endswith("/confirmar")  # another address: the code
+    elsewhere = app.test_client()  # another browser, the same address: the code too
+    link = first_slot_link(elsewhere, judge)
+    answer = elsewhere.post(link, data=lawyer_form(link, email="outra.pessoa@example.com"))
+    assert answer.headers["Location"].endswith("/confirmar")
+
+
+def test_with_remembering_off_every_booking_asks_for_the_code(app, client, judge):
+    app.config["BOOKING_REMEMBER_DAYS"] = 0
+    book_on_page(app, client, first_slot_link(client, judge))
+    assert client.get_cookie("endereco_confirmado") is None
+    link = first_slot_link(client, judge)
+    assert client.post(link, data=lawyer_form(link)).headers["Location"].endswith("/confirmar")

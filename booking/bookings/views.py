@@ -126,7 +126,9 @@ def book_page(magistrate_id: int):
         values = request.form.to_dict()
         try:
             data = BookingRequestSchema().load(_form_to_request(magistrate.id, request.form))
-            booked = service.book_slot(data, client=service.client_hash(request.remote_addr))
+            remembered = _remembered_address() == data["lawyer"]["email"].lower()
+            booked = service.book_slot(data, direct=remembered,
+                                       client=service.client_hash(request.remote_addr))
             db.session.commit()
         except ValidationError as error:
             errors, status = _schema_errors(error.messages), 422
@@ -138,7 +140,8 @@ def book_page(magistrate_id: int):
             # The session cookie is signed, not encrypted: the token goes in it sealed.
             session["just_booked"] = {"id": booked.booking.id,
                                       "sealed": seal(booked.manage_token)}
-            return redirect(url_for("bookings_pages.confirm_hold", booking_id=booked.booking.id))
+            done = "confirmation" if booked.booking.status == "confirmed" else "confirm_hold"
+            return redirect(url_for(f"bookings_pages.{done}", booking_id=booked.booking.id))
     if slot is None and status == 200:
         flash("Este horário não está mais disponível. Escolha outro.", "error")
         return redirect(url_for("availability_pages.public_agenda", magistrate_id=magistrate.id,
@@ -147,6 +150,36 @@ def book_page(magistrate_id: int):
                            values=values, errors=errors,
                            text_channels=text_gateway.offered_channels(current_app.config),
                            zone_label=zone_label(magistrate.timezone)), status
+
+
+REMEMBERED_COOKIE = "endereco_confirmado"
+
+
+def _remember_address(response, email: str):
+    """This browser confirmed this address: for BOOKING_REMEMBER_DAYS its next bookings
+    with it skip the code (a sealed, HttpOnly cookie; 0 days: never remembered)."""
+    days = current_app.config["BOOKING_REMEMBER_DAYS"]
+    if days > 0:
+        until = (utcnow() + timedelta(days=days)).isoformat()
+        response.set_cookie(REMEMBERED_COOKIE, seal(f"{email.lower()}|{until}"),
+                            max_age=days * 86400, httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def _remembered_address() -> str | None:
+    """The address this browser confirmed recently, or None."""
+    if current_app.config["BOOKING_REMEMBER_DAYS"] <= 0:
+        return None
+    sealed = request.cookies.get(REMEMBERED_COOKIE)
+    opened = unseal(sealed) if sealed else None
+    if not opened or "|" not in opened:
+        return None
+    email, _, until = opened.rpartition("|")
+    try:
+        return email if datetime.fromisoformat(until) > utcnow() else None
+    except ValueError:
+        return None
 
 
 def _just_booked_token(booking_id: int) -> str | None:
@@ -188,7 +221,9 @@ def confirm_hold(booking_id: int):
         db.session.commit()  # a wrong try counts even though it is refused
         if outcome in (service.CONFIRMED, service.ALREADY_CONFIRMED):
             session["just_booked"] = {"id": booking.id, "sealed": seal(token)}
-            return redirect(url_for("bookings_pages.confirmation", booking_id=booking.id))
+            return _remember_address(
+                redirect(url_for("bookings_pages.confirmation", booking_id=booking.id)),
+                booking.lawyer_email)
         if outcome == service.WRONG_CODE:
             errors = {"code": [f"Código incorreto. Restam {service.remaining_tries(booking)} "
                                "tentativa(s)."]}
