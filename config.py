@@ -104,6 +104,8 @@ class Config:
     # A booking from the public page or API holds its slot until the code e-mailed to the
     # address given is typed; then it is confirmed and the invites go. Live holds are capped
     # per e-mail and per client address so that nobody keeps an agenda blocked with them.
+    # Co-counsel and others a lawyer may name on a booking (they receive the invites too).
+    MAX_PARTICIPANTS = _env_int("MAX_PARTICIPANTS", 3)
     BOOKING_HOLD_MINUTES = _env_int("BOOKING_HOLD_MINUTES", 15)
     BOOKING_CONFIRM_MAX_TRIES = _env_int("BOOKING_CONFIRM_MAX_TRIES", 5)
     BOOKING_MAX_HOLDS_PER_EMAIL = _env_int("BOOKING_MAX_HOLDS_PER_EMAIL", 2)

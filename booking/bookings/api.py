@@ -121,6 +121,7 @@ def booking_document(booking: Booking, *, reveal_sealed: bool, magistrate=None) 
         "case_number": "em segredo de justiça" if sealed else booking.case_number,
         "subject": "em segredo de justiça" if sealed else booking.subject,
         "under_seal": booking.under_seal, "notify_by": booking.notify_by,
+        "participants": booking.participants or [],
         "created_at": booking.created_at,
         "cancelled_at": booking.cancelled_at, "cancelled_by": booking.cancelled_by,
         "cancel_reason": booking.cancel_reason,

@@ -52,6 +52,8 @@ def recipients(booking, magistrate) -> list[Recipient]:
     """The lawyer, the magistrate and the unit's office, each once."""
     people = [Recipient("lawyer", Person(booking.lawyer_email, booking.lawyer_name),
                         "REQ-PARTICIPANT")]
+    people += [Recipient(f"participant-{number}", Person(address, address), "OPT-PARTICIPANT")
+               for number, address in enumerate(booking.participants or [], start=1)]
     if magistrate.email:
         people.append(Recipient("magistrate", Person(magistrate.email,
                                                      f"{magistrate.title} {magistrate.name}"),
@@ -241,6 +243,7 @@ def booking_snapshot(booking, magistrate) -> dict:
         "case_number": None if sealed else booking.case_number,
         "subject": None if sealed else booking.subject,
         "lawyer_name": booking.lawyer_name, "lawyer_oab": booking.lawyer_oab,
+        "participants": list(booking.participants or []),
         "cancelled_by": booking.cancelled_by, "cancel_reason": booking.cancel_reason,
         "location": location_of(booking, magistrate),
         "video_url": booking.video_url if booking.mode == "video" else None,

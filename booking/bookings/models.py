@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, one_of, utcnow
@@ -74,6 +74,8 @@ class Booking(LawyerColumns, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who asked for the hold, as a keyed hash of the client address (live holds per client).
     hold_client: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Co-counsel and others the lawyer named: they get the invites and updates too.
+    participants: Mapped[list[str] | None] = mapped_column(JSON)
     # The lawyer also wants the confirmation, reminders and changes by "whatsapp" or "sms".
     notify_by: Mapped[str | None] = mapped_column(String(10))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -85,6 +85,10 @@ class BookingRequestSchema(Schema):
         "enum": [True],
         "description": "Consentimento com o uso dos dados para o agendamento (LGPD); "
                        "precisa ser true."})
+    participants = fields.List(MailboxAddress(), load_default=list, metadata={
+        "description": "E-mails de coadvogados ou outros participantes (até MAX_PARTICIPANTS, "
+                       "3 por padrão): recebem o convite e as mudanças, sem o link de gestão.",
+        "example": ["coadvogado@example.com"]})
     notify_by = fields.String(load_default=None, allow_none=True, metadata={
         "enum": list(text_gateway.CHANNELS),
         "description": "Receber também a confirmação, os lembretes e as mudanças por WhatsApp "
@@ -109,6 +113,13 @@ class BookingRequestSchema(Schema):
     def normalize(self, data, **kwargs):
         data["case_number"] = str(cnj.parse(data["case_number"]))
         data["subject"] = data["subject"].strip()
+        lawyer_email = data["lawyer"]["email"]
+        data["participants"] = [address for index, address in enumerate(data["participants"])
+                                if address != lawyer_email
+                                and address not in data["participants"][:index]]
+        most = current_app.config["MAX_PARTICIPANTS"]
+        if len(data["participants"]) > most:  # counted once repeats are gone
+            raise ValidationError(f"Informe no máximo {most} participantes.", "participants")
         return data
 
 
@@ -138,6 +149,8 @@ class BookingSchema(Schema):
     under_seal = fields.Boolean()
     notify_by = fields.String(allow_none=True, metadata={
         "description": "Canal de mensagens escolhido pelo advogado (whatsapp, sms) ou null."})
+    participants = fields.List(fields.String(), metadata={
+        "description": "Outros participantes que recebem o convite."})
     created_at = CourtDateTime()
     cancelled_at = CourtDateTime(allow_none=True)
     cancelled_by = fields.String(allow_none=True)

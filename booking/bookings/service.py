@@ -185,7 +185,8 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
         lawyer_name=lawyer["name"], lawyer_oab=lawyer["oab"], lawyer_email=lawyer["email"],
         lawyer_phone=lawyer["phone"], case_number=data["case_number"],
         subject=data["subject"], under_seal=data.get("under_seal", False),
-        notify_by=data.get("notify_by"), consent_at=now,
+        notify_by=data.get("notify_by"), participants=data.get("participants") or None,
+        consent_at=now,
         manage_token_hash=token_hash(token),
         ical_uid=f"{uuid.uuid4()}{UID_DOMAIN}", ical_sequence=0,
         created_at=now, updated_at=now, confirm_attempts=0,
@@ -592,6 +593,7 @@ def booking_data(booking) -> dict:
         },
         "lawyer": {"name": booking.lawyer_name, "oab": booking.lawyer_oab,
                    "email": booking.lawyer_email, "phone": booking.lawyer_phone},
+        "participants": booking.participants or [],
         "messages": [{"to": m.recipients, "subject": m.subject, "status": m.status,
                       "created_at": m.created_at.isoformat(),
                       "sent_at": m.sent_at.isoformat() if m.sent_at else None} for m in messages],
@@ -615,5 +617,6 @@ def anonymize_ended_before(cutoff: datetime, now: datetime,
         update(Booking).where(ended, Booking.anonymized_at.is_(None))
         .values(lawyer_name=REMOVED, lawyer_oab=REMOVED, lawyer_email=REMOVED_EMAIL,
                 lawyer_phone=REMOVED, case_number=REMOVED, subject=REMOVED, cancel_reason=None,
-                conflict_reason=None, video_url=None, hold_client=None, anonymized_at=now)
+                conflict_reason=None, video_url=None, hold_client=None, participants=None,
+                anonymized_at=now)
         .execution_options(synchronize_session=False)).rowcount

@@ -8,6 +8,7 @@ or at the top of the form (`form_errors`).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -91,13 +92,21 @@ def _form_to_request(magistrate_id: int, form) -> dict:
         "under_seal": bool(form.get("under_seal")),
         "consent": bool(form.get("consent")),
         "notify_by": form.get("notify_by") or None,
+        "participants": [address for address in re.split(r"[\s,;]+", form.get("participants", ""))
+                         if address],
     }
 
 
 def _schema_errors(messages_: dict) -> dict[str, list[str]]:
-    """The schema's messages keyed by the form's field names (the lawyer's are flat)."""
-    return {key.removeprefix("lawyer."): value
-            for key, value in flatten_errors(messages_).items()}
+    """The schema's messages keyed by the form's field names (the lawyer's are flat, and
+    a participant's error goes beside the one participants field, naming the address)."""
+    errors: dict[str, list[str]] = {}
+    for key, value in flatten_errors(messages_).items():
+        if key.startswith("participants."):
+            key, value = "participants", [f"{int(key.split('.')[1]) + 1}º participante: {m}"
+                                          for m in value]
+        errors.setdefault(key.removeprefix("lawyer."), []).extend(value)
+    return errors
 
 
 def _aware(value: str) -> datetime | None:

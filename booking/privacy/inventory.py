@@ -21,6 +21,7 @@ PERSONAL_DATA = {
     "booking.cancel_reason": "apagado",
     "booking.conflict_reason": "apagado",
     "booking.video_url": "apagado",
+    "booking.participants": "apagado",
     "urgent_request.lawyer_name": "substituído por [removido] RETENTION_DAYS após o pedido",
     "urgent_request.lawyer_oab": "substituído por [removido]",
     "urgent_request.lawyer_email": "substituído por um endereço .invalid",

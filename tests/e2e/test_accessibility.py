@@ -91,6 +91,7 @@ def test_booking_with_the_keyboard_alone(site, page):
     for text in ("Maria Teclado Souza", "4321/MT", "teclado@example.com", "(65) 97777-0000"):
         page.keyboard.type(text)
         page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # other participants: none
     page.keyboard.type("0001234-03.2026.8.11.0041")
     page.keyboard.press("Tab")
     page.keyboard.type("Atendimento marcado só com o teclado")
