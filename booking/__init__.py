@@ -219,8 +219,11 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         long_date=formatting.long_date, short_date=formatting.short_date,
         modes_label=formatting.modes_label, phone=formatting.phone_label)
+    from . import requesters
     from .bookings.models import BOOKING_STATUS_LABELS
 
+    app.jinja_env.globals.update(asker=requesters.asker, asker_label=requesters.label,
+                                 requester_types=requesters.TYPES)
     app.jinja_env.globals.update(moment_label=formatting.moment_label,
                                  mode_labels=formatting.MODE_LABELS, zone_info=ZoneInfo,
                                  booking_status_labels=BOOKING_STATUS_LABELS)

@@ -74,7 +74,9 @@ def test_booking_answers_the_contract(client, desk):
     assert body["ics_url"] == f"/api/v1/bookings/{body['id']}/invite.ics"
     assert response.headers["Location"].endswith(f"/api/v1/bookings/{body['id']}")
     assert body["lawyer"] == {"name": "Maria Aparecida Souza", "oab": "12345/MT",
-                              "email": "maria@example.com", "phone": "+5565999990000"}
+                              "institution": None, "email": "maria@example.com",
+                              "phone": "+5565999990000"}
+    assert body["requester_type"] == "lawyer" and body["participants"] == []
     listed = client.get(f"/api/v1/magistrates/{desk['judge']}/slots").get_json()
     assert desk["slots"][0]["start"] not in [s["start"] for s in listed]
 

@@ -16,6 +16,7 @@ from ..courts import service as courts
 from ..database import connection_for_reads, utcnow
 from ..extensions import db
 from ..openapi import STAFF_SECURITY
+from ..requesters import DEFAULT_ACCEPTED
 from . import busy, service
 from .schemas import (
     AvailabilitySchema,
@@ -107,9 +108,10 @@ def availability_document(magistrate) -> dict:
     windows = service.windows_of(magistrate.id)
     base = {"slot_minutes": 30, "buffer_minutes": 0, "min_notice_hours": 24,
             "horizon_days": 60, "max_per_day": None, "meeting_url": None, "address": None,
-            "published_until": None}
+            "published_until": None, "accepted_requesters": None}
     if rule is not None:
         base = {name: getattr(rule, name) for name in base}
+    base["accepted_requesters"] = base["accepted_requesters"] or list(DEFAULT_ACCEPTED)
     return {**base, "timezone": magistrate.timezone, "weekly_windows": [
         {"weekday": w.weekday, "start": w.start_time, "end": w.end_time,
          "modes": [m for m, on in (("video", w.offers_video), ("in_person", w.offers_in_person))

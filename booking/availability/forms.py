@@ -34,6 +34,8 @@ def rules_from_form(form) -> tuple[dict, list[int]]:
         })
         rows.append(row)
     data["weekly_windows"] = windows
+    if form.get("accepted_requesters_sent"):  # the page's checkboxes; none checked is an error
+        data["accepted_requesters"] = form.getlist("accepted_requesters")
     return data, rows
 
 

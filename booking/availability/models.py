@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, one_of, utcnow
@@ -35,6 +35,8 @@ class AvailabilityRule(db.Model):
     max_per_day: Mapped[int | None]
     meeting_url: Mapped[str | None] = mapped_column(String(500))
     address: Mapped[str | None] = mapped_column(String(300))
+    # Who may book this agenda (requesters.TYPES); None: requesters.DEFAULT_ACCEPTED.
+    accepted_requesters: Mapped[list[str] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The last local date up to which slots were written; the daily job moves it.
     published_until: Mapped[date | None]

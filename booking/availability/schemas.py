@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .. import requesters
 from ..fields import CourtDate, CourtDateTime, RecordId
 from ..formatting import MODES
 from .service import LISTING_MAX_DAYS
@@ -54,6 +55,13 @@ class AvailabilitySchema(Schema):
                              validate=validate.Length(max=500))
     address = fields.String(load_default=None, allow_none=True,
                             validate=validate.Length(max=300))
+    accepted_requesters = fields.List(
+        fields.String(validate=validate.OneOf(list(requesters.TYPES))),
+        load_default=lambda: list(requesters.DEFAULT_ACCEPTED),
+        validate=validate.Length(min=1, error="Escolha ao menos um tipo de solicitante."),
+        metadata={"description": "Quem pode agendar: lawyer, public_defender, prosecutor, "
+                                 "state_attorney, municipal_attorney, party (parte sem "
+                                 "advogado, só se escolhido)."})
     weekly_windows = fields.List(fields.Nested(WeeklyWindowSchema), required=True,
                                  validate=validate.Length(max=30))
     timezone = fields.String(dump_only=True)

@@ -386,7 +386,7 @@ def replace_rules(magistrate: Magistrate, data: dict, user, now: datetime | None
     """Save the settings and weekly windows, then republish. Returns the PublishResult."""
     rule = rule_of(magistrate.id) or AvailabilityRule(magistrate_id=magistrate.id)
     for name in ("slot_minutes", "buffer_minutes", "min_notice_hours", "horizon_days",
-                 "max_per_day", "meeting_url", "address"):
+                 "max_per_day", "meeting_url", "address", "accepted_requesters"):
         setattr(rule, name, data.get(name))
     db.session.add(rule)
     db.session.execute(delete(WeeklyWindow).where(WeeklyWindow.magistrate_id == magistrate.id))

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from sqlalchemy import select
 
+from .. import requesters
 from ..availability import busy
 from ..availability import service as availability
 from ..calendars.ical import Attendee, Invite, Person, build_calendar, build_feed
@@ -222,7 +223,7 @@ def write_to_magistrate_calendar(payload: dict, _message=None) -> None:
         uid=booking.ical_uid, sequence=booking.ical_sequence, method="REQUEST",
         stamp=datetime.fromisoformat(payload["stamp"]), start=booking.start_at,
         end=booking.end_at, tzid=magistrate.timezone,
-        summary=f"Atendimento: {booking.lawyer_name} (OAB {booking.lawyer_oab})",
+        summary=f"Atendimento: {requesters.asker(booking)}",
         description=render_template("email/invite_description.txt", **context,
                                     link=None).strip(),
         location=data["location"], organizer=organizer(), url=data.get("video_url"),
@@ -244,6 +245,8 @@ def booking_snapshot(booking, magistrate) -> dict:
         "subject": None if sealed else booking.subject,
         "lawyer_name": booking.lawyer_name, "lawyer_oab": booking.lawyer_oab,
         "participants": list(booking.participants or []),
+        "requester_type": booking.requester_type or "lawyer",
+        "requester_institution": booking.requester_institution,
         "cancelled_by": booking.cancelled_by, "cancel_reason": booking.cancel_reason,
         "location": location_of(booking, magistrate),
         "video_url": booking.video_url if booking.mode == "video" else None,
@@ -424,7 +427,7 @@ def magistrate_feed(magistrate, now: datetime | None = None) -> bytes:
             method="CANCEL" if booking.status == "cancelled" else "REQUEST",
             stamp=booking.updated_at, start=booking.start_at, end=booking.end_at,
             tzid=magistrate.timezone,
-            summary=f"Atendimento: {booking.lawyer_name} (OAB {booking.lawyer_oab})",
+            summary=f"Atendimento: {requesters.asker(booking)}",
             description=description.strip(), location=context["location"],
             organizer=organizer()))
     return build_feed(f"Atendimentos — {magistrate.title} {magistrate.name}", events)

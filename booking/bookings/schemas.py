@@ -8,7 +8,7 @@ import phonenumbers
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from .. import cnj
+from .. import cnj, requesters
 from ..database import utcnow
 from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
 from ..formatting import MODES
@@ -18,14 +18,29 @@ from .models import BOOKING_STATUSES, URGENT_STATUSES
 
 
 class LawyerSchema(Schema):
+    """Who asks (the field keeps its first name, `lawyer`): a lawyer gives the OAB number;
+    a public defender, prosecutor or attorney the institution and registration; a party
+    without a lawyer the CPF (see requester_type)."""
+
     name = fields.String(required=True, validate=validate.Length(min=3, max=200),
                          metadata={"example": "Maria Aparecida Souza"})
-    oab = fields.String(required=True, metadata={"example": "12345/MT"})
+    oab = fields.String(load_default=None, allow_none=True, metadata={
+        "example": "12345/MT", "description": "Obrigatório para advogados."})
+    institution = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(min=3, max=200), metadata={
+        "example": "Defensoria Pública do Estado de Mato Grosso",
+        "description": "Defensores, Ministério Público e procuradores."})
+    registration = fields.String(load_default=None, allow_none=True, metadata={
+        "example": "4455", "description": "Matrícula funcional (até 12 caracteres)."})
+    cpf = fields.String(load_default=None, allow_none=True, metadata={
+        "example": "529.982.247-25", "description": "Parte sem advogado(a)."})
     email = MailboxAddress(required=True)
     phone = fields.String(required=True, metadata={"example": "+55 65 99999-0000"})
 
     @validates("oab")
     def _oab(self, value, **kwargs):
+        if value is None:
+            return
         try:
             oab.normalize(value)
         except oab.OabError as error:
@@ -40,7 +55,8 @@ class LawyerSchema(Schema):
     @post_load
     def normalize(self, data, **kwargs):
         data["name"] = " ".join(data["name"].split())
-        data["oab"] = oab.normalize(data["oab"])
+        if data.get("oab"):
+            data["oab"] = oab.normalize(data["oab"])
         data["email"] = data["email"].strip().lower()
         data["phone"] = normalize_phone(data["phone"])
         return data
@@ -85,6 +101,12 @@ class BookingRequestSchema(Schema):
         "enum": [True],
         "description": "Consentimento com o uso dos dados para o agendamento (LGPD); "
                        "precisa ser true."})
+    requester_type = fields.String(load_default="lawyer", validate=validate.OneOf(
+        list(requesters.TYPES)), metadata={
+        "enum": list(requesters.TYPES),
+        "description": "Quem pede: advogado(a), defensor(a) público(a), Ministério Público, "
+                       "procurador(a) do Estado ou do Município, ou parte sem advogado(a) "
+                       "(onde o magistrado aceita)."})
     participants = fields.List(MailboxAddress(), load_default=list, metadata={
         "description": "E-mails de coadvogados ou outros participantes (até MAX_PARTICIPANTS, "
                        "3 por padrão): recebem o convite e as mudanças, sem o link de gestão.",
@@ -120,12 +142,46 @@ class BookingRequestSchema(Schema):
         most = current_app.config["MAX_PARTICIPANTS"]
         if len(data["participants"]) > most:  # counted once repeats are gone
             raise ValidationError(f"Informe no máximo {most} participantes.", "participants")
+        data["lawyer"] = identified(data["requester_type"], data["lawyer"])
         return data
+
+
+def identified(requester_type: str, person: dict) -> dict:
+    """The person with their registration where a lawyer's OAB number goes (`oab`), checked
+    for their type; a ValidationError names the field (lawyer.cpf, lawyer.institution...)."""
+    person = dict(person)
+    if requester_type == "lawyer":
+        if not person.get("oab"):
+            raise ValidationError({"lawyer": {"oab": [
+                "Informe o número da OAB com a seccional, por exemplo 12345/MT."]}})
+        person["oab"] = oab.normalize(person["oab"])
+        person["institution"] = None
+    elif requester_type == "party":
+        try:
+            person["oab"] = requesters.cpf_digits(person.get("cpf") or "")
+        except requesters.CpfError as error:
+            raise ValidationError({"lawyer": {"cpf": [str(error)]}}) from None
+        person["institution"] = None
+    else:
+        problems = {}
+        if not (person.get("institution") or "").strip():
+            problems["institution"] = ["Informe a instituição (por exemplo, Defensoria Pública "
+                                       "do Estado de Mato Grosso)."]
+        registration = (person.get("registration") or "").strip()
+        if not requesters.REGISTRATION.fullmatch(registration):
+            problems["registration"] = ["Informe a matrícula funcional (até 12 letras, "
+                                        "números, pontos ou traços)."]
+        if problems:
+            raise ValidationError({"lawyer": problems})
+        person["oab"], person["institution"] = registration, person["institution"].strip()
+    return person
 
 
 class LawyerOutSchema(Schema):
     name = fields.String()
-    oab = fields.String()
+    oab = fields.String(metadata={"description": "OAB, matrícula ou CPF (só dígitos), "
+                                                "conforme requester_type."})
+    institution = fields.String(allow_none=True)
     email = fields.String()
     phone = fields.String()
 
@@ -151,6 +207,7 @@ class BookingSchema(Schema):
         "description": "Canal de mensagens escolhido pelo advogado (whatsapp, sms) ou null."})
     participants = fields.List(fields.String(), metadata={
         "description": "Outros participantes que recebem o convite."})
+    requester_type = fields.String(metadata={"enum": list(requesters.TYPES)})
     created_at = CourtDateTime()
     cancelled_at = CourtDateTime(allow_none=True)
     cancelled_by = fields.String(allow_none=True)
@@ -209,6 +266,7 @@ class UrgentRequestInSchema(Schema):
     def normalize(self, data, **kwargs):
         data["case_number"] = str(cnj.parse(data["case_number"]))
         data["reason"] = data["reason"].strip()
+        data["lawyer"] = identified("lawyer", data["lawyer"])  # urgent requests: lawyers
         return data
 
 

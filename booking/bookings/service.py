@@ -25,6 +25,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import requesters
 from ..audit import service as audit
 from ..availability import service as availability
 from ..availability.models import AvailabilityRule, Slot
@@ -64,6 +65,17 @@ def _lock_magistrate(magistrate_id: int) -> None:
     """Serialise bookings of one magistrate on PostgreSQL (SQLite writers already are)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": magistrate_id})
+
+
+def _check_requester(rule: AvailabilityRule, requester_type: str) -> None:
+    """Each magistrate chooses who may book their agenda (a party without a lawyer only
+    where they allow it)."""
+    accepted = rule.accepted_requesters or requesters.DEFAULT_ACCEPTED
+    if requester_type not in accepted:
+        who = ", ".join(requesters.TYPES[t].lower() for t in accepted if t in requesters.TYPES)
+        raise InvalidField(f"Esta agenda não recebe pedidos de "
+                           f"{requesters.TYPES[requester_type].lower()}; recebe de: {who}.",
+                           "requester_type")
 
 
 def _check_bookable(slot: Slot | None, magistrate: Magistrate, rule: AvailabilityRule | None,
@@ -177,6 +189,7 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
         if magistrate is None or not magistrate.takes_bookings:
             raise InvalidField("Magistrado não encontrado.", "magistrate_id")
         slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
+        _check_requester(rule, data.get("requester_type", "lawyer"))
     lawyer = data["lawyer"]
     token = new_token()
     row = dict(
@@ -186,6 +199,8 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
         lawyer_phone=lawyer["phone"], case_number=data["case_number"],
         subject=data["subject"], under_seal=data.get("under_seal", False),
         notify_by=data.get("notify_by"), participants=data.get("participants") or None,
+        requester_type=data.get("requester_type", "lawyer"),
+        requester_institution=lawyer.get("institution"),
         consent_at=now,
         manage_token_hash=token_hash(token),
         ical_uid=f"{uuid.uuid4()}{UID_DOMAIN}", ical_sequence=0,
@@ -512,14 +527,17 @@ def attendance(first_day: date, last_day: date, now: datetime | None = None) -> 
         select(Slot.magistrate_id, func.count()).where(Slot.start_at >= start, Slot.start_at < end)
         .group_by(Slot.magistrate_id)).all())
     empty = {"booked": 0, "cancelled_by_court": 0, "no_show": 0}
-    outcomes: dict[int, dict[str, int]] = {}
-    for magistrate_id, status, cancelled_by, count in db.session.execute(
-            select(Booking.magistrate_id, Booking.status, Booking.cancelled_by, func.count())
+    outcomes: dict[int, dict] = {}
+    for magistrate_id, status, cancelled_by, requester, count in db.session.execute(
+            select(Booking.magistrate_id, Booking.status, Booking.cancelled_by,
+                   Booking.requester_type, func.count())
             .where(Booking.start_at >= start, Booking.start_at < end)
-            .group_by(Booking.magistrate_id, Booking.status, Booking.cancelled_by)):
-        row = outcomes.setdefault(magistrate_id, dict(empty))
+            .group_by(Booking.magistrate_id, Booking.status, Booking.cancelled_by,
+                      Booking.requester_type)):
+        row = outcomes.setdefault(magistrate_id, {**empty, "by_requester": {}})
         if status not in ("cancelled", "held"):
             row["booked"] += count
+            row["by_requester"][requester] = row["by_requester"].get(requester, 0) + count
         elif cancelled_by == "court":
             row["cancelled_by_court"] += count
         if status == "no_show":
@@ -536,7 +554,7 @@ def attendance(first_day: date, last_day: date, now: datetime | None = None) -> 
             "unit_id": unit.id, "unit": unit.name, "magistrate_id": magistrate.id,
             "magistrate": f"{magistrate.title} {magistrate.name}",
             "slots_offered": offered.get(magistrate.id, 0),
-            **outcomes.get(magistrate.id, empty),
+            **outcomes.get(magistrate.id, {**empty, "by_requester": {}}),
             "days_to_first_open_slot": (round((soonest - now).total_seconds() / 86400, 1)
                                         if soonest else None),
         })

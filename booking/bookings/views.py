@@ -27,7 +27,7 @@ from flask_login import current_user
 from flask_smorest import abort
 from marshmallow import ValidationError
 
-from .. import metrics
+from .. import metrics, requesters
 from ..accounts.auth import acted_on, login_required_page, managed_magistrate
 from ..audit import service as audit
 from ..availability import service as availability
@@ -86,7 +86,10 @@ def _form_to_request(magistrate_id: int, form) -> dict:
         "magistrate_id": magistrate_id,
         "start": form.get("start", ""),
         "mode": form.get("mode", ""),
-        "lawyer": {name: form.get(name, "").strip() for name in LAWYER_FIELDS},
+        "requester_type": form.get("requester_type") or "lawyer",
+        "lawyer": {**{name: form.get(name, "").strip() for name in LAWYER_FIELDS},
+                   **{name: form.get(name, "").strip() or None
+                      for name in ("oab", "institution", "registration", "cpf")}},
         "case_number": form.get("case_number", "").strip(),
         "subject": form.get("subject", "").strip(),
         "under_seal": bool(form.get("under_seal")),
@@ -95,6 +98,11 @@ def _form_to_request(magistrate_id: int, form) -> dict:
         "participants": [address for address in re.split(r"[\s,;]+", form.get("participants", ""))
                          if address],
     }
+
+
+def _accepted_requesters(magistrate_id: int) -> list[str]:
+    rule = availability.rule_of(magistrate_id)
+    return list((rule.accepted_requesters if rule else None) or requesters.DEFAULT_ACCEPTED)
 
 
 def _schema_errors(messages_: dict) -> dict[str, list[str]]:
@@ -158,6 +166,7 @@ def book_page(magistrate_id: int):
     return render_template("bookings/form.html", magistrate=magistrate, start=start, slot=slot,
                            values=values, errors=errors,
                            text_channels=text_gateway.offered_channels(current_app.config),
+                           accepted_requesters=_accepted_requesters(magistrate.id),
                            zone_label=zone_label(magistrate.timezone)), status
 
 

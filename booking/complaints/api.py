@@ -197,6 +197,8 @@ class AttendanceRowSchema(Schema):
     booked = fields.Integer()
     cancelled_by_court = fields.Integer()
     no_show = fields.Integer()
+    by_requester = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "Agendados por tipo de solicitante (lawyer, public_defender...)."})
     days_to_first_open_slot = fields.Float(allow_none=True)
 
 

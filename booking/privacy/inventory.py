@@ -73,6 +73,7 @@ KEPT = {
     "audit_entry.actor_user_id": "servidor que agiu (responsabilização)",
     "complaint_event.actor_id": "servidor que agiu (responsabilização)",
     "urgent_request.answer_due_at": "prazo de resposta, sem dado pessoal",
+    "availability_rule.accepted_requesters": "tipos de solicitante que a agenda aceita",
     "webhook_subscriber.name": "sistema do tribunal que recebe eventos",
     "integration_key.name": "sistema do tribunal que agenda diretamente",
     "webhook_subscriber.url": "endereço de um sistema do tribunal",

@@ -1,0 +1,79 @@
+"""Who may ask to be heard by a magistrate, and how each is identified.
+
+Pure. A lawyer by the OAB registration (`bookings/oab.py`); a public defender, a member of
+the Ministério Público, a state or municipal attorney by their institution and registration
+number; a party acting without a lawyer, where the magistrate allows it, by a CPF whose
+check digits are right. The registration is kept where a lawyer's OAB number is (the
+`lawyer_oab` column), so that every booking says who asked in the same place.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPES = {
+    "lawyer": "Advogado(a)",
+    "public_defender": "Defensor(a) público(a)",
+    "prosecutor": "Membro do Ministério Público",
+    "state_attorney": "Procurador(a) do Estado",
+    "municipal_attorney": "Procurador(a) do Município",
+    "party": "Parte sem advogado(a)",
+}
+# With an institution and a registration number.
+OFFICIALS = ("public_defender", "prosecutor", "state_attorney", "municipal_attorney")
+# What an agenda accepts unless its magistrate chose otherwise: a party without a lawyer
+# only where the magistrate allows it.
+DEFAULT_ACCEPTED = ("lawyer", *OFFICIALS)
+REGISTRATION = re.compile(r"[0-9A-Za-z][0-9A-Za-z./-]{0,11}")
+
+
+class CpfError(ValueError):
+    """The message is meant for the person who typed the number (Portuguese)."""
+
+
+def cpf_digits(text: str) -> str:
+    """The 11 digits of a valid CPF, or CpfError saying what is wrong."""
+    digits = re.sub(r"[\s.\-]", "", text or "")
+    if not digits:
+        raise CpfError("Informe o CPF.")
+    if not digits.isdigit() or len(digits) != 11:
+        raise CpfError("CPF inválido: use os 11 dígitos, por exemplo 123.456.789-09.")
+    if digits == digits[0] * 11:
+        raise CpfError("CPF inválido: os dígitos verificadores não conferem.")
+    for length in (9, 10):
+        weights = range(length + 1, 1, -1)
+        total = sum(int(d) * w for d, w in zip(digits[:length], weights, strict=True))
+        check = (total * 10) % 11 % 10
+        if check != int(digits[length]):
+            raise CpfError("CPF inválido: os dígitos verificadores não conferem.")
+    return digits
+
+
+def format_cpf(digits: str) -> str:
+    return f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"
+
+
+def identity(requester_type: str | None, registration: str, institution: str | None,
+             *, reveal_cpf: bool = False) -> str:
+    """How a booking names who asked, after their name: 'OAB 12345/MT', 'Defensoria
+    Pública de MT, matrícula 4455', 'parte sem advogado(a)' (the CPF only where asked)."""
+    kind = requester_type or "lawyer"
+    if kind == "lawyer":
+        return f"OAB {registration}"
+    if kind == "party":
+        cpf = f", CPF {format_cpf(registration)}" if reveal_cpf and len(registration) == 11 else ""
+        return f"parte sem advogado(a){cpf}"
+    return f"{institution}, matrícula {registration}"
+
+
+def label(booking) -> str:
+    """'Advogado(a)', 'Defensor(a) público(a)'... for a booking or its snapshot."""
+    return TYPES.get(getattr(booking, "requester_type", None) or "lawyer", TYPES["lawyer"])
+
+
+def asker(booking, *, reveal_cpf: bool = False) -> str:
+    """'Maria Souza (OAB 12345/MT)': who asked, as pages, e-mails and invites name them (a
+    party's CPF only on the magistrate's side and the party's own pages)."""
+    who = identity(getattr(booking, "requester_type", None), booking.lawyer_oab,
+                   getattr(booking, "requester_institution", None), reveal_cpf=reveal_cpf)
+    return f"{booking.lawyer_name} ({who})"
