@@ -20,9 +20,11 @@ from ..requesters import DEFAULT_ACCEPTED
 from . import busy, service
 from .schemas import (
     AvailabilitySchema,
+    BookingFormSchema,
     BusySourceSchema,
     ClosureSchema,
     ExceptionSchema,
+    QuestionsSchema,
     SlotQuerySchema,
     SlotSchema,
 )
@@ -101,6 +103,41 @@ class Availability(MethodView):
         service.replace_rules(magistrate, data, current_api_user())
         db.session.commit()
         return availability_document(magistrate)
+
+
+@blp.route("/magistrates/<int:magistrate_id>/form")
+class BookingForm(MethodView):
+    @blp.response(200, BookingFormSchema)
+    @blp.alt_response(404, description="Magistrado não encontrado.")
+    def get(self, magistrate_id):
+        """What this magistrate's booking form asks: who may book, how many participants,
+        and the magistrate's own questions (answers go in `answers` of POST /bookings, by
+        question id)."""
+        magistrate = courts.get_magistrate(magistrate_id)
+        if magistrate is None or not magistrate.takes_bookings:
+            abort(404, message="Magistrado não encontrado.")
+        rule = service.rule_of(magistrate.id)
+        return {"magistrate_id": magistrate.id,
+                "requester_types": (rule.accepted_requesters if rule else None)
+                or list(DEFAULT_ACCEPTED),
+                "max_participants": current_app.config["MAX_PARTICIPANTS"],
+                "questions": service.questions_of(magistrate.id)}
+
+
+@blp.route("/magistrates/<int:magistrate_id>/questions")
+class Questions(MethodView):
+    decorators = [require_staff("magistrate", "assistant")]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(QuestionsSchema())
+    @blp.response(200, QuestionsSchema)
+    @blp.alt_response(409, description="A agenda ainda não foi publicada.")
+    def put(self, data, magistrate_id):
+        """Replace the magistrate's questions (up to ten); old bookings keep their answers."""
+        magistrate = _managed_magistrate(magistrate_id)
+        saved = service.replace_questions(magistrate, data["questions"], current_api_user())
+        db.session.commit()
+        return {"questions": saved}
 
 
 def availability_document(magistrate) -> dict:

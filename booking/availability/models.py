@@ -35,6 +35,8 @@ class AvailabilityRule(db.Model):
     max_per_day: Mapped[int | None]
     meeting_url: Mapped[str | None] = mapped_column(String(500))
     address: Mapped[str | None] = mapped_column(String(300))
+    # The magistrate's own questions on the booking form (availability/questions.py).
+    questions: Mapped[list[dict] | None] = mapped_column(JSON)
     # Who may book this agenda (requesters.TYPES); None: requesters.DEFAULT_ACCEPTED.
     accepted_requesters: Mapped[list[str] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

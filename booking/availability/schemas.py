@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from .. import requesters
 from ..fields import CourtDate, CourtDateTime, RecordId
 from ..formatting import MODES
+from . import questions
 from .service import LISTING_MAX_DAYS
 
 WEEKDAY_NAMES = ("segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
@@ -187,3 +188,39 @@ class BusySourceSchema(Schema):
     succeeded_at = CourtDateTime(dump_only=True, allow_none=True)
     failures = fields.Integer(dump_only=True)
     last_error = fields.String(dump_only=True, allow_none=True)
+
+
+class QuestionSchema(Schema):
+    """One of the magistrate's questions; `id` (q1, q2...) is given by its position."""
+
+    id = fields.String(dump_only=True, metadata={"example": "q1"})
+    label = fields.String(required=True, validate=validate.Length(min=3, max=200),
+                          metadata={"example": "Há réu preso no processo?"})
+    kind = fields.String(required=True, validate=validate.OneOf(list(questions.KINDS)),
+                         metadata={"enum": list(questions.KINDS)})
+    required = fields.Boolean(load_default=False)
+    options = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                          load_default=list, validate=validate.Length(max=10),
+                          metadata={"description": "As opções de uma pergunta choice (2 a 10)."})
+
+    @validates_schema
+    def choices_have_options(self, data, **kwargs):
+        if data.get("kind") == "choice" and len([o for o in data.get("options", [])
+                                                 if o.strip()]) < 2:
+            raise ValidationError("Informe ao menos duas opções.", "options")
+
+
+class QuestionsSchema(Schema):
+    questions = fields.List(fields.Nested(QuestionSchema), required=True,
+                            validate=validate.Length(max=questions.MAX_QUESTIONS, error=(
+                                f"No máximo {questions.MAX_QUESTIONS} perguntas.")))
+
+
+class BookingFormSchema(Schema):
+    """What a magistrate's booking form asks, for the court's other front ends."""
+
+    magistrate_id = fields.Integer()
+    requester_types = fields.List(fields.String(), metadata={
+        "description": "Os tipos de solicitante que a agenda aceita."})
+    max_participants = fields.Integer()
+    questions = fields.List(fields.Nested(QuestionSchema))

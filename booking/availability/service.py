@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from ..audit import service as audit
 from ..courts.models import Comarca, Magistrate, Unit
 from ..database import instant_from_stored, stored, utcnow
-from ..domain import InvalidField
+from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
 from .court_calendar import Closure, closed_days
 from .models import (
@@ -31,6 +31,7 @@ from .models import (
     Slot,
     WeeklyWindow,
 )
+from .questions import numbered
 from .slots import Interval, Rules, SlotSpec, Window, generate_slots, local_instant
 
 LISTING_MAX_DAYS = 62
@@ -55,6 +56,23 @@ class PublishResult:
 
 def rule_of(magistrate_id: int) -> AvailabilityRule | None:
     return db.session.get(AvailabilityRule, magistrate_id)
+
+
+def questions_of(magistrate_id: int) -> list[dict]:
+    """The magistrate's own questions on the booking form, in order (ids q1, q2...)."""
+    rule = rule_of(magistrate_id)
+    return list(rule.questions or []) if rule else []
+
+
+def replace_questions(magistrate: Magistrate, questions: list[dict], user) -> list[dict]:
+    rule = rule_of(magistrate.id)
+    if rule is None:
+        raise NotAllowedNow("Publique a agenda (regras e horários) antes de criar perguntas.",
+                            "no_agenda")
+    rule.questions = numbered(questions)
+    audit.record("availability.questions_replaced", "magistrate", magistrate.id, user=user,
+                 details={"count": len(questions)})
+    return rule.questions
 
 
 def windows_of(magistrate_id: int) -> list[WeeklyWindow]:

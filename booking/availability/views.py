@@ -17,7 +17,7 @@ from ..clock import local_today
 from ..courts import service as courts
 from ..courts.views import bookable_magistrate_or_404
 from ..database import utcnow
-from ..domain import InvalidField
+from ..domain import DomainError, InvalidField
 from ..errors import flatten_errors
 from ..extensions import db
 from ..fields import OUT_OF_RANGE, plausible
@@ -30,7 +30,14 @@ from .forms import (
     rules_from_form,
     window_rows_for_page,
 )
-from .schemas import AvailabilitySchema, BusySourceSchema, ClosureSchema, ExceptionSchema
+from .questions import KINDS as QUESTION_KINDS
+from .schemas import (
+    AvailabilitySchema,
+    BusySourceSchema,
+    ClosureSchema,
+    ExceptionSchema,
+    QuestionsSchema,
+)
 
 blp = Blueprint("availability_pages", __name__)
 
@@ -128,6 +135,8 @@ def rules_page(magistrate_id: int):
         exceptions=service.exceptions_of(magistrate.id, since=utcnow()),
         sources=busy.sources_of(magistrate.id),
         zone_label=zone_label(magistrate.timezone),
+        questions=service.questions_of(magistrate.id), question_rows=QUESTION_ROWS,
+        question_kinds=QUESTION_KINDS,
     ), status
 
 
@@ -149,6 +158,39 @@ def add_exception_page(magistrate_id: int):
         db.session.commit()
         flash("Exceção registrada e agenda republicada.", "success")
     return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id) + "#excecoes")
+
+
+QUESTION_ROWS = 10
+
+
+@blp.post("/equipe/magistrados/<int:magistrate_id>/perguntas")
+@login_required_page("magistrate", "assistant")
+def questions_page(magistrate_id: int):
+    """The magistrate's own questions on the booking form (rows left blank are dropped)."""
+    magistrate = managed_magistrate(magistrate_id)
+    raw = []
+    for row in range(QUESTION_ROWS):
+        label = request.form.get(f"q-{row}-label", "").strip()
+        if not label:
+            continue
+        raw.append({"label": label, "kind": request.form.get(f"q-{row}-kind", "short_text"),
+                    "required": bool(request.form.get(f"q-{row}-required")),
+                    "options": [o for o in request.form.get(f"q-{row}-options", "").split(";")
+                                if o.strip()]})
+    try:
+        data = QuestionsSchema().load({"questions": raw})
+        service.replace_questions(magistrate, data["questions"], current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        _flash_errors(error.messages)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Perguntas salvas: {len(raw)}. Os próximos agendamentos já as mostram.", "success")
+    return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id)
+                    + "#perguntas")
 
 
 @blp.post("/equipe/magistrados/<int:magistrate_id>/calendarios")
@@ -212,7 +254,12 @@ FIELD_LABELS = {"start": "Início", "end": "Fim", "kind": "Tipo", "reason": "Mot
 
 def _flash_errors(messages: dict) -> None:
     for field, texts in flatten_errors(messages).items():
-        flash(f"{FIELD_LABELS.get(field, field)}: {' '.join(texts)}", "error")
+        parts = field.split(".")
+        if parts[0] == "questions" and len(parts) > 1 and parts[1].isdigit():
+            label = f"Pergunta {int(parts[1]) + 1}"
+        else:
+            label = FIELD_LABELS.get(field, field)
+        flash(f"{label}: {' '.join(texts)}", "error")
 
 
 @blp.route("/equipe/fechamentos", methods=["GET", "POST"])

@@ -124,6 +124,7 @@ def booking_document(booking: Booking, *, reveal_sealed: bool, magistrate=None) 
         "subject": "em segredo de justiça" if sealed else booking.subject,
         "under_seal": booking.under_seal, "notify_by": booking.notify_by,
         "participants": booking.participants or [],
+        "answers": [] if sealed else (booking.answers or []),
         "created_at": booking.created_at,
         "cancelled_at": booking.cancelled_at, "cancelled_by": booking.cancelled_by,
         "cancel_reason": booking.cancel_reason,

@@ -246,6 +246,8 @@ def booking_snapshot(booking, magistrate) -> dict:
         "lawyer_name": booking.lawyer_name, "lawyer_oab": booking.lawyer_oab,
         "participants": list(booking.participants or []),
         "requester_type": booking.requester_type or "lawyer",
+        # The answers may tell of the case: not written down under seal.
+        "answers": [] if booking.under_seal else list(booking.answers or []),
         "requester_institution": booking.requester_institution,
         "cancelled_by": booking.cancelled_by, "cancel_reason": booking.cancel_reason,
         "location": location_of(booking, magistrate),

@@ -80,6 +80,8 @@ class Booking(LawyerColumns, db.Model):
     requester_type: Mapped[str] = mapped_column(String(20), default="lawyer",
                                                 server_default="lawyer")
     requester_institution: Mapped[str | None] = mapped_column(String(200))
+    # The answers to the magistrate's questions: [{"question", "answer"}] as asked.
+    answers: Mapped[list[dict] | None] = mapped_column(JSON)
     # Co-counsel and others the lawyer named: they get the invites and updates too.
     participants: Mapped[list[str] | None] = mapped_column(JSON)
     # The lawyer also wants the confirmation, reminders and changes by "whatsapp" or "sms".

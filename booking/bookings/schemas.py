@@ -101,6 +101,12 @@ class BookingRequestSchema(Schema):
         "enum": [True],
         "description": "Consentimento com o uso dos dados para o agendamento (LGPD); "
                        "precisa ser true."})
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=10)),
+                          values=fields.Raw(allow_none=True), load_default=dict,
+                          validate=validate.Length(max=20), metadata={
+        "description": "Respostas às perguntas do(a) magistrado(a), pelo id da pergunta "
+                       "(GET /api/v1/magistrates/{id}/form): texto, opção, true/false ou data "
+                       "AAAA-MM-DD.", "example": {"q1": True}})
     requester_type = fields.String(load_default="lawyer", validate=validate.OneOf(
         list(requesters.TYPES)), metadata={
         "enum": list(requesters.TYPES),
@@ -207,6 +213,8 @@ class BookingSchema(Schema):
         "description": "Canal de mensagens escolhido pelo advogado (whatsapp, sms) ou null."})
     participants = fields.List(fields.String(), metadata={
         "description": "Outros participantes que recebem o convite."})
+    answers = fields.List(fields.Dict(), metadata={
+        "description": "As perguntas do(a) magistrado(a) e as respostas, como foram feitas."})
     requester_type = fields.String(metadata={"enum": list(requesters.TYPES)})
     created_at = CourtDateTime()
     cancelled_at = CourtDateTime(allow_none=True)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import requesters
 from ..audit import service as audit
+from ..availability import questions
 from ..availability import service as availability
 from ..availability.models import AvailabilityRule, Slot
 from ..availability.slots import local_instant
@@ -76,6 +77,16 @@ def _check_requester(rule: AvailabilityRule, requester_type: str) -> None:
         raise InvalidField(f"Esta agenda não recebe pedidos de "
                            f"{requesters.TYPES[requester_type].lower()}; recebe de: {who}.",
                            "requester_type")
+
+
+def _answers(rule: AvailabilityRule, given: dict) -> list[dict]:
+    """The answers to the magistrate's questions, checked; the first problem is a 422 on
+    its question (answers.q2)."""
+    kept, errors = questions.answers_for(rule.questions or [], given)
+    if errors:
+        question_id, message = next(iter(errors.items()))
+        raise InvalidField(message, f"answers.{question_id}")
+    return kept
 
 
 def _check_bookable(slot: Slot | None, magistrate: Magistrate, rule: AvailabilityRule | None,
@@ -190,6 +201,7 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
             raise InvalidField("Magistrado não encontrado.", "magistrate_id")
         slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
         _check_requester(rule, data.get("requester_type", "lawyer"))
+        answers = _answers(rule, data.get("answers") or {})
     lawyer = data["lawyer"]
     token = new_token()
     row = dict(
@@ -199,7 +211,7 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
         lawyer_phone=lawyer["phone"], case_number=data["case_number"],
         subject=data["subject"], under_seal=data.get("under_seal", False),
         notify_by=data.get("notify_by"), participants=data.get("participants") or None,
-        requester_type=data.get("requester_type", "lawyer"),
+        requester_type=data.get("requester_type", "lawyer"), answers=answers or None,
         requester_institution=lawyer.get("institution"),
         consent_at=now,
         manage_token_hash=token_hash(token),
@@ -612,6 +624,7 @@ def booking_data(booking) -> dict:
         "lawyer": {"name": booking.lawyer_name, "oab": booking.lawyer_oab,
                    "email": booking.lawyer_email, "phone": booking.lawyer_phone},
         "participants": booking.participants or [],
+        "answers": booking.answers or [],
         "messages": [{"to": m.recipients, "subject": m.subject, "status": m.status,
                       "created_at": m.created_at.isoformat(),
                       "sent_at": m.sent_at.isoformat() if m.sent_at else None} for m in messages],
@@ -636,5 +649,6 @@ def anonymize_ended_before(cutoff: datetime, now: datetime,
         .values(lawyer_name=REMOVED, lawyer_oab=REMOVED, lawyer_email=REMOVED_EMAIL,
                 lawyer_phone=REMOVED, case_number=REMOVED, subject=REMOVED, cancel_reason=None,
                 conflict_reason=None, video_url=None, hold_client=None, participants=None,
+                answers=None,
                 anonymized_at=now)
         .execution_options(synchronize_session=False)).rowcount

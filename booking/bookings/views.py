@@ -97,6 +97,9 @@ def _form_to_request(magistrate_id: int, form) -> dict:
         "notify_by": form.get("notify_by") or None,
         "participants": [address for address in re.split(r"[\s,;]+", form.get("participants", ""))
                          if address],
+        # The magistrate's questions: fields answer-q1, answer-q2...
+        "answers": {name.removeprefix("answer-"): value for name, value in form.items()
+                    if name.startswith("answer-") and value.strip()},
     }
 
 
@@ -110,7 +113,9 @@ def _schema_errors(messages_: dict) -> dict[str, list[str]]:
     a participant's error goes beside the one participants field, naming the address)."""
     errors: dict[str, list[str]] = {}
     for key, value in flatten_errors(messages_).items():
-        if key.startswith("participants."):
+        if key.startswith("answers."):
+            key = "answer-" + key.removeprefix("answers.")
+        elif key.startswith("participants."):
             key, value = "participants", [f"{int(key.split('.')[1]) + 1}º participante: {m}"
                                           for m in value]
         errors.setdefault(key.removeprefix("lawyer."), []).extend(value)
@@ -151,6 +156,8 @@ def book_page(magistrate_id: int):
             errors, status = _schema_errors(error.messages), 422
         except DomainError as error:
             errors, status = form_errors(error)
+            errors = {key.replace("answers.", "answer-", 1): value
+                      for key, value in errors.items()}
             g.booking_refusal_code = getattr(error, "code", None)
             slot = _open_slot(magistrate, start)
         else:
@@ -167,6 +174,7 @@ def book_page(magistrate_id: int):
                            values=values, errors=errors,
                            text_channels=text_gateway.offered_channels(current_app.config),
                            accepted_requesters=_accepted_requesters(magistrate.id),
+                           questions=availability.questions_of(magistrate.id),
                            zone_label=zone_label(magistrate.timezone)), status
 
 
