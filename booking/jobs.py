@@ -78,6 +78,13 @@ def expire_holds() -> None:
     expire()
 
 
+def offer_open_times() -> None:
+    """Tell the waitlists of times that opened in their ranges, and of those taken since."""
+    from .bookings.waitlist import offer_open_times as offer
+
+    offer()
+
+
 def flag_overdue_urgent_requests() -> None:
     """Tell the magistrate and the office of urgent requests past their answer deadline."""
     from .bookings.urgent import flag_overdue
@@ -109,6 +116,7 @@ def apply_retention() -> None:
 JOBS: list[Job] = [
     Job("send_outbox", send_outbox, "interval", {"seconds": 20}),
     Job("expire_holds", expire_holds, "interval", {"minutes": 1}),
+    Job("offer_open_times", offer_open_times, "interval", {"minutes": 1}),
     Job("queue_reminders", queue_reminders, "interval", {"minutes": 5}),
     Job("queue_daily_agendas", queue_daily_agendas, "cron", {"minute": 0}),
     Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),

@@ -22,7 +22,12 @@ from .availability.models import (  # noqa: F401
     Slot,
     WeeklyWindow,
 )
-from .bookings.models import Booking, IdempotencyRecord, UrgentRequest  # noqa: F401
+from .bookings.models import (  # noqa: F401
+    Booking,
+    IdempotencyRecord,
+    UrgentRequest,
+    WaitlistEntry,
+)
 from .complaints.models import Complaint, ComplaintEvent, ProtocolCounter  # noqa: F401
 from .courts.models import Channel, Comarca, Magistrate, Unit  # noqa: F401
 from .notifications.models import OutboxMessage  # noqa: F401

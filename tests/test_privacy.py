@@ -49,7 +49,8 @@ def test_retention_anonymises_old_personal_data_and_keeps_the_statistics(app, cl
         "reporter": {"name": "José", "email": "jose@example.com"}}).get_json()
     with app.app_context():
         assert anonymize_expired() == {"bookings": 0, "urgent_requests": 0, "complaints": 0,
-                                       "outbox_messages": 0, "audit_entries": 0}
+                                       "outbox_messages": 0, "audit_entries": 0,
+                                       "waitlist_entries": 0}
         long_ago = utcnow() - timedelta(days=400)
         db.session.execute(update(Booking).values(start_at=long_ago, end_at=long_ago))
         db.session.execute(update(Complaint).values(status="resolved", closed_at=long_ago))
@@ -58,7 +59,7 @@ def test_retention_anonymises_old_personal_data_and_keeps_the_statistics(app, cl
         counts = anonymize_expired()
         db.session.commit()
         assert counts == {"bookings": 1, "urgent_requests": 0, "complaints": 1, "outbox_messages": 4,
-                          "audit_entries": 0}
+                          "audit_entries": 0, "waitlist_entries": 0}
         booking = db.session.get(Booking, booked["id"])
         assert booking.lawyer_name == REMOVED and booking.lawyer_email.endswith(".invalid")
         assert booking.status == "confirmed" and booking.mode == "video"  # statistics stay
@@ -68,7 +69,8 @@ def test_retention_anonymises_old_personal_data_and_keeps_the_statistics(app, cl
         assert all(m.body_text == REMOVED and m.ics is None
                    for m in db.session.scalars(select(OutboxMessage)))
         assert anonymize_expired() == {"bookings": 0, "urgent_requests": 0, "complaints": 0,
-                                       "outbox_messages": 0, "audit_entries": 0}
+                                       "outbox_messages": 0, "audit_entries": 0,
+                                       "waitlist_entries": 0}
 
 
 def test_the_lawyer_downloads_every_piece_of_data_held(app, client):

@@ -229,6 +229,17 @@ def slot_at(magistrate_id: int, start: datetime) -> Slot | None:
                                                 Slot.start_at == start))
 
 
+def slot_by_id(slot_id: int) -> Slot | None:
+    return db.session.get(Slot, slot_id)
+
+
+def open_slots_within(magistrate_id: int, first: datetime, last: datetime) -> list[Slot]:
+    """The magistrate's open slots starting in [first, last), soonest first."""
+    return list(db.session.scalars(select(Slot).where(
+        Slot.magistrate_id == magistrate_id, Slot.state == "open", Slot.start_at >= first,
+        Slot.start_at < last).order_by(Slot.start_at)))
+
+
 def first_open_slot(magistrate_id: int, after: datetime) -> datetime | None:
     """When the magistrate's next open slot starts (the agenda opens on its week)."""
     return db.session.scalar(select(func.min(Slot.start_at)).where(

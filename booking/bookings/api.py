@@ -40,7 +40,7 @@ from ..openapi import (
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
 from ..security import seal, tokens_match, unseal
 from ..urls import external_url
-from . import messages, service, urgent
+from . import messages, service, urgent, waitlist
 from .models import Booking, IdempotencyRecord, UrgentRequest
 from .schemas import (
     AttendanceSchema,
@@ -58,6 +58,8 @@ from .schemas import (
     UrgentQuerySchema,
     UrgentRequestInSchema,
     UrgentRequestSchema,
+    WaitlistEntrySchema,
+    WaitlistJoinSchema,
 )
 
 # Built once: a schema costs more to build than to dump.
@@ -455,3 +457,69 @@ class MagistrateFeedToken(MethodView):
         db.session.commit()
         return {"token": token, "url": external_url(
             "bookings.MagistrateFeed", magistrate_id=magistrate.id, token=token)}
+
+
+@blp.route("/magistrates/<int:magistrate_id>/waitlist")
+class Waitlist(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])]
+
+    @blp.arguments(WaitlistJoinSchema())
+    @blp.response(202, WaitlistEntrySchema, description="Na lista, aguardando o código enviado "
+                                                      "ao e-mail (confirme em confirm_url).")
+    @blp.alt_response(404, description="Magistrado não encontrado.")
+    @blp.alt_response(409, description="Este e-mail já aguarda em listas demais.")
+    @blp.alt_response(429, description=RATE_LIMITED)
+    def post(self, data, magistrate_id):
+        """Wait for a time with this magistrate between two days: each time that opens in
+        the range is e-mailed, in the order people joined, once the code confirms the
+        address."""
+        magistrate = courts.get_magistrate(magistrate_id)
+        if magistrate is None or not magistrate.takes_bookings:
+            abort(404, message="Magistrado não encontrado.")
+        entry, token = waitlist.join(magistrate, data)
+        db.session.commit()
+        return {"id": entry.id, "magistrate_id": magistrate.id, "first_day": entry.first_day,
+                "last_day": entry.last_day, "status": entry.status, "manage_token": token,
+                "confirm_url": url_for("bookings.WaitlistConfirm", entry_id=entry.id)}
+
+
+def _waitlist_entry_or_404(entry_id: int):
+    token = bearer_token() or request.args.get("token")
+    entry = waitlist.entry_for_token(entry_id, token) if token else None
+    if entry is None:
+        abort(404, message="Inscrição não encontrada.")
+    return entry
+
+
+@blp.route("/waitlist/<int:entry_id>/confirm")
+class WaitlistConfirm(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])]
+
+    @blp.doc(security=[{"manageToken": []}])
+    @blp.arguments(ConfirmSchema())
+    @blp.response(200, WaitlistEntrySchema)
+    @blp.alt_response(404, description="Inscrição não encontrada para este token.")
+    @blp.alt_response(409, description="A reserva expirou ou errou-se o código vezes demais.")
+    @blp.alt_response(422, description="Código incorreto.")
+    @blp.alt_response(429, description=RATE_LIMITED)
+    def post(self, data, entry_id):
+        """Confirm the entry with the e-mailed code (and its manage token)."""
+        entry = _waitlist_entry_or_404(entry_id)
+        outcome = waitlist.confirm(entry, data["code"])
+        db.session.commit()
+        if outcome == "wrong_code":
+            abort(422, errors={"code": ["Código incorreto."]})
+        if outcome in ("hold_expired", "too_many_tries"):
+            raise NotAllowedNow("A inscrição expirou; entre na lista de novo.", outcome)
+        return entry
+
+
+@blp.route("/waitlist/<int:entry_id>")
+class WaitlistEntryById(MethodView):
+    @blp.doc(security=[{"manageToken": []}])
+    @blp.response(204)
+    @blp.alt_response(404, description="Inscrição não encontrada para este token.")
+    def delete(self, entry_id):
+        """Leave the waitlist."""
+        waitlist.leave(_waitlist_entry_or_404(entry_id))
+        db.session.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -150,3 +150,33 @@ class UrgentRequest(LawyerColumns, db.Model):
     # and when the magistrate and the office were told it passed unanswered (once).
     answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+WAITLIST_STATUSES = ("held", "waiting", "booked", "left", "expired")
+
+
+class WaitlistEntry(db.Model):
+    """Someone waiting for a time with a magistrate between two days: told of each time that
+    opens in that range (in the order they joined) until they book, leave, or it ends. Like a
+    booking, an entry counts only once its e-mailed code confirmed the address."""
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (CheckConstraint(one_of("status", WAITLIST_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    magistrate_id: Mapped[int] = mapped_column(ForeignKey("magistrate.id"), index=True)
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(10), default="held")
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    confirm_code_hash: Mapped[str | None] = mapped_column(String(64))
+    confirm_attempts: Mapped[int] = mapped_column(default=0)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The slots already offered to this entry ([slot id, ...]) and those told gone.
+    offered: Mapped[list[int] | None] = mapped_column(JSON)
+    told_gone: Mapped[list[int] | None] = mapped_column(JSON)
+    anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -263,6 +263,30 @@ class BookingQuerySchema(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 
+class WaitlistJoinSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    email = MailboxAddress(required=True)
+    first_day = CourtDate(required=True, metadata={"example": "2027-03-01"})
+    last_day = CourtDate(required=True, metadata={"example": "2027-03-31"})
+    consent = fields.Boolean(required=True, metadata={"enum": [True]})
+
+    @validates("consent")
+    def _consent(self, value, **kwargs):
+        if value is not True:
+            raise ValidationError("Para entrar na lista, é preciso concordar com o uso do "
+                                  "nome e do e-mail para os avisos (LGPD).")
+
+
+class WaitlistEntrySchema(Schema):
+    id = fields.Integer()
+    magistrate_id = fields.Integer()
+    first_day = CourtDate()
+    last_day = CourtDate()
+    status = fields.String(metadata={"enum": ["held", "waiting", "booked", "left", "expired"]})
+    manage_token = fields.String(metadata={"description": "Para confirmar e sair; mostrado uma vez."})
+    confirm_url = fields.String()
+
+
 class UrgentRequestInSchema(Schema):
     lawyer = fields.Nested(LawyerSchema, required=True)
     case_number = fields.String(required=True, validate=validate_case_number)

@@ -43,13 +43,14 @@ from ..fields import OUT_OF_RANGE, plausible, plausible_instant
 from ..formatting import zone_label
 from ..notifications import text_gateway
 from ..security import seal, unseal
-from . import conflicts, messages, service, urgent
+from . import conflicts, messages, service, urgent, waitlist
 from .models import Booking, UrgentRequest
 from .schemas import (
     BookingRequestSchema,
     CancelSchema,
     UrgentAnswerSchema,
     UrgentRequestInSchema,
+    WaitlistJoinSchema,
 )
 
 blp = Blueprint("bookings_pages", __name__)
@@ -510,6 +511,60 @@ def urgent_page(magistrate_id: int):
                                     magistrate_id=magistrate.id))
     return render_template("bookings/urgent_form.html", magistrate=magistrate, values=values,
                            errors=errors), status
+
+
+@blp.route("/magistrados/<int:magistrate_id>/lista-de-espera", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
+def waitlist_page(magistrate_id: int):
+    """No open time suits: wait for one between two days (confirmed by an e-mailed code)."""
+    magistrate = bookable_magistrate_or_404(magistrate_id)
+    errors: dict[str, list[str]] = {}
+    values = request.form.to_dict() if request.method == "POST" else {}
+    status = 200
+    if request.method == "POST":
+        raw = {"name": values.get("name", "").strip(), "email": values.get("email", "").strip(),
+               "first_day": values.get("first_day", ""), "last_day": values.get("last_day", ""),
+               "consent": bool(values.get("consent"))}
+        try:
+            entry, token = waitlist.join(magistrate, WaitlistJoinSchema().load(raw))
+            db.session.commit()
+        except ValidationError as error:
+            errors, status = _schema_errors(error.messages), 422
+        except DomainError as error:
+            errors, status = form_errors(error)
+        else:
+            return redirect(url_for("bookings_pages.waitlist_entry", entry_id=entry.id,
+                                    token=token))
+    return render_template("bookings/waitlist_form.html", magistrate=magistrate,
+                           values=values, errors=errors), status
+
+
+@blp.route("/lista-de-espera/<int:entry_id>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
+def waitlist_entry(entry_id: int):
+    """One entry, by its link: type the code, see its state, or leave the list."""
+    token = request.values.get("token", "")
+    entry = waitlist.entry_for_token(entry_id, token)
+    if entry is None:
+        abort(404)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        if request.form.get("action") == "leave":
+            waitlist.leave(entry)
+            db.session.commit()
+            flash("Você saiu da lista de espera.", "success")
+        else:
+            outcome = waitlist.confirm(entry, request.form.get("code", ""))
+            db.session.commit()
+            if outcome == "wrong_code":
+                errors, status = {"code": ["Código incorreto."]}, 422
+            elif outcome == "confirmed":
+                flash("Pronto: você será avisado(a) por e-mail quando abrir um horário.",
+                      "success")
+    return _no_referrer(current_app.make_response((render_template(
+        "bookings/waitlist_entry.html", entry=entry, token=token, errors=errors,
+        magistrate=courts.get_magistrate(entry.magistrate_id, with_unit=True)), status)))
 
 
 @blp.get("/equipe/magistrados/<int:magistrate_id>/pedidos-urgentes")

@@ -18,7 +18,7 @@ from flask import current_app
 
 from ..audit import service as audit
 from ..bookings import service as bookings
-from ..bookings import urgent
+from ..bookings import urgent, waitlist
 from ..complaints import service as complaints
 from ..database import utcnow
 from ..notifications import service as notifications
@@ -33,6 +33,8 @@ def anonymize_expired(now: datetime | None = None) -> dict[str, int]:
     hold_cutoff = now - timedelta(days=current_app.config["HOLD_RETENTION_DAYS"])
     counts = {"bookings": bookings.anonymize_ended_before(cutoff, now, hold_cutoff),
               "urgent_requests": urgent.anonymize_created_before(cutoff),
+              "waitlist_entries": waitlist.anonymize_ended_before(
+                  (now - timedelta(days=current_app.config["HOLD_RETENTION_DAYS"])).date(), now),
               "complaints": complaints.anonymize_closed_before(cutoff, now, open_cutoff),
               "outbox_messages": notifications.purge_bodies(body_cutoff, cutoff),
               "audit_entries": audit.pseudonymize_before(cutoff, now)}

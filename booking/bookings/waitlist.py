@@ -1,0 +1,185 @@
+"""The waitlist: when no open time suits, a requester waits for one with a magistrate
+between two days. The entry counts once its e-mailed code confirmed the address (as a
+booking's hold); then each time that opens in its range (a cancellation, a hold that lapsed,
+new availability, a busy period that ended) is offered to the waiting entries in the order
+they joined, each with a link to book it; the first to book wins by the slot's
+compare-and-set, and the others are told it is gone. Entries end with their range.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from sqlalchemy import select, update
+
+from ..audit import service as audit
+from ..availability import service as availability
+from ..courts import service as courts
+from ..database import utcnow
+from ..domain import InvalidField, NotAllowedNow
+from ..extensions import db
+from ..formatting import moment_label
+from ..notifications import service as notifications
+from ..security import new_token, token_hash, tokens_match
+from ..urls import external_url
+from .models import REMOVED, REMOVED_EMAIL, Booking, WaitlistEntry
+from .service import code_hash
+
+# A person waits in so many lists at once, at most (a list is per magistrate).
+MAX_ENTRIES_PER_EMAIL = 3
+MAX_RANGE_DAYS = 90
+
+
+def join(magistrate, data: dict, now: datetime | None = None) -> tuple[WaitlistEntry, str]:
+    """A held entry and its manage token; the code goes to the address given."""
+    now = now or utcnow()
+    first, last = data["first_day"], data["last_day"]
+    today = now.astimezone(ZoneInfo(magistrate.timezone)).date()
+    if first < today:
+        raise InvalidField("O período não pode começar no passado.", "first_day")
+    if last < first or (last - first).days > MAX_RANGE_DAYS:
+        raise InvalidField(f"O período termina depois do início e tem no máximo "
+                           f"{MAX_RANGE_DAYS} dias.", "last_day")
+    email = data["email"]
+    live = db.session.scalar(select(db.func.count()).select_from(WaitlistEntry).where(
+        db.func.lower(WaitlistEntry.email) == email.lower(),
+        WaitlistEntry.status.in_(("held", "waiting"))))
+    if live >= MAX_ENTRIES_PER_EMAIL:
+        raise NotAllowedNow(f"Este e-mail já aguarda em {MAX_ENTRIES_PER_EMAIL} listas de "
+                            "espera; saia de uma para entrar em outra.", "too_many_entries")
+    token = new_token()
+    entry = WaitlistEntry(
+        magistrate_id=magistrate.id, first_day=first, last_day=last, name=data["name"],
+        email=email, status="held", manage_token_hash=token_hash(token), confirm_attempts=0,
+        hold_expires_at=now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"]),
+        created_at=now, offered=[], told_gone=[])
+    db.session.add(entry)
+    db.session.flush()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    entry.confirm_code_hash = code_hash(-entry.id, code)  # negative: never a booking's
+    audit.record("waitlist.joined", "waitlist_entry", entry.id, actor="public")
+    link = external_url("bookings_pages.waitlist_entry", entry_id=entry.id, token=token)
+    notifications.queue(
+        dedupe_key=f"waitlist:{entry.id}:code", kind="waitlist_code", to=email,
+        subject=f"Confirme sua entrada na lista de espera de {magistrate.title} "
+                f"{magistrate.name}",
+        text=render_template("email/waitlist_code.txt", entry=entry, magistrate=magistrate,
+                             code=code, link=link,
+                             minutes=current_app.config["BOOKING_HOLD_MINUTES"],
+                             court_name=current_app.config["COURT_NAME"]))
+    return entry, token
+
+
+def entry_for_token(entry_id: int, token: str) -> WaitlistEntry | None:
+    entry = db.session.get(WaitlistEntry, entry_id)
+    if entry is None or not tokens_match(token or "", entry.manage_token_hash):
+        return None
+    return entry
+
+
+def confirm(entry: WaitlistEntry, code: str, now: datetime | None = None) -> str:
+    """'confirmed', 'already_confirmed', 'wrong_code', 'too_many_tries' or 'hold_expired'
+    (the same rules as a booking's hold); the caller commits whatever the outcome."""
+    now = now or utcnow()
+    if entry.status != "held":
+        return "already_confirmed" if entry.status in ("waiting", "booked") else "hold_expired"
+    if entry.hold_expires_at is None or entry.hold_expires_at <= now:
+        entry.status = "expired"
+        return "hold_expired"
+    typed = "".join(ch for ch in (code or "") if ch.isdigit())[:6]
+    if not hmac.compare_digest(code_hash(-entry.id, typed), entry.confirm_code_hash or ""):
+        entry.confirm_attempts += 1
+        if entry.confirm_attempts >= current_app.config["BOOKING_CONFIRM_MAX_TRIES"]:
+            entry.status = "expired"
+            return "too_many_tries"
+        return "wrong_code"
+    entry.status, entry.confirmed_at, entry.confirm_code_hash = "waiting", now, None
+    audit.record("waitlist.confirmed", "waitlist_entry", entry.id, actor="public")
+    return "confirmed"
+
+
+def leave(entry: WaitlistEntry) -> None:
+    if entry.status in ("held", "waiting"):
+        entry.status = "left"
+        audit.record("waitlist.left", "waitlist_entry", entry.id, actor="public")
+
+
+def offer_open_times(now: datetime | None = None) -> int:
+    """The scheduler's waitlist pass: end what ran out, close the entries of those who
+    booked, tell who waits of the times open in their ranges (in the order they joined),
+    and tell those offered a time someone else took that it is gone. Returns messages
+    queued."""
+    now = now or utcnow()
+    queued = 0
+    waiting = db.session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.status.in_(("held", "waiting"))).order_by(
+        WaitlistEntry.confirmed_at, WaitlistEntry.id)).all()
+    for entry in waiting:
+        magistrate = courts.get_magistrate(entry.magistrate_id)
+        zone = ZoneInfo(magistrate.timezone)
+        if entry.last_day < now.astimezone(zone).date() or (
+                entry.status == "held" and entry.hold_expires_at <= now):
+            entry.status = "expired"
+            continue
+        if entry.status != "waiting":
+            continue
+        if _booked_in_range(entry, zone):
+            entry.status = "booked"
+            continue
+        first = max(_start_of(entry.first_day, zone), now)
+        open_now = availability.open_slots_within(entry.magistrate_id, first,
+                                                  _start_of(entry.last_day + timedelta(1), zone))
+        for slot in open_now:
+            if slot.id in (entry.offered or []):
+                continue
+            entry.offered = [*(entry.offered or []), slot.id]
+            queued += _tell(entry, magistrate, "offer", slot.start_at)
+        for slot_id in (entry.offered or []):
+            if slot_id in (entry.told_gone or []):
+                continue
+            slot = availability.slot_by_id(slot_id)
+            if slot is not None and slot.state != "open":
+                entry.told_gone = [*(entry.told_gone or []), slot_id]
+                queued += _tell(entry, magistrate, "gone", slot.start_at)
+    return queued
+
+
+def anonymize_ended_before(cutoff: date, now: datetime) -> int:
+    """Retention: the name and address of entries whose range ended before the cutoff."""
+    return db.session.execute(
+        update(WaitlistEntry).where(WaitlistEntry.last_day < cutoff,
+                                    WaitlistEntry.anonymized_at.is_(None))
+        .values(name=REMOVED, email=REMOVED_EMAIL, anonymized_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def _start_of(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone)
+
+
+def _booked_in_range(entry: WaitlistEntry, zone: ZoneInfo) -> bool:
+    return db.session.scalar(select(Booking.id).where(
+        Booking.magistrate_id == entry.magistrate_id,
+        db.func.lower(Booking.lawyer_email) == entry.email.lower(),
+        Booking.status == "confirmed",
+        Booking.start_at >= _start_of(entry.first_day, zone),
+        Booking.start_at < _start_of(entry.last_day + timedelta(1), zone)).limit(1)) is not None
+
+
+def _tell(entry: WaitlistEntry, magistrate, what: str, start: datetime) -> int:
+    when = moment_label(start, magistrate.timezone)
+    book_link = external_url("bookings_pages.book_page", magistrate_id=magistrate.id,
+                             inicio=start.astimezone(ZoneInfo(magistrate.timezone)).isoformat())
+    subject = (f"Abriu um horário com {magistrate.title} {magistrate.name}: {when}"
+               if what == "offer" else f"O horário de {when} já foi preenchido")
+    return notifications.queue(
+        dedupe_key=f"waitlist:{entry.id}:{what}:{start.isoformat()}", kind=f"waitlist_{what}",
+        to=entry.email, subject=subject,
+        text=render_template("email/waitlist_offer.txt", entry=entry, magistrate=magistrate,
+                             what=what, when=when, link=book_link,
+                             court_name=current_app.config["COURT_NAME"]))
+
