@@ -513,6 +513,8 @@ def urgent_page(magistrate_id: int):
                            errors=errors), status
 
 
+# --- the waitlist ---------------------------------------------------------------------
+
 @blp.route("/magistrados/<int:magistrate_id>/lista-de-espera", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
 def waitlist_page(magistrate_id: int):
