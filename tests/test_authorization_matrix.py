@@ -19,7 +19,15 @@ from booking.bookings.models import UrgentRequest
 from booking.complaints.models import Complaint
 from booking.extensions import db
 from tests.conftest import make_app
-from tests.support.factories import DIRECT, PASSWORD, make_magistrate, make_rules, make_staff, make_unit
+from tests.support.factories import (
+    DIRECT,
+    PASSWORD,
+    a_recent_failure,
+    make_magistrate,
+    make_rules,
+    make_staff,
+    make_unit,
+)
 
 ACTORS = ("anonymous", "other_token", "magistrate", "other_magistrate", "other_assistant",
           "corregedoria", "admin")
@@ -348,7 +356,7 @@ def world(tmp_path_factory, sqlite_template_module):
     urgent = {"lawyer": lawyer, "case_number": "0001234-03.2026.8.11.0041",
               "reason": "Réu preso sem audiência de custódia."}
     answered = client.post(f"/api/v1/magistrates/{ids['judge']}/urgent-requests", json=urgent).get_json()
-    complaint = {"channel": "phone", "kind": "no_answer", "occurred_at": "2026-11-20T14:00:00-04:00",
+    complaint = {"channel": "phone", "kind": "no_answer", "occurred_at": a_recent_failure(),
                  "description": "Ninguém atende o telefone da secretaria."}
     filed = client.post("/api/v1/complaints", json=complaint).get_json()
     with app.app_context():

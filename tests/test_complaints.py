@@ -17,6 +17,7 @@ from booking.notifications.models import OutboxMessage
 from tests.support.factories import (
     DIRECT,
     PASSWORD,
+    a_recent_failure,
     bearer,
     make_magistrate,
     make_staff,
@@ -41,7 +42,7 @@ def desk(app):
 
 def report(client, **overrides):
     body = {"channel": "virtual_counter", "kind": "unavailable",
-            "occurred_at": "2026-11-20T14:00:00-04:00",
+            "occurred_at": a_recent_failure(),
             "description": "O Balcão Virtual não abriu no horário de expediente.",
             "reporter": {"name": "José Cidadão", "email": "jose@example.com", "role": "citizen"}}
     body.update(overrides)
@@ -79,7 +80,7 @@ def test_filing_gives_a_readable_protocol_and_a_lookup_token(app, client, desk):
     ({"reporter": {"email": "não é e-mail"}}, "reporter.email"),
 ])
 def test_invalid_reports_are_422_per_field(client, desk, overrides, field):
-    body = {"channel": "phone", "kind": "no_answer", "occurred_at": "2026-11-20T14:00:00-04:00",
+    body = {"channel": "phone", "kind": "no_answer", "occurred_at": a_recent_failure(),
             "description": "Ninguém atende o telefone da secretaria.", **overrides}
     response = client.post("/api/v1/complaints", json=body)
     assert response.status_code == 422
@@ -238,19 +239,21 @@ def test_public_form_keeps_what_was_typed_and_catches_robots(app, client, desk):
     html = bad.get_data(as_text=True)
     assert re.search(r'id="channel-erro"[^>]*>Escolha uma opção da lista', html)
     assert re.search(r'id="description-erro"', html) and ">curta</textarea>" in html
+    day = datetime.fromisoformat(a_recent_failure()).date()
     robot = client.post("/reclamacoes/nova", data={
         "channel": "phone", "kind": "no_answer", "description": "Ninguém atendeu o telefone.",
-        "occurred_day": "2026-11-20", "website": "http://spam.example"})
+        "occurred_day": day.isoformat(), "website": "http://spam.example"})
     assert robot.status_code == 302
     ok = client.post("/reclamacoes/nova", data={
         "channel": "phone", "kind": "no_answer", "unit_id": str(desk["sinop"]),
-        "description": "Ninguém atendeu o telefone.", "occurred_day": "2026-11-20",
+        "description": "Ninguém atendeu o telefone.", "occurred_day": day.isoformat(),
         "occurred_time": "15:30"})
     assert ok.status_code == 302
     with app.app_context():
         complaints = db.session.scalars(select(Complaint)).all()
     assert len(complaints) == 1  # the robot's report was dropped
-    assert complaints[0].occurred_at == datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
+    assert complaints[0].occurred_at == datetime(day.year, day.month, day.day, 19, 30,
+                                                 tzinfo=UTC)  # 15:30 in Cuiabá
     filed = client.get("/reclamacoes/registrada").get_data(as_text=True)
     assert complaints[0].protocol in filed
 
@@ -321,7 +324,7 @@ def test_rate_limit_on_the_public_form(database_url, tmp_path):
 
     app = make_app(database_url, RATELIMIT_ENABLED=True, COMPLAINT_RATE_LIMIT="2/minute")
     client = app.test_client()
-    body = {"channel": "phone", "kind": "no_answer", "occurred_at": "2026-11-20T14:00:00-04:00",
+    body = {"channel": "phone", "kind": "no_answer", "occurred_at": a_recent_failure(),
             "description": "Ninguém atende o telefone."}
     assert [client.post("/api/v1/complaints", json=body).status_code for _ in range(2)] == [201, 201]
     limited = client.post("/api/v1/complaints", json=body)

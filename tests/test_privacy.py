@@ -15,6 +15,7 @@ from booking.privacy.service import anonymize_expired
 from tests.support.factories import (
     DIRECT,
     PASSWORD,
+    a_recent_failure,
     bearer,
     make_magistrate,
     make_rules,
@@ -44,7 +45,7 @@ def setup_booking(app, client):
 def test_retention_anonymises_old_personal_data_and_keeps_the_statistics(app, client):
     booked, _, _ = setup_booking(app, client)
     complaint = client.post("/api/v1/complaints", json={
-        "channel": "phone", "kind": "no_answer", "occurred_at": "2026-11-20T14:00:00-04:00",
+        "channel": "phone", "kind": "no_answer", "occurred_at": a_recent_failure(),
         "description": "Ninguém atende o telefone.",
         "reporter": {"name": "José", "email": "jose@example.com"}}).get_json()
     with app.app_context():
@@ -98,7 +99,7 @@ def test_staff_reads_of_personal_data_are_audited(app, client):
     client.get(f"/api/v1/bookings/{booked['id']}", headers=bearer(booked["manage_token"]))
     client.log_in("corregedoria@example.jus.br", PASSWORD)
     client.post("/api/v1/complaints", json={
-        "channel": "phone", "kind": "no_answer", "occurred_at": "2026-11-20T14:00:00-04:00",
+        "channel": "phone", "kind": "no_answer", "occurred_at": a_recent_failure(),
         "description": "Ninguém atende o telefone."})
     with app.app_context():
         complaint_id = db.session.scalar(select(Complaint.id))

@@ -120,3 +120,15 @@ def confirm_by_code(app, client, location: str):
     with app.app_context():
         code = confirmation_code(booking_id)
     return client.post(location, data={"code": code})
+
+
+def a_recent_failure() -> str:
+    """When a reported failure happened: ten days ago in Cuiabá (reports must be recent,
+    COMPLAINT_MAX_AGE_DAYS, so a fixed date would stop working in a year)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from booking.database import utcnow
+
+    moment = (utcnow() - timedelta(days=10)).astimezone(ZoneInfo("America/Cuiaba"))
+    return moment.replace(hour=14, minute=0, second=0, microsecond=0).isoformat()
