@@ -144,3 +144,32 @@ def test_the_page_asks_each_kind_for_its_own_fields(app, client, desk):  # noqa:
         booking = db.session.scalars(select(Booking)).one()
         assert booking.requester_type == "public_defender"
         assert booking.requester_institution == DEFENDER["institution"]
+
+
+@pytest.mark.parametrize("kind, identity", [
+    ("lawyer", {"oab": "OAB/MT 12.345"}),
+    ("public_defender", DEFENDER),
+    ("prosecutor", {"institution": "Ministério Público de Mato Grosso", "registration": "998"}),
+    ("state_attorney", {"institution": "Procuradoria-Geral do Estado", "registration": "77"}),
+    ("municipal_attorney", {"institution": "Procuradoria de Cuiabá", "registration": "M-12"}),
+    ("party", {"cpf": "529.982.247-25"}),
+])
+def test_each_kind_books_end_to_end_on_the_page(app, client, desk, kind, identity):  # noqa: F811
+    from tests.support.factories import confirm_by_code
+
+    if kind == "party":
+        enable_parties(client, desk)
+    slot = client.get(f"/api/v1/magistrates/{desk['judge']}/slots").get_json()[0]["start"]
+    page = f"/magistrados/{desk['judge']}/agendar"
+    held = client.post(page, data={
+        "start": slot, "mode": "video", "name": "Pessoa Que Pede", "email": "pede@example.com",
+        "phone": "(65) 99999-0000", "case_number": "0001234-03.2026.8.11.0041",
+        "subject": "Atendimento", "consent": "on", "requester_type": kind, **identity})
+    assert held.status_code == 302, held.get_data(as_text=True)
+    confirmed = confirm_by_code(app, client, held.headers["Location"])
+    assert confirmed.status_code == 302
+    summary = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert requesters.TYPES[kind] in summary
+    with app.app_context():
+        booking = db.session.scalars(select(Booking)).one()
+        assert (booking.requester_type, booking.status) == (kind, "confirmed")
