@@ -217,3 +217,14 @@ def test_the_metrics_tell_holds_from_confirmations(app, client, desk):  # noqa: 
     assert count("held") - before["held"] == 1
     assert count("invalid") - before["invalid"] == 1
     assert count("confirmed") - before["confirmed"] == 1
+
+
+def test_a_hold_confirmed_after_its_address_reached_the_limit_frees_the_slot(app, client,
+                                                                            desk):  # noqa: F811
+    held = hold(client, desk)
+    for slot in (1, 2):  # meanwhile the court's portal booked twice for the same address
+        assert client.post("/api/v1/bookings", headers=DIRECT,
+                           json=form(desk, slot)).status_code == 201
+    late = confirm(client, held, code_of(app, held))
+    assert late.status_code == 409 and late.get_json()["code"] == "lawyer_limit"
+    assert desk["slots"][0]["start"] in open_starts(client, desk)

@@ -260,7 +260,11 @@ class BookingConfirm(MethodView):
         if access.lawyer_token is None:
             abort(403, message="Só quem reservou, com o token de gestão, confirma a reserva.")
         booking = access.booking
-        outcome = service.confirm_hold(booking, data["code"], access.lawyer_token)
+        try:
+            outcome = service.confirm_hold(booking, data["code"], access.lawyer_token)
+        except NotAllowedNow:
+            db.session.commit()  # the address reached its limit meanwhile: the slot is freed
+            raise
         db.session.commit()  # a wrong try counts even though it is refused
         if outcome == service.WRONG_CODE:
             abort(422, errors={"code": [
