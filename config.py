@@ -87,6 +87,9 @@ class Config:
     JITSI_APP_SECRET = os.environ.get("JITSI_APP_SECRET", "")
     # A lawyer asked to choose another time has this long before the booking is cancelled.
     REBOOK_DEADLINE_HOURS = _env_int("REBOOK_DEADLINE_HOURS", 72)
+    # A closure's decision is applied while the admin waits up to this many bookings;
+    # beyond it the scheduler applies it and the closures page shows the progress.
+    CLOSURE_INLINE_BOOKINGS = _env_int("CLOSURE_INLINE_BOOKINGS", 50)
 
     API_TOKEN_TTL_HOURS = _env_int("API_TOKEN_TTL_HOURS", 12)
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)

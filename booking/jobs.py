@@ -71,6 +71,13 @@ def expire_rebook_requests() -> None:
     expire()
 
 
+def apply_closure_decisions() -> None:
+    """Apply an admin's decision (cancel, keep, ask) to the many bookings a closure covers."""
+    from .bookings.conflicts import apply_closure_decisions as apply
+
+    apply()
+
+
 def expire_holds() -> None:
     """Holds nobody confirmed in time give their slots back."""
     from .bookings.service import expire_holds as expire
@@ -115,6 +122,7 @@ def apply_retention() -> None:
 
 JOBS: list[Job] = [
     Job("send_outbox", send_outbox, "interval", {"seconds": 20}),
+    Job("apply_closure_decisions", apply_closure_decisions, "interval", {"seconds": 10}),
     Job("expire_holds", expire_holds, "interval", {"minutes": 1}),
     Job("offer_open_times", offer_open_times, "interval", {"minutes": 1}),
     Job("queue_reminders", queue_reminders, "interval", {"minutes": 5}),

@@ -362,6 +362,78 @@ def test_a_closure_over_booked_appointments_and_the_three_choices(court, smtp_se
         f"/equipe/magistrados/{court.judge}/conflitos").get_data(as_text=True)
 
 
+def test_a_closure_over_many_bookings_is_applied_in_the_background_with_its_progress(
+        court, smtp_server):
+    """Beyond CLOSURE_INLINE_BOOKINGS the admin gets the answer at once and the scheduler
+    cancels in batches, noting its progress; the lawyers hear it when the sender runs."""
+    from booking.bookings.conflicts import apply_closure_decisions
+    from booking.bookings.models import Booking
+
+    day = a_day_with_open_slots(court)
+    starts = sorted(s for s in open_starts(court) if s.astimezone(CUIABA).date() == day)
+    court.config.update(MAX_FUTURE_BOOKINGS_PER_LAWYER=10, CLOSURE_INLINE_BOOKINGS=2)
+    booked = [book(court, s.astimezone(CUIABA).isoformat()) for s in starts[:3]]
+    other_day = next(s for s in sorted(open_starts(court)) if s.astimezone(CUIABA).date() != day)
+    answer = close_days(court, day, on_bookings="cancel",
+                        bookings_reason="Fórum fechado por falta de energia.")
+    closure = answer.get_json()
+    assert answer.status_code == 201 and closure["bookings_hit"] == 3
+    assert (closure["bookings_total"], closure["bookings_done"]) == (3, 0)
+    assert closure["bookings_finished_at"] is None
+    # The closed day offers nothing at once; the other days keep their open times.
+    assert not [s for s in open_starts(court) if s.astimezone(CUIABA).date() == day]
+    assert other_day in open_starts(court)
+    with court.app_context():
+        from booking.accounts.models import User
+
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        assert {db.session.get(Booking, b["id"]).status for b in booked} == {"confirmed"}
+    client = court.test_client()
+    client.log_in(admin.email, "correct horse battery")
+    page = client.get("/equipe/fechamentos").get_data(as_text=True)
+    assert 'max="3" value="0"' in page and "0 de 3 cancelado(s); em andamento" in page
+    progress_url = f"/equipe/fechamentos/{closure['id']}/andamento"
+    assert client.get(progress_url).get_json() == {"total": 3, "done": 0, "finished": False}
+
+    with court.app_context():
+        assert apply_closure_decisions(batch=2) == 3
+        assert {db.session.get(Booking, b["id"]).status for b in booked} == {"cancelled"}
+        assert apply_closure_decisions() == 0  # nothing left: a second run does nothing
+    assert client.get(progress_url).get_json() == {"total": 3, "done": 3, "finished": True}
+    assert "3 cancelado(s)." in client.get("/equipe/fechamentos").get_data(as_text=True)
+    deliver(court)
+    cancelled = [m for m in smtp_server.to("maria@example.com")
+                 if m.message["Subject"].startswith("Atendimento cancelado")]
+    assert len(cancelled) == 3
+    assert "Fórum fechado por falta de energia." in cancelled[0].message.get_body(
+        ("plain",)).get_content()
+
+
+def test_a_closure_removed_while_its_decision_is_applied_stops_there(court):
+    from booking.bookings.conflicts import apply_closure_decisions
+    from booking.bookings.models import Booking
+
+    day = a_day_with_open_slots(court)
+    starts = sorted(s for s in open_starts(court) if s.astimezone(CUIABA).date() == day)
+    court.config.update(MAX_FUTURE_BOOKINGS_PER_LAWYER=10, CLOSURE_INLINE_BOOKINGS=0)
+    booked = [book(court, s.astimezone(CUIABA).isoformat()) for s in starts[:2]]
+    closure = close_days(court, day, on_bookings="cancel").get_json()
+    assert closure["bookings_total"] == 2
+    with court.app_context():
+        from booking.accounts.models import User
+
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+    client = court.test_client()
+    client.log_in(admin.email, "correct horse battery")
+    assert client.post(f"/equipe/fechamentos/{closure['id']}/remover").status_code == 302
+    assert client.get(f"/equipe/fechamentos/{closure['id']}/andamento").status_code == 404
+    with court.app_context():
+        assert apply_closure_decisions() == 0
+        assert {db.session.get(Booking, b["id"]).status for b in booked} == {"confirmed"}
+    # Reopened: the day's free times are back.
+    assert [s for s in open_starts(court) if s.astimezone(CUIABA).date() == day]
+
+
 def test_a_rebook_request_without_an_answer_is_cancelled_at_the_deadline(court, smtp_server):
     from booking.bookings.conflicts import expire_rebook_requests
     from booking.bookings.models import Booking

@@ -253,9 +253,10 @@ class Closures(MethodView):
         bookings_hit says how many confirmed bookings fall on those days; with dry_run nothing
         is saved, otherwise on_bookings is applied to all of them."""
         closure, hit = service.add_closure(data, current_api_user())
-        answer = {"id": closure.id, "comarca_id": closure.comarca_id, "reason": closure.reason,
-                  "first_day": closure.first_day, "last_day": closure.last_day,
-                  "bookings_hit": hit}
+        answer = {name: getattr(closure, name) for name in (
+            "id", "comarca_id", "reason", "first_day", "last_day", "on_bookings",
+            "bookings_reason", "bookings_total", "bookings_done", "bookings_finished_at")}
+        answer["bookings_hit"] = hit
         if data["dry_run"]:
             db.session.rollback()
             answer["id"] = None
@@ -267,6 +268,15 @@ class Closures(MethodView):
 @blp.route("/closures/<int:closure_id>")
 class ClosureById(MethodView):
     decorators = [require_staff("admin")]
+
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, ClosureSchema)
+    def get(self, closure_id):
+        """One closure, with how far its decision for the bookings has been applied."""
+        closure = service.get_closure(closure_id)
+        if closure is None:
+            abort(404, message="Fechamento não encontrado.")
+        return closure
 
     @blp.doc(security=STAFF_SECURITY)
     @blp.response(204)

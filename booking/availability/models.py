@@ -101,6 +101,18 @@ class CourtClosure(db.Model):
     last_day: Mapped[date]
     reason: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the admin decided for the confirmed bookings on those days, and how far the
+    # scheduler got applying it (a court-wide closure can cover thousands).
+    on_bookings: Mapped[str | None] = mapped_column(String(10))
+    bookings_reason: Mapped[str | None] = mapped_column(String(500))
+    decided_by_user_id: Mapped[int | None]
+    bookings_total: Mapped[int] = mapped_column(default=0, server_default="0")
+    bookings_done: Mapped[int] = mapped_column(default=0, server_default="0")
+    bookings_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def bookings_pending(self) -> bool:
+        return self.bookings_total > 0 and self.bookings_finished_at is None
 
 
 class Slot(db.Model):

@@ -145,16 +145,21 @@ class ClosureSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=300),
                            metadata={"example": "Feriado municipal"})
     on_bookings = fields.String(
-        load_default="flag", load_only=True,
+        load_default="flag",
         validate=validate.OneOf(("flag", "keep", "cancel", "ask")),
         metadata={"description": "Para os agendamentos confirmados nos dias fechados: flag "
                                  "(cada magistrado decide), keep, cancel (com bookings_reason) "
                                  "ou ask (o advogado escolhe outro horário)."})
-    bookings_reason = fields.String(load_default=None, allow_none=True, load_only=True,
+    bookings_reason = fields.String(load_default=None, allow_none=True,
                                     validate=validate.Length(max=500))
     dry_run = fields.Boolean(load_default=False, load_only=True,
                              metadata={"description": "Só conta os agendamentos atingidos."})
     bookings_hit = fields.Integer(dump_only=True)
+    bookings_total = fields.Integer(dump_only=True, metadata={
+        "description": "Agendamentos a que a decisão ainda seria aplicada quando o fechamento "
+                       "foi registrado; muitos são aplicados em segundo plano."})
+    bookings_done = fields.Integer(dump_only=True)
+    bookings_finished_at = fields.DateTime(dump_only=True, allow_none=True)
 
     @validates_schema
     def days_in_order(self, data, **kwargs):

@@ -482,29 +482,69 @@ def remove_exception(magistrate: Magistrate, exception_id: int, user) -> bool:
 
 
 def add_closure(data: dict, user) -> tuple[CourtClosure, int]:
-    """Close the court (or one comarca) for some days; the affected agendas are republished.
+    """Close the court (or one comarca) for some days: their open slots go at once.
 
     Returns the closure and how many confirmed bookings it covers; `on_bookings` (flag,
-    keep, cancel or ask) is what the admin decided for all of them at once.
+    keep, cancel or ask) is what the admin decided for all of them, applied by bookings
+    here when they are few and by the scheduler otherwise (see `closure_progress`).
     """
     if data.get("comarca_id") is not None and db.session.get(Comarca, data["comarca_id"]) is None:
         raise InvalidField("Comarca não encontrada.", "comarca_id")
+    action = data.get("on_bookings", "flag")
     closure = CourtClosure(comarca_id=data.get("comarca_id"), first_day=data["first_day"],
-                           last_day=data["last_day"], reason=data["reason"])
+                           last_day=data["last_day"], reason=data["reason"], on_bookings=action,
+                           bookings_reason=data.get("bookings_reason"),
+                           decided_by_user_id=getattr(user, "id", None))
     db.session.add(closure)
     db.session.flush()
-    magistrates = _magistrates_with_rules(closure.comarca_id)
-    for magistrate in magistrates:
-        publish_slots(magistrate)
+    _remove_open_slots_on(closure)
     audit.record("closure.added", "court_closure", closure.id, user=user,
                  details={"comarca_id": closure.comarca_id,
                           "first_day": closure.first_day.isoformat(),
-                          "last_day": closure.last_day.isoformat(),
-                          "on_bookings": data.get("on_bookings", "flag")})
-    hit = changed([m.id for m in magistrates], decision={
-        "action": data.get("on_bookings", "flag"), "reason": data.get("bookings_reason"),
-        "user": user})
+                          "last_day": closure.last_day.isoformat(), "on_bookings": action})
+    hit = changed([], decision={"action": action, "reason": data.get("bookings_reason"),
+                                "user": user, "closure": closure})
     return closure, hit
+
+
+def _remove_open_slots_on(closure: CourtClosure) -> int:
+    """What republishing would do to the closed days, in one statement per time zone
+    (a court-wide closure would otherwise republish every agenda while the admin waits)."""
+    magistrates = select(Magistrate.id)
+    if closure.comarca_id is not None:
+        magistrates = magistrates.join(Unit, Unit.id == Magistrate.unit_id).where(
+            Unit.comarca_id == closure.comarca_id)
+    removed = 0
+    for zone_name in db.session.scalars(select(Magistrate.timezone.distinct())).all():
+        zone = ZoneInfo(zone_name)
+        removed += db.session.execute(delete(Slot).where(
+            Slot.state == "open", Slot.start_at >= utcnow(),
+            Slot.start_at >= local_instant(closure.first_day, time(0), zone),
+            Slot.start_at < local_instant(closure.last_day + timedelta(days=1), time(0), zone),
+            Slot.magistrate_id.in_(magistrates.where(Magistrate.timezone == zone_name)))
+            .execution_options(synchronize_session=False)).rowcount
+    return removed
+
+
+def closure_progress(closure: CourtClosure, *, done: int, total: int | None = None,
+                     finished: bool = False) -> None:
+    """Bookings notes how far it got applying the admin's decision (the page shows it)."""
+    if total is not None:
+        closure.bookings_total = total
+    closure.bookings_done = done
+    if finished:
+        closure.bookings_finished_at = utcnow()
+
+
+def closures_being_applied() -> list[CourtClosure]:
+    """Closures whose decision for their bookings the scheduler has not finished."""
+    return list(db.session.scalars(select(CourtClosure).where(
+        CourtClosure.bookings_total > 0, CourtClosure.bookings_finished_at.is_(None))
+        .order_by(CourtClosure.id)))
+
+
+def get_closure(closure_id: int) -> CourtClosure | None:
+    return db.session.get(CourtClosure, closure_id)
 
 
 def remove_closure(closure_id: int, user) -> bool:

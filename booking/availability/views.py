@@ -277,7 +277,7 @@ def closures_page():
                "dry_run": request.form.get("action") != "save"}
         try:
             data = ClosureSchema().load(raw)
-            _, hit = service.add_closure(data, current_user)
+            closure, hit = service.add_closure(data, current_user)
             if data["dry_run"]:
                 db.session.rollback()
                 return render_template(
@@ -292,12 +292,27 @@ def closures_page():
             _flash_errors({error.field: [str(error)]})
             status = 422
         else:
-            flash(f"Fechamento registrado; as agendas afetadas foram republicadas "
-                  f"({hit} agendamento(s) no período).", "success")
+            message = ("Fechamento registrado; os horários livres desses dias saíram das "
+                       f"agendas ({hit} agendamento(s) no período).")
+            if closure.bookings_pending:
+                message += (f" A decisão está sendo aplicada a {closure.bookings_total} "
+                            "agendamento(s) em segundo plano; acompanhe o andamento abaixo.")
+            flash(message, "success")
             return redirect(url_for("availability_pages.closures_page"))
     return render_template("availability/closures.html",
                            closures=service.closures(since=local_today()),
                            comarcas=courts.list_comarcas(), pending=None), status
+
+
+@blp.get("/equipe/fechamentos/<int:closure_id>/andamento")
+@login_required_page("admin")
+def closure_progress_page(closure_id: int):
+    """How far the decision for a closure's bookings got (the page's progress bar asks)."""
+    closure = service.get_closure(closure_id)
+    if closure is None:
+        abort(404)
+    return {"total": closure.bookings_total, "done": closure.bookings_done,
+            "finished": closure.bookings_finished_at is not None}
 
 
 @blp.post("/equipe/fechamentos/<int:closure_id>/remover")

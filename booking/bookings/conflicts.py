@@ -11,11 +11,13 @@ deadline, after which the booking is cancelled with the reason.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from sqlalchemy import select
 
+from ..accounts import service as accounts
 from ..audit import service as audit
 from ..availability import service as availability
 from ..courts import service as courts
@@ -25,6 +27,7 @@ from ..extensions import db
 from ..formatting import moment_label
 from ..notifications import service as notifications
 from ..security import new_token, token_hash
+from ..stopping import stop_requested
 from ..urls import external_url
 from . import service
 from .models import Booking
@@ -37,6 +40,8 @@ def detect(magistrate_ids: list[int], decision: dict | None = None,
     """Flag the confirmed future bookings a change now covers; returns how many are covered.
     With a decision (an admin's closure), apply it to each booking it covers."""
     now = now or utcnow()
+    if decision and decision.get("closure") is not None:
+        return _closure_detected(decision["closure"], decision, now)
     covered = 0
     for booking in db.session.scalars(select(Booking).where(
             Booking.magistrate_id.in_(magistrate_ids), Booking.status == "confirmed",
@@ -48,23 +53,111 @@ def detect(magistrate_ids: list[int], decision: dict | None = None,
                 booking.conflict_reason = booking.conflict_at = booking.conflict_kept_at = None
             continue
         covered += 1
-        if booking.conflict_reason == reason and (booking.conflict_kept_at or
-                                                  booking.rebook_deadline):
-            continue  # already decided for this very reason
-        if booking.conflict_reason != reason:
-            booking.conflict_reason, booking.conflict_at = reason[:300], now
-            booking.conflict_kept_at = None
-            _tell_office(booking, now)
-        action = (decision or {}).get("action", "flag")
-        user = (decision or {}).get("user")
-        if action == "keep":
-            keep(booking, user, now)
-        elif action == "cancel":
-            service.cancel(booking, by="court", user=user, now=now,
-                           reason=(decision or {}).get("reason") or reason)
-        elif action == "ask":
-            ask_for_another_time(booking, user, now)
+        if _undecided(booking, reason, (decision or {}).get("action", "flag")):
+            _apply(booking, reason, (decision or {}).get("action", "flag"),
+                   (decision or {}).get("user"), (decision or {}).get("reason"), now)
     return covered
+
+
+def _undecided(booking: Booking, reason: str, action: str) -> bool:
+    """Whether the decision still has to be applied to this covered booking."""
+    if booking.status != "confirmed":
+        return False
+    if booking.conflict_reason != reason:
+        return True
+    if booking.conflict_kept_at or booking.rebook_deadline:
+        return False  # already decided for this very reason
+    return action != "flag"
+
+
+def _apply(booking: Booking, reason: str, action: str, user, lawyers_reason: str | None,
+           now: datetime) -> None:
+    if booking.conflict_reason != reason:
+        booking.conflict_reason, booking.conflict_at = reason[:300], now
+        booking.conflict_kept_at = None
+        if action == "flag":  # the office has a decision to make only when none was made
+            _tell_office(booking, now)
+    if action == "keep":
+        keep(booking, user, now)
+    elif action == "cancel":
+        service.cancel(booking, by="court", user=user, now=now, reason=lawyers_reason or reason)
+    elif action == "ask":
+        ask_for_another_time(booking, user, now)
+
+
+# --- court-wide closures: thousands of bookings, applied by the scheduler -----------------
+
+def _closure_reason(closure) -> str:
+    return f"Sem expediente no dia: {closure.reason}"[:300]
+
+
+def _on_closed_days(closure, now: datetime) -> list[Booking]:
+    """The confirmed future bookings on the closure's days, each by its magistrate's own
+    calendar day: one query, however many magistrates the closure covers."""
+    zones = courts.magistrate_zones(closure.comarca_id)
+    widest_offset = timedelta(hours=14)  # no time zone is further from UTC
+    statement = select(Booking).where(
+        Booking.status == "confirmed", Booking.start_at > now,
+        Booking.start_at >= datetime.combine(closure.first_day, time(0), UTC) - widest_offset,
+        Booking.start_at < datetime.combine(closure.last_day + timedelta(days=1), time(0), UTC)
+        + widest_offset).order_by(Booking.start_at, Booking.id)
+    if closure.comarca_id is not None:
+        statement = statement.where(Booking.magistrate_id.in_(list(zones)))
+    return [booking for booking in db.session.scalars(statement)
+            if booking.magistrate_id in zones and closure.first_day
+            <= booking.start_at.astimezone(ZoneInfo(zones[booking.magistrate_id])).date()
+            <= closure.last_day]
+
+
+def _closure_detected(closure, decision: dict, now: datetime) -> int:
+    """Count what the closure covers; apply the decision here when the bookings are few
+    (the admin sees it done), or leave it to `apply_closure_decisions` when they are many
+    (the admin sees a progress bar)."""
+    covered = _on_closed_days(closure, now)
+    reason, action = _closure_reason(closure), decision.get("action", "flag")
+    pending = [booking for booking in covered if _undecided(booking, reason, action)]
+    availability.closure_progress(closure, done=0, total=len(pending), finished=not pending)
+    if pending and len(pending) <= current_app.config["CLOSURE_INLINE_BOOKINGS"]:
+        for booking in pending:
+            _apply(booking, reason, action, decision.get("user"), decision.get("reason"), now)
+        availability.closure_progress(closure, done=len(pending), finished=True)
+    return len(covered)
+
+
+def apply_closure_decisions(batch: int = 100, now: datetime | None = None) -> int:
+    """The scheduler's job: apply each large closure's decision, committing every `batch`
+    bookings so the admin's page shows progress and a stop loses nothing done. A closure
+    removed meanwhile stops where it was. Returns how many bookings were decided."""
+    applied = 0
+    for closure in availability.closures_being_applied():
+        closure_id, action = closure.id, closure.on_bookings or "flag"
+        reason, lawyers_reason = _closure_reason(closure), closure.bookings_reason
+        user = (accounts.get_user(closure.decided_by_user_id)
+                if closure.decided_by_user_id else None)
+        pending = [b.id for b in _on_closed_days(closure, now or utcnow())
+                   if _undecided(b, reason, action)]
+        done = closure.bookings_done
+        for first in range(0, len(pending), batch):
+            if stop_requested():
+                return applied
+            for booking in db.session.scalars(select(Booking).where(
+                    Booking.id.in_(pending[first:first + batch])).order_by(Booking.id)).all():
+                if _undecided(booking, reason, action):
+                    _apply(booking, reason, action, user, lawyers_reason, now or utcnow())
+                    applied += 1
+                done += 1
+            closure = availability.get_closure(closure_id)
+            if closure is None:
+                db.session.rollback()
+                break
+            availability.closure_progress(closure, done=min(done, closure.bookings_total))
+            db.session.commit()
+        else:
+            closure = availability.get_closure(closure_id)
+            if closure is not None:
+                availability.closure_progress(closure, done=closure.bookings_total, finished=True)
+                db.session.commit()
+    return applied
 
 
 def conflicts_of(magistrate_id: int) -> list[Booking]:

@@ -113,6 +113,15 @@ def magistrate_ids_in(comarca_id: int | None) -> list[int]:
     return list(db.session.scalars(statement))
 
 
+def magistrate_zones(comarca_id: int | None) -> dict[int, str]:
+    """Each magistrate's time zone, in a comarca (or the whole court when None)."""
+    statement = select(Magistrate.id, Magistrate.timezone)
+    if comarca_id is not None:
+        statement = statement.join(Unit, Unit.id == Magistrate.unit_id).where(
+            Unit.comarca_id == comarca_id)
+    return {row.id: row.timezone for row in db.session.execute(statement)}
+
+
 def rotate_feed_token(magistrate: Magistrate, user) -> str:
     """A new token for the magistrate's calendar feed; the old subscription URL stops working."""
     token = new_token()
