@@ -399,6 +399,8 @@ def test_a_closure_over_many_bookings_is_applied_in_the_background_with_its_prog
         assert apply_closure_decisions(batch=2) == 3
         assert {db.session.get(Booking, b["id"]).status for b in booked} == {"cancelled"}
         assert apply_closure_decisions() == 0  # nothing left: a second run does nothing
+    # The cancelled times do not open again on the closed day.
+    assert not [s for s in open_starts(court) if s.astimezone(CUIABA).date() == day]
     assert client.get(progress_url).get_json() == {"total": 3, "done": 3, "finished": True}
     assert "3 cancelado(s)." in client.get("/equipe/fechamentos").get_data(as_text=True)
     deliver(court)

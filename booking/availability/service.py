@@ -224,6 +224,15 @@ def release_slot(slot_id: int) -> bool:
     return _flip(slot_id, "booked", "open")
 
 
+def discard_slot(slot_id: int) -> None:
+    """A booked time cancelled because the court no longer offers it (a closure, a block, a
+    busy time): the slot goes instead of opening again; a republish brings it back if the
+    time is offered again (the booking's slot_id becomes NULL)."""
+    db.session.flush()
+    db.session.execute(delete(Slot).where(Slot.id == slot_id)
+                       .execution_options(synchronize_session=False))
+
+
 def slot_at(magistrate_id: int, start: datetime) -> Slot | None:
     return db.session.scalar(select(Slot).where(Slot.magistrate_id == magistrate_id,
                                                 Slot.start_at == start))

@@ -80,7 +80,8 @@ def _apply(booking: Booking, reason: str, action: str, user, lawyers_reason: str
     if action == "keep":
         keep(booking, user, now)
     elif action == "cancel":
-        service.cancel(booking, by="court", user=user, now=now, reason=lawyers_reason or reason)
+        service.cancel(booking, by="court", user=user, now=now, reason=lawyers_reason or reason,
+                       reopen=False)
     elif action == "ask":
         ask_for_another_time(booking, user, now)
 
@@ -229,7 +230,7 @@ def decide(booking: Booking, action: str, user, reason: str | None = None) -> Bo
         return ask_for_another_time(booking, user)
     if action == "cancel":
         return service.cancel(booking, by="court", user=user,
-                              reason=reason or booking.conflict_reason)
+                              reason=reason or booking.conflict_reason, reopen=False)
     raise InvalidField("Escolha manter, cancelar ou pedir outro horário.", "action")
 
 
@@ -240,7 +241,7 @@ def expire_rebook_requests(now: datetime | None = None) -> int:
         Booking.status == "confirmed", Booking.rebook_deadline.is_not(None),
         Booking.rebook_deadline <= now)).all()
     for booking in expired:
-        service.cancel(booking, by="court", now=now, reason=(
+        service.cancel(booking, by="court", now=now, reopen=False, reason=(
             f"Não foi escolhido um novo horário até o prazo. {booking.conflict_reason}."))
     return len(expired)
 

@@ -51,6 +51,8 @@ class Booking(LawyerColumns, db.Model):
             postgresql_where=text("status != 'cancelled'"),
         ),
         Index("ix_booking_magistrate_start", "magistrate_id", "start_at"),
+        # the foreign key's check when open slots are deleted (republishing, closures)
+        Index("ix_booking_slot", "slot_id"),
         Index("ix_booking_lawyer_oab", "lawyer_oab", "magistrate_id", "status"),
     )
 

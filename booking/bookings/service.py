@@ -350,8 +350,9 @@ def _lawyer_cutoff_passed(booking: Booking, now: datetime) -> bool:
 
 
 def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
-           now: datetime | None = None) -> Booking:
-    """Cancel a confirmed booking; `by` is 'lawyer' or 'court'. Its slot opens again."""
+           now: datetime | None = None, reopen: bool = True) -> Booking:
+    """Cancel a confirmed booking; `by` is 'lawyer' or 'court'. Its slot opens again, unless
+    the court no longer offers that time (`reopen=False`: a closure, a block, a busy time)."""
     now = now or utcnow()
     if booking.status != "confirmed":
         label = BOOKING_STATUS_LABELS[booking.status].lower()
@@ -370,8 +371,11 @@ def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
     booking.cancel_reason = (reason or "").strip() or None
     booking.ical_sequence += 1
     booking.updated_at = now
-    if booking.slot_id is not None:
+    if booking.slot_id is not None and reopen:
         availability.release_slot(booking.slot_id)
+    elif booking.slot_id is not None:
+        availability.discard_slot(booking.slot_id)
+        booking.slot_id = None
     audit.record("booking.cancelled", "booking", booking.id, user=user,
                  actor=None if user else f"lawyer:{booking.lawyer_oab}",
                  details={"by": by, "reason": booking.cancel_reason})

@@ -126,10 +126,15 @@ def queue(*, dedupe_key: str, kind: str, to: str, subject: str, text: str | None
 
 
 def _supersede_older(topics: list[tuple[str, int | None]], keep_id: int | None = None) -> None:
-    """Messages still waiting about these topics, of an older (or no) version, will not go."""
+    """Messages still waiting about these topics, of an older (or no) version, will not go.
+    One statement per version (a booking's messages to everyone share theirs)."""
+    by_version: dict[int | None, list[str]] = {}
     for topic, version in topics:
+        by_version.setdefault(version, []).append(topic)
+    for version, names in by_version.items():
         older = update(OutboxMessage).where(
-            OutboxMessage.topic == topic, OutboxMessage.status == "pending")
+            OutboxMessage.topic.in_(names) if len(names) > 1 else OutboxMessage.topic == names[0],
+            OutboxMessage.status == "pending")
         if version is not None:
             older = older.where(or_(OutboxMessage.version.is_(None),
                                     OutboxMessage.version < version))
