@@ -121,8 +121,8 @@ def apply_retention() -> None:
 
 
 JOBS: list[Job] = [
-    Job("send_outbox", send_outbox, "interval", {"seconds": 20}),
-    Job("apply_closure_decisions", apply_closure_decisions, "interval", {"seconds": 10}),
+    Job("send_outbox", send_outbox, "interval", {"seconds": 5}),
+    Job("apply_closure_decisions", apply_closure_decisions, "interval", {"seconds": 5}),
     Job("expire_holds", expire_holds, "interval", {"minutes": 1}),
     Job("offer_open_times", offer_open_times, "interval", {"minutes": 1}),
     Job("queue_reminders", queue_reminders, "interval", {"minutes": 5}),

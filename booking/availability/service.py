@@ -58,6 +58,12 @@ def rule_of(magistrate_id: int) -> AvailabilityRule | None:
     return db.session.get(AvailabilityRule, magistrate_id)
 
 
+def rules_of(magistrate_ids: list[int]) -> list[AvailabilityRule]:
+    """Several magistrates' rules in one query (see courts.service.load_magistrates)."""
+    return list(db.session.scalars(select(AvailabilityRule).where(
+        AvailabilityRule.magistrate_id.in_(magistrate_ids))))
+
+
 def questions_of(magistrate_id: int) -> list[dict]:
     """The magistrate's own questions on the booking form, in order (ids q1, q2...)."""
     rule = rule_of(magistrate_id)

@@ -21,7 +21,7 @@ from ..accounts import service as accounts
 from ..audit import service as audit
 from ..availability import service as availability
 from ..courts import service as courts
-from ..database import utcnow
+from ..database import commit_keeping_loaded, utcnow
 from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
 from ..formatting import moment_label
@@ -135,24 +135,33 @@ def apply_closure_decisions(batch: int = 100, now: datetime | None = None) -> in
         reason, lawyers_reason = _closure_reason(closure), closure.bookings_reason
         user = (accounts.get_user(closure.decided_by_user_id)
                 if closure.decided_by_user_id else None)
-        pending = [b.id for b in _on_closed_days(closure, now or utcnow())
+        # by magistrate: a batch then reads few magistrates, rules and calendars
+        pending = [b.id for b in sorted(_on_closed_days(closure, now or utcnow()),
+                                        key=lambda b: (b.magistrate_id, b.start_at))
                    if _undecided(b, reason, action)]
         done = closure.bookings_done
         for first in range(0, len(pending), batch):
             if stop_requested():
                 return applied
-            for booking in db.session.scalars(select(Booking).where(
-                    Booking.id.in_(pending[first:first + batch])).order_by(Booking.id)).all():
+            bookings = db.session.scalars(select(Booking).where(
+                Booking.id.in_(pending[first:first + batch]))
+                .order_by(Booking.magistrate_id, Booking.start_at)).all()
+            involved = sorted({b.magistrate_id for b in bookings})
+            # read once per batch, and held here while the batch uses them
+            context = (courts.load_magistrates(involved), availability.rules_of(involved))
+            for booking in bookings:
                 if _undecided(booking, reason, action):
                     _apply(booking, reason, action, user, lawyers_reason, now or utcnow())
                     applied += 1
                 done += 1
+            del context
             closure = availability.get_closure(closure_id)
             if closure is None:
                 db.session.rollback()
                 break
             availability.closure_progress(closure, done=min(done, closure.bookings_total))
-            db.session.commit()
+            # what the next batch reads again (magistrates, units, rules) stays loaded
+            commit_keeping_loaded(db.session())
         else:
             closure = availability.get_closure(closure_id)
             if closure is not None:

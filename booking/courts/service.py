@@ -113,6 +113,13 @@ def magistrate_ids_in(comarca_id: int | None) -> list[int]:
     return list(db.session.scalars(statement))
 
 
+def load_magistrates(magistrate_ids: list[int]) -> list[Magistrate]:
+    """These magistrates with their units, in one query: a caller that keeps the list keeps
+    them in the session's identity map (which holds its objects weakly) for its work."""
+    return list(db.session.scalars(select(Magistrate).options(joinedload(Magistrate.unit))
+                                   .where(Magistrate.id.in_(magistrate_ids))))
+
+
 def magistrate_zones(comarca_id: int | None) -> dict[int, str]:
     """Each magistrate's time zone, in a comarca (or the whole court when None)."""
     statement = select(Magistrate.id, Magistrate.timezone)

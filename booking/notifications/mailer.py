@@ -8,7 +8,9 @@ METHOD, or Outlook and Gmail show a plain attachment instead of a meeting.
 from __future__ import annotations
 
 import smtplib
+import socket
 from email.mime.text import MIMEText
+from functools import cache
 
 from flask import current_app
 from flask_mail import Attachment, Connection, Message
@@ -39,16 +41,22 @@ class TimedConnection(Connection):
 
     def configure_host(self):
         timeout = current_app.config["MAIL_TIMEOUT_SECONDS"]
-        if self.mail.use_ssl:
-            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
-        else:
-            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
+        kind = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = kind(self.mail.server, self.mail.port, timeout=timeout,
+                    local_hostname=_this_host())
         host.set_debuglevel(int(self.mail.debug or 0))
         if self.mail.use_tls:
             host.starttls()
         if self.mail.username and self.mail.password:
             host.login(self.mail.username, self.mail.password)
         return host
+
+
+@cache
+def _this_host() -> str:
+    """The name said in EHLO, looked up once (smtplib asks the resolver at every connection,
+    and the sender opens one per batch and connection)."""
+    return socket.getfqdn()
 
 
 def smtp_connection() -> TimedConnection:

@@ -21,6 +21,9 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         CheckConstraint(one_of("status", OUTBOX_STATUSES), name="status"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        # a topic's pending messages (superseding them): topic first, or SQLite reads
+        # every pending message through ix_outbox_due
+        Index("ix_outbox_topic_status", "topic", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,7 +33,7 @@ class OutboxMessage(db.Model):
     # What the message is about and to whom ("booking:42:lawyer"), and the version of that
     # thing it describes (the booking's SEQUENCE): the latest version alone is sent, and
     # never after a newer one was.
-    topic: Mapped[str | None] = mapped_column(String(120), index=True)
+    topic: Mapped[str | None] = mapped_column(String(120))
     version: Mapped[int | None]
     kind: Mapped[str] = mapped_column(String(40), default="invite")
     message_id: Mapped[str] = mapped_column(String(200))

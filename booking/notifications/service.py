@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ..audit import service as audit
-from ..database import reads_before_writing, utcnow
+from ..database import commit_keeping_loaded, reads_before_writing, utcnow
 from ..domain import NotAllowedNow
 from ..extensions import db
 from ..stopping import stop_requested
@@ -274,14 +274,14 @@ def _mark_sent(message: OutboxMessage, now: datetime) -> None:
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
         status="sent", sent_at=now, attempts=message.attempts + 1, last_error=None,
         claim_id=None, claimed_until=None, payload=_without_secrets(message.payload)))
-    db.session.commit()
+    commit_keeping_loaded(db.session())  # the rest of the batch is not reloaded
 
 
 def _mark_superseded(message: OutboxMessage, reason: str) -> None:
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
         status="superseded", last_error=reason, claim_id=None, claimed_until=None,
         payload=_without_secrets(message.payload)))
-    db.session.commit()
+    commit_keeping_loaded(db.session())  # the rest of the batch is not reloaded
 
 
 def _mark_failed(message: OutboxMessage, error: Exception, now: datetime) -> None:
@@ -292,7 +292,7 @@ def _mark_failed(message: OutboxMessage, error: Exception, now: datetime) -> Non
         next_attempt_at=now + backoff(attempts), last_error=str(error)[:1000],
         claim_id=None, claimed_until=None,
         payload=_without_secrets(message.payload) if dead else message.payload))
-    db.session.commit()
+    commit_keeping_loaded(db.session())  # the rest of the batch is not reloaded
     log.warning("outbox message %s failed (attempt %s)%s: %s", message.id, attempts,
                 ", given up" if dead else "", error)
 
@@ -320,8 +320,9 @@ def send_due(now: datetime | None = None) -> dict:
     batch = claim_due(now, current_app.config["OUTBOX_BATCH_SIZE"])
     sent = failed = 0
     current = []
-    for message in batch:
-        reason = outdated(message)
+    with reads_before_writing(db.session()):  # SQLite's write lock is not held while checking
+        reasons = [(message, outdated(message)) for message in batch]
+    for message, reason in reasons:
         if reason is None:
             current.append(message)
         else:
