@@ -1,16 +1,23 @@
 """The ceiling: the smallest Flask service on the same server settings and database.
 
-Three routes: a JSON hello, one indexed read by primary key, one insert under a
-unique constraint. What the service reaches is reported as a share of these.
+Five routes: a JSON hello, one indexed read by primary key, one insert under a
+unique constraint, a page rendered from one indexed read, and the least a booking
+can cost on the service's own tables (issue #21). What the service reaches is
+reported as a share of these.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, request
-from sqlalchemy import create_engine, text
+from flask import Flask, jsonify, render_template_string, request
+from sqlalchemy import and_, bindparam, create_engine, func, select, text, update
+from sqlalchemy import insert as insert_into
 
 from booking.database import configure_engine, read_only_transaction
 
@@ -56,6 +63,150 @@ def read(item_id: int):
     if row is None:
         return jsonify(error="not found"), 404
     return jsonify(id=row.id, name=row.name, value=row.value)
+
+
+_TEMPLATE_ROWS = 60  # a week of an agenda: about the size of the service's agenda page
+
+
+@app.get("/page/<int:item_id>")
+def page(item_id: int):
+    """A page of the size of the public agenda, rendered by Jinja from one indexed read."""
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT id, name, value FROM ceiling_item WHERE id = :id"),
+                                 {"id": item_id}).first()
+    if row is None:
+        return "não encontrado", 404
+    return render_template_string(PAGE, item=row, rows=range(_TEMPLATE_ROWS))
+
+
+PAGE = """<!doctype html><html lang="pt-BR"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ item.name }}</title>
+<link rel="stylesheet" href="/static/app.css"></head><body><header><nav><a href="/">Início</a>
+<a href="/unidades">Unidades</a><a href="/reclamacoes">Relatar falha</a></nav></header>
+<main><h1>Agenda de {{ item.name }}</h1><p>Horários de Brasília; vídeo ou presencial.</p>
+{% for day in range(5) %}<section><h2>Dia {{ day }}</h2><ul>
+{% for r in rows %}{% if r % 5 == day %}<li><a href="/magistrados/{{ item.id }}/agendar?inicio={{ r }}">
+{{ "%02d:%02d"|format(8 + r // 6, (r % 6) * 10) }}</a> <span>vídeo, presencial</span></li>{% endif %}
+{% endfor %}</ul></section>{% endfor %}</main><footer><p>Tribunal de Justiça de Mato Grosso —
+valor {{ item.value }}</p></footer></body></html>"""
+
+
+# --- the least a booking can cost -------------------------------------------------------
+# The service's own tables and column types, with Core statements written by hand: no ORM
+# session, no schema library, no framework above Flask.
+def _tables():
+    from booking.audit.models import AuditEntry
+    from booking.availability.models import AvailabilityRule, Slot
+    from booking.bookings.models import Booking
+    from booking.courts.models import Magistrate
+    from booking.notifications.models import OutboxMessage
+
+    return (Magistrate.__table__, AvailabilityRule.__table__, Slot.__table__,
+            Booking.__table__, AuditEntry.__table__, OutboxMessage.__table__)
+
+
+MAGISTRATE, RULE, SLOT, BOOKING, AUDIT, OUTBOX = _tables()
+CONTEXT = (
+    select(MAGISTRATE.c.id, MAGISTRATE.c.name, MAGISTRATE.c.title, MAGISTRATE.c.timezone,
+           RULE.c.min_notice_hours, SLOT.c.id.label("slot_id"), SLOT.c.state, SLOT.c.end_at,
+           SLOT.c.offers_video)
+    .join(RULE, RULE.c.magistrate_id == MAGISTRATE.c.id)
+    .join(SLOT, and_(SLOT.c.magistrate_id == MAGISTRATE.c.id,
+                     SLOT.c.start_at == bindparam("start", type_=SLOT.c.start_at.type)))
+    .where(MAGISTRATE.c.id == bindparam("magistrate_id")))
+FUTURE_OF_ADDRESS = select(func.count()).select_from(BOOKING).where(
+    func.lower(BOOKING.c.lawyer_email) == bindparam("email"),
+    BOOKING.c.magistrate_id == bindparam("magistrate_id"), BOOKING.c.status == "confirmed",
+    BOOKING.c.start_at > bindparam("now", type_=BOOKING.c.start_at.type))
+FLIP = update(SLOT).where(SLOT.c.id == bindparam("slot_id"), SLOT.c.state == "open").values(
+    state="booked")
+
+
+class Refused(Exception):
+    pass
+
+
+@app.post("/book")
+def book():
+    """Parse the form, read magistrate, rule and slot in one statement, count the address's
+    future bookings, flip the slot, insert the booking, an audit row and three outbox rows,
+    in one transaction; answer the booking as JSON (201) or 409. SQLite reads outside its
+    write lock first, as the service does; PostgreSQL does it all in one transaction."""
+    body = request.get_json()
+    lawyer = body["lawyer"]
+    start = datetime.fromisoformat(body["start"]).astimezone(UTC)
+    now = datetime.now(UTC)
+    try:
+        if engine.dialect.name == "sqlite":
+            reading = read_only_transaction.set(True)
+            try:
+                with engine.begin() as connection:
+                    context = _context(connection, body, start)
+            finally:
+                read_only_transaction.reset(reading)
+            with engine.begin() as connection:
+                booking_id, token = _write(connection, context, body, start, now)
+        else:
+            with engine.begin() as connection:
+                context = _context(connection, body, start)
+                booking_id, token = _write(connection, context, body, start, now)
+    except Refused as refusal:
+        return jsonify(error=str(refusal)), 409
+    zone = ZoneInfo(context.timezone)
+    return jsonify(
+        id=booking_id, status="confirmed",
+        magistrate={"id": context.id, "name": context.name, "title": context.title},
+        start=start.astimezone(zone).isoformat(), end=context.end_at.astimezone(zone).isoformat(),
+        mode=body["mode"], lawyer={k: lawyer[k] for k in ("name", "oab", "email", "phone")},
+        case_number=body["case_number"], subject=body["subject"], under_seal=False,
+        notify_by=None, participants=[], answers=[], requester_type="lawyer",
+        created_at=now.astimezone(zone).isoformat(), cancelled_at=None, cancelled_by=None,
+        cancel_reason=None, ics_url=f"/api/v1/bookings/{booking_id}/invite.ics",
+        manage_token=token,
+        manage_url=f"https://agendamento.example/agendamentos/{booking_id}?token={token}"), 201
+
+
+def _context(connection, body: dict, start: datetime):
+    context = connection.execute(CONTEXT, {"magistrate_id": body["magistrate_id"],
+                                           "start": start}).first()
+    if context is None or context.state != "open":
+        raise Refused("slot_unavailable")
+    return context
+
+
+def _write(connection, context, body: dict, start: datetime, now: datetime):
+    lawyer = body["lawyer"]
+    if engine.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": context.id})
+    if connection.execute(FUTURE_OF_ADDRESS, {"email": lawyer["email"].lower(),
+                                              "magistrate_id": context.id,
+                                              "now": now}).scalar_one() >= 3:
+        raise Refused("lawyer_limit")
+    if connection.execute(FLIP, {"slot_id": context.slot_id}).rowcount != 1:
+        raise Refused("slot_taken")
+    token = secrets.token_urlsafe(32)
+    booking_id = connection.execute(insert_into(BOOKING), dict(
+        slot_id=context.slot_id, magistrate_id=context.id, start_at=start,
+        end_at=context.end_at, mode=body["mode"], status="confirmed",
+        lawyer_name=lawyer["name"], lawyer_oab=lawyer["oab"], lawyer_email=lawyer["email"],
+        lawyer_phone=lawyer["phone"], case_number=body["case_number"],
+        subject=body["subject"], under_seal=False, requester_type="lawyer", consent_at=now,
+        manage_token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        ical_uid=f"{uuid.uuid4()}@ceiling", ical_sequence=0, created_at=now, updated_at=now,
+        confirm_attempts=0, confirmed_at=now)).inserted_primary_key[0]
+    connection.execute(insert_into(AUDIT), {
+        "at": now, "action": "booking.created", "entity": "booking",
+        "entity_id": str(booking_id), "actor": f"lawyer:{lawyer['oab']}",
+        "details": {"slot_id": context.slot_id, "mode": body["mode"]}})
+    connection.execute(insert_into(OUTBOX), [{
+        "dedupe_key": f"booking:{booking_id}:booked:0:{role}", "kind": "booking_booked",
+        "message_id": f"<{uuid.uuid4()}@ceiling>", "recipients": [lawyer["email"]],
+        "subject": "Atendimento agendado", "ics_method": "REQUEST",
+        "payload": {"event": "booked", "role": role, "booking": {"id": booking_id}},
+        "topic": f"booking:{booking_id}:{role}", "version": 0, "status": "pending",
+        "attempts": 0, "next_attempt_at": now, "created_at": now}
+        for role in ("lawyer", "magistrate", "office")])
+    return booking_id, token
 
 
 @app.post("/insert")

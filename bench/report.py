@@ -24,6 +24,17 @@ def _race_ok(statuses: dict) -> bool:
         str(k).startswith("5") or k == "error" for k in statuses)
 
 
+def _row(label: str, run: dict | None, share: str = "—") -> str:
+    if not run:
+        return f"| {label} | — | — | — | {share} | not measured in this run |"
+    return (f"| {label} | {run['rps']:.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {share} "
+            f"| {_statuses(run)} |")
+
+
+def _target(text: str, measured: str, passed: bool | None) -> str:
+    return f"| {text} | {measured} | {'—' if passed is None else _ok(passed)} |"
+
+
 def write_report(results: list[dict], postgres_settings: dict[str, str]) -> str:
     lines = [
         "# Benchmark report",
@@ -34,74 +45,20 @@ def write_report(results: list[dict], postgres_settings: dict[str, str]) -> str:
         f"{os.environ.get('BENCH_CONNECTIONS', '32')} connections for "
         f"{os.environ.get('BENCH_DURATION', '10s')} "
         "per figure, on loopback. The ceiling is a minimal Flask app of the bench's own "
-        "(`bench/ceiling.py`) on the same server settings and database. PostgreSQL runs "
-        "without durability (fsync, synchronous_commit and full_page_writes off), with "
+        "(`bench/ceiling.py`) on the same server settings and database: a JSON hello, one "
+        "indexed read, one insert, a page of the agenda's size rendered from one indexed read, "
+        "and the least a booking can cost (Core statements on the service's tables: one read "
+        "of magistrate, rule and slot, the address's count, the slot's compare-and-set, the "
+        "booking, an audit row and three outbox rows in one transaction, PostgreSQL's advisory "
+        "lock). PostgreSQL runs without durability (fsync, synchronous_commit and "
+        "full_page_writes off), with "
         + ", ".join(f"{name} {value}" for name, value in postgres_settings.items()) + ".",
         "",
     ]
     by_backend: dict[str, dict[str, dict]] = {}
     for result in results:
         by_backend.setdefault(result["backend"], {})[result["scale"]] = result
-        ceiling = result["ceiling"]
-        listing, agenda, booking = result["listing"], result["agenda"], result["booking"]
-        read, insert = ceiling["read"], ceiling["insert"]
-        lines += [
-            f"## {result['backend']} — {result['scale']}",
-            "",
-            f"Measured {result.get('measured_at', 'in an earlier run')}.",
-            "",
-            "Data: " + ", ".join(f"{table} {count:,}".replace(",", ".")
-                                 for table, count in result["counts"].items())
-            + f" (loaded in {result['load_seconds']} s).",
-            "",
-            "| figure | req/s | p50 ms | p99 ms | share of ceiling | answers |",
-            "| --- | ---: | ---: | ---: | ---: | --- |",
-            f"| ceiling: JSON hello | {ceiling['hello']['rps']:.0f} | {ceiling['hello']['p50_ms']:.1f} | "
-            f"{ceiling['hello']['p99_ms']:.1f} | — | {_statuses(ceiling['hello'])} |",
-            f"| ceiling: one indexed read | {read['rps']:.0f} | {read['p50_ms']:.1f} | {read['p99_ms']:.1f} "
-            f"| — | {_statuses(read)} |",
-            f"| ceiling: one insert (unique) | {insert['rps']:.0f} | {insert['p50_ms']:.1f} | "
-            f"{insert['p99_ms']:.1f} | — | {_statuses(insert)} |",
-            f"| slots of a magistrate, 4 weeks | {listing['rps']:.0f} | {listing['p50_ms']:.1f} | "
-            f"{listing['p99_ms']:.1f} | {_ratio(listing['rps'], read['rps']):.0%} of the read | "
-            f"{_statuses(listing)} |",
-            f"| public agenda page | {agenda['rps']:.0f} | {agenda['p50_ms']:.1f} | {agenda['p99_ms']:.1f} "
-            f"| {_ratio(agenda['rps'], read['rps']):.0%} of the read | {_statuses(agenda)} |",
-            f"| booking distinct slots | {booking['rps']:.0f} | {booking['p50_ms']:.1f} | "
-            f"{booking['p99_ms']:.1f} | {_ratio(booking['rps'], insert['rps']):.0%} of the insert | "
-            f"{_statuses(booking)} |",
-            "",
-            "| target | measured | |",
-            "| --- | --- | --- |",
-            f"| slot listing ≥ 60% of the ceiling's indexed read | "
-            f"{_ratio(listing['rps'], read['rps']):.0%} | "
-            f"{_ok(_ratio(listing['rps'], read['rps']) >= 0.6)} |",
-            f"| booking ≥ 50% of the ceiling's insert | {_ratio(booking['rps'], insert['rps']):.0%} | "
-            f"{_ok(_ratio(booking['rps'], insert['rps']) >= 0.5)} |",
-            f"| listing p99 < 3 × the read's p99 | {listing['p99_ms']:.1f} ms vs "
-            f"{3 * read['p99_ms']:.1f} ms | "
-            f"{_ok(listing['p99_ms'] < 3 * read['p99_ms'])} |",
-            f"| booking p99 < 3 × the insert's p99 | {booking['p99_ms']:.1f} ms vs "
-            f"{3 * insert['p99_ms']:.1f} ms | "
-            f"{_ok(booking['p99_ms'] < 3 * insert['p99_ms'])} |",
-            f"| race: 1,000 requests over 100 connections for one slot | {result['race']} | "
-            f"{_ok(_race_ok(result['race']))} |",
-        ]
-        if "race_two_instances" in result:
-            lines.append(f"| the same race across two instances | {result['race_two_instances']} | "
-                         f"{_ok(_race_ok(result['race_two_instances']))} |")
-        memory = max(result["memory_mb"]) if result["memory_mb"] else 0
-        lines += [
-            f"| memory per web worker < 120 MB | {memory:.0f} MB (ceiling's: "
-            f"{max(result['ceiling_memory_mb'] or [0]):.0f} MB) | {_ok(memory < 120)} |",
-            "",
-            "Plan of the listing query:",
-            "",
-            "```",
-            result["explain"],
-            "```",
-            "",
-        ]
+        lines += _combo(result)
     lines += ["## Listing cost against scale", "",
               "| database | state req/s | country req/s | ratio | ≤ 1.2 |",
               "| --- | ---: | ---: | ---: | --- |"]
@@ -110,4 +67,134 @@ def write_report(results: list[dict], postgres_settings: dict[str, str]) -> str:
             state, country = scales["state"]["listing"]["rps"], scales["country"]["listing"]["rps"]
             ratio = _ratio(state, country)
             lines.append(f"| {backend} | {state:.0f} | {country:.0f} | {ratio:.2f} | {_ok(ratio <= 1.2)} |")
+    lines.append("")
+    for result in results:
+        if result.get("profile"):
+            lines += _profile(result)
     return "\n".join(lines) + "\n"
+
+
+def _combo(result: dict) -> list[str]:
+    ceiling = result["ceiling"]
+    listing, agenda, booking = result["listing"], result["agenda"], result["booking"]
+    read, insert = ceiling["read"], ceiling["insert"]
+    page, book = ceiling.get("page"), ceiling.get("book")
+    pair = result.get("pair") or {}
+    lines = [
+        f"## {result['backend']} — {result['scale']}",
+        "",
+        f"Measured {result.get('measured_at', 'in an earlier run')}.",
+        "",
+        "Data: " + ", ".join(f"{table} {count:,}".replace(",", ".")
+                             for table, count in result["counts"].items())
+        + f" (loaded in {result['load_seconds']} s).",
+        "",
+        "| figure | req/s | p50 ms | p99 ms | share of ceiling | answers |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        _row("ceiling: JSON hello", ceiling["hello"]),
+        _row("ceiling: one indexed read", read),
+        _row("ceiling: one insert (unique)", insert),
+        _row("ceiling: page from one indexed read", page),
+        _row("ceiling: the least a booking costs", book),
+        _row("slots of a magistrate, 4 weeks", listing,
+             f"{_ratio(listing['rps'], read['rps']):.0%} of the read"),
+        _row("public agenda page", agenda,
+             f"{_ratio(agenda['rps'], page['rps']):.0%} of the page" if page else "—"),
+        _row("booking distinct slots (integration key)", booking,
+             f"{_ratio(booking['rps'], book['rps']):.0%} of the booking" if book else "—"),
+        _row("the public: hold (202)", pair.get("hold")),
+        _row("the public: confirm with the code", pair.get("confirm")),
+        _row("slots, every newer feature on", result.get("listing_features"),
+             f"{_ratio(result['listing_features']['rps'], listing['rps']):.0%} of without"
+             if result.get("listing_features") else "—"),
+        _row("booking, every newer feature on", result.get("booking_features"),
+             f"{_ratio(result['booking_features']['rps'], booking['rps']):.0%} of without"
+             if result.get("booking_features") else "—"),
+        "",
+        "| target | measured | |",
+        "| --- | --- | --- |",
+        _target("slot listing ≥ 60% of the ceiling's indexed read",
+                f"{_ratio(listing['rps'], read['rps']):.0%}",
+                _ratio(listing['rps'], read['rps']) >= 0.6),
+        _target("listing p99 < 3 × the read's p99",
+                f"{listing['p99_ms']:.1f} ms vs {3 * read['p99_ms']:.1f} ms",
+                listing['p99_ms'] < 3 * read['p99_ms']),
+    ]
+    if book:
+        share = _ratio(booking["rps"], book["rps"])
+        lines += [
+            _target("booking ≥ 60% of the booking ceiling", f"{share:.0%}", share >= 0.6),
+            _target("booking p99 ≤ 2 × the booking ceiling's p99",
+                    f"{booking['p99_ms']:.1f} ms vs {2 * book['p99_ms']:.1f} ms",
+                    booking["p99_ms"] <= 2 * book["p99_ms"])]
+        if pair.get("pair_rps"):
+            pair_share = _ratio(pair["pair_rps"], book["rps"])
+            lines.append(_target(
+                "hold + confirm together ≥ 50% of the booking ceiling",
+                f"{pair['pair_rps']:.0f} pairs/s, {pair_share:.0%}", pair_share >= 0.5))
+    if page:
+        share = _ratio(agenda["rps"], page["rps"])
+        lines.append(_target("public agenda page ≥ 50% of the ceiling's page", f"{share:.0%}",
+                             share >= 0.5))
+    for key, label in (("listing", "slot listing"), ("booking", "booking")):
+        if result.get(f"{key}_features"):
+            share = _ratio(result[f"{key}_features"]["rps"], result[key]["rps"])
+            lines.append(_target(f"{label} with every newer feature on ≥ 90% of without",
+                                 f"{share:.0%}", share >= 0.9))
+    refresh = result.get("busy_refresh")
+    if refresh:
+        lines.append(_target(
+            f"busy-time refresh of {refresh['sources']} calendars within its interval "
+            f"({refresh['interval_seconds'] // 60} min)",
+            f"{refresh['seconds']:.1f} s, {refresh['failing']} failing",
+            refresh["seconds"] < refresh["interval_seconds"] and not refresh["failing"]))
+    closure = result.get("closure")
+    if closure:
+        lines += [
+            _target(f"court-wide closure over {closure['bookings']:,} bookings: the admin's "
+                    "answer < 5 s".replace(",", "."), f"{closure['answer_seconds']:.2f} s",
+                    closure["answer_seconds"] < 5),
+            _target(f"its {closure['messages_expected']:,} e-mails accepted by the SMTP server "
+                    "< 2 min after the request".replace(",", "."),
+                    f"{closure['last_message_seconds']} s ({closure['messages_received']:,} "
+                    "received)".replace(",", "."),
+                    closure["last_message_seconds"] is not None
+                    and closure["messages_received"] >= closure["messages_expected"]
+                    and closure["last_message_seconds"] < 120)]
+    lines.append(_target("race: 1,000 requests over 100 connections for one slot",
+                         str(result["race"]), _race_ok(result["race"])))
+    if "race_two_instances" in result:
+        lines.append(_target("the same race across two instances",
+                             str(result["race_two_instances"]),
+                             _race_ok(result["race_two_instances"])))
+    memory = max(result["memory_mb"]) if result["memory_mb"] else 0
+    lines += [
+        _target("memory per web worker < 120 MB",
+                f"{memory:.0f} MB (ceiling's: {max(result['ceiling_memory_mb'] or [0]):.0f} MB)",
+                memory < 120),
+        "",
+    ]
+    if result.get("features"):
+        features = result["features"]
+        lines += [f"Newer features on: {features['busy_sources']} busy-time sources with four "
+                  f"busy times each, {features['webhook_subscribers']} webhook subscribers of "
+                  f"every booking event, WhatsApp asked on every booking, "
+                  f"{features['questions_per_form']} questions on every form, answered.", ""]
+    lines += ["Plan of the listing query:", "", "```", result["explain"], "```", ""]
+    return lines
+
+
+def _profile(result: dict) -> list[str]:
+    profile = result["profile"]
+    lines = [f"## Where a booking's time goes — {result['backend']}, {result['scale']}", "",
+             f"py-spy sampling gunicorn's workers at 200 Hz (idle time left out) while wrk "
+             f"books distinct slots: {profile['samples']:,} samples, "
+             f"{profile['run']['rps']:.0f} bookings/s under the profiler.".replace(",", "."), "",
+             "| function (file) | on the stack | at the top |", "| --- | ---: | ---: |"]
+    own = dict(profile["self"])
+    for frame, share in profile["inclusive"]:
+        lines.append(f"| `{frame}` | {share}% | {own.get(frame, 0)}% |")
+    lines += ["", "Most often at the top of the stack:", "",
+              "| function (file) | at the top |", "| --- | ---: |"]
+    lines += [f"| `{frame}` | {share}% |" for frame, share in profile["self"][:10]]
+    return lines + [""]

@@ -3,9 +3,12 @@
 For each database (SQLite, PostgreSQL) and scale (a state, the country) it
 loads the data, starts the service under gunicorn, drives it with wrk on
 loopback, does the same to a minimal Flask app on the same settings (the
-ceiling), races clients for one slot (and, on PostgreSQL, across two
-instances), measures memory per worker, and writes a markdown report with
-every figure as a share of the ceiling and against the targets.
+ceiling, `bench/ceiling.py`), races clients for one slot (and, on PostgreSQL,
+across two instances), measures memory per worker, the public's hold-then-confirm
+pair, the figures again with every newer feature switched on, the refresh of 400
+calendars, and, at the state's scale, a py-spy profile of booking and a court-wide
+closure told to everyone over SMTP (`bench/flows.py`); then writes a markdown report
+with every figure as a share of its ceiling and against the targets.
 """
 
 from __future__ import annotations
@@ -18,88 +21,29 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import flows  # noqa: E402
 from bench.datagen import SCALES, generate  # noqa: E402
-from tests.support.postgres import PostgresServer, free_port  # noqa: E402
+from bench.harness import (  # noqa: E402
+    INTEGRATION_KEY,
+    REPO,
+    Gunicorn,
+    booking_bodies,
+    service_env,
+    wrk,
+)
+from tests.support.postgres import PostgresServer  # noqa: E402
 
-LUA = REPO / "bench" / "lua"
 RESULTS = REPO / "bench" / "results"  # one JSON per database and scale, kept between runs
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
-DURATION = os.environ.get("BENCH_DURATION", "10s")
-SECRET = "bench-only-secret-not-for-production"
 # PostgreSQL as a production server would have it on this machine: a quarter of the
 # memory for its buffers (the suite's throwaway server runs with 64 MB). Durability is
 # off as in the suite's server, for the service and the ceiling alike.
 POSTGRES_SETTINGS = {"shared_buffers": "6GB", "effective_cache_size": "16GB"}
-
-
-class Gunicorn:
-    def __init__(self, app_path: str, env: dict, workers: int = WORKERS):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-             f"127.0.0.1:{self.port}", "--no-control-socket", "--keep-alive", "30",
-             "--log-level", "warning", app_path],
-            cwd=REPO, env={**os.environ, **env}, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(self.url + "/healthz" if "wsgi" in app_path
-                                       else self.url + "/hello", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{app_path} did not start")
-
-    def worker_rss_mb(self) -> list[float]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        sizes = []
-        for pid in children.read_text().split():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    sizes.append(int(line.split()[1]) / 1024)
-        return sizes
-
-    def stop(self) -> None:
-        import signal
-
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-def wrk(url: str, script: str, env: dict, connections: int = CONNECTIONS,
-        duration: str = DURATION) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--timeout", "10s",
-               "-s", str(LUA / script), url]
-    result = subprocess.run(command, capture_output=True, text=True,
-                            env={**os.environ, "LUA_DIR": str(LUA), "THREADS": "2", **env})
-    for line in result.stdout.splitlines():
-        if line.startswith("WRKJSON "):
-            return json.loads(line[len("WRKJSON "):])
-    raise RuntimeError(f"wrk printed no result:\n{result.stdout}\n{result.stderr}")
-
-
-INTEGRATION_KEY = "int_bench-0123456789abcdef"
-
-
-def service_env(database_url: str) -> dict:
-    return {"BOOKING_ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": database_url,
-            "RATELIMIT_ENABLED": "false", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": "9",
-            # gunicorn's start runs flask check: this is one machine, not a court's https site
-            "SQLITE_SINGLE_MACHINE": "true", "PUBLIC_BASE_URL": "https://agendamento.example"}
 
 
 def prepare_database(backend: str, scale_name: str, workdir: Path, postgres) -> tuple[str, dict, float]:
@@ -149,30 +93,6 @@ def explain_listing(url: str) -> str:
     return "\n".join(" | ".join(str(c) for c in row) for row in rows)
 
 
-def booking_bodies(url: str, path: Path, count: int = 30000) -> None:
-    """Distinct open slots, each with its own lawyer, as one JSON body per line."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT magistrate_id, start_at FROM slot WHERE state = 'open' "
-            "ORDER BY start_at DESC LIMIT :n"), {"n": count}).all()
-    engine.dispose()
-    zone = ZoneInfo("America/Cuiaba")
-    with path.open("w") as out:
-        for number, (magistrate_id, start) in enumerate(rows):
-            if isinstance(start, str):
-                start = datetime.fromisoformat(start).replace(tzinfo=ZoneInfo("UTC"))
-            out.write(json.dumps({
-                "magistrate_id": magistrate_id, "start": start.astimezone(zone).isoformat(),
-                "mode": "video", "lawyer": {"name": f"Advogada Bench {number}",
-                                            "oab": f"{number + 1}/SP", "email": f"b{number}@bench.com",
-                                            "phone": "(65) 99999-0000"},
-                "case_number": "0001234-03.2026.8.11.0041", "subject": "Despacho",
-                "consent": True}) + "\n")
-
-
 def race(urls: list[str], body: dict, requests: int = 1000, connections: int = 100) -> dict:
     """`requests` POSTs for one slot over `connections` keep-alive connections."""
     import http.client
@@ -214,6 +134,23 @@ def race(urls: list[str], body: dict, requests: int = 1000, connections: int = 1
     return dict(statuses)
 
 
+def measure_service(result: dict, url: str, env: dict, bodies: Path, paths: dict,
+                    magistrates: int, key: str = "") -> Gunicorn:
+    """Listing, agenda page and booking figures into result (names suffixed by `key`);
+    answers the still running service."""
+    service = Gunicorn("wsgi:app", env)
+    common = {"MAG_FIRST": "1", "MAG_LAST": str(magistrates)}
+    wrk(service.url, "listing.lua", {**common, "TARGET_PATH": paths["listing"]}, duration="3s")
+    result["listing" + key] = wrk(service.url, "listing.lua",
+                                  {**common, "TARGET_PATH": paths["listing"]})
+    result["agenda" + key] = wrk(service.url, "listing.lua",
+                                 {**common, "TARGET_PATH": paths["agenda"]})
+    result["booking" + key] = wrk(service.url, "bodies.lua", {
+        "BODIES": str(bodies), "TARGET_PATH": "/api/v1/bookings",
+        "INTEGRATION_KEY": INTEGRATION_KEY})
+    return service
+
+
 def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
     print(f"== {backend} / {scale_name}: loading data", flush=True)
     url, counts, load_seconds = prepare_database(backend, scale_name, workdir, postgres)
@@ -224,19 +161,12 @@ def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
     booking_bodies(url, bodies)
     magistrates = SCALES[scale_name].magistrates
     today = datetime.now(ZoneInfo("America/Cuiaba")).date()
-    listing_path = ("/api/v1/magistrates/%d/slots?from=" + today.isoformat() + "&to="
-                    + (today + timedelta(days=27)).isoformat())
-    agenda_path = "/magistrados/%d/agenda?semana=" + (today + timedelta(days=7)).isoformat()
-    service = Gunicorn("wsgi:app", service_env(url))
+    paths = {"listing": ("/api/v1/magistrates/%d/slots?from=" + today.isoformat() + "&to="
+                         + (today + timedelta(days=27)).isoformat()),
+             "agenda": "/magistrados/%d/agenda?semana=" + (today + timedelta(days=7)).isoformat()}
+    print(f"== {backend} / {scale_name}: measuring the service", flush=True)
+    service = measure_service(result, url, service_env(url), bodies, paths, magistrates)
     try:
-        common = {"MAG_FIRST": "1", "MAG_LAST": str(magistrates)}
-        wrk(service.url, "listing.lua", {**common, "TARGET_PATH": listing_path}, duration="3s")
-        print(f"== {backend} / {scale_name}: measuring the service", flush=True)
-        result["listing"] = wrk(service.url, "listing.lua", {**common, "TARGET_PATH": listing_path})
-        result["agenda"] = wrk(service.url, "listing.lua", {**common, "TARGET_PATH": agenda_path})
-        result["booking"] = wrk(service.url, "bodies.lua", {"BODIES": str(bodies),
-                                                            "TARGET_PATH": "/api/v1/bookings",
-                                                            "INTEGRATION_KEY": INTEGRATION_KEY})
         result["memory_mb"] = service.worker_rss_mb()
         race_body = json.loads(bodies.read_text().splitlines()[-1])
         result["race"] = race([service.url], race_body)
@@ -247,21 +177,42 @@ def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
                 result["race_two_instances"] = race([service.url, second.url], other_body)
             finally:
                 second.stop()
+        print(f"== {backend} / {scale_name}: the public's hold and confirm", flush=True)
+        result["pair"] = flows.holds_and_confirms(service, url, workdir)
     finally:
         service.stop()
+    if scale_name == "state":
+        print(f"== {backend} / {scale_name}: profiling the booking route", flush=True)
+        result["profile"] = flows.profile(url, workdir)
+    print(f"== {backend} / {scale_name}: every newer feature switched on", flush=True)
+    result["features"] = flows.switch_features_on(url, "http://127.0.0.1:9")
+    with_features = workdir / f"features-{backend}-{scale_name}.jsonl"
+    booking_bodies(url, with_features, prefix="x", extra=flows.FEATURE_FIELDS)
+    measure_service(result, url, {**service_env(url), **flows.features_env()}, with_features,
+                    paths, magistrates, key="_features").stop()
+    flows.switch_features_off(url)
+    print(f"== {backend} / {scale_name}: refreshing 400 calendars", flush=True)
+    result["busy_refresh"] = flows.busy_refresh(url)
     print(f"== {backend} / {scale_name}: measuring the ceiling", flush=True)
-    ceiling_url = url
-    env = {"CEILING_DATABASE_URL": ceiling_url}
+    # gunicorn.conf.py checks the service's settings at every start: the ceiling's too
+    env = {**service_env(url), "CEILING_DATABASE_URL": url}
     subprocess.run([sys.executable, "-m", "bench.ceiling"], cwd=REPO, env={**os.environ, **env},
                    check=True, stdout=subprocess.DEVNULL)
+    ceiling_bodies = workdir / f"ceiling-{backend}-{scale_name}.jsonl"
+    booking_bodies(url, ceiling_bodies, prefix="c")
     ceiling = Gunicorn("bench.ceiling:app", env)
     try:
         wrk(ceiling.url, "ceiling.lua", {"CEILING_MODE": "read"}, duration="3s")
         result["ceiling"] = {mode: wrk(ceiling.url, "ceiling.lua", {"CEILING_MODE": mode})
-                             for mode in ("hello", "read", "insert")}
+                             for mode in ("hello", "read", "insert", "page")}
+        result["ceiling"]["book"] = wrk(ceiling.url, "bodies.lua", {
+            "BODIES": str(ceiling_bodies), "TARGET_PATH": "/book"})
         result["ceiling_memory_mb"] = ceiling.worker_rss_mb()
     finally:
         ceiling.stop()
+    if scale_name == "state":
+        print(f"== {backend} / {scale_name}: a court-wide closure over 3,000 bookings", flush=True)
+        result["closure"] = flows.closure(url)
     return result
 
 

@@ -1,4 +1,5 @@
--- The ceiling app: GET /hello, GET /read/<random id>, or POST /insert.
+-- The ceiling app: GET /hello, GET /read/<random id>, GET /page/<random id>, or POST /insert
+-- (its booking route is driven by bodies.lua).
 dofile(os.getenv("LUA_DIR") .. "/report.lua")
 local mode = os.getenv("CEILING_MODE")
 
@@ -9,6 +10,8 @@ end
 function request()
   if mode == "read" then
     return wrk.format("GET", "/read/" .. math.random(1, 100000))
+  elseif mode == "page" then
+    return wrk.format("GET", "/page/" .. math.random(1, 100000))
   elseif mode == "insert" then
     return wrk.format("POST", "/insert", {["Content-Type"] = "application/json"}, "{}")
   end

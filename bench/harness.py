@@ -1,0 +1,115 @@
+"""What every part of the benchmark shares: gunicorn, wrk, the service's settings, bodies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tests.support.postgres import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+LUA = REPO / "bench" / "lua"
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+SECRET = "bench-only-secret-not-for-production"
+
+
+class Gunicorn:
+    def __init__(self, app_path: str, env: dict, workers: int = WORKERS,
+                 prefix: tuple[str, ...] = ()):
+        """`prefix` runs gunicorn under another program (py-spy for the profile)."""
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+             f"127.0.0.1:{self.port}", "--no-control-socket", "--keep-alive", "30",
+             "--log-level", "warning", app_path],
+            cwd=REPO, env={**os.environ, **env}, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.url + "/healthz" if "wsgi" in app_path
+                                       else self.url + "/hello", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{app_path} did not start")
+
+    def worker_rss_mb(self) -> list[float]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        sizes = []
+        for pid in children.read_text().split():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        return sizes
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def wrk(url: str, script: str, env: dict, connections: int = CONNECTIONS,
+        duration: str = DURATION) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--timeout", "10s",
+               "-s", str(LUA / script), url]
+    result = subprocess.run(command, capture_output=True, text=True,
+                            env={**os.environ, "LUA_DIR": str(LUA), "THREADS": "2", **env})
+    for line in result.stdout.splitlines():
+        if line.startswith("WRKJSON "):
+            return json.loads(line[len("WRKJSON "):])
+    raise RuntimeError(f"wrk printed no result:\n{result.stdout}\n{result.stderr}")
+
+
+INTEGRATION_KEY = "int_bench-0123456789abcdef"
+
+
+def service_env(database_url: str) -> dict:
+    return {"BOOKING_ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": database_url,
+            "RATELIMIT_ENABLED": "false", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": "9",
+            # gunicorn's start runs flask check: this is one machine, not a court's https site
+            "SQLITE_SINGLE_MACHINE": "true", "PUBLIC_BASE_URL": "https://agendamento.example",
+            # wrk's every connection comes from one address: the per-client hold cap (a
+            # defence against one client blocking agendas) would measure nothing else
+            "BOOKING_MAX_HOLDS_PER_CLIENT": "100000000"}
+
+
+def booking_bodies(url: str, path: Path, count: int = 30000, prefix: str = "b",
+                   extra: dict | None = None) -> None:
+    """Distinct open slots, each with its own lawyer (address `<prefix><n>@bench.com`), as
+    one JSON body per line; `extra` adds fields (answers, notify_by)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT magistrate_id, start_at FROM slot WHERE state = 'open' "
+            "ORDER BY start_at DESC LIMIT :n"), {"n": count}).all()
+    engine.dispose()
+    zone = ZoneInfo("America/Cuiaba")
+    with path.open("w") as out:
+        for number, (magistrate_id, start) in enumerate(rows):
+            if isinstance(start, str):
+                start = datetime.fromisoformat(start).replace(tzinfo=ZoneInfo("UTC"))
+            out.write(json.dumps({
+                "magistrate_id": magistrate_id, "start": start.astimezone(zone).isoformat(),
+                "mode": "video",
+                "lawyer": {"name": f"Advogada Bench {number}", "oab": f"{number + 1}/SP",
+                           "email": f"{prefix}{number}@bench.com", "phone": "(65) 99999-0000"},
+                "case_number": "0001234-03.2026.8.11.0041", "subject": "Despacho",
+                "consent": True, **(extra or {})}) + "\n")
+
+
