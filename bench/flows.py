@@ -185,7 +185,7 @@ def busy_refresh(url: str, sources: int = 400) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="bench-calendars-"))
     server = IcsServer(folder)
     server.start()
-    app = bench_app(url, BUSY_SOURCE_ALLOWED_HOSTS="127.0.0.1")
+    app = bench_app(url, BUSY_SOURCE_ALLOWED_HOSTS="127.0.0.1", BUSY_SOURCE_ALLOW_HTTP=True)
     today = datetime.now(CUIABA).date()
     try:
         with app.app_context():
@@ -203,6 +203,8 @@ def busy_refresh(url: str, sources: int = 400) -> dict:
             seconds = time.monotonic() - started
             failing = db.session.scalar(select(db.func.count()).select_from(BusySource).where(
                 BusySource.failures > 0))
+            first_error = db.session.scalar(select(BusySource.last_error).where(
+                BusySource.failures > 0).limit(1))
             db.session.execute(update(BusySource).values(next_check_at=now + timedelta(days=30)))
             db.session.commit()
             interval = app.config["BUSY_SOURCE_REFRESH_MINUTES"] * 60
@@ -211,7 +213,7 @@ def busy_refresh(url: str, sources: int = 400) -> dict:
     finally:
         server.stop()
     return {"sources": refreshed, "seconds": round(seconds, 1), "failing": failing,
-            "interval_seconds": interval}
+            "first_error": first_error, "interval_seconds": interval}
 
 
 def _calendar(today: date, number: int) -> str:
@@ -450,27 +452,31 @@ def _stop_under_profiler(service: Gunicorn) -> None:
 
 
 def top_frames(raw: str, count: int = 15) -> dict:
-    """From py-spy's raw output ("frame;frame;... samples" per line): for each function,
-    the share of busy samples it is on the stack (inclusive) and at the top (self)."""
+    """From py-spy's raw output ("frame;frame;... samples" per line), the samples taken
+    inside a request (below Flask.wsgi_app): for each function, the share of them it is on
+    the stack (inclusive) and at the top (self)."""
     inclusive, own = Counter(), Counter()
     total = 0
     for line in raw.splitlines():
         stack, _, samples = line.rpartition(" ")
-        if not stack or not samples.isdigit():
+        frames = [_short(frame) for frame in stack.split(";")]
+        inside = next((i for i, f in enumerate(frames) if f.startswith("Flask.wsgi_app")), None)
+        if inside is None or not samples.isdigit():
             continue
         n = int(samples)
         total += n
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split("/")[-1] + ")"
-                  if " (" in f else f for f in stack.split(";")]
+        frames = frames[inside + 1:] or frames[inside:]
         for frame in set(frames):
             inclusive[frame] += n
         own[frames[-1]] += n
     share = (lambda n: round(100 * n / total, 1)) if total else (lambda n: 0)
     return {"samples": total,
-            "inclusive": [(f, share(n)) for f, n in inclusive.most_common(count * 3)
-                          if not f.startswith(("<module>", "run (", "run_for_ever", "spawn",
-                                               "start (", "init_process", "manage_workers",
-                                               "main (", "run_module", "_run_module",
-                                               "_run_code", "spawn_worker", "spawn_workers",
-                                               "handle (", "accept (", "run_code"))][:count],
+            "inclusive": [(f, share(n)) for f, n in inclusive.most_common(count)],
             "self": [(f, share(n)) for f, n in own.most_common(count)]}
+
+
+def _short(frame: str) -> str:
+    """"Session.execute (sqlalchemy/orm/session.py:2373)" -> "Session.execute (orm/session.py)"."""
+    name, _, where = frame.partition(" (")
+    path = where.rsplit(":", 1)[0]
+    return f"{name} ({'/'.join(path.split('/')[-2:])})" if where else name

@@ -150,13 +150,14 @@ def queue_payloads(messages: list[dict]) -> int:
     """Write messages to be rendered at send time, in one statement.
 
     Each dict has dedupe_key, kind, to, subject, method, payload, and topic and
-    version. No savepoint: the caller writes each key once (a repeat is a bug,
-    and fails the caller's transaction).
+    version (or a sequence_key). No savepoint: the caller writes each key once (a repeat
+    is a bug, and fails the caller's transaction).
     """
     now = utcnow()
     rows = [{"dedupe_key": m["dedupe_key"], "kind": m["kind"], "message_id": _message_id(),
              "recipients": [m["to"]], "subject": m["subject"], "ics_method": m.get("method"),
              "payload": m["payload"], "topic": m.get("topic"), "version": m.get("version"),
+             "sequence_key": m.get("sequence_key"),
              "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
             for m in messages]
     if rows:

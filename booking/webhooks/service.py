@@ -140,16 +140,19 @@ def publish(event_type: str, data: dict, *, under_seal: bool = False) -> int:
     if not wanted:
         return 0
     occurred = utcnow()
+    messages = []
     for subscriber in wanted:
-        event_id = f"msg_{secrets.token_hex(12)}"
+        event_id = f"msg_{secrets.token_hex(12)}"  # random: its dedupe key is new
         shown = data if (not under_seal or subscriber.share_sealed_cases) else {
             key: value for key, value in data.items() if key not in SEALED_FIELDS}
-        notifications.queue(
-            dedupe_key=f"webhook:{subscriber.id}:{event_id}", kind=KIND,
-            to=f"webhook:{subscriber.id}", subject=event_type, sequence_key=f"webhook:{subscriber.id}",
-            payload={"subscriber_id": subscriber.id, "webhook_id": event_id, "event": {
+        messages.append({
+            "dedupe_key": f"webhook:{subscriber.id}:{event_id}", "kind": KIND,
+            "to": f"webhook:{subscriber.id}", "subject": event_type,
+            "sequence_key": f"webhook:{subscriber.id}",
+            "payload": {"subscriber_id": subscriber.id, "webhook_id": event_id, "event": {
                 "type": event_type, "timestamp": occurred.isoformat(),
-                "data": {**shown, "under_seal": under_seal}}})
+                "data": {**shown, "under_seal": under_seal}}}})
+    notifications.queue_payloads(messages)  # every subscriber's in one statement
     return len(wanted)
 
 
