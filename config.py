@@ -122,6 +122,8 @@ class Config:
     # Complaints about the attendance channels, and the Corregedoria's desk.
     CORREGEDORIA_EMAIL = os.environ.get("CORREGEDORIA_EMAIL", "corregedoria@tjmt.jus.br")
     COMPLAINT_FLAG_THRESHOLD = _env_int("COMPLAINT_FLAG_THRESHOLD", 5)
+    # The public numbers (/transparencia) are counted again at most this often per process.
+    TRANSPARENCY_CACHE_SECONDS = _env_int("TRANSPARENCY_CACHE_SECONDS", 600)
     # A report of a failure older than this is refused (the channel's logs are gone).
     COMPLAINT_MAX_AGE_DAYS = _env_int("COMPLAINT_MAX_AGE_DAYS", 365)
     COMPLAINT_OVERDUE_DAYS = _env_int("COMPLAINT_OVERDUE_DAYS", 10)
@@ -242,6 +244,7 @@ class TestConfig(Config):
     # CSRF stays on: the suite's client posts forms with the token a page gave it.
     # Limits are off unless a test turns them on (the shared-limits test, under gunicorn).
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", False)
+    TRANSPARENCY_CACHE_SECONDS = 0  # each test counts what it wrote
     MAIL_SUPPRESS_SEND = False
 
 

@@ -20,7 +20,7 @@ BOOKING = Path(__file__).resolve().parent.parent / "booking"
 
 # Bottom first. A package may import those before it in this list, never after.
 LAYERS = ["calendars", "audit", "courts", "accounts", "notifications", "webhooks", "directory",
-          "availability", "bookings", "complaints", "privacy"]
+          "availability", "bookings", "complaints", "transparency", "privacy"]
 
 
 def imported_modules(path: Path, package: str) -> set[str]:

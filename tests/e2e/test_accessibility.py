@@ -11,7 +11,7 @@ from tests.e2e.conftest import AXE, loopback_context, sign_in
 
 PUBLIC = ["/", "/unidades/1", "/magistrados/1/agenda", "/magistrados/1/pedido-urgente",
           "/reclamacoes/nova", "/reclamacoes/acompanhar", "/privacidade", "/entrar",
-          "/esqueci-a-senha", "/definir-senha?token=vencido"]
+          "/esqueci-a-senha", "/definir-senha?token=vencido", "/transparencia"]
 STAFF = {
     "magistrado@demo.tjmt.jus.br:demo-magistrado-2027": [
         "/equipe", "/equipe/magistrados/1/disponibilidade", "/equipe/magistrados/1/atendimentos",
@@ -124,3 +124,39 @@ def test_the_checker_itself_sees_a_violation(axe_page):
     axe_page.set_content('<html lang="pt-BR"><head><title>x</title></head><body><main>'
                          '<input type="text"><img src="x.png"></main></body></html>')
     assert {v["id"] for v in axe_violations(axe_page)} >= {"label", "image-alt"}
+
+
+def test_the_transparency_page_fits_a_phone_and_shows_its_csv(site, browser):
+    """At 320 and 375 px nothing is wider than the screen (the tables scroll inside their
+    own region), and every number in the tables is the CSV's."""
+    import csv
+    import io
+
+    for width in (320, 375):
+        phone = loopback_context(browser, viewport={"width": width, "height": 740},
+                                 is_mobile=True, has_touch=True)
+        page = phone.new_page()
+        try:
+            page.goto(site.url + "/transparencia")
+            expect(page.get_by_role("heading", level=1)).to_contain_text("Transparência")
+            assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+            on_page = set(page.evaluate("""() => {
+              const found = [];
+              for (const section of document.querySelectorAll('section.transparency-table')) {
+                const title = section.querySelector('h2').textContent.trim();
+                const headers = [...section.querySelectorAll('thead th')].map(h => h.textContent.trim());
+                for (const row of section.querySelectorAll('tbody tr')) {
+                  const label = row.querySelector('th').textContent.trim();
+                  [...row.querySelectorAll('td')].forEach((cell, i) =>
+                    found.push([title, label, headers[i + 1], cell.textContent.trim()].join('|')));
+                }
+              }
+              return found;
+            }"""))
+            download = page.request.get(site.url + "/transparencia.csv")
+            rows = list(csv.reader(io.StringIO(download.body().decode("utf-8-sig")),
+                                   delimiter=";"))
+            assert {"|".join(row) for row in rows[1:]} == on_page
+            assert len(on_page) > 20
+        finally:
+            phone.close()
