@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    bindparam,
+    event,
+    inspect,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..database import one_of
 from ..extensions import db
+from .search import search_text
 
+# A title's first word that makes the magistrate's noun feminine.
+FEMININE_TITLES = frozenset({"juíza", "desembargadora", "ministra", "conselheira", "doutora"})
 CHANNEL_KINDS = ("phone", "email", "whatsapp", "virtual_counter", "booking")
 
 
@@ -42,6 +57,9 @@ class Unit(db.Model):
     address: Mapped[str | None] = mapped_column(String(300))
     # Deactivated units leave the portal and take no bookings; their history stays.
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The unit's name, comarca and magistrates' names, normalised (courts/search.py); kept
+    # current by _keep_search_text below.
+    search_text: Mapped[str | None] = mapped_column(String(4000))
 
     comarca: Mapped[Comarca] = relationship(back_populates="units")
     channels: Mapped[list[Channel]] = relationship(
@@ -79,7 +97,8 @@ class Magistrate(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(60))
     email: Mapped[str | None] = mapped_column(String(254))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    # active_history: a move loads the old unit first, whose search text then loses the name
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), active_history=True)
     # An IANA zone; a new magistrate starts in the court's own (COURT_TIMEZONE).
     timezone: Mapped[str] = mapped_column(
         String(64), default=lambda: current_app.config["COURT_TIMEZONE"])
@@ -93,6 +112,62 @@ class Magistrate(db.Model):
     unit: Mapped[Unit] = relationship(back_populates="magistrates")
 
     @property
+    def noun(self) -> str:
+        """'magistrada' or 'magistrado', agreeing with the title the court gave
+        ("Juíza de Direito", "Desembargadora"), for sentences about them."""
+        first = (self.title or "").strip().split(" ")[0].lower()
+        return "magistrada" if first in FEMININE_TITLES else "magistrado"
+
+    @property
+    def this_one(self) -> str:
+        """'esta magistrada' or 'este magistrado'."""
+        return f"{'esta' if self.noun == 'magistrada' else 'este'} {self.noun}"
+
+    @property
     def takes_bookings(self) -> bool:
         """Shown to the public and bookable: active, publishing, in an active unit."""
         return self.is_active and self.publishes_agenda and self.unit.is_active
+
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_search_text(session, _context) -> None:
+    """Every write of a unit, a comarca or a magistrate through the ORM (the directory, its
+    import, the demo, the tests' factories) refreshes what the affected units are found by,
+    from the rows just written, in the same transaction."""
+    unit_ids: set[int] = set()
+    comarca_ids: set[int] = set()
+    for item in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(item, Unit):
+            unit_ids.add(item.id)
+        elif isinstance(item, Comarca):
+            comarca_ids.add(item.id)
+        elif isinstance(item, Magistrate):
+            unit_ids.add(item.unit_id)
+            state = inspect(item)
+            unit_ids.update(state.attrs.unit_id.history.deleted or ())
+            unit_ids.update(unit.id for unit in state.attrs.unit.history.deleted or ()
+                            if unit is not None)
+    if not unit_ids and not comarca_ids:
+        return
+    connection = session.connection()
+    unit, comarca, magistrate = Unit.__table__, Comarca.__table__, Magistrate.__table__
+    if comarca_ids:
+        unit_ids.update(connection.execute(select(unit.c.id).where(
+            unit.c.comarca_id.in_(comarca_ids))).scalars())
+    unit_ids.discard(None)
+    if not unit_ids:
+        return
+    people: dict[int, list[str]] = {}
+    for unit_id, name in connection.execute(select(magistrate.c.unit_id, magistrate.c.name).where(
+            magistrate.c.unit_id.in_(unit_ids), magistrate.c.is_active.is_(True))
+            .order_by(magistrate.c.name)):
+        people.setdefault(unit_id, []).append(name)
+    rows = [{"unit_id": row.id, "text": search_text(row.name, row.comarca, people.get(row.id, []))}
+            for row in connection.execute(select(unit.c.id, unit.c.name,
+                                                 comarca.c.name.label("comarca"))
+                                          .join(comarca, comarca.c.id == unit.c.comarca_id)
+                                          .where(unit.c.id.in_(unit_ids)))]
+    if rows:
+        connection.execute(update(unit).where(unit.c.id == bindparam("unit_id"))
+                           .values(search_text=bindparam("text")), rows)

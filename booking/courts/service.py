@@ -9,6 +9,7 @@ from ..audit import service as audit
 from ..extensions import db
 from ..pagination import paginate
 from ..security import new_token, token_hash
+from . import search
 from .models import Comarca, Magistrate, Unit
 
 
@@ -23,12 +24,13 @@ def list_units(*, q: str | None = None, comarca: str | None = None,
     statement = (
         select(Unit)
         .join(Unit.comarca)
-        .options(selectinload(Unit.channels), selectinload(Unit.comarca))
+        .options(selectinload(Unit.channels), selectinload(Unit.comarca),
+                 selectinload(Unit.magistrates))
         .order_by(Comarca.name, Unit.instance, Unit.name)
     )
     statement = statement.where(Unit.is_active.is_(True))
-    if q:
-        statement = statement.where(_contains(Unit.name, q))
+    for term in search.terms(q):  # every word, anywhere in the name, comarca or magistrates
+        statement = statement.where(Unit.search_text.like(f"% {term}%"))
     if comarca:
         statement = statement.where(func.lower(Comarca.name) == comarca.strip().lower())
     return paginate(statement, page, per_page)
