@@ -163,18 +163,21 @@ def _register_blueprints(app: Flask) -> None:
     from .notifications import views as notifications_views
     from .openapi import docs_blp
     from .pages import pages_blp
+    from .transparency import api as transparency_api
+    from .transparency import views as transparency_views
     from .webhooks import api as webhooks_api
     from .webhooks import views as webhooks_views
 
     api = app.extensions["booking_api"]
     for blueprint in (accounts_api.blp, courts_api.blp, directory_api.blp, availability_api.blp,
                       bookings_api.blp, notifications_api.blp, complaints_api.blp,
-                      webhooks_api.blp):
+                      webhooks_api.blp, transparency_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # the API authenticates with tokens, not cookies
     for blueprint in (health_blp, metrics_blp, docs_blp, pages_blp, accounts_views.blp, courts_views.blp,
                       availability_views.blp, bookings_views.blp, notifications_views.blp,
-                      complaints_views.blp, directory_views.blp, webhooks_views.blp):
+                      complaints_views.blp, directory_views.blp, webhooks_views.blp,
+                      transparency_views.blp):
         app.register_blueprint(blueprint)
 
 
@@ -218,7 +221,13 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters.update(
         long_date=formatting.long_date, short_date=formatting.short_date,
-        modes_label=formatting.modes_label, phone=formatting.phone_label)
+        modes_label=formatting.modes_label, phone=formatting.phone_label,
+        dialable=formatting.dialable)
+    app.jinja_env.globals.update(age_label=formatting.age_label)
+    from .bookings.messages import location_of
+
+    # where an appointment happens, for the pages of the people involved (never public)
+    app.jinja_env.globals.update(booking_location=location_of)
     from . import requesters
     from .bookings.models import BOOKING_STATUS_LABELS
 

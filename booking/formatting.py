@@ -58,6 +58,20 @@ def modes_label(modes) -> str:
     return " ou ".join(MODE_LABELS[mode].lower() for mode in modes)
 
 
+def dialable(text: str | None) -> str | None:
+    """'+5565999990000' from a number as a unit wrote it ('(65) 3617-3000', '0800 ...'), for
+    tel: and wa.me links; None when it is not a possible number (the text stays plain)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text or "", "BR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def phone_label(e164: str | None) -> str:
     """'(65) 99999-0000' for +5565999990000; other countries in international form."""
     import phonenumbers
@@ -71,3 +85,13 @@ def phone_label(e164: str | None) -> str:
     style = (phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 55
              else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return phonenumbers.format_number(number, style)
+
+
+def age_label(start: datetime, end: datetime) -> str:
+    """How long something has been open, as a desk reads it: '40 min', '5 h', '3 dias'."""
+    seconds = max(0, (end - start).total_seconds())
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} dias"

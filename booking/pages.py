@@ -1,19 +1,33 @@
 """Pages that belong to no single domain: the portal of channels, the privacy notice,
 and the staff home page, which gathers what each domain has for the person signed in."""
 
-from flask import Blueprint, render_template, request
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError
 
 from .accounts.auth import login_required_page
 from .accounts.models import ROLE_NAMES
+from .audit import service as audit
 from .bookings import conflicts, urgent
+from .bookings import service as bookings
+from .clock import local_today
 from .courts import service as courts
 from .courts.schemas import UnitQuerySchema
 from .errors import flatten_errors
+from .extensions import db
 from .pagination import page_number
 
 pages_blp = Blueprint("pages", __name__)
+
+
+@pages_blp.get("/favicon.ico")
+def favicon():
+    """The icon the pages link to, also where browsers and bots look for it by default."""
+    return current_app.send_static_file("favicon.svg"), 200, {
+        "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
 
 
 @pages_blp.get("/")
@@ -53,7 +67,15 @@ def staff_home():
     """Where staff land after signing in: their agendas, and what waits for them."""
     managed = (current_user.assists if current_user.role == "assistant"
                else [current_user.magistrate] if current_user.magistrate else [])
-    return render_template("staff_home.html", user=current_user, managed=managed,
+    today = []
+    for magistrate in managed:
+        zone = ZoneInfo(magistrate.timezone)
+        start = datetime.combine(local_today(magistrate.timezone), time(0), zone)
+        rows = db.session.scalars(bookings.bookings_of(
+            magistrate.id, first=start, last=start + timedelta(days=1))).all()
+        today.append((magistrate, [b for b in rows if b.status != "cancelled"]))
+    audit.record_read(current_user, "booking", [b.id for _, rows in today for b in rows])
+    return render_template("staff_home.html", user=current_user, managed=managed, today=today,
                            urgent_open=urgent.open_count([m.id for m in managed]),
                            conflicts_open=conflicts.open_count([m.id for m in managed]),
                            role_name=ROLE_NAMES.get(current_user.role, current_user.role))

@@ -92,6 +92,7 @@ API = [
     ("POST", "/api/v1/admin/directory/import", "/api/v1/admin/directory/import", None, ADMIN(422)),
     ("GET", "/api/v1/admin/directory/export", "/api/v1/admin/directory/export", None, ADMIN(200)),
     ("GET", "/api/v1/units", "/api/v1/units", None, PUBLIC_200),
+    ("GET", "/api/v1/public/stats", "/api/v1/public/stats", None, PUBLIC_200),
     ("GET", "/api/v1/cases/<case_number>/units", "/api/v1/cases/0001234-03.2026.8.11.0041/units",
      None, row(404, 404, 404, 404, 404, 404, 404)),  # public; no comarca has that foro here
     ("GET", "/api/v1/units/<int:unit_id>", "/api/v1/units/{unit}", None, PUBLIC_200),
@@ -190,6 +191,9 @@ PAGES = [
     # a scraper's token or network only: staff accounts are not scrapers
     ("GET", "/metrics", "/metrics", row(403, 403, 403, 403, 403, 403, 403)),
     ("GET", "/privacidade", "/privacidade", PUBLIC_200),
+    ("GET", "/transparencia", "/transparencia", PUBLIC_200),
+    ("GET", "/favicon.ico", "/favicon.ico", PUBLIC_200),
+    ("GET", "/transparencia.csv", "/transparencia.csv", PUBLIC_200),
     ("GET", "/api/docs", "/api/docs", PUBLIC_200),
     ("GET", "/api/openapi.json", "/api/openapi.json", PUBLIC_200),
     ("GET", "/unidades/<int:unit_id>", "/unidades/{unit}", PUBLIC_200),
@@ -357,7 +361,7 @@ def world(tmp_path_factory, sqlite_template_module):
     client.post(f"/api/v1/bookings/{gone['id']}/cancel", json={},
                 headers={"Authorization": f"Bearer {gone['manage_token']}"})
     urgent = {"lawyer": lawyer, "case_number": "0001234-03.2026.8.11.0041",
-              "reason": "Réu preso sem audiência de custódia."}
+              "reason": "Réu preso sem audiência de custódia.", "consent": True}
     answered = client.post(f"/api/v1/magistrates/{ids['judge']}/urgent-requests", json=urgent).get_json()
     complaint = {"channel": "phone", "kind": "no_answer", "occurred_at": a_recent_failure(),
                  "description": "Ninguém atende o telefone da secretaria."}

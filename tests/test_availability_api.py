@@ -219,6 +219,30 @@ def test_extra_opening_adds_slots_and_bad_exceptions_are_422(client, court):
     assert response.status_code == 422 and "end" in response.get_json()["errors"]
 
 
+def test_an_extra_opening_on_a_closed_day_is_refused_with_the_reason(client, court):
+    """A Saturday (or a holiday, the recess) publishes nothing: the magistrate is told why
+    instead of seeing the opening accepted and no time appear."""
+    headers = bearer(court["tokens"]["magistrate"])
+    url = f"/api/v1/magistrates/{court['judge']}/exceptions"
+    today = datetime.now(ZoneInfo("America/Cuiaba")).date()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    extra = {"kind": "extra", "start": f"{saturday}T08:00:00-04:00",
+             "end": f"{saturday}T10:00:00-04:00", "modes": ["video"]}
+    refused = client.post(url, json=extra, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"]["start"] == [
+        f"Não há expediente em {saturday:%d/%m/%Y} (fim de semana): uma abertura extra nesse "
+        "dia não publicaria horários. Escolha um dia de expediente."]
+    christmas = {**extra, "start": f"{today.year + 1}-12-25T08:00:00-04:00",
+                 "end": f"{today.year + 1}-12-25T10:00:00-04:00"}
+    assert "Não há expediente" in client.post(url, json=christmas, headers=headers
+                                              ).get_json()["errors"]["start"][0]
+    # A block on a closed day stays allowed (it changes nothing, and says what it says).
+    block = {**extra, "kind": "block"}
+    block.pop("modes")
+    assert client.post(url, json=block, headers=headers).status_code == 201
+
+
 def test_comarca_closure_empties_that_comarca_only(client, court):
     first = slots_of(client, court["judge"])[0]
     day = datetime.fromisoformat(first["start"]).date()

@@ -4,6 +4,7 @@ the magistrate's day with its cancel and attendance buttons; urgent requests."""
 import re
 from datetime import timedelta
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -127,6 +128,11 @@ def test_booking_from_the_page_confirms_and_gives_the_manage_link(app, client, j
     assert "convite.ics" in html
     page = client.get(manage)
     assert page.status_code == 200 and "Remarcar" in page.get_data(as_text=True)
+    # Where, not only how: the agenda's video room, to the people involved only.
+    for shown in (html, page.get_data(as_text=True)):
+        assert "<dt>Sala de vídeo</dt>" in shown and "https://sala.example.jus.br/1" in shown
+    assert "sala.example.jus.br" not in client.get(f"/magistrados/{judge}/agenda").get_data(
+        as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Booking.status)) == "confirmed"
         assert len(db.session.scalars(select(OutboxMessage)).all()) == 4  # code, then 3 invites
@@ -198,6 +204,32 @@ def test_magistrate_day_view_cancels_with_a_reason_and_marks_attendance(app, cli
     client.post(f"/equipe/atendimentos/{booking_id}/comparecimento", data={"status": "attended"})
     with app.app_context():
         assert db.session.get(Booking, booking_id).status == "attended"
+    past_day = past.astimezone(ZoneInfo("America/Cuiaba")).date().isoformat()
+    marked = client.get(f"/equipe/magistrados/{judge}/atendimentos?dia={past_day}"
+                        ).get_data(as_text=True)
+    assert "Registrado: atendimento realizado." in marked  # the flash and the card say so
+    assert "Marcar como realizado" not in marked and "Corrigir: não compareceu" in marked
+
+
+def test_cancelling_from_the_day_view_asks_for_a_confirmation(app, client, judge):
+    link = first_slot_link(client, judge)
+    book_on_page(app, client, link)
+    with app.app_context():
+        booking_id = db.session.scalar(select(Booking.id))
+    log_in(client, "magistrate@example.jus.br")
+    unconfirmed = client.post(f"/equipe/atendimentos/{booking_id}/cancelar",
+                              data={"reason": "Audiência urgente no mesmo horário."})
+    assert unconfirmed.status_code == 302
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).status == "confirmed"
+    page = client.get(unconfirmed.headers["Location"]).get_data(as_text=True)
+    assert "Marque a confirmação para cancelar o atendimento; nada foi alterado." in page
+    confirmed = client.post(f"/equipe/atendimentos/{booking_id}/cancelar", data={
+        "reason": "Audiência urgente no mesmo horário.", "confirm": "1"})
+    page = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).status == "cancelled"
+    assert 'class="booking-card booking-cancelled"' in page  # looks cancelled in the view
 
 
 def test_staff_cannot_touch_another_magistrates_bookings(app, client, judge):
@@ -217,7 +249,7 @@ def test_urgent_request_reaches_the_office_and_the_answer_reaches_the_lawyer(app
     sent = client.post(f"/magistrados/{judge}/pedido-urgente", data={
         "name": "Maria Souza", "oab": "12345/MT", "email": "maria@example.com",
         "phone": "(65) 99999-0000", "case_number": "0001234-03.2026.8.11.0041",
-        "reason": "Réu preso há 90 dias sem audiência de custódia."})
+        "reason": "Réu preso há 90 dias sem audiência de custódia.", "consent": "1"})
     assert sent.status_code == 302
     log_in(client, "magistrate@example.jus.br")
     assert "1 pedido urgente aguardando resposta" in client.get("/equipe").get_data(as_text=True)
@@ -255,3 +287,19 @@ def test_with_remembering_off_every_booking_asks_for_the_code(app, client, judge
     assert client.get_cookie("endereco_confirmado") is None
     link = first_slot_link(client, judge)
     assert client.post(link, data=lawyer_form(link)).headers["Location"].endswith("/confirmar")
+
+
+def test_the_staff_home_shows_today_s_appointments(app, client, judge):
+    """Whatever the hour: an appointment starting now is today's, in Cuiabá."""
+    link = first_slot_link(client, judge)
+    book_on_page(app, client, link)
+    with app.app_context():
+        booking = db.session.scalars(select(Booking)).one()
+        now = utcnow().replace(second=0, microsecond=0)
+        booking.start_at, booking.end_at = now, now + timedelta(minutes=30)
+        db.session.commit()
+    log_in(client, "magistrate@example.jus.br")
+    home = client.get("/equipe").get_data(as_text=True)
+    local = now.astimezone(ZoneInfo("America/Cuiaba")).strftime("%H:%M")
+    assert f"<strong>{local}</strong>" in home and "Maria Souza" in home
+    assert "Ver os detalhes do dia" in home

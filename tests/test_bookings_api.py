@@ -120,6 +120,7 @@ def test_an_address_may_hold_only_so_many_future_bookings_with_one_magistrate(cl
     assert third.status_code == 409
     assert third.get_json()["code"] == "lawyer_limit"
     assert "máximo de 2" in third.get_json()["detail"]
+    assert "com esta magistrada" in third.get_json()["detail"]  # "Juíza de Direito"
     # Someone else typing this lawyer's registration number does not lock them out: the
     # limit is on the confirmed address, and the answer never says how many exist.
     other = client.post("/api/v1/bookings", headers=DIRECT,
@@ -307,7 +308,8 @@ def test_magistrate_lists_bookings_by_period_and_status(client, desk):
 def test_urgent_request_through_the_api(client, desk):
     url = f"/api/v1/magistrates/{desk['judge']}/urgent-requests"
     body = {"lawyer": form(desk)["lawyer"], "case_number": "0001234-03.2026.8.11.0041",
-            "reason": "Réu preso há 90 dias, pedido de relaxamento."}
+            "reason": "Réu preso há 90 dias, pedido de relaxamento.", "consent": True}
+    assert client.post(url, json={**body, "consent": False}).get_json()["errors"]["consent"]
     created = client.post(url, json=body)
     assert created.status_code == 201 and created.get_json()["status"] == "open"
     assert client.get(url).status_code == 401

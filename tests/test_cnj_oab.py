@@ -50,7 +50,8 @@ def test_malformed_numbers_are_refused(text):
 @pytest.mark.parametrize("typed, stored", [
     ("12345/MT", "12345/MT"), ("12345/mt", "12345/MT"), (" 12.345 / MT ", "12345/MT"),
     ("8901-A/SP", "8901A/SP"), ("8901a/sp", "8901A/SP"), ("OAB/MT 12345", "12345/MT"),
-    ("OAB 12345/DF", "12345/DF"), ("007/RJ", "7/RJ"),
+    ("OAB 12345/DF", "12345/DF"), ("007/RJ", "7/RJ"), ("MT 12345", "12345/MT"),
+    ("mt 12.345", "12345/MT"), ("SP 8901-A", "8901A/SP"),
 ])
 def test_oab_numbers_are_normalised(typed, stored):
     assert oab.normalize(typed) == stored
@@ -59,6 +60,7 @@ def test_oab_numbers_are_normalised(typed, stored):
 @pytest.mark.parametrize("typed, message", [
     ("", "Informe"), ("12345", "formato"), ("12345/XX", "Seccional XX"),
     ("0/MT", "formato"), ("1234567/MT", "formato"), ("12345/MT/SP", "formato"),
+    ("XX 12345", "Seccional XX"), ("MT", "formato"),
 ])
 def test_bad_oab_numbers_say_why(typed, message):
     with pytest.raises(oab.OabError, match=message):

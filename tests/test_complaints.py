@@ -272,6 +272,11 @@ def test_the_desk_pages(app, client, desk):
     client.log_in("desk@example.jus.br", PASSWORD)
     listing = client.get("/corregedoria?canal=phone").get_data(as_text=True)
     assert "2 reclamações" in listing
+    # When the failure happened and how long each report has been open.
+    assert "<th scope=\"col\">Falha em</th>" in listing and "Aberta há" in listing
+    assert re.search(r"<td>(encerrada em )?\d+ (min|h|dias)</td>", listing)
+    stats_page = client.get("/corregedoria/estatisticas?comarca=1").get_data(as_text=True)
+    assert 'href="/transparencia?comarca=1"' in stats_page
     moved = client.post(f"/corregedoria/reclamacoes/{complaint_id}",
                         data={"status": "in_review", "note": "Verificando"})
     assert moved.status_code == 302

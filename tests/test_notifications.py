@@ -1,5 +1,6 @@
 """Invites reach everyone involved through a real SMTP server, and parse everywhere."""
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -74,7 +75,7 @@ def test_booking_invites_everyone_with_a_real_imip_message(mail_app, smtp_server
         types = [p.get_content_type() for p in message.walk()]
         assert types[:5] == ["multipart/mixed", "multipart/alternative", "text/plain",
                              "text/html", "text/calendar"]
-        attachment = [p for p in message.walk() if p.get_filename() == "invite.ics"]
+        attachment = [p for p in message.walk() if p.get_filename() == "convite.ics"]
         assert len(attachment) == 1
         ics = part.get_content().encode() if isinstance(part.get_content(), str) else part.get_content()
         parsed = icalendar.Calendar.from_ical(ics)
@@ -100,6 +101,13 @@ def test_booking_invites_everyone_with_a_real_imip_message(mail_app, smtp_server
     assert booking["manage_token"] not in judge_text
     assert "terça" in lawyer_text or "feira" in lawyer_text
     assert "horário de Cuiabá" in lawyer_text
+    # The subject names the magistrate and the date; the court's copies say how to reach
+    # the lawyer; the HTML fits a phone and has a Portuguese title.
+    subject = smtp_server.to(JUDGE)[0].message["Subject"]
+    assert subject.startswith("Atendimento agendado com ") and "feira" in subject
+    assert "Contato: " in judge_text and "Contato: " not in lawyer_text
+    html = smtp_server.to(LAWYER)[0].message.get_body(("html",)).get_content()
+    assert '<meta name="viewport"' in html and "<title>Atendimento agendado</title>" in html
 
 
 def test_update_and_cancel_keep_the_uid_and_raise_the_sequence(mail_app, smtp_server, judge):
@@ -122,6 +130,9 @@ def test_update_and_cancel_keep_the_uid_and_raise_the_sequence(mail_app, smtp_se
     assert [e["SEQUENCE"] for e in vevents] == [0, 1, 2]
     assert str(vevents[2]["STATUS"]) == "CANCELLED"
     assert vevents[1].decoded("DTSTART").astimezone(UTC).strftime("%H:%M") == "19:00"
+    moved_text = smtp_server.to(LAWYER)[1].message.get_body(("plain",)).get_content()
+    assert re.search(r"Quando: .*15:00", moved_text)  # the new time, and the old one
+    assert re.search(r"Horário anterior: .*14:00", moved_text)
     cancel_part = calendar_part(smtp_server.to(JUDGE)[-1])
     assert cancel_part.get_param("method") == "CANCEL"
     for received in smtp_server.received:

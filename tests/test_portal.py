@@ -1,7 +1,11 @@
 """The portal of channels: every unit and its channels, searchable."""
 
+import re
+
+import pytest
+
 from booking.extensions import db
-from tests.support.factories import make_unit
+from tests.support.factories import make_magistrate, make_unit
 
 
 def seed(app):
@@ -58,3 +62,119 @@ def test_portal_refuses_a_search_the_api_refuses_beside_the_field(app, client):
     assert 'id="busca-erro"' in html and 'aria-invalid="true"' in html
     api = client.get("/api/v1/units?q=" + "c" * 101)
     assert api.status_code == 422
+
+
+def test_every_page_names_its_icon_and_describes_itself(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+    assert re.search(r'<meta name="description" content="[^"]{50,}">', page)
+    icon = client.get("/favicon.ico")  # where browsers look when a page names none
+    assert icon.status_code == 200 and icon.content_type.startswith("image/svg+xml")
+    assert icon.get_data(as_text=True).startswith("<svg")
+
+
+def test_a_missing_address_is_not_called_a_resource(client):
+    """"Recurso" is an appeal in a court: the 404 speaks of an address."""
+    missing = client.get("/api/v1/units/999999999")
+    assert missing.status_code == 404 and "recurso" not in missing.get_data(as_text=True)
+    page = client.get("/nao-existe")
+    assert page.status_code == 404 and "recurso" not in page.get_data(as_text=True).lower()
+
+
+def test_phone_and_whatsapp_numbers_are_links_a_phone_can_follow(app, client):
+    from booking.courts.models import Channel
+
+    with app.app_context():
+        unit = make_unit("Vara Única de Juína", "Juína")
+        unit.channels.append(Channel(kind="whatsapp", value="(65) 99988-7766", position=2))
+        unit.channels.append(Channel(kind="phone", value="ramal 2040", position=3))
+        db.session.commit()
+        unit_id = unit.id
+    for path in ("/", f"/unidades/{unit_id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert '<a href="tel:+556536486000">(65) 3648-6000</a>' in page
+        assert '<a href="https://wa.me/5565999887766">(65) 99988-7766</a>' in page
+        assert "ramal 2040" in page and 'href="tel:ramal' not in page  # not a number: text
+
+
+def test_sentences_about_a_magistrate_agree_with_the_title():
+    from booking.courts.models import Magistrate
+
+    assert Magistrate(title="Juíza de Direito").this_one == "esta magistrada"
+    assert Magistrate(title="Desembargadora").this_one == "esta magistrada"
+    assert Magistrate(title="Juiz de Direito Substituto").this_one == "este magistrado"
+    assert Magistrate(title="").noun == "magistrado"
+
+
+@pytest.mark.parametrize("typed", [
+    "cuiaba", "civel", "vara civel cuiaba", "vara cível cuiabá", "CUIABÁ Cível", "cível de cuiabá",
+    "1a vara civel", "souza", "ana souza cuiaba", "ana"])
+def test_search_finds_a_unit_the_way_people_type(app, client, typed):
+    """No accents or capitals needed, words in any order, small words ignored; found by the
+    unit's name, its comarca or its magistrate's name; on SQLite and PostgreSQL alike."""
+    with app.app_context():
+        make_magistrate(unit=make_unit("1ª Vara Cível de Cuiabá", "Cuiabá"), name="Ana Souza")
+        make_unit("Vara de Família e Sucessões de Sinop", "Sinop")
+        db.session.commit()
+    found = client.get("/api/v1/units", query_string={"q": typed}).get_json()
+    assert [u["name"] for u in found] == ["1ª Vara Cível de Cuiabá"]
+    page = client.get("/", query_string={"busca": typed}).get_data(as_text=True)
+    assert "1 unidade encontrada" in page
+
+
+def test_search_follows_the_directory_as_it_changes(app, client):
+    def names(typed):
+        return [u["name"] for u in client.get("/api/v1/units", query_string={"q": typed}).get_json()]
+
+    with app.app_context():
+        cuiaba = make_unit("1ª Vara Cível de Cuiabá", "Cuiabá")
+        sinop = make_unit("Vara de Família e Sucessões de Sinop", "Sinop")
+        judge = make_magistrate(unit=cuiaba, name="João Pereira")
+        db.session.commit()
+        assert names("familia") == names("sucessoes sinop") == [sinop.name]
+        assert names("joao pereira") == [cuiaba.name]
+        judge.unit_id = sinop.id  # moved: found by the new unit only
+        db.session.commit()
+        assert names("pereira") == [sinop.name]
+        judge.name = "João Pereira Lima"
+        sinop.comarca.name = "Sinop do Norte"
+        db.session.commit()
+        assert names("lima norte") == [sinop.name]
+        assert names("xyz") == [] and len(names("de da do")) == 2
+
+
+def test_search_follows_a_magistrate_moved_by_relationship(app, client):
+    with app.app_context():
+        cuiaba = make_unit("1ª Vara Cível de Cuiabá", "Cuiabá")
+        sinop = make_unit("Vara Única de Sinop", "Sinop")
+        judge = make_magistrate(unit=cuiaba, name="Beatriz Quintana")
+        db.session.commit()
+        judge.unit = sinop
+        db.session.commit()
+        found = client.get("/api/v1/units", query_string={"q": "quintana"}).get_json()
+        assert [u["name"] for u in found] == ["Vara Única de Sinop"]
+
+
+def test_the_portal_links_each_unit_s_magistrates_straight_to_their_agenda(app, client):
+    with app.app_context():
+        unit = make_unit("1ª Vara Cível de Cuiabá", "Cuiabá")
+        judge = make_magistrate(unit=unit, name="Ana Souza")
+        gone = make_magistrate(unit=unit, name="Carlos Ausente")
+        gone.publishes_agenda = False
+        db.session.commit()
+        judge_id = judge.id
+    page = client.get("/?busca=souza").get_data(as_text=True)
+    assert (f'href="/magistrados/{judge_id}/agenda">Agendar com Juíza de Direito Ana Souza</a>'
+            in page)
+    assert "Carlos Ausente" not in page  # not taking bookings: no link
+
+
+def test_how_long_a_report_has_been_open_reads_like_a_desk_says_it():
+    from datetime import UTC, datetime, timedelta
+
+    from booking.formatting import age_label
+
+    start = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    assert [age_label(start, start + delta) for delta in (
+        timedelta(minutes=40), timedelta(hours=5), timedelta(hours=47), timedelta(days=3),
+        timedelta(seconds=-5))] == ["40 min", "5 h", "47 h", "3 dias", "0 min"]

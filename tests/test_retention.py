@@ -72,7 +72,7 @@ def fill_every_personal_column(app, client) -> dict:
 
     urgent = client.post(f"/api/v1/magistrates/{magistrate_id}/urgent-requests", json={
         "lawyer": LAWYER, "case_number": CASE,
-        "reason": "Marcador: réu preso, CPF 123.456.789-09"})
+        "reason": "Marcador: réu preso, CPF 123.456.789-09", "consent": True})
     assert urgent.status_code == 201, urgent.get_json()
     answered = client.post(f"/api/v1/urgent-requests/{urgent.get_json()['id']}/answer",
                            headers=bearer(magistrate_token), json={"answer": "Marcador: amanhã"})

@@ -52,7 +52,7 @@ def test_a_closure_of_the_comarca_stops_the_clock_too():
 def urgent(client, desk):  # noqa: F811
     created = client.post(f"/api/v1/magistrates/{desk['judge']}/urgent-requests", json={
         "lawyer": form(desk)["lawyer"], "case_number": "0001234-03.2026.8.11.0041",
-        "reason": "Réu preso há 90 dias, pedido de relaxamento."})
+        "reason": "Réu preso há 90 dias, pedido de relaxamento.", "consent": True})
     assert created.status_code == 201, created.get_json()
     return created.get_json()
 

@@ -469,6 +469,8 @@ def add_exception(magistrate: Magistrate, data: dict, user,
         raise InvalidField("O período informado já terminou.", "end")
     if data["kind"] == "extra" and not data.get("modes"):
         raise InvalidField("Informe ao menos um modo de atendimento.", "modes")
+    if data["kind"] == "extra":
+        _refuse_closed_days(magistrate, data["start_at"], data["end_at"])
     modes = data.get("modes") or ["video"]
     exception = AvailabilityException(
         magistrate_id=magistrate.id, kind=data["kind"], start_at=data["start_at"],
@@ -482,6 +484,23 @@ def add_exception(magistrate: Magistrate, data: dict, user,
     if exception.kind == "block":
         changed([magistrate.id])
     return exception
+
+
+def _refuse_closed_days(magistrate: Magistrate, start: datetime, end: datetime) -> None:
+    """An extra opening publishes nothing on a day the court is closed: say so, and why,
+    instead of accepting it silently."""
+    zone = ZoneInfo(magistrate.timezone)
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    if (last - first).days > 366:
+        return  # a period this long is refused by its own rule (or open on many days)
+    closed = court_closed_days(magistrate.unit.comarca_id, first, last)
+    if closed and len(closed) == (last - first).days + 1:
+        day, reason = next(iter(sorted(closed.items())))
+        raise InvalidField(
+            f"Não há expediente em {day:%d/%m/%Y} ({reason[0].lower() + reason[1:]}): uma "
+            "abertura extra nesse dia não publicaria horários. Escolha um dia de expediente.",
+            "start")
 
 
 def remove_exception(magistrate: Magistrate, exception_id: int, user) -> bool:

@@ -106,7 +106,7 @@ def invite_response(booking):
     method = "CANCEL" if booking.status == "cancelled" else "REQUEST"
     response = current_app.response_class(invite_for(booking, magistrate, method=method))
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="invite.ics"'
+    response.headers["Content-Disposition"] = 'attachment; filename="convite.ics"'
     return response
 
 
@@ -168,7 +168,8 @@ def queue_confirmation_code(booking, code: str, manage_token: str) -> int:
                     "booking": booking_snapshot(booking, magistrate)}}])
 
 
-def queue_booking_messages(booking, event: str, manage_token: str | None = None) -> int:
+def queue_booking_messages(booking, event: str, manage_token: str | None = None,
+                           previous_start: datetime | None = None) -> int:
     """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled.
 
     Each message is a snapshot of the booking that the sender renders; the rows
@@ -178,7 +179,8 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None)
     magistrate = courts.get_magistrate(booking.magistrate_id)
     method = "CANCEL" if event == "cancelled" else "REQUEST"
     snapshot = booking_snapshot(booking, magistrate)
-    subject = f"{EVENT_SUBJECTS[event]}: {moment_label(booking.start_at, magistrate.timezone)}"
+    subject = (f"{EVENT_SUBJECTS[event]} com {magistrate.title} {magistrate.name}: "
+               f"{moment_label(booking.start_at, magistrate.timezone)}")
     stamp = utcnow().isoformat()
     messages = []
     for recipient in recipients(booking, magistrate):
@@ -192,7 +194,8 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None)
             # The manage link is the lawyer's key: sealed, and erased once sent.
             "payload": {"event": event, "method": method, "role": recipient.role,
                         "sealed_link": seal(link) if link else None, "stamp": stamp,
-                        "booking": snapshot}})
+                        "previous_start": previous_start.isoformat() if previous_start
+                        else None, "booking": snapshot}})
     text = text_message(booking, magistrate, event,
                         manage_url(booking, manage_token) if manage_token else None)
     if text:
@@ -244,6 +247,8 @@ def booking_snapshot(booking, magistrate) -> dict:
         "case_number": None if sealed else booking.case_number,
         "subject": None if sealed else booking.subject,
         "lawyer_name": booking.lawyer_name, "lawyer_oab": booking.lawyer_oab,
+        # the magistrate's and the office's copies say how to reach the lawyer
+        "lawyer_email": booking.lawyer_email, "lawyer_phone": booking.lawyer_phone,
         "participants": list(booking.participants or []),
         "requester_type": booking.requester_type or "lawyer",
         # The answers may tell of the case: not written down under seal.
@@ -297,7 +302,11 @@ def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
         raise RuntimeError("the manage link cannot be unsealed (was DATA_ENCRYPTION_KEY or "
                            "SECRET_KEY changed?)")
     values = {**_snapshot_context(payload["booking"]), "event": payload["event"],
-              "link": link, "recipient": SimpleNamespace(role=payload["role"])}
+              "link": link, "recipient": SimpleNamespace(role=payload["role"]),
+              "title": EVENT_SUBJECTS.get(payload["event"], "Atendimento")}
+    if payload.get("previous_start"):
+        values["previous_when"] = moment_label(datetime.fromisoformat(
+            payload["previous_start"]), values["magistrate"].timezone)
     if payload["event"] == "code":
         values.update(code=unseal(payload["sealed_code"]), minutes=payload["minutes"])
         return (render_template("email/booking_code.txt", **values),

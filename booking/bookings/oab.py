@@ -1,7 +1,8 @@
 """A lawyer's bar registration: number, an optional suffix letter, and the state.
 
-Pure. `12345/MT`, `12.345/mt`, `8901-A/SP` and `OAB/MT 12345` are accepted and
-normalised to `12345/MT`, `8901A/SP`: the form used to count a lawyer's bookings.
+Pure. `12345/MT`, `12.345/mt`, `8901-A/SP`, `OAB/MT 12345` and `MT 12345` (as the
+card prints it) are accepted and normalised to `12345/MT`, `8901A/SP`: the form used to
+count a lawyer's bookings.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ STATES = ("AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS"
           "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO")
 
 _NUMBER_FIRST = re.compile(r"(?:OAB\s*)?(\d[\d.]{0,7})\s*-?\s*([A-Z])?\s*/\s*([A-Z]{2})")
-_STATE_FIRST = re.compile(r"OAB\s*/?\s*([A-Z]{2})\s*:?\s*(\d[\d.]{0,7})\s*-?\s*([A-Z])?")
+_STATE_FIRST = re.compile(
+    r"(?:OAB\s*/?\s*)?([A-Z]{2})\s*[:/-]?\s*(\d[\d.]{0,7})\s*-?\s*([A-Z])?")
 
 
 class OabError(ValueError):

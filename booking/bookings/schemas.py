@@ -293,6 +293,15 @@ class UrgentRequestInSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=10, max=1000),
                            metadata={"description": "Por que o atendimento não pode esperar."})
     under_seal = fields.Boolean(load_default=False)
+    consent = fields.Boolean(required=True, metadata={
+        "enum": [True], "description": "Concordância com o uso dos dados para este pedido "
+                                       "(LGPD), como no agendamento."})
+
+    @validates("consent")
+    def _consent(self, value, **kwargs):
+        if value is not True:
+            raise ValidationError("Para enviar o pedido, é preciso concordar com o uso dos "
+                                  "dados informados (LGPD).")
 
     @post_load
     def normalize(self, data, **kwargs):

@@ -129,17 +129,18 @@ _FUTURE_BOOKINGS_OF_ADDRESS = (
 )
 
 
-def _check_lawyer_limit(magistrate_id: int, email: str, now: datetime) -> None:
+def _check_lawyer_limit(magistrate: Magistrate, email: str, now: datetime) -> None:
     """Confirmed future bookings with this magistrate, keyed on the e-mail address that
     confirmed them: a registration number someone else types cannot lock its owner out,
     and the answer says the rule, never how many bookings anyone has."""
     limit = current_app.config["MAX_FUTURE_BOOKINGS_PER_LAWYER"]
     count = db.session.connection().execute(_FUTURE_BOOKINGS_OF_ADDRESS, {
-        "email": email.lower(), "magistrate_id": magistrate_id, "now": now}).scalar_one()
+        "email": email.lower(), "magistrate_id": magistrate.id, "now": now}).scalar_one()
     if count >= limit:
         raise NotAllowedNow(
-            f"Este e-mail já tem o máximo de {limit} atendimentos futuros confirmados com este "
-            "magistrado. Cancele ou aguarde um deles para agendar outro.", "lawyer_limit")
+            f"Este e-mail já tem o máximo de {limit} atendimentos futuros confirmados com "
+            f"{magistrate.this_one}. Cancele ou aguarde um deles para agendar outro.",
+            "lawyer_limit")
 
 
 def _check_live_holds(email: str, client: str | None, now: datetime) -> None:
@@ -223,7 +224,7 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
         hold_client=None if direct else client)
     row["video_url"] = video.room_for(row, rule) if data["mode"] == "video" else None
     _lock_magistrate(magistrate.id)
-    _check_lawyer_limit(magistrate.id, lawyer["email"], now)
+    _check_lawyer_limit(magistrate, lawyer["email"], now)
     if not direct:
         _check_live_holds(lawyer["email"], client, now)
     _check_day_limit(magistrate, rule, slot)
@@ -279,7 +280,8 @@ def confirm_hold(booking: Booking, code: str, manage_token: str,
         return WRONG_CODE
     _lock_magistrate(booking.magistrate_id)
     try:
-        _check_lawyer_limit(booking.magistrate_id, booking.lawyer_email, now)
+        _check_lawyer_limit(db.session.get(Magistrate, booking.magistrate_id),
+                            booking.lawyer_email, now)
     except NotAllowedNow:
         _release_hold(booking, now)
         raise
@@ -435,7 +437,8 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
     audit.record("booking.rescheduled", "booking", booking.id, user=user,
                  actor=None if user else f"lawyer:{booking.lawyer_oab}",
                  details={"from": old, "to": booking.start_at.isoformat(), "by": by})
-    _notify(booking, "rescheduled", manage_token)
+    _notify(booking, "rescheduled", manage_token,
+            previous_start=datetime.fromisoformat(old["start"]))
     _publish(booking, "booking.rescheduled")
     return booking
 
@@ -480,11 +483,12 @@ def _cutoff_message() -> str:
             "Entre em contato com a unidade pelos canais de atendimento.")
 
 
-def _notify(booking: Booking, event: str, manage_token: str | None = None) -> None:
+def _notify(booking: Booking, event: str, manage_token: str | None = None,
+            previous_start: datetime | None = None) -> None:
     """Queue the invite e-mails in this transaction (rendered when the sender sends them)."""
     from . import messages  # not at the top: messages imports this module
 
-    messages.queue_booking_messages(booking, event, manage_token)
+    messages.queue_booking_messages(booking, event, manage_token, previous_start)
 
 
 def _publish(booking: Booking, event_type: str) -> None:

@@ -429,6 +429,9 @@ def _flash_refusal(error: ValidationError | DomainError) -> None:
 @login_required_page("magistrate", "assistant")
 def staff_cancel(booking_id: int):
     booking = _staff_booking(booking_id)
+    if not request.form.get("confirm"):
+        flash("Marque a confirmação para cancelar o atendimento; nada foi alterado.", "error")
+        return _back_to_day(booking)
     try:
         data = CancelSchema().load({"reason": request.form.get("reason", "").strip() or None})
         service.cancel(booking, by="court", reason=data["reason"], user=current_user)
@@ -450,7 +453,8 @@ def staff_attendance(booking_id: int):
     except DomainError as error:
         _flash_refusal(error)
     else:
-        flash("Comparecimento registrado.", "success")
+        flash("Registrado: atendimento realizado." if booking.status == "attended"
+              else "Registrado: não compareceu.", "success")
     return _back_to_day(booking)
 
 
@@ -498,7 +502,8 @@ def urgent_page(magistrate_id: int):
         raw = {"lawyer": {name: request.form.get(name, "").strip() for name in LAWYER_FIELDS},
                "case_number": request.form.get("case_number", "").strip(),
                "reason": request.form.get("reason", "").strip(),
-               "under_seal": bool(request.form.get("under_seal"))}
+               "under_seal": bool(request.form.get("under_seal")),
+               "consent": bool(request.form.get("consent"))}
         try:
             data = UrgentRequestInSchema().load(raw)
         except ValidationError as error:

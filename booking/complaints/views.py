@@ -153,7 +153,7 @@ def desk():
         "complaints/desk.html", complaints=items, total=total, page=page, per_page=25,
         raw=raw, units=units, comarcas=courts.list_comarcas(), statuses=service.STATUS_LABELS,
         channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
-        flagged=service.flagged_units(utcnow()))
+        flagged=service.flagged_units(utcnow()), now=utcnow())
 
 
 @blp.route("/corregedoria/reclamacoes/<int:complaint_id>", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from . import service
 
 blp = Blueprint("courts_pages", __name__)
 
-NO_LONGER_BOOKABLE = ("Este(a) magistrado(a) não recebe agendamentos por este serviço. "
+NO_LONGER_BOOKABLE = ("{who} não recebe agendamentos por este serviço. "
                       "Procure a unidade pelos seus canais de atendimento.")
 
 
@@ -18,7 +18,7 @@ def bookable_magistrate_or_404(magistrate_id: int, *, with_unit: bool = False):
     if magistrate is None:
         abort(404)
     if not magistrate.takes_bookings:
-        abort(404, message=NO_LONGER_BOOKABLE)
+        abort(404, message=NO_LONGER_BOOKABLE.format(who=magistrate.this_one.capitalize()))
     return magistrate
 
 

@@ -17,7 +17,7 @@ from flask_mail import Attachment, Connection, Message
 
 
 class InviteMessage(Message):
-    """multipart/mixed[ alternative[ plain, html, calendar; method=... ], invite.ics ]."""
+    """multipart/mixed[ alternative[ plain, html, calendar; method=... ], convite.ics ]."""
 
     def __init__(self, *args, calendar: bytes | None = None, method: str | None = None,
                  **kwargs):
@@ -26,7 +26,7 @@ class InviteMessage(Message):
         if calendar is not None:
             self.alts["calendar"] = calendar.decode("utf-8")
             self.attachments.append(Attachment(
-                filename="invite.ics", content_type="application/ics", data=calendar,
+                filename="convite.ics", content_type="application/ics", data=calendar,
                 disposition="attachment"))
 
     def _mimetext(self, text, subtype="plain"):

@@ -172,7 +172,9 @@ def test_a_magistrate_changes_the_rules_blocks_a_day_and_marks_attendance(site, 
     expect(page.locator(".booking-card")).to_contain_text("João Advogado")
     snap(page, "dia")
     page.get_by_role("button", name="Marcar como realizado").click()
-    expect(page.locator(".booking-card")).to_contain_text("Realizado")
+    expect(page.locator(".booking-card")).to_contain_text("Registrado: atendimento realizado.")
+    expect(page.get_by_role("button", name="Marcar como realizado")).to_have_count(0)
+    expect(page.get_by_role("button", name="Corrigir: não compareceu")).to_be_visible()
 
 
 def test_a_citizen_reports_a_failure_and_the_corregedoria_resolves_it(site, browser, page, snap):
