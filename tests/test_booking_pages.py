@@ -303,3 +303,15 @@ def test_the_staff_home_shows_today_s_appointments(app, client, judge):
     local = now.astimezone(ZoneInfo("America/Cuiaba")).strftime("%H:%M")
     assert f"<strong>{local}</strong>" in home and "Maria Souza" in home
     assert "Ver os detalhes do dia" in home
+
+
+def test_a_blank_required_field_says_what_to_type_and_required_fields_are_marked(client, judge):
+    link = first_slot_link(client, judge)
+    form = client.get(link).get_data(as_text=True)
+    assert 'aria-required="true"' in form and "(obrigatório)" in form
+    refused = client.post(link, data=lawyer_form(link, name="", phone="  ", subject="x"))
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Informe o nome completo." in html and "Informe o telefone com DDD." in html
+    assert "Informe o assunto" not in html  # typed, but too short: the rule is said
+    assert 'src="/static/js/first-error.js"' in html

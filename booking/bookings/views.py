@@ -109,9 +109,29 @@ def _accepted_requesters(magistrate_id: int) -> list[str]:
     return list((rule.accepted_requesters if rule else None) or requesters.DEFAULT_ACCEPTED)
 
 
-def _schema_errors(messages_: dict) -> dict[str, list[str]]:
+# What a blank field says, instead of the rule it broke ("3 to 200 characters").
+BLANK = {"name": "Informe o nome completo.", "email": "Informe o e-mail.",
+         "phone": "Informe o telefone com DDD.",
+         "oab": "Informe o número da OAB com a seccional, por exemplo 12345/MT.",
+         "institution": "Informe a instituição.", "registration": "Informe a matrícula funcional.",
+         "cpf": "Informe o CPF.", "case_number": "Informe o número do processo.",
+         "subject": "Informe o assunto do atendimento.",
+         "reason": "Informe o motivo.", "first_day": "Informe o primeiro dia.",
+         "last_day": "Informe o último dia."}
+
+
+def _schema_errors(messages_: dict, form=None) -> dict[str, list[str]]:
     """The schema's messages keyed by the form's field names (the lawyer's are flat, and
-    a participant's error goes beside the one participants field, naming the address)."""
+    a participant's error goes beside the one participants field, naming the address);
+    a field left blank says what to type in it."""
+    errors = _keyed_errors(messages_)
+    for name in errors:
+        if form is not None and name in BLANK and not (form.get(name) or "").strip():
+            errors[name] = [BLANK[name]]
+    return errors
+
+
+def _keyed_errors(messages_: dict) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for key, value in flatten_errors(messages_).items():
         if key.startswith("answers."):
@@ -154,7 +174,7 @@ def book_page(magistrate_id: int):
                                        client=service.client_hash(request.remote_addr))
             db.session.commit()
         except ValidationError as error:
-            errors, status = _schema_errors(error.messages), 422
+            errors, status = _schema_errors(error.messages, request.form), 422
         except DomainError as error:
             errors, status = form_errors(error)
             errors = {key.replace("answers.", "answer-", 1): value
@@ -320,7 +340,7 @@ def cancel_page(booking_id: int):
             service.cancel(booking, by="lawyer", reason=data["reason"])
             db.session.commit()
         except ValidationError as error:
-            errors, status = _schema_errors(error.messages), 422
+            errors, status = _schema_errors(error.messages, request.form), 422
         except DomainError as error:
             errors, status = form_errors(error)
         else:
@@ -507,7 +527,7 @@ def urgent_page(magistrate_id: int):
         try:
             data = UrgentRequestInSchema().load(raw)
         except ValidationError as error:
-            errors, status = _schema_errors(error.messages), 422
+            errors, status = _schema_errors(error.messages, request.form), 422
         else:
             urgent.create(magistrate, data)
             db.session.commit()
@@ -536,7 +556,7 @@ def waitlist_page(magistrate_id: int):
             entry, token = waitlist.join(magistrate, WaitlistJoinSchema().load(raw))
             db.session.commit()
         except ValidationError as error:
-            errors, status = _schema_errors(error.messages), 422
+            errors, status = _schema_errors(error.messages, request.form), 422
         except DomainError as error:
             errors, status = form_errors(error)
         else:

@@ -21,7 +21,7 @@ from tests.support.factories import DIRECT
 def fill_booking_form(page, *, name, oab, email, phone, case_number, subject):
     page.get_by_label("Nome completo").fill(name)
     page.get_by_label("Número da OAB").fill(oab)
-    page.get_by_label("E-mail", exact=True).fill(email)
+    page.get_by_label("E-mail (obrigatório)", exact=True).fill(email)
     page.get_by_label("Telefone").fill(phone)
     page.get_by_label("Número do processo (CNJ)").fill(case_number)
     page.get_by_label("Assunto do atendimento").fill(subject)
