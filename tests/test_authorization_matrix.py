@@ -319,6 +319,7 @@ NOT_IN_MATRIX = {
     ("POST", "/equipe/contas/<int:user_id>"): "same guard as its GET",
     ("POST", "/magistrados/<int:magistrate_id>/agendar"): "the public booking form: test_booking_pages",
     ("POST", "/magistrados/<int:magistrate_id>/pedido-urgente"): "public form: test_booking_pages",
+    ("POST", "/reclamacoes/registrada/enviar-link"): "the filer's own session: test_complaints",
     ("POST", "/reclamacoes/nova"): "public form: test_complaints",
     ("POST", "/equipe/magistrados/<int:magistrate_id>/disponibilidade"): "same guard as its GET",
     ("POST", "/equipe/fechamentos"): "same guard as its GET",

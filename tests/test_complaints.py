@@ -258,6 +258,56 @@ def test_public_form_keeps_what_was_typed_and_catches_robots(app, client, desk):
     assert complaints[0].protocol in filed
 
 
+def test_a_short_code_printed_with_the_protocol_follows_the_complaint(app, client, desk):
+    """Someone who reported without an e-mail and closed the page can still follow it: the
+    protocol and an eight-character code; and can have the link sent after all."""
+    day = datetime.fromisoformat(a_recent_failure()).date()
+    client.post("/reclamacoes/nova", data={
+        "channel": "phone", "kind": "no_answer", "description": "Ninguém atendeu o telefone.",
+        "occurred_day": day.isoformat(), "occurred_time": "10:00"})
+    page = client.get("/reclamacoes/registrada").get_data(as_text=True)
+    protocol = re.search(r'class="protocol">(RC-\d{4}-\d{6})<', page).group(1)
+    code = re.search(r'class="protocol">([A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4})<', page).group(1)
+    for typed in (code, code.lower(), code.replace("-", " ")):
+        found = client.get("/reclamacoes/acompanhar",
+                           query_string={"protocolo": protocol, "token": typed})
+        assert found.status_code == 200 and "Recebida" in found.get_data(as_text=True)
+    wrong = ("A" if code[0] != "A" else "B") + code[1:]
+    assert client.get("/reclamacoes/acompanhar", query_string={
+        "protocolo": protocol, "token": wrong}).status_code == 404
+    api = client.get(f"/api/v1/complaints/{protocol}", query_string={"token": code})
+    assert api.status_code == 200
+    # No e-mail was given: the page offers to send the link to one.
+    assert "Receber o link por e-mail" in page
+    bad = client.post("/reclamacoes/registrada/enviar-link", data={"email": "não é e-mail"})
+    assert bad.status_code == 422 and 'id="email-erro"' in bad.get_data(as_text=True)
+    sent = client.post("/reclamacoes/registrada/enviar-link", data={"email": "ze@example.com"})
+    assert "Enviamos o link" in sent.get_data(as_text=True)
+    with app.app_context():
+        message = db.session.scalar(select(OutboxMessage).where(
+            OutboxMessage.kind == "complaint_update"))
+        assert message.recipients == ["ze@example.com"]
+        assert code in message.body_text and "/reclamacoes/acompanhar?protocolo=" in (
+            message.body_text)
+    again = client.post("/reclamacoes/registrada/enviar-link", data={"email": "x@example.com"})
+    assert "O link já foi enviado" in again.get_data(as_text=True)
+    with app.app_context():  # an address already given is not replaced by another
+        assert db.session.scalar(select(Complaint.reporter_email)) == "ze@example.com"
+
+
+def test_every_status_e_mail_leads_to_the_follow_page(app, client, desk):
+    filed = report(client)
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", filed["follow_code"])
+    headers = bearer(desk["tokens"]["corregedoria"])
+    complaint_id = client.get("/api/v1/complaints", headers=headers).get_json()[0]["id"]
+    client.patch(f"/api/v1/complaints/{complaint_id}", json={"status": "in_review"},
+                 headers=headers)
+    with app.app_context():
+        update_text = db.session.scalars(select(OutboxMessage.body_text).where(
+            OutboxMessage.kind == "complaint_update").order_by(OutboxMessage.id)).all()[-1]
+    assert f"/reclamacoes/acompanhar?protocolo={filed['protocol']}" in update_text
+
+
 def test_the_desk_pages(app, client, desk):
     seed_known_set(app, client, desk)
     with app.app_context():

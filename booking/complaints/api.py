@@ -58,7 +58,8 @@ class Complaints(MethodView):
             abort(422, errors={"unit_id": ["Unidade não encontrada."]})
         filed = service.file_complaint(data)
         db.session.commit()
-        return {"protocol": filed.complaint.protocol, "lookup_token": filed.lookup_token,
+        return {"protocol": filed.complaint.protocol, "follow_code": filed.short_code,
+                "lookup_token": filed.lookup_token,
                 "lookup_url": service.lookup_url(filed.complaint, filed.lookup_token),
                 "status": filed.complaint.status}
 

@@ -31,6 +31,9 @@ class Complaint(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     protocol: Mapped[str] = mapped_column(String(20), unique=True)
     lookup_token_hash: Mapped[str] = mapped_column(String(64))
+    # The short code printed with the protocol (ABCD-2345), a keyed hash: what someone who
+    # closed the page without an e-mail can still type (service.short_code_hash).
+    short_code_hash: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))

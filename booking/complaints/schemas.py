@@ -18,6 +18,10 @@ class ReporterSchema(Schema):
                          metadata={"enum": list(REPORTER_ROLES)})
 
 
+class SendLinkSchema(Schema):
+    email = MailboxAddress(required=True)
+
+
 class ComplaintInSchema(Schema):
     channel = fields.String(required=True, validate=validate.OneOf(COMPLAINT_CHANNELS),
                             metadata={"enum": list(COMPLAINT_CHANNELS)})
@@ -44,6 +48,10 @@ class ComplaintInSchema(Schema):
 
 class ComplaintFiledSchema(Schema):
     protocol = fields.String(metadata={"example": "RC-2027-000123"})
+    follow_code = fields.String(metadata={
+        "example": "ABCD-2345", "description": "Código curto para acompanhar com o protocolo "
+                                               "(em /reclamacoes/acompanhar ou no lugar do "
+                                               "token na consulta)."})
     lookup_token = fields.String()
     lookup_url = fields.String()
     status = fields.String()

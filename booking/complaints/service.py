@@ -3,6 +3,9 @@ workflow with its history, and the queries behind the Corregedoria's desk."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -57,14 +60,37 @@ def next_protocol(now: datetime) -> str:
 class Filed:
     complaint: Complaint
     lookup_token: str
+    short_code: str
+
+
+# Letters and digits nobody confuses (no O/0, I/1): 32 of them, eight per code.
+SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_short_code() -> str:
+    code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def short_code_hash(protocol: str, code: str) -> str | None:
+    """The keyed hash of a short code as typed ('abcd 2345', 'ABCD-2345'); None when it
+    cannot be one. Keyed: 40 bits would not resist a search against a leaked table."""
+    typed = "".join(c for c in (code or "").upper() if c.isalnum())
+    if len(typed) != 8 or any(c not in SHORT_CODE_ALPHABET for c in typed):
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"complaint:{protocol}:{typed}".encode(), hashlib.sha256).hexdigest()
 
 
 def file_complaint(data: dict, now: datetime | None = None) -> Filed:
     now = now or utcnow()
     reporter = data.get("reporter") or {}
     token = new_token()
+    protocol = next_protocol(now)
+    short_code = new_short_code()
     complaint = Complaint(
-        protocol=next_protocol(now), lookup_token_hash=token_hash(token),
+        protocol=protocol, lookup_token_hash=token_hash(token),
+        short_code_hash=short_code_hash(protocol, short_code),
         channel=data["channel"], kind=data["kind"], unit_id=data.get("unit_id"),
         occurred_at=data["occurred_at"], description=data["description"],
         reporter_name=reporter.get("name"), reporter_email=reporter.get("email"),
@@ -75,8 +101,8 @@ def file_complaint(data: dict, now: datetime | None = None) -> Filed:
                                   to_status="new", at=now))
     audit.record("complaint.filed", "complaint", complaint.id, actor="public")
     _publish(complaint, "complaint.created")
-    _tell_reporter(complaint, "filed", token, version=0)
-    return Filed(complaint, token)
+    _tell_reporter(complaint, "filed", token, version=0, short_code=short_code)
+    return Filed(complaint, token, short_code)
 
 
 def _publish(complaint: Complaint, event_type: str, **extra) -> None:
@@ -90,10 +116,29 @@ def _publish(complaint: Complaint, event_type: str, **extra) -> None:
 
 
 def lookup(protocol: str, token: str) -> Complaint | None:
+    """The complaint for its protocol and either the link's token or the short code."""
     complaint = db.session.scalar(select(Complaint).where(Complaint.protocol == protocol.strip().upper()))
-    if complaint is None or not tokens_match(token or "", complaint.lookup_token_hash):
+    if complaint is None:
         return None
-    return complaint
+    if tokens_match(token or "", complaint.lookup_token_hash):
+        return complaint
+    typed = short_code_hash(complaint.protocol, token)
+    if typed and complaint.short_code_hash and hmac.compare_digest(typed,
+                                                                   complaint.short_code_hash):
+        return complaint
+    return None
+
+
+def send_link(complaint: Complaint, email: str, token: str,
+              short_code: str | None = None) -> bool:
+    """A reporter who left no e-mail asks for the follow link by e-mail, from the page
+    shown right after filing; False when the complaint already has an address."""
+    if complaint.reporter_email:
+        return False
+    complaint.reporter_email = email
+    _tell_reporter(complaint, "filed", token, version=0, short_code=short_code)
+    audit.record("complaint.link_requested", "complaint", complaint.id, actor="public")
+    return True
 
 
 def lookup_url(complaint: Complaint, token: str) -> str:
@@ -137,13 +182,18 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
     return event
 
 
-def _tell_reporter(complaint: Complaint, key: str, token: str | None, version: int) -> None:
+def _tell_reporter(complaint: Complaint, key: str, token: str | None, version: int,
+                   short_code: str | None = None) -> None:
     """The reporter hears of each change when they left an e-mail (through the outbox); a
-    newer status supersedes an older one still waiting, so the latest status wins."""
+    newer status supersedes an older one still waiting, so the latest status wins. Every
+    message leads to the follow page (the first one with its token and short code)."""
     if not complaint.reporter_email:
         return
     values = {"complaint": complaint, "status_label": STATUS_LABELS[complaint.status],
               "link": lookup_url(complaint, token) if token else None,
+              "short_code": short_code,
+              "follow_page": external_url("complaints_pages.follow",
+                                          protocolo=complaint.protocol),
               "channel_label": CHANNEL_LABELS[complaint.channel],
               "court_name": current_app.config["COURT_NAME"]}
     subject = (f"Reclamação registrada: protocolo {complaint.protocol}" if key == "filed" else

@@ -32,7 +32,12 @@ from ..pagination import page_number, paginate
 from . import reports, service
 from .charts import bar_chart
 from .models import Complaint
-from .schemas import ComplaintFilterSchema, ComplaintInSchema, ComplaintReviewSchema
+from .schemas import (
+    ComplaintFilterSchema,
+    ComplaintInSchema,
+    ComplaintReviewSchema,
+    SendLinkSchema,
+)
 
 blp = Blueprint("complaints_pages", __name__)
 
@@ -79,7 +84,8 @@ def new_complaint():
             filed = service.file_complaint(data)
             db.session.commit()
             session["filed_complaint"] = {"protocol": filed.complaint.protocol,
-                                          "token": filed.lookup_token}
+                                          "token": filed.lookup_token,
+                                          "code": filed.short_code}
             return redirect(url_for("complaints_pages.filed"))
     return render_template("complaints/form.html", values=values, errors=errors, units=_units(),
                            channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
@@ -99,15 +105,37 @@ def _local_instant(day: str, hhmm: str) -> str | None:
 
 @blp.get("/reclamacoes/registrada")
 def filed():
+    return _filed_page()
+
+
+def _filed_page(errors: dict | None = None, values: dict | None = None, sent: str = "",
+                status: int = 200):
     info = session.get("filed_complaint")
-    link = None
-    if info:
-        complaint = service.lookup(info["protocol"], info["token"])
-        link = service.lookup_url(complaint, info["token"]) if complaint else None
-    response = current_app.make_response(render_template("complaints/filed.html", info=info,
-                                                         link=link))
+    complaint = service.lookup(info["protocol"], info["token"]) if info else None
+    link = service.lookup_url(complaint, info["token"]) if complaint else None
+    response = current_app.make_response((render_template(
+        "complaints/filed.html", info=info, link=link, errors=errors or {}, values=values or {},
+        has_email=bool(complaint and complaint.reporter_email), sent=sent), status))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@blp.post("/reclamacoes/registrada/enviar-link")
+@limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"])
+def send_link():
+    """Right after filing without an e-mail: have the follow link sent to one after all."""
+    info = session.get("filed_complaint")
+    complaint = service.lookup(info["protocol"], info["token"]) if info else None
+    if complaint is None:
+        return redirect(url_for("complaints_pages.filed"))
+    values = {"email": request.form.get("email", "").strip()}
+    try:
+        email = SendLinkSchema().load(values)["email"]
+    except ValidationError as error:
+        return _filed_page(errors=flatten_errors(error.messages), values=values, status=422)
+    sent = service.send_link(complaint, email, info["token"], info.get("code"))
+    db.session.commit()
+    return _filed_page(sent="now" if sent else "before")
 
 
 @blp.get("/reclamacoes/acompanhar")
