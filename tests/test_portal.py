@@ -178,3 +178,15 @@ def test_how_long_a_report_has_been_open_reads_like_a_desk_says_it():
     assert [age_label(start, start + delta) for delta in (
         timedelta(minutes=40), timedelta(hours=5), timedelta(hours=47), timedelta(days=3),
         timedelta(seconds=-5))] == ["40 min", "5 h", "47 h", "3 dias", "0 min"]
+
+
+def test_the_notice_that_booking_is_optional_is_short_with_the_law_a_tap_away(app, client):
+    with app.app_context():
+        unit = make_unit("1ª Vara Cível de Cuiabá", "Cuiabá")
+        make_magistrate(unit=unit)
+        db.session.commit()
+        unit_id = unit.id
+    page = client.get(f"/unidades/{unit_id}").get_data(as_text=True)
+    notice = re.search(r'<aside class="notice".*?</aside>', page, flags=re.S).group(0)
+    assert "<details>" in notice and "Saiba mais</summary>" in notice
+    assert "Lei 8.906/1994" in notice.split("</summary>")[1]  # inside, behind the summary
