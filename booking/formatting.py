@@ -58,18 +58,25 @@ def modes_label(modes) -> str:
     return " ou ".join(MODE_LABELS[mode].lower() for mode in modes)
 
 
-def dialable(text: str | None) -> str | None:
-    """'+5565999990000' from a number as a unit wrote it ('(65) 3617-3000', '0800 ...'), for
-    tel: and wa.me links; None when it is not a possible number (the text stays plain)."""
+def e164(text: str | None, *, strict: bool = True) -> str | None:
+    """'+5565999990000' from a number as typed ('(65) 99999-0000'), Brazilian unless it says
+    otherwise; None when it is not a valid number (`strict=False`: not even a possible one,
+    for numbers a unit wrote, like '0800 ...')."""
     import phonenumbers
 
     try:
         number = phonenumbers.parse(text or "", "BR")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    if not (phonenumbers.is_valid_number(number) if strict
+            else phonenumbers.is_possible_number(number)):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def dialable(text: str | None) -> str | None:
+    """A unit's phone or WhatsApp number for tel: and wa.me links; None leaves it as text."""
+    return e164(text, strict=False)
 
 
 def phone_label(e164: str | None) -> str:

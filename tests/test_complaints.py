@@ -267,7 +267,7 @@ def test_a_short_code_printed_with_the_protocol_follows_the_complaint(app, clien
         "occurred_day": day.isoformat(), "occurred_time": "10:00"})
     page = client.get("/reclamacoes/registrada").get_data(as_text=True)
     protocol = re.search(r'class="protocol">(RC-\d{4}-\d{6})<', page).group(1)
-    code = re.search(r'class="protocol">([A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4})<', page).group(1)
+    code = re.search(r'class="follow-code">([A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4})<', page).group(1)
     for typed in (code, code.lower(), code.replace("-", " ")):
         found = client.get("/reclamacoes/acompanhar",
                            query_string={"protocolo": protocol, "token": typed})

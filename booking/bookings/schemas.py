@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import phonenumbers
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from .. import cnj, requesters
 from ..database import utcnow
 from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
-from ..formatting import MODES
+from ..formatting import MODES, e164
 from ..notifications import text_gateway
 from . import oab
 from .models import BOOKING_STATUSES, URGENT_STATUSES
@@ -67,13 +66,7 @@ def normalize_phone(text: str) -> str | None:
     """E.164 (+5565999990000) for a valid Brazilian (or international) number, else None.
 
     Cached: the validator and the normaliser both ask, and phonenumbers is slow."""
-    try:
-        number = phonenumbers.parse(text or "", "BR")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164(text)
 
 
 def validate_case_number(value: str) -> None:

@@ -86,7 +86,8 @@ class ComplaintLookup(MethodView):
     @blp.response(200, ComplaintPublicSchema)
     @blp.alt_response(429, description=RATE_LIMITED)
     def get(self, args, protocol):
-        """Status and public answer of a report, by protocol and lookup token."""
+        """Status and public answer of a report, by protocol and lookup token (or the short
+        follow code printed with the protocol)."""
         token = args.get("token") or bearer_token()
         complaint = service.lookup(protocol, token) if token else None
         if complaint is None:

@@ -21,7 +21,7 @@ from tests.support.factories import DIRECT
 def fill_booking_form(page, *, name, oab, email, phone, case_number, subject):
     page.get_by_label("Nome completo").fill(name)
     page.get_by_label("Número da OAB").fill(oab)
-    page.get_by_label("E-mail (obrigatório)", exact=True).fill(email)
+    page.get_by_label(re.compile(r"^E-mail\b")).fill(email)
     page.get_by_label("Telefone").fill(phone)
     page.get_by_label("Número do processo (CNJ)").fill(case_number)
     page.get_by_label("Assunto do atendimento").fill(subject)
@@ -190,6 +190,7 @@ def test_a_citizen_reports_a_failure_and_the_corregedoria_resolves_it(site, brow
     page.get_by_role("button", name="Enviar reclamação").click()
     protocol = page.locator(".protocol").inner_text()
     assert re.fullmatch(r"RC-\d{4}-\d{6}", protocol)
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", page.locator(".follow-code").inner_text())
     page.locator(".manage-link a").click()
     expect(page.locator(".summary")).to_contain_text("Recebida")
     lookup_url = page.url
