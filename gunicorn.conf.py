@@ -10,6 +10,10 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L
 # Which proxy headers to believe is the app's decision alone (PROXY_FIX_HOPS): gunicorn
 # would otherwise take X-Forwarded-Proto from any peer on this machine.
 forwarded_allow_ips = ""
+# Request lines up to 8 KB, as nginx's default buffers pass them: a long (often
+# percent-encoded) query then reaches the app, which answers problem+json, rather than
+# gunicorn's own 414 page at 4 KB.
+limit_request_line = 8190
 
 if os.environ.get("LOG_FORMAT") == "json":
     # The app writes one JSON line per request, with its request id (booking/request_log.py);
