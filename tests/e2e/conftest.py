@@ -94,7 +94,7 @@ def running_site(folder: Path, settings=lambda server_url: {}):
     server = LiveServer(url, workers=2, extra_env={
         "BOOKING_ENV": "development", "SECRET_KEY": "e2e-only-secret", "MAIL_PORT": str(smtp.port),
         "MAIL_SERVER": "127.0.0.1", "SCHEDULER_LOCK_FILE": str(folder / "scheduler.lock"),
-        "RATELIMIT_STORAGE_URI": redis.url})
+        "RATELIMIT_STORAGE_URI": redis.url, "COMPLAINT_FILES_DIR": str(folder / "anexos")})
     server.extra_env.update(PUBLIC_BASE_URL=server.url, **settings(server.url))
     app.config["PUBLIC_BASE_URL"] = server.url
     try:
@@ -152,6 +152,12 @@ def snap(request):
         page.set_viewport_size(size)
 
     return take
+
+
+def fits_the_screen(page) -> bool:
+    """No horizontal scrolling: the page is no wider than the device's screen. (innerWidth
+    is no measure on a phone: a mobile browser widens its layout to the widest content.)"""
+    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
 def sign_in(page, site: Site, email: str, password: str) -> None:

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import AXE, loopback_context, sign_in
+from tests.e2e.conftest import AXE, fits_the_screen, loopback_context, sign_in
 
 PUBLIC = ["/", "/unidades/1", "/magistrados/1/agenda", "/magistrados/1/pedido-urgente",
           "/reclamacoes/nova", "/reclamacoes/acompanhar", "/privacidade", "/entrar",
@@ -141,7 +141,7 @@ def test_the_transparency_page_fits_a_phone_and_shows_its_csv(site, browser):
         try:
             page.goto(site.url + "/transparencia")
             expect(page.get_by_role("heading", level=1)).to_contain_text("Transparência")
-            assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+            assert fits_the_screen(page)
             on_page = set(page.evaluate("""() => {
               const found = [];
               for (const section of document.querySelectorAll('section.transparency-table')) {
