@@ -127,6 +127,14 @@ class Config:
     # A report of a failure older than this is refused (the channel's logs are gone).
     COMPLAINT_MAX_AGE_DAYS = _env_int("COMPLAINT_MAX_AGE_DAYS", 365)
     COMPLAINT_OVERDUE_DAYS = _env_int("COMPLAINT_OVERDUE_DAYS", 10)
+    # Files a reporter may attach (screenshots, photos, PDFs) to a complaint or a reply,
+    # kept outside the web root under random names and removed with the reporter's data.
+    COMPLAINT_MAX_FILES = _env_int("COMPLAINT_MAX_FILES", 3)
+    COMPLAINT_MAX_FILE_BYTES = _env_int("COMPLAINT_MAX_FILE_BYTES", 5 * 1024 * 1024)
+    COMPLAINT_FILES_DIR = os.environ.get("COMPLAINT_FILES_DIR",
+                                         str(BASE_DIR / "instance" / "anexos"))
+    # The link e-mailed when the Corregedoria asks the reporter a question lasts this long.
+    COMPLAINT_REPLY_LINK_DAYS = _env_int("COMPLAINT_REPLY_LINK_DAYS", 30)
     COMPLAINT_RATE_LIMIT = os.environ.get("COMPLAINT_RATE_LIMIT", "5/minute;30/hour")
     LOOKUP_RATE_LIMIT = os.environ.get("LOOKUP_RATE_LIMIT", "30/minute")
     BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "30/minute")

@@ -6,6 +6,8 @@ the blueprints, error handlers and CLI commands, and never starts a scheduler.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, request
 
 from . import (
@@ -20,10 +22,11 @@ from .extensions import csrf, db, limiter, login_manager, mail, migrate
 from .sessions import LazyCookieSessionInterface
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# API routes that take files (multipart/form-data) instead of a JSON body.
-MULTIPART_PATHS = frozenset({"/api/v1/admin/directory/import"})
-# Every route that takes files: the API's and the pages'.
-UPLOAD_PATHS = MULTIPART_PATHS | {"/equipe/diretorio/importar"}
+# Routes that take files, each with its size limit's setting: the directory's
+# spreadsheets, and the files of a complaint or of its reporter's reply (API and pages).
+_DIRECTORY_UPLOADS = re.compile(r"/api/v1/admin/directory/import|/equipe/diretorio/importar")
+_COMPLAINT_UPLOADS = re.compile(r"/api/v1/complaints(/[^/]+/messages)?"
+                                r"|/reclamacoes/nova|/reclamacoes/acompanhar/responder")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -244,8 +247,14 @@ def _register_request_hooks(app: Flask) -> None:
     def allow_uploads():
         """Routes that take files read bodies up to their own limit, not MAX_CONTENT_LENGTH.
         First of all hooks: CSRFProtect's own reads the form."""
-        if request.path in UPLOAD_PATHS:
+        if request.method not in BODY_METHODS or request.mimetype != "multipart/form-data":
+            return  # a JSON body keeps MAX_CONTENT_LENGTH
+        if _DIRECTORY_UPLOADS.fullmatch(request.path):
             request.max_content_length = app.config["DIRECTORY_IMPORT_MAX_BYTES"] * 4
+        elif _COMPLAINT_UPLOADS.fullmatch(request.path):
+            from .complaints.files import upload_limit
+
+            request.max_content_length = upload_limit()
 
     app.before_request_funcs.setdefault(None, []).insert(0, allow_uploads)
 
@@ -261,7 +270,9 @@ def _register_request_hooks(app: Flask) -> None:
             and request.method in BODY_METHODS
             and (request.content_length or request.headers.get("Transfer-Encoding"))
             and not request.is_json
-            and not (request.path in MULTIPART_PATHS and request.mimetype == "multipart/form-data")
+            and not (request.mimetype == "multipart/form-data"
+                     and (_DIRECTORY_UPLOADS.fullmatch(request.path)
+                          or _COMPLAINT_UPLOADS.fullmatch(request.path)))
         ):
             return problem_response(415)
         return None

@@ -26,7 +26,20 @@ BACKENDS = [name.strip() for name in
 _counter = itertools.count()
 
 
+# Complaint files written by the tests go under pytest's own temporary folder (set by the
+# session fixture below), never under the project's instance folder.
+_files_root: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def complaint_files_root(tmp_path_factory) -> Path:
+    _files_root.append(tmp_path_factory.mktemp("complaint-files"))
+    return _files_root[-1]
+
+
 def make_app(database_url: str, **overrides):
+    if _files_root:
+        overrides.setdefault("COMPLAINT_FILES_DIR", str(_files_root[-1]))
     app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
     app.test_client_class = PageClient  # forms carry the CSRF token, as in a browser
     return app

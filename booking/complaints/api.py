@@ -3,23 +3,26 @@ statistics and exports; the attendance statistics of the booking side."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
-from flask import current_app
+from flask import abort as flask_abort
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 
 from ..accounts.auth import bearer_token, current_api_user, require_staff
 from ..audit import service as audit
 from ..bookings import service as bookings
 from ..clock import local_today
 from ..courts import service as courts
+from ..errors import problem_response
 from ..extensions import db, limiter
 from ..fields import CourtDate
 from ..openapi import RATE_LIMITED, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
-from . import reports, service
+from . import files, reports, service
 from .models import Complaint
 from .schemas import (
     ComplaintDetailSchema,
@@ -30,6 +33,8 @@ from .schemas import (
     ComplaintPublicSchema,
     ComplaintReviewSchema,
     ComplaintSchema,
+    PublicEventSchema,
+    ReporterMessageSchema,
     StatsQuerySchema,
     StatsSchema,
 )
@@ -49,14 +54,26 @@ class Complaints(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"],
                                 methods=["POST"])]
 
-    @blp.arguments(ComplaintInSchema())
+    @blp.doc(requestBody={"required": True, "content": {
+        "application/json": {"schema": ComplaintInSchema},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["complaint"],
+                                           "properties": {
+            "complaint": {"type": "string", "description": "O mesmo objeto JSON do corpo "
+                          "application/json (ComplaintIn), como texto."},
+            "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                      "description": "Até COMPLAINT_MAX_FILES imagens (PNG, JPEG, WebP) ou "
+                                     "PDFs; o tipo vem do conteúdo."}}}}}})
     @blp.response(201, ComplaintFiledSchema)
+    @blp.alt_response(413, description="Um arquivo (ou o corpo) passa do limite.")
+    @blp.alt_response(422, description="Campos ou arquivos inválidos (errors.files).")
     @blp.alt_response(429, description=RATE_LIMITED)
-    def post(self, data):
-        """Report a failure of an attendance channel; answers a protocol and a lookup token."""
+    def post(self):
+        """Report a failure of an attendance channel, as JSON or multipart with files
+        (screenshots, PDFs); answers a protocol, a follow code and a lookup token."""
+        data, evidence = _body_and_files(ComplaintInSchema(), "complaint")
         if data.get("unit_id") is not None and courts.get_unit(data["unit_id"]) is None:
             abort(422, errors={"unit_id": ["Unidade não encontrada."]})
-        filed = service.file_complaint(data)
+        filed = service.file_complaint(data, evidence=evidence)
         db.session.commit()
         return {"protocol": filed.complaint.protocol, "follow_code": filed.short_code,
                 "lookup_token": filed.lookup_token,
@@ -74,6 +91,32 @@ class Complaints(MethodView):
         return with_total(items, total)
 
 
+def _body_and_files(schema: Schema, part: str | None) -> tuple[dict, list]:
+    """A JSON body, or a multipart one with files beside either a `part` holding the same
+    JSON or (part None) plain form fields; the data loaded by `schema` and the files
+    checked (422/413 naming each file)."""
+    if request.mimetype == "multipart/form-data":
+        try:
+            raw = json.loads(request.form.get(part) or "{}") if part else \
+                request.form.to_dict()
+        except ValueError:
+            abort(400, message=f"A parte “{part}” não é um JSON válido.")
+        uploads = files.read_uploads(request.files.getlist("files"))
+    else:
+        raw, uploads = request.get_json(silent=True), []
+        if raw is None:
+            abort(400, message="O corpo não é um JSON válido.")
+    try:
+        evidence = files.check(uploads)
+    except files.FilesRefused as refused:
+        flask_abort(problem_response(refused.status, "Alguns arquivos não foram aceitos; nada foi "
+                                               "registrado.", errors={"files": refused.messages}))
+    try:
+        return schema.load(raw), evidence
+    except ValidationError as error:
+        abort(422, errors=error.messages)
+
+
 class LookupQuerySchema(Schema):
     token = fields.String(metadata={"description": "O token de consulta (ou Authorization: Bearer)."})
 
@@ -86,13 +129,77 @@ class ComplaintLookup(MethodView):
     @blp.response(200, ComplaintPublicSchema)
     @blp.alt_response(429, description=RATE_LIMITED)
     def get(self, args, protocol):
-        """Status and public answer of a report, by protocol and lookup token (or the short
-        follow code printed with the protocol)."""
-        token = args.get("token") or bearer_token()
-        complaint = service.lookup(protocol, token) if token else None
-        if complaint is None:
-            abort(404, message="Protocolo não encontrado ou token incorreto.")
-        return complaint
+        """Status, public answer and public history of a report (questions, messages,
+        files), by protocol and lookup token (or the short follow code printed with the
+        protocol)."""
+        return _reporters_complaint(protocol, args)
+
+
+MESSAGE_BODY = {"required": True, "content": {
+    "application/json": {"schema": ReporterMessageSchema},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "message": {"type": "string"},
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}
+
+
+@blp.route("/complaints/<protocol:protocol>/messages")
+class ReporterMessages(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"])]
+
+    @blp.doc(requestBody=MESSAGE_BODY)
+    @blp.arguments(LookupQuerySchema(), location="query")
+    @blp.response(201, PublicEventSchema)
+    @blp.alt_response(409, description="A reclamação já foi encerrada.")
+    @blp.alt_response(413, description="Um arquivo (ou o corpo) passa do limite.")
+    @blp.alt_response(429, description=RATE_LIMITED)
+    def post(self, args, protocol):
+        """The reporter's message to the Corregedoria (an answer to its question, or more
+        of the story), with files; by protocol and lookup token (or follow code)."""
+        complaint = _reporters_complaint(protocol, args)
+        data, evidence = _body_and_files(ReporterMessageSchema(), None)
+        event = service.reply(complaint, data["message"], evidence)
+        db.session.commit()
+        return event
+
+
+@blp.route("/complaints/<protocol:protocol>/attachments/<int:attachment_id>")
+class ReporterAttachment(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])]
+
+    @blp.doc(responses={"200": {"description": "O arquivo, para baixar.", "content": {
+        "image/png": {}, "image/jpeg": {}, "image/webp": {}, "application/pdf": {}}}})
+    @blp.arguments(LookupQuerySchema(), location="query")
+    @blp.alt_response(429, description=RATE_LIMITED)
+    def get(self, args, protocol, attachment_id):
+        """A file of the report, for its reporter (lookup token or follow code)."""
+        complaint = _reporters_complaint(protocol, args)
+        attachment = files.of_complaint(complaint, attachment_id)
+        if attachment is None:
+            abort(404, message="Arquivo não encontrado.")
+        return files.response_for(attachment)
+
+
+def _reporters_complaint(protocol: str, args: dict) -> Complaint:
+    token = args.get("token") or bearer_token()
+    complaint = service.lookup(protocol, token) if token else None
+    if complaint is None:
+        abort(404, message="Protocolo não encontrado ou token incorreto.")
+    return complaint
+
+
+@blp.route("/complaints/<int:complaint_id>/attachments/<int:attachment_id>")
+class StaffAttachment(MethodView):
+    @require_staff(*CORREGEDORIA)
+    @blp.doc(security=STAFF_SECURITY, responses={"200": {
+        "description": "O arquivo, para baixar.", "content": {
+            "image/png": {}, "image/jpeg": {}, "image/webp": {}, "application/pdf": {}}}})
+    def get(self, complaint_id, attachment_id):
+        """A file of a report or of its reporter's reply, for the Corregedoria."""
+        attachment = files.of_complaint(_complaint_or_404(complaint_id), attachment_id)
+        if attachment is None:
+            abort(404, message="Arquivo não encontrado.")
+        audit.record_read(current_api_user(), "complaint_attachment", [attachment.id])
+        return files.response_for(attachment)
 
 
 @blp.route("/complaints/<int:complaint_id>")

@@ -69,10 +69,42 @@ class ComplaintEvent(db.Model):
     to_status: Mapped[str] = mapped_column(String(10))
     note: Mapped[str | None] = mapped_column(Text)
     public_answer: Mapped[str | None] = mapped_column(Text)
+    # The conversation: the Corregedoria's question to the reporter (the reporter sees it
+    # and gets an e-mail) and the reporter's own message (an event without an actor).
+    question: Mapped[str | None] = mapped_column(Text)
+    reporter_message: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # The staff member, named by string: accounts is another domain.
     actor: Mapped["User | None"] = relationship("User")  # noqa: F821, UP037
+    attachments: Mapped[list[ComplaintAttachment]] = relationship(
+        order_by="ComplaintAttachment.id", viewonly=True)
+
+    @property
+    def seen_by_reporter(self) -> bool:
+        """Whether the reporter's page shows this step (internal notes never)."""
+        return bool(self.from_status is None or self.from_status != self.to_status
+                    or self.public_answer or self.question or self.reporter_message
+                    or self.attachments)
+
+
+class ComplaintAttachment(db.Model):
+    """A file sent with a report or a reply: a re-encoded image or a checked PDF, stored
+    under a random key (storage.py); what is kept here is what people see of it."""
+
+    __tablename__ = "complaint_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("complaint_event.id", ondelete="CASCADE"),
+                                          index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(32), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ProtocolCounter(db.Model):

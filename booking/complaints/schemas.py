@@ -57,6 +57,25 @@ class ComplaintFiledSchema(Schema):
     status = fields.String()
 
 
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    name = fields.String(metadata={"example": "tela.png"})
+    content_type = fields.String(metadata={"example": "image/png"})
+    size = fields.Integer(metadata={"description": "Bytes do arquivo guardado."})
+
+
+class PublicEventSchema(Schema):
+    """A step the reporter sees: never the internal note, never who wrote it."""
+
+    at = CourtDateTime()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    public_answer = fields.String(allow_none=True)
+    question = fields.String(allow_none=True)
+    reporter_message = fields.String(allow_none=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+
+
 class ComplaintPublicSchema(Schema):
     protocol = fields.String()
     status = fields.String(metadata={"enum": list(COMPLAINT_STATUSES)})
@@ -65,6 +84,14 @@ class ComplaintPublicSchema(Schema):
     created_at = CourtDateTime()
     updated_at = CourtDateTime()
     public_answer = fields.String(allow_none=True)
+    history = fields.Function(
+        lambda c: PublicEventSchema(many=True).dump([e for e in c.events if e.seen_by_reporter]),
+        metadata={"type": "array", "items": {"type": "object"}, "description":
+                  "Andamentos, respostas, perguntas, mensagens do reclamante e arquivos."})
+
+
+class ReporterMessageSchema(Schema):
+    message = fields.String(load_default="", validate=validate.Length(max=4000))
 
 
 class ComplaintEventSchema(Schema):
@@ -75,6 +102,9 @@ class ComplaintEventSchema(Schema):
     to_status = fields.String()
     note = fields.String(allow_none=True)
     public_answer = fields.String(allow_none=True)
+    question = fields.String(allow_none=True)
+    reporter_message = fields.String(allow_none=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema))
 
 
 class ComplaintSchema(Schema):
@@ -119,6 +149,12 @@ class ComplaintReviewSchema(Schema):
                          metadata={"description": "Nota interna; o reclamante não a vê."})
     public_answer = fields.String(load_default=None, allow_none=True,
                                   validate=validate.Length(max=4000))
+    question = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Length(max=4000), metadata={
+                                 "description": "Pergunta ao reclamante: ele a recebe por "
+                                                "e-mail e responde na página de "
+                                                "acompanhamento (ou em POST "
+                                                "/complaints/{protocol}/messages)."})
     assigned_to_id = RecordId(load_default=None, allow_none=True)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, render_template
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
 from ..accounts import service as accounts
@@ -24,6 +25,8 @@ from ..notifications import service as notifications
 from ..security import new_token, token_hash, tokens_match
 from ..urls import external_url
 from ..webhooks import service as webhooks
+from . import files
+from .attachments import CleanFile
 from .models import Complaint, ComplaintEvent, ProtocolCounter
 
 # new -> in_review -> resolved | dismissed
@@ -82,7 +85,9 @@ def short_code_hash(protocol: str, code: str) -> str | None:
     return hmac.new(key, f"complaint:{protocol}:{typed}".encode(), hashlib.sha256).hexdigest()
 
 
-def file_complaint(data: dict, now: datetime | None = None) -> Filed:
+def file_complaint(data: dict, now: datetime | None = None,
+                   evidence: list[CleanFile] = ()) -> Filed:
+    """A new report with its protocol, short code and files (checked by files.check)."""
     now = now or utcnow()
     reporter = data.get("reporter") or {}
     token = new_token()
@@ -97,8 +102,10 @@ def file_complaint(data: dict, now: datetime | None = None) -> Filed:
         reporter_role=reporter.get("role"), status="new", created_at=now, updated_at=now)
     db.session.add(complaint)
     db.session.flush()
-    db.session.add(ComplaintEvent(complaint_id=complaint.id, from_status=None,
-                                  to_status="new", at=now))
+    filing = ComplaintEvent(complaint_id=complaint.id, from_status=None, to_status="new", at=now)
+    db.session.add(filing)
+    db.session.flush()
+    files.keep(complaint, filing, list(evidence))
     audit.record("complaint.filed", "complaint", complaint.id, actor="public")
     _publish(complaint, "complaint.created")
     _tell_reporter(complaint, "filed", token, version=0, short_code=short_code)
@@ -116,7 +123,8 @@ def _publish(complaint: Complaint, event_type: str, **extra) -> None:
 
 
 def lookup(protocol: str, token: str) -> Complaint | None:
-    """The complaint for its protocol and either the link's token or the short code."""
+    """The complaint for its protocol and either the first link's token, the short code,
+    or the signed link of a later e-mail."""
     complaint = db.session.scalar(select(Complaint).where(Complaint.protocol == protocol.strip().upper()))
     if complaint is None:
         return None
@@ -126,7 +134,29 @@ def lookup(protocol: str, token: str) -> Complaint | None:
     if typed and complaint.short_code_hash and hmac.compare_digest(typed,
                                                                    complaint.short_code_hash):
         return complaint
+    if _signed_protocol(token) == complaint.protocol:
+        return complaint
     return None
+
+
+def _link_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="complaint-follow")
+
+
+def follow_token(complaint: Complaint) -> str:
+    """A token for the links of later e-mails (a question, a new status): only the first
+    token's hash is kept, so these are signed and last COMPLAINT_REPLY_LINK_DAYS."""
+    return _link_signer().dumps(complaint.protocol)
+
+
+def _signed_protocol(token: str | None) -> str | None:
+    if not token or "." not in token:
+        return None
+    max_age = current_app.config["COMPLAINT_REPLY_LINK_DAYS"] * 86400
+    try:
+        return _link_signer().loads(token, max_age=max_age)
+    except (BadSignature, ValueError, TypeError):
+        return None
 
 
 def send_link(complaint: Complaint, email: str, token: str,
@@ -148,10 +178,17 @@ def lookup_url(complaint: Complaint, token: str) -> str:
 
 def review(complaint: Complaint, *, user, status: str | None = None, note: str | None = None,
            public_answer: str | None = None, assigned_to_id: int | None = None,
-           now: datetime | None = None) -> ComplaintEvent:
-    """One step of the review: a move, a note, a public answer, an assignment; kept whole."""
+           question: str | None = None, now: datetime | None = None) -> ComplaintEvent:
+    """One step of the review: a move, a note, a public answer, an assignment, a question
+    to the reporter; kept whole."""
     now = now or utcnow()
     previous = complaint.status
+    if question and not complaint.reporter_email:
+        raise InvalidField("O reclamante não deixou e-mail: não há como enviar a pergunta. "
+                           "Registre uma nota interna.", "question")
+    if question and (complaint.closed_at or status in ("resolved", "dismissed")):
+        raise NotAllowedNow("A reclamação está encerrada: o reclamante não pode mais "
+                            "responder.", "closed")
     if status is not None and status != previous:
         if status not in MOVES.get(previous, set()):
             raise NotAllowedNow(f"Não é possível passar de “{STATUS_LABELS[previous]}” para "
@@ -170,41 +207,88 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
     complaint.updated_at = now
     event = ComplaintEvent(complaint_id=complaint.id, actor_id=user.id, from_status=previous,
                            to_status=complaint.status, note=note or None,
-                           public_answer=public_answer or None, at=now)
+                           public_answer=public_answer or None, question=question or None,
+                           at=now)
     db.session.add(event)
     db.session.flush()
     audit.record("complaint.reviewed", "complaint", complaint.id, user=user,
                  details={"from": previous, "to": complaint.status})
-    if complaint.status != previous or public_answer:
+    if question:
+        _tell_reporter(complaint, f"question-{event.id}", None, version=event.id,
+                       question=question)
+    elif complaint.status != previous or public_answer:
         _tell_reporter(complaint, f"event-{event.id}", None, version=event.id)
     if complaint.status != previous:
         _publish(complaint, "complaint.status_changed", previous=previous)
     return event
 
 
+def reply(complaint: Complaint, message: str, evidence: list[CleanFile] = (),
+          now: datetime | None = None) -> ComplaintEvent:
+    """The reporter's message (an answer to a question, or more of the story) with its
+    files, while the complaint is open; the Corregedoria hears of it by e-mail."""
+    now = now or utcnow()
+    if complaint.closed_at or complaint.anonymized_at:
+        raise NotAllowedNow("Esta reclamação já foi encerrada e não recebe mais mensagens.",
+                            "closed")
+    message = (message or "").strip()
+    if not message and not evidence:
+        raise InvalidField("Escreva sua mensagem ou anexe um arquivo.", "message")
+    event = ComplaintEvent(complaint_id=complaint.id, from_status=complaint.status,
+                           to_status=complaint.status, reporter_message=message or None, at=now)
+    db.session.add(event)
+    complaint.updated_at = now
+    db.session.flush()
+    files.keep(complaint, event, list(evidence))
+    audit.record("complaint.reporter_replied", "complaint", complaint.id, actor="public")
+    assignee = accounts.get_user(complaint.assigned_to_id) if complaint.assigned_to_id else None
+    notifications.queue(
+        dedupe_key=f"complaint:{complaint.id}:reply-{event.id}", kind="complaint_reply",
+        to=assignee.email if assignee else current_app.config["CORREGEDORIA_EMAIL"],
+        subject=f"Protocolo {complaint.protocol}: o reclamante respondeu",
+        text=render_template(
+            "email/complaint_reply.txt", complaint=complaint, files=len(evidence),
+            link=external_url("complaints_pages.complaint_page", complaint_id=complaint.id),
+            court_name=current_app.config["COURT_NAME"]))
+    return event
+
+
+def public_history(complaint: Complaint) -> list[ComplaintEvent]:
+    """The steps the reporter sees: moves, public answers, questions, their own messages
+    and files; never an internal note."""
+    return [event for event in complaint.events if event.seen_by_reporter]
+
+
 def _tell_reporter(complaint: Complaint, key: str, token: str | None, version: int,
-                   short_code: str | None = None) -> None:
+                   short_code: str | None = None, question: str | None = None) -> None:
     """The reporter hears of each change when they left an e-mail (through the outbox); a
     newer status supersedes an older one still waiting, so the latest status wins. Every
-    message leads to the follow page (the first one with its token and short code)."""
+    message links to the follow page (the first with its token and short code, the later
+    ones with a signed token); a question is never superseded."""
     if not complaint.reporter_email:
         return
     values = {"complaint": complaint, "status_label": STATUS_LABELS[complaint.status],
-              "link": lookup_url(complaint, token) if token else None,
+              "link": lookup_url(complaint, token or follow_token(complaint)),
+              "first": key == "filed", "question": question,
               "short_code": short_code,
               "follow_page": external_url("complaints_pages.follow",
                                           protocolo=complaint.protocol),
               "channel_label": CHANNEL_LABELS[complaint.channel],
               "court_name": current_app.config["COURT_NAME"]}
-    subject = (f"Reclamação registrada: protocolo {complaint.protocol}" if key == "filed" else
-               f"Protocolo {complaint.protocol}: {STATUS_LABELS[complaint.status].lower()}")
+    if key == "filed":
+        subject, topic = f"Reclamação registrada: protocolo {complaint.protocol}", "filed"
+    elif question:
+        subject = f"Protocolo {complaint.protocol}: a Corregedoria tem uma pergunta"
+        topic = key
+    else:
+        subject = f"Protocolo {complaint.protocol}: {STATUS_LABELS[complaint.status].lower()}"
+        topic = "status"
     notifications.queue(dedupe_key=f"complaint:{complaint.id}:{key}", kind="complaint_update",
                         to=complaint.reporter_email, subject=subject,
                         text=render_template("email/complaint_update.txt", **values),
-                        # The filing (with the lookup link) is never superseded; of the
-                        # status changes still waiting, the latest wins.
-                        topic=f"complaint:{complaint.id}:"
-                              f"{'filed' if key == 'filed' else 'status'}", version=version)
+                        # The filing (with the lookup link) and each question are never
+                        # superseded; of the status changes still waiting, the latest wins.
+                        topic=f"complaint:{complaint.id}:{topic}", version=version)
 
 
 # --- the desk's queries --------------------------------------------------------------
@@ -307,7 +391,7 @@ def weekly_digest(now: datetime | None = None) -> bool:
 # --- retention ------------------------------------------------------------------------
 
 def anonymize_closed_before(cutoff: datetime, now: datetime, open_cutoff: datetime) -> int:
-    """The reporter's data and every free text (the review's notes and answers too) of
+    """The reporter's data, files and every free text (notes, answers, questions, replies) of
     complaints closed before the cutoff, and of those still open that were filed before
     open_cutoff (COMPLAINT_OPEN_RETENTION_DAYS): a report nobody closed is not kept forever.
     Channel, unit, dates and statuses stay for the statistics."""
@@ -315,9 +399,11 @@ def anonymize_closed_before(cutoff: datetime, now: datetime, open_cutoff: dateti
                & ((Complaint.closed_at < cutoff)
                   | (Complaint.closed_at.is_(None) & (Complaint.created_at < open_cutoff))))
     ids = select(Complaint.id).where(expired).scalar_subquery()
+    files.remove_of(ids)
     db.session.execute(
         update(ComplaintEvent).where(ComplaintEvent.complaint_id.in_(ids))
-        .values(note=None, public_answer=None).execution_options(synchronize_session=False))
+        .values(note=None, public_answer=None, question=None, reporter_message=None)
+        .execution_options(synchronize_session=False))
     return db.session.execute(
         update(Complaint).where(expired)
         .values(reporter_name=None, reporter_email=None, description=REMOVED,

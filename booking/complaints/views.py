@@ -29,7 +29,7 @@ from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
 from ..pagination import page_number, paginate
-from . import reports, service
+from . import files, reports, service
 from .charts import bar_chart
 from .models import Complaint
 from .schemas import (
@@ -42,6 +42,7 @@ from .schemas import (
 blp = Blueprint("complaints_pages", __name__)
 
 HONEYPOT = "website"
+FILES_FIELD = "anexos"
 
 
 def _units():
@@ -69,19 +70,20 @@ def new_complaint():
                          "email": request.form.get("reporter_email", "").strip() or None,
                          "role": request.form.get("reporter_role") or None},
         }
+        evidence, errors, status = _evidence()
         try:
             data = ComplaintInSchema().load(raw)
             if data.get("unit_id") and courts.get_unit(data["unit_id"]) is None:
                 raise ValidationError({"unit_id": ["Unidade não encontrada."]})
         except ValidationError as error:
-            errors = {key.replace("reporter.", "reporter_").replace("occurred_at", "occurred_day"): v
-                      for key, v in flatten_errors(error.messages).items()}
+            errors.update({key.replace("reporter.", "reporter_").replace("occurred_at", "occurred_day"): v
+                           for key, v in flatten_errors(error.messages).items()})
             for select_field in ("channel", "kind", "reporter_role"):
                 if select_field in errors:  # the API's message lists internal codes
                     errors[select_field] = ["Escolha uma opção da lista."]
-            status = 422
-        else:
-            filed = service.file_complaint(data)
+            status = 422 if status == 200 else status
+        if not errors:
+            filed = service.file_complaint(data, evidence=evidence)
             db.session.commit()
             session["filed_complaint"] = {"protocol": filed.complaint.protocol,
                                           "token": filed.lookup_token,
@@ -89,7 +91,16 @@ def new_complaint():
             return redirect(url_for("complaints_pages.filed"))
     return render_template("complaints/form.html", values=values, errors=errors, units=_units(),
                            channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
-                           honeypot=HONEYPOT), status
+                           honeypot=HONEYPOT, files_field=FILES_FIELD,
+                           files_hint=files.limits_hint()), status
+
+
+def _evidence() -> tuple[list, dict[str, list[str]], int]:
+    """The form's files, checked: (clean files, errors beside the field, status)."""
+    try:
+        return files.check(files.read_uploads(request.files.getlist(FILES_FIELD))), {}, 200
+    except files.FilesRefused as refused:
+        return [], {FILES_FIELD: refused.messages}, refused.status
 
 
 def _local_instant(day: str, hhmm: str) -> str | None:
@@ -138,18 +149,63 @@ def send_link():
     return _filed_page(sent="now" if sent else "before")
 
 
+def _reporter_credentials(source) -> tuple[str, str]:
+    return (source.get("protocolo", "").strip()[:20], source.get("token", "").strip()[:200])
+
+
 @blp.get("/reclamacoes/acompanhar")
 @limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
 def follow():
-    protocol = request.args.get("protocolo", "").strip()[:20]
-    token = request.args.get("token", "").strip()[:100]
+    protocol, token = _reporter_credentials(request.args)
     complaint = service.lookup(protocol, token) if protocol and token else None
+    return _follow_page(protocol, token, complaint,
+                        status=404 if (protocol and token and not complaint) else 200)
+
+
+def _follow_page(protocol: str, token: str, complaint: Complaint | None, *,
+                 errors: dict | None = None, values: dict | None = None, status: int = 200):
     response = current_app.make_response((render_template(
         "complaints/follow.html", protocol=protocol, token=token, complaint=complaint,
+        history=service.public_history(complaint) if complaint else [],
         searched=bool(protocol or token), labels=service.STATUS_LABELS,
-        channels=service.CHANNEL_LABELS), 404 if (protocol and token and not complaint) else 200))
+        channels=service.CHANNEL_LABELS, errors=errors or {}, values=values or {},
+        files_field=FILES_FIELD, files_hint=files.limits_hint()), status))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@blp.post("/reclamacoes/acompanhar/responder")
+@limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"])
+def reply():
+    """The reporter answers the Corregedoria (or adds to the story), with files."""
+    protocol, token = _reporter_credentials(request.form)
+    complaint = service.lookup(protocol, token) if protocol and token else None
+    if complaint is None:
+        return _follow_page(protocol, token, None, status=404)
+    values = {"message": request.form.get("message", "").strip()[:4000]}
+    evidence, errors, status = _evidence()
+    if not errors:
+        try:
+            service.reply(complaint, values["message"], evidence)
+            db.session.commit()
+        except DomainError as error:
+            errors, status = form_errors(error)
+        else:
+            flash("Mensagem enviada à Corregedoria.", "success")
+            return redirect(url_for("complaints_pages.follow", protocolo=complaint.protocol,
+                                    token=token, _anchor="historico"))
+    return _follow_page(protocol, token, complaint, errors=errors, values=values,
+                        status=status if status != 200 else 422)
+
+
+@blp.get("/reclamacoes/anexos/<int:attachment_id>")
+@limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
+def reporter_file(attachment_id: int):
+    """A file of the reporter's complaint, for whoever holds its follow code or link."""
+    protocol, token = _reporter_credentials(request.args)
+    complaint = service.lookup(protocol, token) if protocol and token else None
+    attachment = files.of_complaint(complaint, attachment_id) if complaint else None
+    return files.response_for(attachment)
 
 
 # --- the Corregedoria's desk ---------------------------------------------------------
@@ -195,6 +251,7 @@ def complaint_page(complaint_id: int):
         raw = {"status": request.form.get("status") or None,
                "note": request.form.get("note", "").strip() or None,
                "public_answer": request.form.get("public_answer", "").strip() or None,
+               "question": request.form.get("question", "").strip() or None,
                "assigned_to_id": request.form.get("assigned_to_id") or None}
         try:
             data = ComplaintReviewSchema().load({k: v for k, v in raw.items() if v is not None})
@@ -216,6 +273,16 @@ def complaint_page(complaint_id: int):
         if complaint.unit_id else None, moves=sorted(service.MOVES.get(complaint.status, ())),
         statuses=service.STATUS_LABELS, channels=service.CHANNEL_LABELS,
         kinds=service.KIND_LABELS, staff=staff), status
+
+
+@blp.get("/corregedoria/reclamacoes/<int:complaint_id>/anexos/<int:attachment_id>")
+@login_required_page("corregedoria")
+def staff_file(complaint_id: int, attachment_id: int):
+    complaint = db.session.get(Complaint, complaint_id)
+    attachment = files.of_complaint(complaint, attachment_id) if complaint else None
+    if attachment:
+        audit.record_read(current_user, "complaint_attachment", [attachment.id])
+    return files.response_for(attachment)
 
 
 @blp.get("/corregedoria/estatisticas")

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from booking.bookings.models import Booking
 from booking.database import utcnow
 from booking.extensions import db
-from tests.e2e.conftest import loopback_context, sign_in
+from tests.e2e.conftest import fits_the_screen, loopback_context, sign_in
 from tests.support.factories import DIRECT
 
 
@@ -109,7 +109,7 @@ def test_on_a_phone_a_lawyer_holds_a_time_and_confirms_it_from_the_email(site, b
                           subject="Audiência de conciliação")
         page.get_by_role("button", name="Confirmar agendamento").tap()
         expect(page.get_by_role("heading", level=1)).to_have_text("Confirme seu agendamento")
-        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        assert fits_the_screen(page)
         site.deliver_mail()
         [email] = [r for r in site.smtp.to("joana@example.com")]  # the code, and nothing else
         assert email.message["Subject"].startswith("Confirme seu agendamento")
@@ -226,3 +226,81 @@ def test_a_citizen_reports_a_failure_and_the_corregedoria_resolves_it(site, brow
     expect(page.locator(".summary")).to_contain_text("O Balcão Virtual foi restabelecido.")
     expect(page.locator("body")).not_to_contain_text("Pedi o registro à TI.")
     snap(page, "acompanhamento")
+
+
+def test_on_a_phone_a_citizen_sends_a_screenshot_and_answers_the_corregedoria(
+        site, browser, page, snap):
+    """Evidence and a conversation: a report from a phone with a screenshot, the
+    Corregedoria's question by e-mail, the answer with a second file, the resolution; the
+    e-mails read from the SMTP server."""
+    from tests.support.factories import PASSWORD, make_staff
+    from tests.support.files import pdf, screenshot
+
+    with site.app.app_context():
+        make_staff("corregedoria", "ouvidora@demo.tjmt.jus.br", name="Ana Ouvidora")
+        db.session.commit()
+    phone = loopback_context(browser, viewport={"width": 375, "height": 740}, is_mobile=True,
+                             has_touch=True)
+    citizen = phone.new_page()
+    try:
+        citizen.goto(site.url + "/reclamacoes/nova")
+        citizen.get_by_label("Canal", exact=True).select_option("virtual_counter")
+        citizen.get_by_label("O que aconteceu").select_option("connection_drop")
+        citizen.get_by_label("Dia da falha").fill((utcnow() - timedelta(days=2)).date().isoformat())
+        citizen.get_by_label("Descrição").fill("A chamada caiu três vezes; segue a tela do erro.")
+        citizen.get_by_label("E-mail", exact=True).fill("rosa@example.com")
+        citizen.get_by_label(re.compile("^Anexos")).set_input_files([{
+            "name": "Screenshot_20261128-141002.png", "mimeType": "image/png",
+            "buffer": screenshot()}])
+        assert fits_the_screen(citizen)
+        citizen.get_by_role("button", name="Enviar reclamação").tap()
+        protocol = citizen.locator(".protocol").inner_text()
+
+        desk = loopback_context(browser, viewport={"width": 1280, "height": 900},
+                                accept_downloads=True).new_page()
+        log_in(desk, site, "ouvidora@demo.tjmt.jus.br", PASSWORD)
+        desk.goto(site.url + "/corregedoria")
+        desk.get_by_role("link", name=protocol).click()
+        with desk.expect_download() as download:
+            desk.get_by_role("link", name="Screenshot_20261128-141002.png").click()
+        assert open(download.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+        desk.get_by_label("Nova situação").select_option("in_review")
+        desk.get_by_label("Pergunta ao reclamante").fill("Qual era o número do processo?")
+        desk.get_by_role("button", name="Salvar no histórico").click()
+        expect(desk.locator(".history")).to_contain_text("Pergunta ao reclamante")
+
+        site.deliver_mail()
+        [question] = [r for r in site.smtp.to("rosa@example.com")
+                      if "pergunta" in r.message["Subject"]]
+        text = question.message.get_body(("plain",)).get_content()
+        assert "Qual era o número do processo?" in text
+        citizen.goto(re.search(r"(http://\S+/reclamacoes/acompanhar\?\S+)", text).group(1))
+        expect(citizen.locator(".history")).to_contain_text("Qual era o número do processo?")
+        citizen.get_by_label("Sua mensagem").fill("Processo 0001234-03.2026.8.11.0041.")
+        citizen.get_by_label(re.compile("^Anexos")).set_input_files([{
+            "name": "comprovante.pdf", "mimeType": "application/pdf", "buffer": pdf()}])
+        citizen.get_by_role("button", name="Enviar mensagem").tap()
+        expect(citizen.locator(".flash-success")).to_contain_text("Mensagem enviada")
+        expect(citizen.locator(".history")).to_contain_text("comprovante.pdf")
+        assert fits_the_screen(citizen)
+        snap(citizen, "conversa")
+
+        site.deliver_mail()
+        assert [r for r in site.smtp.received if protocol in r.message["Subject"]
+                and "respondeu" in r.message["Subject"]]
+        desk.reload()
+        expect(desk.locator(".history")).to_contain_text("Processo 0001234-03.2026.8.11.0041.")
+        expect(desk.get_by_role("link", name="comprovante.pdf")).to_be_visible()
+        desk.get_by_label("Nova situação").select_option("resolved")
+        desk.get_by_label(re.compile("Resposta pública")).fill("A conexão foi estabilizada.")
+        desk.get_by_role("button", name="Salvar no histórico").click()
+        desk.context.close()
+
+        site.deliver_mail()
+        assert [r for r in site.smtp.to("rosa@example.com")
+                if r.message["Subject"].endswith("resolvida")]
+        citizen.reload()
+        expect(citizen.locator(".summary")).to_contain_text("Resolvida")
+        expect(citizen.get_by_role("button", name="Enviar mensagem")).to_have_count(0)
+    finally:
+        phone.close()
