@@ -67,7 +67,12 @@ OIDC := tests/oidc/node_modules/.package-lock.json
 $(OIDC): tests/oidc/package-lock.json | system-deps
 	cd tests/oidc && npm ci --silent --no-audit --no-fund
 
-test: $(STAMP) system-deps $(AXE) $(OIDC)
+# An S3-compatible store for the complaint files' S3 setting (npm s3rver, see tests/s3).
+S3 := tests/s3/node_modules/.package-lock.json
+$(S3): tests/s3/package-lock.json | system-deps
+	cd tests/s3 && npm ci --silent --no-audit --no-fund
+
+test: $(STAMP) system-deps $(AXE) $(OIDC) $(S3)
 	AXE_JS=$(AXE) $(BIN)/pytest
 
 # The benchmark (not part of the suite): see bench/run.py. SCALES=state for a quick run.

@@ -133,6 +133,16 @@ class Config:
     COMPLAINT_MAX_FILE_BYTES = _env_int("COMPLAINT_MAX_FILE_BYTES", 5 * 1024 * 1024)
     COMPLAINT_FILES_DIR = os.environ.get("COMPLAINT_FILES_DIR",
                                          str(BASE_DIR / "instance" / "anexos"))
+    # "local" (COMPLAINT_FILES_DIR) or "s3": a bucket of an S3-compatible store, where
+    # several machines behind the load balancer see the same files.
+    COMPLAINT_FILES_STORE = os.environ.get("COMPLAINT_FILES_STORE", "local")
+    COMPLAINT_S3_BUCKET = os.environ.get("COMPLAINT_S3_BUCKET", "")
+    COMPLAINT_S3_ENDPOINT = os.environ.get("COMPLAINT_S3_ENDPOINT", "")  # empty: AWS
+    COMPLAINT_S3_REGION = os.environ.get("COMPLAINT_S3_REGION", "")
+    COMPLAINT_S3_PREFIX = os.environ.get("COMPLAINT_S3_PREFIX", "reclamacoes/")
+    # Empty: boto3's own chain (AWS_ACCESS_KEY_ID..., an instance role).
+    COMPLAINT_S3_ACCESS_KEY = os.environ.get("COMPLAINT_S3_ACCESS_KEY", "")
+    COMPLAINT_S3_SECRET_KEY = os.environ.get("COMPLAINT_S3_SECRET_KEY", "")
     # The link e-mailed when the Corregedoria asks the reporter a question lasts this long.
     COMPLAINT_REPLY_LINK_DAYS = _env_int("COMPLAINT_REPLY_LINK_DAYS", 30)
     COMPLAINT_RATE_LIMIT = os.environ.get("COMPLAINT_RATE_LIMIT", "5/minute;30/hour")

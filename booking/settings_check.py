@@ -51,6 +51,13 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
             "error" if production else "warning",
             "PUBLIC_BASE_URL não é https: os links dos e-mails levariam tokens sem criptografia.",
             "PUBLIC_BASE_URL is not https: links in e-mails would carry tokens in the clear."))
+    store = config.get("COMPLAINT_FILES_STORE", "local")
+    if store not in ("local", "s3") or (store == "s3" and not config.get("COMPLAINT_S3_BUCKET")):
+        found.append(Finding(
+            "error", "COMPLAINT_FILES_STORE deve ser local ou s3 (com COMPLAINT_S3_BUCKET): os "
+                     "anexos das reclamações não teriam onde ficar.",
+            "COMPLAINT_FILES_STORE must be local or s3 (with COMPLAINT_S3_BUCKET): complaint "
+            "files would have nowhere to go."))
     if int(config.get("RETENTION_DAYS") or 0) <= 0:
         found.append(Finding(
             "error", "RETENTION_DAYS desligado: dados pessoais seriam guardados para sempre (LGPD).",

@@ -32,16 +32,61 @@ from tests.support.files import pdf, photo, screenshot, zip_archive
 DESCRIPTION = "A chamada do Balcão Virtual caiu três vezes seguidas às 14h."
 
 
-@pytest.fixture
-def store(app, tmp_path) -> Path:
-    """This test's own folder of kept files, to see what was (not) written."""
-    folder = tmp_path / "anexos"
-    app.config["COMPLAINT_FILES_DIR"] = str(folder)
-    return folder
+class KeptFiles:
+    """What the configured store holds, seen from outside the service."""
+
+    def __init__(self, folder: Path | None = None, s3=None, prefix: str = ""):
+        self.folder, self.s3, self.prefix = folder, s3, prefix
+
+    def contents(self) -> dict[str, bytes]:
+        """Each kept file's own name (the last part of its key) and bytes."""
+        if self.s3 is None:
+            return {p.name: p.read_bytes() for p in self.folder.rglob("*") if p.is_file()} \
+                if self.folder.exists() else {}
+        client, bucket = self.s3
+        listed = client.list_objects_v2(Bucket=bucket, Prefix=self.prefix).get("Contents", [])
+        return {item["Key"].rsplit("/", 1)[-1]: client.get_object(
+            Bucket=bucket, Key=item["Key"])["Body"].read() for item in listed}
+
+    def remove_all(self) -> None:
+        if self.s3 is None:
+            for path in self.folder.rglob("*"):
+                if path.is_file():
+                    path.unlink()
+            return
+        client, bucket = self.s3
+        for name in client.list_objects_v2(Bucket=bucket, Prefix=self.prefix).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=name["Key"])
 
 
-def kept_files(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+@pytest.fixture(scope="module")
+def s3_server():
+    from tests.support.s3_server import S3Server
+
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, app, tmp_path) -> KeptFiles:
+    """This test's own place for kept files: a folder, or a prefix in a bucket of a real
+    S3-compatible server on loopback."""
+    if request.param == "local":
+        folder = tmp_path / "anexos"
+        app.config["COMPLAINT_FILES_DIR"] = str(folder)
+        return KeptFiles(folder=folder)
+    import boto3
+
+    server = request.getfixturevalue("s3_server")
+    prefix = f"{tmp_path.name}/"
+    app.config.update(server.settings(), COMPLAINT_S3_PREFIX=prefix)
+    client = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1",
+                          aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER")
+    return KeptFiles(s3=(client, server.bucket), prefix=prefix)
+
+
+def kept_files(store: KeptFiles) -> list[bytes]:
+    return list(store.contents().values())
 
 
 def form_fields(**overrides) -> dict:
@@ -82,12 +127,13 @@ def test_a_citizen_files_with_a_screenshot_and_a_photo_kept_without_gps(app, cli
         assert [(a.name, a.content_type) for a in kept] == [
             ("Captura de tela.png", "image/png"), ("IMG_2031.jpg", "image/jpeg")]
         assert {a.event_id for a in kept} == {complaint.events[0].id}
-    stored = kept_files(store)
+    stored = store.contents()
     assert len(stored) == 2
-    for path in stored:  # random names, outside the web root, no EXIF, no GPS
-        assert re.fullmatch(r"[0-9a-f]{32}", path.name) and "static" not in path.parts
-        image = Image.open(path)
-        assert not image.getexif() and b"Samsung" not in path.read_bytes()
+    for name, content in stored.items():  # random names, no EXIF, no GPS
+        assert re.fullmatch(r"[0-9a-f]{32}", name)
+        assert not Image.open(io.BytesIO(content)).getexif() and b"Samsung" not in content
+    if store.folder:  # outside the web root
+        assert "static" not in store.folder.parts
 
 
 @pytest.mark.parametrize("uploads, status, message", [
@@ -298,8 +344,7 @@ def test_retention_removes_the_files_with_the_reporters_data(app, client, store)
 
 def test_a_kept_file_gone_from_the_disk_answers_404(app, client, store):
     filed = api_file(client, upload(screenshot(), "tela.png")).get_json()
-    for path in kept_files(store):
-        path.unlink()
+    store.remove_all()
     with app.app_context():
         attachment_id = db.session.scalar(select(ComplaintAttachment.id))
     assert client.get(f"/reclamacoes/anexos/{attachment_id}?protocolo={filed['protocol']}"
@@ -311,3 +356,23 @@ def test_limits_are_said_beside_the_field(client):
     assert 'enctype="multipart/form-data"' in page
     assert "Até 3 arquivos de até 5 MB cada" in page and 'data-max-files="3"' in page
     assert files is not None
+
+
+def test_a_store_that_fails_keeps_nothing_and_says_so(app, client, tmp_path):
+    """The bucket is unreachable (a store on a closed loopback port): 503 in Portuguese, no
+    complaint, and the page keeps what was typed."""
+    from tests.support.postgres import free_port
+
+    app.config.update(COMPLAINT_FILES_STORE="s3", COMPLAINT_S3_BUCKET="anexos",
+                      COMPLAINT_S3_ENDPOINT=f"http://127.0.0.1:{free_port()}",
+                      COMPLAINT_S3_ACCESS_KEY="x", COMPLAINT_S3_SECRET_KEY="y",
+                      COMPLAINT_S3_REGION="us-east-1")
+    page = client.post("/reclamacoes/nova", content_type="multipart/form-data", data={
+        **form_fields(), "anexos": [upload(screenshot(), "tela.png")]})
+    assert page.status_code == 503 and DESCRIPTION in page.get_data(as_text=True)
+    assert "Não foi possível guardar os anexos agora" in page.get_data(as_text=True)
+    api = api_file(client, upload(screenshot(), "tela.png"))
+    assert api.status_code == 503 and api.mimetype == "application/problem+json"
+    assert "Não foi possível guardar os anexos" in api.get_json()["detail"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0

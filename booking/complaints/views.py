@@ -38,6 +38,7 @@ from .schemas import (
     ComplaintReviewSchema,
     SendLinkSchema,
 )
+from .storage import StoreUnavailable
 
 blp = Blueprint("complaints_pages", __name__)
 
@@ -83,12 +84,20 @@ def new_complaint():
                     errors[select_field] = ["Escolha uma opção da lista."]
             status = 422 if status == 200 else status
         if not errors:
-            filed = service.file_complaint(data, evidence=evidence)
-            db.session.commit()
+            try:
+                filed = service.file_complaint(data, evidence=evidence)
+                db.session.commit()
+            except StoreUnavailable as unavailable:
+                db.session.rollback()
+                return _form_page(values, {FILES_FIELD: [unavailable.description]}, 503)
             session["filed_complaint"] = {"protocol": filed.complaint.protocol,
                                           "token": filed.lookup_token,
                                           "code": filed.short_code}
             return redirect(url_for("complaints_pages.filed"))
+    return _form_page(values, errors, status)
+
+
+def _form_page(values: dict, errors: dict, status: int):
     return render_template("complaints/form.html", values=values, errors=errors, units=_units(),
                            channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
                            honeypot=HONEYPOT, files_field=FILES_FIELD,
@@ -190,6 +199,9 @@ def reply():
             db.session.commit()
         except DomainError as error:
             errors, status = form_errors(error)
+        except StoreUnavailable as unavailable:
+            db.session.rollback()
+            errors, status = {FILES_FIELD: [unavailable.description]}, 503
         else:
             flash("Mensagem enviada à Corregedoria.", "success")
             return redirect(url_for("complaints_pages.follow", protocolo=complaint.protocol,
