@@ -24,6 +24,23 @@ STAFF = {
 }
 
 
+def followed_complaint(site) -> str:
+    """The follow page of a complaint just filed through the API (its history, its form)."""
+    import json
+    import urllib.request
+
+    from tests.support.factories import a_recent_failure
+
+    body = json.dumps({"channel": "phone", "kind": "no_answer", "occurred_at": a_recent_failure(),
+                       "description": "Ninguém atendeu o telefone da secretaria da vara.",
+                       "reporter": {"email": "axe@example.com"}})
+    request = urllib.request.Request(site.url + "/api/v1/complaints", data=body.encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        filed = json.load(answer)
+    return f"/reclamacoes/acompanhar?protocolo={filed['protocol']}&token={filed['follow_code']}"
+
+
 def axe_violations(page) -> list[dict]:
     if not AXE.exists():
         raise RuntimeError("axe-core is missing: make test fetches it from the npm registry.")
@@ -44,7 +61,7 @@ def axe_page(browser):
 def test_public_pages(site, axe_page):
     booking_form = None
     failures = {}
-    for path in PUBLIC:
+    for path in PUBLIC + [followed_complaint(site)]:
         axe_page.goto(site.url + path)
         if path == "/magistrados/1/agenda":
             booking_form = axe_page.locator("a.slot").first.get_attribute("href")
@@ -162,3 +179,42 @@ def test_the_transparency_page_fits_a_phone_and_shows_its_csv(site, browser):
             assert len(on_page) > 20
         finally:
             phone.close()
+
+
+def test_no_page_is_wider_than_a_phone(site, browser):
+    """At 320 and 375 px, on a phone's browser, no page scrolls sideways: the public pages
+    (with a booking form and a followed complaint), and each role's pages."""
+    import json
+
+    follow = followed_complaint(site)
+    wide: dict[str, list[str]] = {}
+
+    def visit(page, paths):
+        for path in paths:
+            for width in (320, 375):
+                page.set_viewport_size({"width": width, "height": 740})
+                page.goto(site.url + path)
+                if not fits_the_screen(page):  # name the widest elements that stick out
+                    wide[f"{path} @ {width}"] = page.evaluate("""(width) => [...document
+                      .querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > width
+                        && ![...e.children].some(c => c.getBoundingClientRect().right > width))
+                      .slice(0, 3).map(e => e.tagName + '.' + e.className + ' '
+                        + Math.round(e.getBoundingClientRect().right))""", width)
+
+    accounts = [(None, PUBLIC + [follow])] + [(c, p) for c, p in STAFF.items()]
+    for credentials, paths in accounts:
+        phone = loopback_context(browser, viewport={"width": 375, "height": 740},
+                                 is_mobile=True, has_touch=True)
+        page = phone.new_page()
+        try:
+            if credentials is None:
+                page.goto(site.url + "/magistrados/1/agenda")
+                paths = paths + [page.locator("a.slot").first.get_attribute("href")]
+            else:
+                email, password = credentials.split(":")
+                page.set_viewport_size({"width": 1280, "height": 900})  # sign-in as usual
+                sign_in(page, site, email, password)
+            visit(page, paths)
+        finally:
+            phone.close()
+    assert wide == {}, json.dumps(wide, indent=1)
