@@ -227,6 +227,9 @@ def _register_template_helpers(app: Flask) -> None:
         modes_label=formatting.modes_label, phone=formatting.phone_label,
         dialable=formatting.dialable)
     app.jinja_env.globals.update(age_label=formatting.age_label)
+    from .courts.models import CHANNEL_KIND_LABELS
+
+    app.jinja_env.globals.update(channel_kind_labels=CHANNEL_KIND_LABELS)
     from .bookings.messages import location_of
 
     # where an appointment happens, for the pages of the people involved (never public)

@@ -143,6 +143,25 @@ def test_search_follows_the_directory_as_it_changes(app, client):
         assert names("xyz") == [] and len(names("de da do")) == 2
 
 
+def test_the_magistrates_api_finds_a_name_as_people_type_it(app, client):
+    with app.app_context():
+        cuiaba = make_unit("1ª Vara Cível de Cuiabá", "Cuiabá")
+        make_magistrate(unit=cuiaba, name="João Conceição Araújo")
+        make_magistrate(unit=cuiaba, name="Joana Lima")
+        db.session.commit()
+
+    def names(typed, **args):
+        return [m["name"] for m in client.get("/api/v1/magistrates",
+                                              query_string={"q": typed, **args}).get_json()]
+
+    assert names("joao araujo") == names("ARAÚJO conceicao") == ["João Conceição Araújo"]
+    assert names("joa") == ["Joana Lima", "João Conceição Araújo"]  # a word's start
+    assert names("cuiaba") == []  # the unit's words find units, not a magistrate's name
+    assert names("joa", per_page=1, page=2) == ["João Conceição Araújo"]
+    response = client.get("/api/v1/magistrates", query_string={"q": "joa", "per_page": 1})
+    assert response.headers["X-Total-Count"] == "2"
+
+
 def test_search_follows_a_magistrate_moved_by_relationship(app, client):
     with app.app_context():
         cuiaba = make_unit("1ª Vara Cível de Cuiabá", "Cuiabá")

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from ..accounts import service as accounts
 from ..audit import service as audit
 from ..clock import court_zone
-from ..courts.models import Unit
+from ..courts.models import CHANNEL_KIND_LABELS, Unit
 from ..database import utcnow
 from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
@@ -33,8 +33,8 @@ from .models import Complaint, ComplaintEvent, ProtocolCounter
 MOVES = {"new": {"in_review"}, "in_review": {"resolved", "dismissed"}}
 STATUS_LABELS = {"new": "Recebida", "in_review": "Em análise", "resolved": "Resolvida",
                  "dismissed": "Arquivada"}
-CHANNEL_LABELS = {"virtual_counter": "Balcão Virtual", "phone": "Telefone", "email": "E-mail",
-                  "whatsapp": "WhatsApp", "booking": "Atendimento agendado", "other": "Outro"}
+# A complaint may also be about no channel of the directory ("other").
+CHANNEL_LABELS = {**CHANNEL_KIND_LABELS, "other": "Outro"}
 KIND_LABELS = {"connection_drop": "Queda de conexão", "unavailable": "Canal indisponível",
                "no_answer": "Sem resposta", "other": "Outro"}
 

@@ -25,6 +25,9 @@ from .search import search_text
 # A title's first word that makes the magistrate's noun feminine.
 FEMININE_TITLES = frozenset({"juíza", "desembargadora", "ministra", "conselheira", "doutora"})
 CHANNEL_KINDS = ("phone", "email", "whatsapp", "virtual_counter", "booking")
+# How people call each kind of channel (pages, the portal, the directory's forms).
+CHANNEL_KIND_LABELS = {"phone": "Telefone", "email": "E-mail", "whatsapp": "WhatsApp",
+                       "virtual_counter": "Balcão Virtual", "booking": "Atendimento agendado"}
 
 
 class Comarca(db.Model):

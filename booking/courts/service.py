@@ -13,12 +13,6 @@ from . import search
 from .models import Comarca, Magistrate, Unit
 
 
-def _contains(column, text: str):
-    """Case-insensitive substring match that behaves the same on SQLite and PostgreSQL."""
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return func.lower(column).like(f"%{escaped}%", escape="\\")
-
-
 def list_units(*, q: str | None = None, comarca: str | None = None,
                page: int = 1, per_page: int = 20):
     statement = (
@@ -76,9 +70,16 @@ def list_magistrates(*, unit_id: int | None = None, q: str | None = None,
     )
     if unit_id:
         statement = statement.where(Magistrate.unit_id == unit_id)
-    if q:
-        statement = statement.where(_contains(Magistrate.name, q))
-    return paginate(statement, page, per_page)
+    wanted = search.terms(q)
+    if not wanted:
+        return paginate(statement, page, per_page)
+    # Typed as people type ("joao da silva" finds "João da Silva"): the units whose search
+    # text has every word (one query), then the magistrates whose own name has them.
+    for term in wanted:
+        statement = statement.where(Unit.search_text.like(f"% {term}%"))
+    found = [m for m in db.session.scalars(statement)
+             if all(f" {term}" in f" {search.normalize(m.name)}" for term in wanted)]
+    return found[(page - 1) * per_page:page * per_page], len(found)
 
 
 def get_magistrate(magistrate_id: int, *, with_unit: bool = False) -> Magistrate | None:
