@@ -179,6 +179,7 @@ def test_a_magistrate_changes_the_rules_blocks_a_day_and_marks_attendance(site, 
 
 def test_a_citizen_reports_a_failure_and_the_corregedoria_resolves_it(site, browser, page, snap):
     page.goto(site.url + "/")
+    page.locator(".unit-channels summary").first.click()  # the unit's channels, collapsed
     page.get_by_role("link", name="Informar falha em um canal desta unidade").first.click()
     page.get_by_label("Canal", exact=True).select_option("virtual_counter")
     page.get_by_label("O que aconteceu").select_option("unavailable")

@@ -1,0 +1,87 @@
+"""Finding a unit or a judge on a phone, the way people type, and booking in few taps."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from booking.courts.models import Magistrate, Unit
+from booking.courts.search import normalize
+from booking.extensions import db
+from tests.e2e.conftest import fits_the_screen, loopback_context
+
+SEARCHES = [  # what people type, and the unit that must come up
+    ("cuiaba", "1ª Vara Cível de Cuiabá"), ("familia", "1ª Vara de Família e Sucessões de Cuiabá"),
+    ("civel", "1ª Vara Cível de Cuiabá"), ("vara civel cuiaba", "1ª Vara Cível de Cuiabá"),
+    ("vara cível cuiabá", "1ª Vara Cível de Cuiabá"), ("CIVEL DE CUIABA", "1ª Vara Cível de Cuiabá"),
+    ("sucessoes familia cuiaba", "1ª Vara de Família e Sucessões de Cuiabá"),
+    ("varzea grande civel", "1ª Vara Cível de Várzea Grande"),
+]
+
+
+@pytest.fixture
+def phone(browser):
+    context = loopback_context(browser, viewport={"width": 375, "height": 740}, is_mobile=True,
+                               has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def search(page, typed: str) -> None:
+    page.get_by_label("Nome da unidade").fill(typed)
+    page.get_by_role("button", name="Buscar").tap()
+
+
+@pytest.mark.parametrize("typed, unit", SEARCHES)
+def test_a_unit_is_found_the_way_people_type(site, phone, typed, unit):
+    phone.goto(site.url + "/")
+    search(phone, typed)
+    expect(phone.locator(".unit-card h2").filter(has_text=unit)).to_have_count(1)
+
+
+def test_a_judge_is_found_by_name_without_accents_and_booked_in_five_taps(site, phone):
+    """From the portal to the booking form: the search field, Buscar, the judge's Agendar
+    link, a time; the judge typed in lower case without accents."""
+    with site.app.app_context():
+        judges = db.session.scalars(select(Magistrate).join(Unit).where(
+            Magistrate.publishes_agenda.is_(True), Magistrate.is_active.is_(True))
+            .order_by(Magistrate.id)).all()
+        judge = next((j for j in judges if normalize(j.name) != j.name.lower()), judges[0])
+        typed = " ".join(judge.name.split()[-2:])
+        title_and_name = f"{judge.title} {judge.name}"
+    taps = 0
+
+    def tap(locator) -> None:
+        nonlocal taps
+        taps += 1
+        locator.tap()
+
+    phone.goto(site.url + "/")
+    tap(phone.get_by_label("Nome da unidade"))
+    phone.keyboard.type(normalize(typed))
+    tap(phone.get_by_role("button", name="Buscar"))
+    tap(phone.get_by_role("link", name=f"Agendar com {title_and_name}"))
+    tap(phone.locator("a.slot").first)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Agendar atendimento")
+    assert taps <= 5
+    assert fits_the_screen(phone)
+
+
+def test_the_portal_is_compact_on_a_phone(site, phone):
+    """Every unit of the first page in a few lines: channels behind the unit's name, one tap
+    away; the booking links in sight."""
+    phone.goto(site.url + "/")
+    cards = phone.locator(".unit-card")
+    count = cards.count()
+    assert count >= 10
+    height = phone.evaluate("document.documentElement.scrollHeight")
+    assert height / count < 420, f"{height} px for {count} units"
+    first = cards.first
+    link = first.locator(".channels a").first
+    expect(link).to_be_hidden()
+    first.locator(".unit-channels summary").tap()
+    expect(link).to_be_visible()
+    assert fits_the_screen(phone)
