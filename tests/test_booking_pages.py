@@ -2,7 +2,7 @@
 the magistrate's day with its cancel and attendance buttons; urgent requests."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
@@ -36,8 +36,9 @@ def judge(app):
 
 
 def first_slot_link(client, judge):
-    html = client.get(f"/magistrados/{judge}/agenda?semana="
-                      f"{(utcnow().date() + timedelta(days=7)).isoformat()}").get_data(as_text=True)
+    """The first open time: the agenda opens on its week (the recess or a holiday may
+    empty the coming weeks)."""
+    html = client.get(f"/magistrados/{judge}/agenda").get_data(as_text=True)
     return re.findall(r'href="(/magistrados/\d+/agendar\?inicio=[^"]+)"', html)[0].replace("&amp;", "&")
 
 
@@ -178,6 +179,35 @@ def test_lawyer_reschedules_then_cancels_from_the_pages(app, client, judge):
     cancelled = client.post(f"{base}/cancelar", data={"token": token, "reason": "Acordo"})
     assert cancelled.status_code == 302
     assert "Cancelado" in client.get(f"{base}?token={token}").get_data(as_text=True)
+
+
+def test_rescheduling_reaches_the_whole_horizon_week_by_week(app, client):
+    """The reschedule page is the agenda's week view: its week links (which keep the manage
+    token) reach a time eight weeks ahead and beyond, not only the next four weeks."""
+    with app.app_context():
+        magistrate = make_magistrate()
+        make_rules(magistrate, horizon_days=120)
+        db.session.commit()
+        judge_id = magistrate.id
+    confirmation = book_on_page(app, client, first_slot_link(client, judge_id))
+    base, token = re.search(r'(/agendamentos/\d+)\?token=([\w-]+)',
+                            confirmation.get_data(as_text=True)).groups()
+    eight_weeks = utcnow() + timedelta(weeks=8)
+    url, far, steps = f"{base}/remarcar?token={token}", None, 0
+    while far is None and steps < 20:
+        page = client.get(url).get_data(as_text=True)
+        far = next((start for start in re.findall(r'name="start" value="([^"]+)"', page)
+                    if datetime.fromisoformat(start) >= eight_weeks), None)
+        following = re.search(r'href="([^"]+)">Próxima semana', page)
+        if far is None:
+            assert following, "the week links stop before eight weeks"
+            url, steps = following.group(1).replace("&amp;", "&"), steps + 1
+            assert f"token={token}" in url
+    assert far is not None and steps >= 7
+    moved = client.post(f"{base}/remarcar", data={"token": token, "start": far})
+    assert moved.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(Booking)).one().start_at == datetime.fromisoformat(far)
 
 
 def log_in(client, email):

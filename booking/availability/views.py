@@ -3,9 +3,7 @@ exceptions with a preview, and the administration's court closures."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -20,9 +18,8 @@ from ..database import utcnow
 from ..domain import DomainError, InvalidField
 from ..errors import flatten_errors
 from ..extensions import db
-from ..fields import OUT_OF_RANGE, plausible
 from ..formatting import zone_label
-from . import busy, service
+from . import busy, service, weeks
 from .api import availability_document
 from .forms import (
     exception_from_form,
@@ -42,22 +39,6 @@ from .schemas import (
 blp = Blueprint("availability_pages", __name__)
 
 
-def _monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def _asked_week(value: str | None) -> date | None:
-    """The Monday of `?semana=`; None when absent or not a date; a 400 page outside
-    2000-2100 (as the API answers 422)."""
-    try:
-        day = date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    if day is not None and not plausible(day):
-        abort(400, message=OUT_OF_RANGE)
-    return _monday_of(day) if day else None
-
-
 @blp.get("/magistrados/<int:magistrate_id>/agenda")
 def public_agenda(magistrate_id: int):
     """Open slots by day, one week at a time.
@@ -67,39 +48,15 @@ def public_agenda(magistrate_id: int):
     days already past are not listed.
     """
     magistrate = bookable_magistrate_or_404(magistrate_id, with_unit=True)
-    zone = ZoneInfo(magistrate.timezone)
-    now = utcnow()
-    today = local_today(magistrate.timezone, now)
-    this_week = _monday_of(today)
-    monday = _asked_week(request.args.get("semana"))
-    if monday is None:
-        first_open = service.first_open_slot(magistrate.id, now)
-        monday = _monday_of(first_open.astimezone(zone).date()) if first_open else this_week
-    monday = max(monday, this_week)
-    friday = monday + timedelta(days=4)
-    agenda = service.agenda_settings(magistrate.id)
-    rows = service.open_slots(agenda, monday, friday, now)
-    days = {day: [] for day in (monday + timedelta(days=i) for i in range(5)) if day >= today}
+    week = weeks.open_week(magistrate, weeks.asked_week(request.args.get("semana")), utcnow())
     book_url = url_for("bookings_pages.book_page", magistrate_id=magistrate.id)  # once, not per slot
-    for slot in rows:
-        local_start = slot.start.astimezone(zone)
-        days.setdefault(local_start.date(), []).append({
-            "start": local_start, "end": slot.end, "label": local_start.strftime("%H:%M"),
-            "book_url": f"{book_url}?inicio={quote(local_start.isoformat(), safe='')}",
-            "modes": [m for m, on in (("video", slot.video), ("in_person", slot.in_person)) if on]})
-    horizon_end = today + timedelta(days=agenda.horizon_days or 0)
-    following = monday + timedelta(days=7)
-    next_open = service.first_open_slot(magistrate.id, max(
-        now, datetime.combine(following, time(0), zone))) if not rows else None
-    next_open_week = _monday_of(next_open.astimezone(zone).date()) if next_open else None
+    for slots in week.days.values():
+        for slot in slots:
+            slot["book_url"] = f"{book_url}?inicio={quote(slot['start'].isoformat(), safe='')}"
     return render_template(
-        "availability/agenda.html", magistrate=magistrate, days=days, monday=monday,
-        closed=service.court_closed_days(magistrate.unit.comarca_id, monday, friday),
-        previous_week=monday - timedelta(days=7) if monday > this_week else None,
-        next_week=following if following <= horizon_end else None,
-        next_open_week=next_open_week if next_open_week != following else None,
-        zone_label=zone_label(magistrate.timezone),
-    )
+        "availability/agenda.html", magistrate=magistrate, days=week.days, monday=week.monday,
+        closed=week.closed, previous_week=week.previous_week, next_week=week.next_week,
+        next_open_week=week.next_open_week, zone_label=zone_label(magistrate.timezone))
 
 
 @blp.route("/equipe/magistrados/<int:magistrate_id>/disponibilidade", methods=["GET", "POST"])

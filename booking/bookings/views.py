@@ -31,6 +31,7 @@ from .. import metrics, requesters
 from ..accounts.auth import acted_on, login_required_page, managed_magistrate
 from ..audit import service as audit
 from ..availability import service as availability
+from ..availability import weeks
 from ..availability.slots import local_instant
 from ..clock import local_now, local_today
 from ..courts import service as courts
@@ -66,9 +67,6 @@ def count_booking_requests(response):
     return response
 
 LAWYER_FIELDS = ("name", "oab", "email", "phone")
-RESCHEDULE_DAYS = 27
-
-
 def _no_referrer(response):
     """Pages whose URL carries a manage token must not leak it to other sites."""
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -353,7 +351,7 @@ def cancel_page(booking_id: int):
 def reschedule_page(booking_id: int):
     """Choose another open time of the same magistrate."""
     booking, token = _lawyer_booking(booking_id)
-    magistrate = courts.get_magistrate(booking.magistrate_id)
+    magistrate = courts.get_magistrate(booking.magistrate_id, with_unit=True)
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
@@ -368,16 +366,9 @@ def reschedule_page(booking_id: int):
                                        "Atendimento remarcado. Um convite atualizado foi enviado.")
         except DomainError as error:
             errors, status = form_errors(error)
-    zone = ZoneInfo(magistrate.timezone)
-    today = local_today(magistrate.timezone)
-    days: dict[date, list] = {}
-    for slot in availability.open_slots(magistrate, today, today + timedelta(days=RESCHEDULE_DAYS)):
-        local_start = slot.start.astimezone(zone)
-        days.setdefault(local_start.date(), []).append(
-            {"start": slot.start, "label": local_start.strftime("%H:%M"),
-             "modes": [m for m, on in (("video", slot.video), ("in_person", slot.in_person))
-                       if on]})
-    return _lawyer_page("bookings/reschedule.html", booking, token, errors, status, days=days,
+    # The agenda's week view, over the whole booking horizon (its week links keep the token).
+    week = weeks.open_week(magistrate, weeks.asked_week(request.values.get("semana")), utcnow())
+    return _lawyer_page("bookings/reschedule.html", booking, token, errors, status, week=week,
                         zone_label=zone_label(magistrate.timezone))
 
 

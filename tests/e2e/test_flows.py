@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
@@ -73,8 +73,20 @@ def test_a_lawyer_books_reschedules_and_cancels(site, page, snap):
     page.goto(manage_link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Seu atendimento")
     page.get_by_role("link", name="Remarcar").click()
-    page.locator("input[name=start]").nth(3).check()
     snap(page, "remarcar")
+    # The agenda's week view, walked to the end of the horizon (past the old four weeks).
+    last_with_times = None
+    while True:
+        if page.locator("input[name=start]").count():
+            last_with_times = page.url
+        following = page.get_by_role("link", name="Próxima semana →")
+        if not following.count():
+            break
+        following.click()
+    page.goto(last_with_times)
+    choice = page.locator("input[name=start]").last
+    assert datetime.fromisoformat(choice.get_attribute("value")) - utcnow() > timedelta(days=28)
+    choice.check()
     page.get_by_role("button", name="Remarcar para o horário escolhido").click()
     expect(page.locator(".flash-success")).to_contain_text("remarcado")
     site.deliver_mail()  # the scheduler's run between the two changes (else the newer wins)
