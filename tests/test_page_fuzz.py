@@ -70,7 +70,7 @@ def court(app):
         ids = {"magistrate_id": judge.id, "unit_id": judge.unit_id,
                "comarca_id": judge.unit.comarca_id, "booking_id": 1, "complaint_id": 1,
                "user_id": people["magistrate"].id, "fmt": "csv", "subscriber_id": 1,
-               "entry_id": 1, "closure_id": 1}
+               "entry_id": 1, "closure_id": 1, "attachment_id": 1}
         emails = {role: person.email for role, person in people.items()}
     clients = {"public": app.test_client()}
     for role, email in emails.items():

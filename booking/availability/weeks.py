@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort
+from flask_smorest import abort
 
 from ..clock import local_today
 from ..fields import OUT_OF_RANGE, plausible
