@@ -8,6 +8,8 @@ magistrate, an assistant of another magistrate, the Corregedoria, an admin.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 
 import pytest
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from booking.accounts.models import User
 from booking.accounts.service import issue_token
 from booking.bookings.models import UrgentRequest
-from booking.complaints.models import Complaint
+from booking.complaints.models import Complaint, ComplaintAttachment
 from booking.extensions import db
 from tests.conftest import make_app
 from tests.support.factories import (
@@ -28,6 +30,7 @@ from tests.support.factories import (
     make_staff,
     make_unit,
 )
+from tests.support.files import screenshot
 
 ACTORS = ("anonymous", "other_token", "magistrate", "other_magistrate", "other_assistant",
           "corregedoria", "admin")
@@ -166,6 +169,16 @@ API = [
     ("GET", "/api/v1/complaints", "/api/v1/complaints", None, CORREGEDORIA(200)),
     ("GET", "/api/v1/complaints/<protocol:protocol>", "/api/v1/complaints/{protocol}?token=wrong-token",
      None, row(404, 404, 404, 404, 404, 404, 404)),
+    ("POST", "/api/v1/complaints/<protocol:protocol>/messages",
+     "/api/v1/complaints/{protocol}/messages?token=wrong-token", {"message": "Mais detalhes."},
+     row(404, 404, 404, 404, 404, 404, 404)),
+    ("GET", "/api/v1/complaints/<protocol:protocol>/attachments/<int:attachment_id>",
+     "/api/v1/complaints/{protocol}/attachments/{attachment}?token=wrong-token", None,
+     row(404, 404, 404, 404, 404, 404, 404)),
+    ("GET", "/api/v1/complaints/<int:complaint_id>/attachments/<int:attachment_id>",
+     "/api/v1/complaints/{complaint}/attachments/{attachment}", None, CORREGEDORIA(200)),
+    ("POST", "/api/v1/complaints/<int:complaint_id>/forward", "/api/v1/complaints/{complaint}/forward",
+     {}, CORREGEDORIA(422)),
     ("GET", "/api/v1/complaints/<int:complaint_id>", "/api/v1/complaints/{complaint}", None, CORREGEDORIA(200)),
     ("PATCH", "/api/v1/complaints/<int:complaint_id>", "/api/v1/complaints/{complaint}",
      {"status": "resolved"}, CORREGEDORIA(409)),
@@ -289,6 +302,15 @@ PAGES = [
      DESK_PAGE(200)),
     ("GET", "/corregedoria/estatisticas", "/corregedoria/estatisticas", DESK_PAGE(200)),
     ("GET", "/corregedoria/exportar.<fmt>", "/corregedoria/exportar.csv", DESK_PAGE(200)),
+    ("GET", "/corregedoria/estatisticas/atendimento.csv", "/corregedoria/estatisticas/atendimento.csv",
+     DESK_PAGE(200)),
+    ("GET", "/corregedoria/reclamacoes/<int:complaint_id>/anexos/<int:attachment_id>",
+     "/corregedoria/reclamacoes/{complaint}/anexos/{attachment}", DESK_PAGE(200)),
+    ("POST", "/corregedoria/reclamacoes/<int:complaint_id>/encaminhar",
+     "/corregedoria/reclamacoes/{complaint}/encaminhar", DESK_PAGE(302)),
+    # The reporter's file: the follow code is the credential, whoever is signed in.
+    ("GET", "/reclamacoes/anexos/<int:attachment_id>",
+     "/reclamacoes/anexos/{attachment}?protocolo={protocol}&token=wrong-token", NOT_YOURS),
 ]
 
 # Routes whose answer does not depend on who calls (forms that anyone may post, the
@@ -321,6 +343,8 @@ NOT_IN_MATRIX = {
     ("POST", "/magistrados/<int:magistrate_id>/pedido-urgente"): "public form: test_booking_pages",
     ("POST", "/reclamacoes/registrada/enviar-link"): "the filer's own session: test_complaints",
     ("POST", "/reclamacoes/nova"): "public form: test_complaints",
+    ("POST", "/reclamacoes/acompanhar/responder"):
+        "the follow code is the credential: test_complaint_files",
     ("POST", "/equipe/magistrados/<int:magistrate_id>/disponibilidade"): "same guard as its GET",
     ("POST", "/equipe/fechamentos"): "same guard as its GET",
     ("POST", "/corregedoria/reclamacoes/<int:complaint_id>"): "same guard as its GET",
@@ -366,13 +390,16 @@ def world(tmp_path_factory, sqlite_template_module):
     answered = client.post(f"/api/v1/magistrates/{ids['judge']}/urgent-requests", json=urgent).get_json()
     complaint = {"channel": "phone", "kind": "no_answer", "occurred_at": a_recent_failure(),
                  "description": "Ninguém atende o telefone da secretaria."}
-    filed = client.post("/api/v1/complaints", json=complaint).get_json()
+    filed = client.post("/api/v1/complaints", content_type="multipart/form-data", data={
+        "complaint": json.dumps(complaint),
+        "files": [(io.BytesIO(screenshot()), "tela.png", "image/png")]}).get_json()
     with app.app_context():
         row_ = db.session.get(UrgentRequest, answered["id"])
         row_.status, row_.answer = "answered", "Amanhã às 9h."
         db.session.commit()
         ids.update(live=live["id"], cancelled=gone["id"], answered=answered["id"],
                    complaint=db.session.scalar(select(Complaint.id)), protocol=filed["protocol"],
+                   attachment=db.session.scalar(select(ComplaintAttachment.id)),
                    other_token=mine["manage_token"], open_slot=slots[5]["start"])
     bodies = {
         "rules": client.get(f"/api/v1/magistrates/{ids['judge']}/availability", headers=_bearer(app, "magistrate")).get_json(),

@@ -386,3 +386,71 @@ def test_rate_limit_on_the_public_form(database_url, tmp_path):
     assert limited.status_code == 429
     assert limited.mimetype == "application/problem+json"
     assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_the_statistics_page_has_period_controls_and_exports_its_attendance(app, client, desk):
+    from tests.support.factories import make_rules
+
+    with app.app_context():
+        from booking.courts.models import Magistrate
+
+        make_rules(db.session.scalars(select(Magistrate)).first())
+        make_staff("corregedoria", "desk@example.jus.br")
+        db.session.commit()
+    client.log_in("desk@example.jus.br", PASSWORD)
+    today = datetime.now(timezone(timedelta(hours=-4))).date()
+    first, last = today, today + timedelta(days=70)
+    page = client.get(f"/corregedoria/estatisticas?de={first}&ate={last}").get_data(as_text=True)
+    assert f'name="de" type="date" value="{first}"' in page
+    assert f"({first:%d/%m/%Y} a {last:%d/%m/%Y})" in page
+    link = re.search(r'href="(/corregedoria/estatisticas/atendimento\.csv\?[^"]+)"', page).group(1)
+    export = client.get(link.replace("&amp;", "&"))
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    assert f"atendimento-{first}-a-{last}.csv" in export.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["Unidade", "Magistrado(a)", "Horários oferecidos", "Agendados"]
+    offered = {row[1]: int(row[2]) for row in rows[1:]}
+    assert max(offered.values()) > 0  # the rules' slots in the chosen period
+    # A shorter period offers fewer slots: the controls reach the table.
+    short = client.get(f"/corregedoria/estatisticas/atendimento.csv?de={first}&ate={first}")
+    short_rows = list(csv.reader(io.StringIO(short.data.decode("utf-8-sig")), delimiter=";"))
+    assert sum(int(r[2]) for r in short_rows[1:]) < sum(offered.values())
+
+
+def test_the_desk_forwards_a_complaint_to_the_unit_office(app, client, desk):
+    filed = report(client, unit_id=desk["sinop"])
+    no_unit = report(client)
+    headers = bearer(desk["tokens"]["corregedoria"])
+    listed = {c["protocol"]: c["id"] for c in client.get("/api/v1/complaints",
+                                                          headers=headers).get_json()}
+    with app.app_context():
+        make_staff("corregedoria", "desk@example.jus.br")
+        db.session.commit()
+    client.log_in("desk@example.jus.br", PASSWORD)
+    complaint_id = listed[filed["protocol"]]
+    detail = client.get(f"/corregedoria/reclamacoes/{complaint_id}").get_data(as_text=True)
+    assert "Encaminhar por e-mail" in detail and "snp@example.jus.br" in detail
+    sent = client.post(f"/corregedoria/reclamacoes/{complaint_id}/encaminhar",
+                       data={"forward_message": "Verifiquem o link da sala, por favor."})
+    assert sent.status_code == 302
+    with app.app_context():
+        message = db.session.scalar(select(OutboxMessage).where(
+            OutboxMessage.kind == "complaint_forward"))
+        assert message.recipients == ["snp@example.jus.br"]
+        assert filed["protocol"] in message.subject
+        assert "O Balcão Virtual não abriu" in message.body_text
+        assert "Verifiquem o link da sala" in message.body_text
+        # The unit needs the failure, not the person.
+        assert "José Cidadão" not in message.body_text and "jose@example.com" not in (
+            message.body_text)
+    history = client.get(f"/corregedoria/reclamacoes/{complaint_id}").get_data(as_text=True)
+    assert "Encaminhada à secretaria da unidade (snp@example.jus.br)" in history
+    public = client.get(f"/api/v1/complaints/{filed['protocol']}?token={filed['lookup_token']}")
+    assert "Encaminhada" not in public.get_data(as_text=True)  # an internal note
+    # Without a unit (or an office e-mail) there is nowhere to send it.
+    refused = client.post(f"/api/v1/complaints/{listed[no_unit['protocol']]}/forward",
+                          headers=headers, json={})
+    assert refused.status_code == 422
+    api = client.post(f"/api/v1/complaints/{complaint_id}/forward", headers=headers,
+                      json={"message": "De novo."})
+    assert api.status_code == 200 and "De novo." in api.get_json()["history"][-1]["note"]

@@ -10,7 +10,7 @@ from flask import abort as flask_abort
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ..accounts.auth import bearer_token, current_api_user, require_staff
 from ..audit import service as audit
@@ -222,6 +222,27 @@ class ComplaintById(MethodView):
         """Move new -> in_review -> resolved|dismissed, with a note and a public answer."""
         complaint = _complaint_or_404(complaint_id)
         service.review(complaint, user=current_api_user(), **data)
+        db.session.commit()
+        return complaint
+
+
+class ForwardSchema(Schema):
+    message = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=4000),
+                            metadata={"description": "Mensagem à secretaria da unidade."})
+
+
+@blp.route("/complaints/<int:complaint_id>/forward")
+class ComplaintForward(MethodView):
+    @require_staff(*CORREGEDORIA)
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ForwardSchema())
+    @blp.response(200, ComplaintDetailSchema)
+    def post(self, data, complaint_id):
+        """Send the report to its unit's office by e-mail (not the reporter's name or
+        address); recorded in the history. 422 when the unit has no office e-mail."""
+        complaint = _complaint_or_404(complaint_id)
+        service.forward_to_unit(complaint, user=current_api_user(), message=data["message"])
         db.session.commit()
         return complaint
 

@@ -223,6 +223,38 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
     return event
 
 
+def forward_to_unit(complaint: Complaint, *, user, message: str | None = None,
+                    now: datetime | None = None) -> ComplaintEvent:
+    """The report sent to its unit's office by e-mail, for the unit to act on the failure,
+    recorded in the history as an internal note. The reporter's name and address stay with
+    the Corregedoria (the unit needs the failure, not the person)."""
+    now = now or utcnow()
+    unit = db.session.get(Unit, complaint.unit_id) if complaint.unit_id else None
+    if unit is None or not unit.office_email:
+        raise InvalidField("A reclamação não tem unidade com e-mail de secretaria cadastrado.",
+                           "unit_id")
+    event = ComplaintEvent(complaint_id=complaint.id, actor_id=user.id,
+                           from_status=complaint.status, to_status=complaint.status,
+                           note=f"Encaminhada à secretaria da unidade ({unit.office_email})."
+                                + (f" Mensagem: {message}" if message else ""), at=now)
+    db.session.add(event)
+    complaint.updated_at = now
+    db.session.flush()
+    notifications.queue(
+        dedupe_key=f"complaint:{complaint.id}:forward-{event.id}", kind="complaint_forward",
+        to=unit.office_email,
+        subject=f"Reclamação {complaint.protocol} encaminhada pela Corregedoria",
+        text=render_template(
+            "email/complaint_forward.txt", complaint=complaint, unit=unit, message=message,
+            sender=user, channel_label=CHANNEL_LABELS[complaint.channel],
+            kind_label=KIND_LABELS[complaint.kind], zone=court_zone(),
+            corregedoria_email=current_app.config["CORREGEDORIA_EMAIL"],
+            court_name=current_app.config["COURT_NAME"]))
+    audit.record("complaint.forwarded", "complaint", complaint.id, user=user,
+                 details={"to": unit.office_email})
+    return event
+
+
 def reply(complaint: Complaint, message: str, evidence: list[CleanFile] = (),
           now: datetime | None = None) -> ComplaintEvent:
     """The reporter's message (an answer to a question, or more of the story) with its

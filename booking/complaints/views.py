@@ -287,6 +287,24 @@ def complaint_page(complaint_id: int):
         kinds=service.KIND_LABELS, staff=staff), status
 
 
+@blp.post("/corregedoria/reclamacoes/<int:complaint_id>/encaminhar")
+@login_required_page("corregedoria")
+def forward(complaint_id: int):
+    """Send the report to its unit's office by e-mail (recorded in the history)."""
+    complaint = db.session.get(Complaint, complaint_id)
+    if complaint is None:
+        abort(404)
+    message = request.form.get("forward_message", "").strip()[:4000] or None
+    try:
+        service.forward_to_unit(complaint, user=current_user, message=message)
+        db.session.commit()
+        flash("Reclamação encaminhada à secretaria da unidade.", "success")
+    except DomainError as error:
+        form_errors(error)
+        flash(str(error), "error")
+    return redirect(url_for("complaints_pages.complaint_page", complaint_id=complaint_id))
+
+
 @blp.get("/corregedoria/reclamacoes/<int:complaint_id>/anexos/<int:attachment_id>")
 @login_required_page("corregedoria")
 def staff_file(complaint_id: int, attachment_id: int):
@@ -309,11 +327,38 @@ def statistics():
         result = service.stats(group_by, filters)
         summary = summary or result
         charts[group_by] = {"title": title, "chart": bar_chart(result["groups"])}
+    first, last = _attendance_period(filters)
+    attendance = bookings.attendance(first, last)
+    # Urgent requests look back: the chosen period, or the last 90 days.
+    urgent_last = min(filters.get("to") or local_today(), local_today())
+    urgent_first = min(filters.get("from_") or urgent_last - timedelta(days=90), urgent_last)
+    return render_template(
+        "complaints/stats.html", charts=charts, summary=summary, raw=raw, attendance=attendance,
+        urgent_times=bookings.urgent_response_times(urgent_first, urgent_last), first=first,
+        last=last, urgent_first=urgent_first, urgent_last=urgent_last,
+        comarcas=courts.list_comarcas())
+
+
+def _attendance_period(filters: dict):
+    """The period the page's controls chose, or 30 days either side of today."""
     today = local_today()
-    attendance = bookings.attendance(today - timedelta(days=30), today + timedelta(days=30))
-    urgent_times = bookings.urgent_response_times(today - timedelta(days=90), today)
-    return render_template("complaints/stats.html", charts=charts, summary=summary, raw=raw,
-                           attendance=attendance, urgent_times=urgent_times)
+    first = filters.get("from_") or today - timedelta(days=30)
+    last = filters.get("to") or today + timedelta(days=30)
+    return (first, last) if first <= last else (last, first)
+
+
+@blp.get("/corregedoria/estatisticas/atendimento.csv")
+@login_required_page("corregedoria")
+def attendance_export():
+    """The attendance table of the statistics page, for a spreadsheet, same period."""
+    filters, _ = _desk_filters()
+    first, last = _attendance_period(filters)
+    response = current_app.response_class(reports.attendance_csv(
+        bookings.attendance(first, last)), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="atendimento-{first.isoformat()}-a-{last.isoformat()}.csv"')
+    return response
 
 
 @blp.get("/corregedoria/exportar.<fmt>")
