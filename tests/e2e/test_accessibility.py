@@ -79,15 +79,30 @@ def test_public_pages(site, axe_page):
     axe_page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
     axe_page.get_by_role("button", name="Confirmar agendamento").click()
     failures["code page"] = axe_violations(axe_page)
+    booked = booked_through_the_api(site)
+    for page_name in ("", "/remarcar", "/cancelar"):
+        axe_page.goto(f"{site.url}/agendamentos/{booked['id']}{page_name}"
+                      f"?token={booked['manage_token']}")
+        failures[f"manage page {page_name or '/'}"] = axe_violations(axe_page)
     assert {k: v for k, v in failures.items() if v} == {}
 
 
 def test_staff_pages(site, axe_page):
+    from sqlalchemy import select
+
+    from booking.complaints.models import Complaint
+    from booking.extensions import db
+
+    protocol = re.search(r"protocolo=([^&]+)", followed_complaint(site)).group(1)
+    with site.app.app_context():
+        complaint_id = db.session.scalar(select(Complaint.id).where(Complaint.protocol == protocol))
     failures = {}
     for credentials, paths in STAFF.items():
         email, password = credentials.split(":")
         axe_page.context.clear_cookies()
         sign_in(axe_page, site, email, password)
+        if email.startswith("corregedoria"):
+            paths = [*paths, f"/corregedoria/reclamacoes/{complaint_id}"]
         for path in paths:
             axe_page.goto(site.url + path)
             failures[path] = axe_violations(axe_page)
@@ -218,3 +233,68 @@ def test_no_page_is_wider_than_a_phone(site, browser):
         finally:
             phone.close()
     assert wide == {}, json.dumps(wide, indent=1)
+
+
+def test_the_new_controls_work_with_the_keyboard_alone(site, page):
+    """A unit's channels open from the keyboard; a complaint is followed by its protocol and
+    short code typed in, and answered with the keyboard; the week links of rescheduling
+    are reached and followed with Tab and Enter."""
+    page.goto(site.url + "/")
+    summary = page.locator(".unit-channels summary").first
+    summary.focus()
+    assert summary.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    expect(page.locator(".unit-channels").first.locator(".channels")).to_be_visible()
+
+    follow = followed_complaint(site)  # protocol and short code, as printed for the reporter
+    protocol, code = re.search(r"protocolo=([^&]+)&token=(.+)$", follow).groups()
+    page.goto(site.url + "/reclamacoes/acompanhar")
+    page.get_by_label("Protocolo").focus()
+    page.keyboard.type(protocol)
+    page.keyboard.press("Tab")
+    page.keyboard.type(code.lower().replace("-", " "))  # as someone reads it aloud
+    page.keyboard.press("Enter")
+    expect(page.locator(".summary")).to_contain_text("Recebida")
+    page.get_by_label("Sua mensagem").focus()
+    page.keyboard.type("Liguei de novo hoje e ninguém atendeu.")
+    page.keyboard.press("Tab")  # the file picker: none
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Enviar mensagem")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("Mensagem enviada")
+    expect(page.locator(".history")).to_contain_text("Liguei de novo hoje")
+
+    booking = booked_through_the_api(site)
+    page.goto(f"{site.url}/agendamentos/{booking['id']}/remarcar?token={booking['manage_token']}")
+    week = page.locator(".week-title").inner_text()
+    following = page.get_by_role("link", name="Próxima semana →")
+    for _ in range(40):  # Tab until the week link has the focus
+        page.keyboard.press("Tab")
+        if following.evaluate("e => e === document.activeElement"):
+            break
+    expect(following).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".week-title")).not_to_have_text(week)
+
+
+def booked_through_the_api(site) -> dict:
+    """A confirmed booking at the first open time of the demo's first magistrate."""
+    import json
+    import urllib.request
+
+    from tests.support.factories import DIRECT
+
+    def call(path, body=None):
+        request = urllib.request.Request(
+            site.url + path, data=json.dumps(body).encode() if body else None,
+            headers={"Content-Type": "application/json", **DIRECT})
+        with urllib.request.urlopen(request) as answer:
+            return json.load(answer)
+
+    slot = call("/api/v1/magistrates/1/slots")[0]
+    return call("/api/v1/bookings", {
+        "magistrate_id": 1, "start": slot["start"], "mode": "video",
+        "lawyer": {"name": "Rita Teclado", "oab": "3210/MT", "email": "rita@example.com",
+                   "phone": "(65) 98888-1111"},
+        "case_number": "0001234-03.2026.8.11.0041", "subject": "Remarcar pelo teclado",
+        "consent": True})
