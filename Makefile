@@ -72,7 +72,12 @@ S3 := tests/s3/node_modules/.package-lock.json
 $(S3): tests/s3/package-lock.json | system-deps
 	cd tests/s3 && npm ci --silent --no-audit --no-fund
 
-test: $(STAMP) system-deps $(AXE) $(OIDC) $(S3)
+# Google's Lighthouse for the public pages' scores (npm lighthouse, see tests/lighthouse).
+LIGHTHOUSE := tests/lighthouse/node_modules/.package-lock.json
+$(LIGHTHOUSE): tests/lighthouse/package-lock.json | system-deps
+	cd tests/lighthouse && npm ci --silent --no-audit --no-fund
+
+test: $(STAMP) system-deps $(AXE) $(OIDC) $(S3) $(LIGHTHOUSE)
 	AXE_JS=$(AXE) $(BIN)/pytest
 
 # The benchmark (not part of the suite): see bench/run.py. SCALES=state for a quick run.
