@@ -209,3 +209,26 @@ def test_the_notice_that_booking_is_optional_is_short_with_the_law_a_tap_away(ap
     notice = re.search(r'<aside class="notice".*?</aside>', page, flags=re.S).group(0)
     assert "<details>" in notice and "Saiba mais</summary>" in notice
     assert "Lei 8.906/1994" in notice.split("</summary>")[1]  # inside, behind the summary
+
+
+def test_the_search_is_one_query_served_by_an_index_on_postgresql(app, backend):
+    """PostgreSQL answers from the trigram index (migration 0023); SQLite reads the units'
+    table once (a directory of a few hundred units), never row by row from Python."""
+    from sqlalchemy import text
+
+    from booking.courts import service as courts_service
+
+    with app.app_context():
+        make_magistrate(unit=make_unit("1ª Vara Cível de Cuiabá", "Cuiabá"), name="Ana Souza")
+        db.session.commit()
+        units, total = courts_service.list_units(q="vara civel cuiaba")
+        assert [u.name for u in units] == ["1ª Vara Cível de Cuiabá"] and total == 1
+        where = "search_text LIKE '% civel%' AND search_text LIKE '% cuiaba%'"
+        if backend == "postgresql":
+            db.session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(db.session.scalars(text(f"EXPLAIN SELECT id FROM unit WHERE {where}")))
+            assert "ix_unit_search_trgm" in plan, plan
+        else:
+            plan = db.session.execute(text(f"EXPLAIN QUERY PLAN SELECT id FROM unit WHERE {where}")
+                                      ).all()
+            assert [row[-1] for row in plan] == ["SCAN unit"], plan
