@@ -85,3 +85,28 @@ def test_the_portal_is_compact_on_a_phone(site, phone):
     first.locator(".unit-channels summary").tap()
     expect(link).to_be_visible()
     assert fits_the_screen(phone)
+
+
+def test_on_a_phone_the_first_time_is_near_the_top_and_a_refused_form_points_at_its_field(
+        site, phone):
+    """The notice that booking is optional is one line (the law behind "Saiba mais"), so the
+    first open time shows without scrolling far; a form sent with its required fields
+    empty puts the cursor in the first one, with the message beside it."""
+    phone.goto(site.url + "/magistrados/1/agenda")
+    first_time = phone.locator("a.slot").first.bounding_box()
+    assert first_time["y"] < 1000, first_time
+    expect(phone.get_by_text("O Estatuto da Advocacia")).to_be_hidden()
+    phone.get_by_text("Saiba mais").tap()
+    expect(phone.get_by_text("O Estatuto da Advocacia")).to_be_visible()
+
+    phone.locator("a.slot").first.tap()
+    name = phone.get_by_label("Nome completo")
+    expect(phone.locator("label[for=name] .required")).to_have_text("*")
+    phone.get_by_role("button", name="Confirmar agendamento").tap()
+    expect(name).to_be_focused()
+    expect(phone.locator("#name-erro")).to_contain_text("Informe o nome completo")
+
+    phone.goto(site.url + "/reclamacoes/nova")
+    phone.get_by_role("button", name="Enviar reclamação").tap()
+    expect(phone.get_by_label("Canal", exact=True)).to_be_focused()
+    assert fits_the_screen(phone)
