@@ -23,6 +23,7 @@ from ..fields import CourtDate
 from ..openapi import RATE_LIMITED, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
 from . import files, reports, service
+from .attachments import ACCEPTED_TYPES
 from .models import Complaint
 from .schemas import (
     ComplaintDetailSchema,
@@ -162,12 +163,16 @@ class ReporterMessages(MethodView):
         return event
 
 
+# A kept file, as files.response_for serves it: a download of its own type.
+FILE_RESPONSE = {"200": {"description": "O arquivo, para baixar.", "content": {
+    content_type: {} for content_type in ACCEPTED_TYPES}}}
+
+
 @blp.route("/complaints/<protocol:protocol>/attachments/<int:attachment_id>")
 class ReporterAttachment(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])]
 
-    @blp.doc(responses={"200": {"description": "O arquivo, para baixar.", "content": {
-        "image/png": {}, "image/jpeg": {}, "image/webp": {}, "application/pdf": {}}}})
+    @blp.doc(responses=FILE_RESPONSE)
     @blp.arguments(LookupQuerySchema(), location="query")
     @blp.alt_response(429, description=RATE_LIMITED)
     def get(self, args, protocol, attachment_id):
@@ -190,9 +195,7 @@ def _reporters_complaint(protocol: str, args: dict) -> Complaint:
 @blp.route("/complaints/<int:complaint_id>/attachments/<int:attachment_id>")
 class StaffAttachment(MethodView):
     @require_staff(*CORREGEDORIA)
-    @blp.doc(security=STAFF_SECURITY, responses={"200": {
-        "description": "O arquivo, para baixar.", "content": {
-            "image/png": {}, "image/jpeg": {}, "image/webp": {}, "application/pdf": {}}}})
+    @blp.doc(security=STAFF_SECURITY, responses=FILE_RESPONSE)
     def get(self, complaint_id, attachment_id):
         """A file of a report or of its reporter's reply, for the Corregedoria."""
         attachment = files.of_complaint(_complaint_or_404(complaint_id), attachment_id)
