@@ -184,17 +184,18 @@ class Bookings(MethodView):
         """Hold an open slot with the short form (202), confirmed when the requester types
         the code e-mailed to them; a system of the court with an integration key books it
         confirmed at once (201). Answers the manage token once."""
-        direct = accounts.integration_key_for(
-            request.headers.get(INTEGRATION_KEY_HEADER)) is not None
-        if request.headers.get(INTEGRATION_KEY_HEADER) and not direct:
-            abort(401, message="Chave de integração inválida ou revogada.")
+        presented = request.headers.get(INTEGRATION_KEY_HEADER)
         key = _idempotency_key()
         fingerprint = _fingerprint()
-        if key:
-            with reads_before_writing(db.session()):
-                replayed = _replay(key, fingerprint)
-            if replayed is not None:
-                return replayed
+        # Read outside SQLite's write lock: a first statement here would otherwise begin
+        # the write transaction and hold the lock through the whole request.
+        with reads_before_writing(db.session()):
+            direct = accounts.integration_key_for(presented) is not None
+            replayed = _replay(key, fingerprint) if key and (direct or not presented) else None
+        if presented and not direct:
+            abort(401, message="Chave de integração inválida ou revogada.")
+        if replayed is not None:
+            return replayed
         try:
             booked = service.book_slot(data, direct=direct,
                                        client=service.client_hash(request.remote_addr))
