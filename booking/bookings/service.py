@@ -147,12 +147,13 @@ def _check_live_holds(email: str, client: str | None, now: datetime) -> None:
     """Nobody keeps an agenda blocked with holds they never confirm: live holds are counted
     per e-mail address and per client (a keyed hash of the address it came from)."""
     config = current_app.config
-    live = (select(func.count()).select_from(Booking)
-            .where(Booking.status == "held", Booking.hold_expires_at > now))
-    if db.session.scalar(live.where(func.lower(Booking.lawyer_email) == email.lower())) \
-            >= config["BOOKING_MAX_HOLDS_PER_EMAIL"] or (
-            client and db.session.scalar(live.where(Booking.hold_client == client))
-            >= config["BOOKING_MAX_HOLDS_PER_CLIENT"]):
+    by_email, by_client = db.session.execute(  # both counts in one statement
+        select(func.count().filter(func.lower(Booking.lawyer_email) == email.lower()),
+               func.count().filter(Booking.hold_client == client))
+        .select_from(Booking)
+        .where(Booking.status == "held", Booking.hold_expires_at > now)).one()
+    if by_email >= config["BOOKING_MAX_HOLDS_PER_EMAIL"] or (
+            client and by_client >= config["BOOKING_MAX_HOLDS_PER_CLIENT"]):
         minutes = config["BOOKING_HOLD_MINUTES"]
         raise NotAllowedNow(
             "Há reservas aguardando confirmação por e-mail. Confirme-as com o código recebido "
@@ -197,7 +198,8 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
     """
     now = now or utcnow()
     with reads_before_writing(db.session()):
-        magistrate, rule, slot = _booking_context(data["magistrate_id"], data["start"])
+        magistrate, rule, slot = _booking_context(data["magistrate_id"], data["start"],
+                                                  lock=True)
         if magistrate is None or not magistrate.takes_bookings:
             raise InvalidField("Magistrado não encontrado.", "magistrate_id")
         slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
@@ -223,7 +225,6 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
             minutes=current_app.config["BOOKING_HOLD_MINUTES"]),
         hold_client=None if direct else client)
     row["video_url"] = video.room_for(row, rule) if data["mode"] == "video" else None
-    _lock_magistrate(magistrate.id)
     _check_lawyer_limit(magistrate, lawyer["email"], now)
     if not direct:
         _check_live_holds(lawyer["email"], client, now)
@@ -331,11 +332,18 @@ def _send_code(booking: Booking, code: str, manage_token: str) -> None:
     messages.queue_confirmation_code(booking, code, manage_token)
 
 
-def _booking_context(magistrate_id: int, start: datetime):
-    """(magistrate with its unit, rule, slot at start) in one query; None where missing."""
-    row = db.session.execute(_BOOKING_CONTEXT, {"magistrate_id": magistrate_id,
-                                                "start": start}).first()
-    return tuple(row) if row else (None, None, None)
+# On PostgreSQL the same read takes the magistrate's booking lock (one round trip less).
+_BOOKING_CONTEXT_LOCKED = _BOOKING_CONTEXT.add_columns(
+    func.pg_advisory_xact_lock(1, bindparam("magistrate_id")))
+
+
+def _booking_context(magistrate_id: int, start: datetime, *, lock: bool = False):
+    """(magistrate with its unit, rule, slot at start) in one query; None where missing.
+    `lock`: and the magistrate's booking lock, on PostgreSQL (see _lock_magistrate)."""
+    locking = lock and db.session.get_bind().dialect.name == "postgresql"
+    row = db.session.execute(_BOOKING_CONTEXT_LOCKED if locking else _BOOKING_CONTEXT,
+                             {"magistrate_id": magistrate_id, "start": start}).first()
+    return tuple(row)[:3] if row else (None, None, None)
 
 
 def booking_for_token(booking_id: int, token: str) -> Booking | None:
