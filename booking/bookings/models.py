@@ -54,6 +54,10 @@ class Booking(LawyerColumns, db.Model):
         # the foreign key's check when open slots are deleted (republishing, closures)
         Index("ix_booking_slot", "slot_id"),
         Index("ix_booking_lawyer_oab", "lawyer_oab", "magistrate_id", "status"),
+        # Live holds are counted on every hold (service._check_live_holds): the few rows
+        # still held, not the whole table.
+        Index("ix_booking_held", "hold_expires_at", sqlite_where=text("status = 'held'"),
+              postgresql_where=text("status = 'held'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
