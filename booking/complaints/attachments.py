@@ -16,7 +16,6 @@ import warnings
 from dataclasses import dataclass
 
 import filetype
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_TYPES = {"image/png": ("PNG", "png"), "image/jpeg": ("JPEG", "jpg"),
                "image/webp": ("WEBP", "webp")}
@@ -126,6 +125,9 @@ def megabytes(size: int) -> str:
 def _reencoded(shown: str, content: bytes, content_type: str) -> bytes:
     """Decoded and written again in the same format: the pixels, oriented as the camera
     meant them, and nothing else (no EXIF, GPS, comments, or bytes after the picture)."""
+    # Pillow is loaded when a file comes, not in every worker at start (memory).
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     pil_format, _ = IMAGE_TYPES[content_type]
     try:
         with warnings.catch_warnings():
@@ -155,7 +157,7 @@ def _reencoded(shown: str, content: bytes, content_type: str) -> bytes:
     return out.getvalue()
 
 
-def _has_alpha(image: Image.Image) -> bool:
+def _has_alpha(image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
