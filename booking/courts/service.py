@@ -10,6 +10,7 @@ from ..extensions import db
 from ..pagination import paginate
 from ..security import new_token, token_hash
 from . import search
+from .models import CHANNEL_KIND_LABELS as CHANNEL_KIND_LABELS  # for other domains' pages
 from .models import Comarca, Magistrate, Unit
 
 

@@ -15,7 +15,6 @@ from ..accounts.auth import login_required_page
 from ..courts import directory
 from ..courts import service as courts
 from ..courts.directory_file import KINDS
-from ..courts.models import CHANNEL_KIND_LABELS
 from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db
@@ -234,7 +233,7 @@ def unit_page(unit_id: int | None = None):
     return _render_form(unit.name if unit else "Nova unidade", _unit_fields(), values, errors,
                         status, url_for("directory_pages.overview"), channels=True,
                         channel_rows=range(CHANNEL_ROWS), channel_kinds=[
-                            (kind, CHANNEL_KIND_LABELS[kind]) for kind in CHANNEL_KINDS],
+                            (kind, courts.CHANNEL_KIND_LABELS[kind]) for kind in CHANNEL_KINDS],
                         departure=DEPARTURE if unit else None)
 
 
