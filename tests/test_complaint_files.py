@@ -27,7 +27,7 @@ from tests.support.factories import (
     make_staff,
     staff_token,
 )
-from tests.support.files import pdf, photo, screenshot, zip_archive
+from tests.support.files import huge_png_header, pdf, photo, screenshot, zip_archive
 
 DESCRIPTION = "A chamada do Balcão Virtual caiu três vezes seguidas às 14h."
 
@@ -146,7 +146,15 @@ def test_a_citizen_files_with_a_screenshot_and_a_photo_kept_without_gps(app, cli
     (lambda: [upload(screenshot(), "../../tela.png")], 422, "../../tela.png: o nome do arquivo"),
     (lambda: [upload(screenshot() + zip_archive(), "tela.png")], 422,
      "tela.png: o arquivo traz outro"),
-], ids=["four-files", "zip-named-pdf", "pdf-with-script", "climbing-name", "polyglot"])
+    (lambda: [upload(photo("JPEG")[:4000], "foto.jpg")], 422,
+     "foto.jpg: a imagem está corrompida ou incompleta"),
+    (lambda: [upload(huge_png_header(), "bomba.png")], 422, "bomba.png: a imagem tem pixels demais"),
+    (lambda: [upload(b"<html><script>alert(1)</script>", "tela.png", "image/png")], 422,
+     "tela.png: o tipo do arquivo não é aceito"),
+    (lambda: [upload(b"%PDF-1.7\n" + b"0" * (5 * 1024 * 1024 + 1), "grande.pdf")], 413,
+     "grande.pdf: o arquivo passa de 5 MB"),
+], ids=["four-files", "zip-named-pdf", "pdf-with-script", "climbing-name", "polyglot",
+        "truncated-image", "decompression-bomb", "lying-type", "too-large"])
 def test_a_refused_file_keeps_nothing_and_loses_nothing_typed(app, client, store, uploads,
                                                               status, message):
     response = client.post("/reclamacoes/nova", content_type="multipart/form-data",
@@ -158,6 +166,15 @@ def test_a_refused_file_keeps_nothing_and_loses_nothing_typed(app, client, store
     assert DESCRIPTION in page and 'value="maria@example.com"' in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
+    assert kept_files(store) == []
+
+
+def test_files_that_were_fine_are_asked_again_when_another_field_is_wrong(app, client, store):
+    response = client.post("/reclamacoes/nova", content_type="multipart/form-data", data={
+        **form_fields(description="curta"), "anexos": [upload(screenshot(), "tela.png")]})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="description-erro"' in page
+    assert "escolha-os de novo" in page
     assert kept_files(store) == []
 
 
@@ -370,9 +387,18 @@ def test_a_store_that_fails_keeps_nothing_and_says_so(app, client, tmp_path):
     page = client.post("/reclamacoes/nova", content_type="multipart/form-data", data={
         **form_fields(), "anexos": [upload(screenshot(), "tela.png")]})
     assert page.status_code == 503 and DESCRIPTION in page.get_data(as_text=True)
-    assert "Não foi possível guardar os anexos agora" in page.get_data(as_text=True)
+    assert "Não foi possível guardar ou ler os anexos agora" in page.get_data(as_text=True)
     api = api_file(client, upload(screenshot(), "tela.png"))
     assert api.status_code == 503 and api.mimetype == "application/problem+json"
-    assert "Não foi possível guardar os anexos" in api.get_json()["detail"]
+    assert "Não foi possível guardar ou ler os anexos" in api.get_json()["detail"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
+    # Reading a kept file while the store is away: the same 503, not an error page.
+    app.config["COMPLAINT_FILES_STORE"] = "local"
+    filed = api_file(client, upload(screenshot(), "tela.png")).get_json()
+    with app.app_context():
+        attachment_id = db.session.scalar(select(ComplaintAttachment.id))
+    app.config["COMPLAINT_FILES_STORE"] = "s3"
+    away = client.get(f"/reclamacoes/anexos/{attachment_id}?protocolo={filed['protocol']}"
+                      f"&token={filed['lookup_token']}")
+    assert away.status_code == 503 and "anexos" in away.get_data(as_text=True)

@@ -84,7 +84,10 @@ def _forget_written_files(session, previous_transaction) -> None:
     if previous_transaction.nested:
         return
     for key in session.info.pop("written_files", []):
-        storage.delete(key)
+        try:
+            storage.delete(key)
+        except Exception:  # a rollback must finish; the file is an orphan, said in the log
+            current_app.logger.exception("complaint file %s left behind by a rollback", key)
 
 
 def of_complaint(complaint: Complaint, attachment_id: int) -> ComplaintAttachment | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, render_template
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
 from ..accounts import service as accounts
@@ -155,7 +155,7 @@ def _signed_protocol(token: str | None) -> str | None:
     max_age = current_app.config["COMPLAINT_REPLY_LINK_DAYS"] * 86400
     try:
         return _link_signer().loads(token, max_age=max_age)
-    except (BadSignature, ValueError, TypeError):
+    except (BadData, ValueError, TypeError):
         return None
 
 

@@ -97,8 +97,8 @@ class StoreUnavailable(ServiceUnavailable):
     """The store could not take a file: a 503 that says so (nothing of the request is kept,
     the transaction rolls back)."""
 
-    description = ("Não foi possível guardar os anexos agora. Tente novamente em alguns "
-                   "minutos; nada foi registrado.")
+    description = ("Não foi possível guardar ou ler os anexos agora. Tente novamente em "
+                   "alguns minutos; nada foi registrado.")
     data = {"message": description}  # what the error handlers show (API and pages)
 
 
@@ -114,8 +114,15 @@ def save(content: bytes) -> str:
 
 
 def read(key: str) -> bytes:
-    """The file's bytes; FileNotFoundError when it is gone."""
-    return _store().read(key)
+    """The file's bytes; FileNotFoundError when it is gone, StoreUnavailable (503) when
+    the store cannot be reached."""
+    try:
+        return _store().read(key)
+    except FileNotFoundError:
+        raise
+    except Exception as error:
+        current_app.logger.exception("complaint file store failed")
+        raise StoreUnavailable() from error
 
 
 def delete(key: str) -> None:

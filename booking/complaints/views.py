@@ -83,6 +83,9 @@ def new_complaint():
                 if select_field in errors:  # the API's message lists internal codes
                     errors[select_field] = ["Escolha uma opção da lista."]
             status = 422 if status == 200 else status
+        if errors and evidence:  # the files were fine; a browser does not keep them
+            errors[FILES_FIELD] = ["Os arquivos estavam certos; escolha-os de novo ao "
+                                   "corrigir o formulário."]
         if not errors:
             try:
                 filed = service.file_complaint(data, evidence=evidence)
