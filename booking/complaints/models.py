@@ -77,8 +77,9 @@ class ComplaintEvent(db.Model):
 
     # The staff member, named by string: accounts is another domain.
     actor: Mapped["User | None"] = relationship("User")  # noqa: F821, UP037
+    # Loaded with the events in one query (the history shows every step's files).
     attachments: Mapped[list[ComplaintAttachment]] = relationship(
-        order_by="ComplaintAttachment.id", viewonly=True)
+        order_by="ComplaintAttachment.id", viewonly=True, lazy="selectin")
 
     @property
     def seen_by_reporter(self) -> bool:
