@@ -7,6 +7,7 @@ under a key derived from SECRET_KEY when that setting is empty.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -53,13 +54,18 @@ def password_needs_rehash(stored_hash: str) -> bool:
 
 
 def _fernet() -> Fernet:
-    key = current_app.config.get("DATA_ENCRYPTION_KEY")
-    if not key:
+    return _fernet_for(current_app.config.get("DATA_ENCRYPTION_KEY"),
+                       current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=8)
+def _fernet_for(data_key: str | None, secret_key: str) -> Fernet:
+    """Built once per pair of keys: deriving the key is most of the cost of a seal."""
+    if not data_key:
         derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                       info=b"booking data encryption").derive(
-            current_app.config["SECRET_KEY"].encode("utf-8"))
-        key = base64.urlsafe_b64encode(derived)
-    return Fernet(key)
+                       info=b"booking data encryption").derive(secret_key.encode("utf-8"))
+        data_key = base64.urlsafe_b64encode(derived)
+    return Fernet(data_key)
 
 
 def seal(plain: str) -> str:

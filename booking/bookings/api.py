@@ -187,18 +187,25 @@ class Bookings(MethodView):
         presented = request.headers.get(INTEGRATION_KEY_HEADER)
         key = _idempotency_key()
         fingerprint = _fingerprint()
-        # Read outside SQLite's write lock: a first statement here would otherwise begin
-        # the write transaction and hold the lock through the whole request.
-        with reads_before_writing(db.session()):
-            direct = accounts.integration_key_for(presented) is not None
-            replayed = _replay(key, fingerprint) if key and (direct or not presented) else None
+        # Everything read in one transaction outside SQLite's write lock: a first
+        # statement here would otherwise begin the write transaction and hold the lock
+        # through the whole request.
+        try:
+            with reads_before_writing(db.session()):
+                direct = accounts.integration_key_for(presented) is not None
+                replayed = (_replay(key, fingerprint) if key and (direct or not presented)
+                            else None)
+                plan = (service.plan_booking(data, direct=direct)
+                        if replayed is None and (direct or not presented) else None)
+        except (InvalidField, NotAllowedNow):
+            db.session.rollback()
+            raise
         if presented and not direct:
             abort(401, message="Chave de integração inválida ou revogada.")
         if replayed is not None:
             return replayed
         try:
-            booked = service.book_slot(data, direct=direct,
-                                       client=service.client_hash(request.remote_addr))
+            booked = service.write_booking(plan, client=service.client_hash(request.remote_addr))
             booking_id = booked.booking.id
             document = booking_document(booked.booking, reveal_sealed=True,
                                         magistrate=booked.magistrate)

@@ -169,12 +169,16 @@ def queue_confirmation_code(booking, code: str, manage_token: str) -> int:
 
 
 def queue_booking_messages(booking, event: str, manage_token: str | None = None,
-                           previous_start: datetime | None = None) -> int:
+                           previous_start: datetime | None = None, *,
+                           first_messages: bool = False, writes_back: bool = True) -> int:
     """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled.
 
     Each message is a snapshot of the booking that the sender renders; the rows
     go in with one statement. A booking's event and sequence happen once, so
-    their dedupe keys are never written twice.
+    their dedupe keys are never written twice. `first_messages`: the booking's first
+    messages to everyone (booked, or a hold confirmed), so nothing older about it waits
+    in the outbox; `writes_back` False: the caller read that the magistrate has no
+    calendar to write it to.
     """
     magistrate = courts.get_magistrate(booking.magistrate_id)
     method = "CANCEL" if event == "cancelled" else "REQUEST"
@@ -182,10 +186,10 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None,
     subject = (f"{EVENT_SUBJECTS[event]} com {magistrate.title} {magistrate.name}: "
                f"{moment_label(booking.start_at, magistrate.timezone)}")
     stamp = utcnow().isoformat()
+    link = manage_url(booking, manage_token) if manage_token else None
+    sealed_link = seal(link) if link and event != "cancelled" else None
     messages = []
     for recipient in recipients(booking, magistrate):
-        link = manage_url(booking, manage_token) if (
-            recipient.role == "lawyer" and manage_token and event != "cancelled") else None
         messages.append({
             "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:{recipient.role}",
             "kind": f"booking_{event}", "to": recipient.person.email, "subject": subject,
@@ -193,14 +197,14 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None,
             "version": booking.ical_sequence,
             # The manage link is the lawyer's key: sealed, and erased once sent.
             "payload": {"event": event, "method": method, "role": recipient.role,
-                        "sealed_link": seal(link) if link else None, "stamp": stamp,
+                        "sealed_link": sealed_link if recipient.role == "lawyer" else None,
+                        "stamp": stamp,
                         "previous_start": previous_start.isoformat() if previous_start
                         else None, "booking": snapshot}})
-    text = text_message(booking, magistrate, event,
-                        manage_url(booking, manage_token) if manage_token else None)
+    text = text_message(booking, magistrate, event, link)
     if text:
         messages.append(text)
-    for source in busy.write_back_sources(magistrate.id):
+    for source in busy.write_back_sources(magistrate.id) if writes_back else ():
         messages.append({
             "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:"
                           f"calendar:{source.id}",
@@ -209,7 +213,7 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None,
             "version": booking.ical_sequence,
             "payload": {"source_id": source.id, "event": event, "stamp": stamp,
                         "booking": snapshot}})
-    return notifications.queue_payloads(messages)
+    return notifications.queue_payloads(messages, new_topics=first_messages)
 
 
 def write_to_magistrate_calendar(payload: dict, _message=None) -> None:

@@ -21,7 +21,7 @@ from statistics import median
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -29,7 +29,7 @@ from .. import requesters
 from ..audit import service as audit
 from ..availability import questions
 from ..availability import service as availability
-from ..availability.models import AvailabilityRule, Slot
+from ..availability.models import AvailabilityRule, BusySource, Slot
 from ..availability.slots import local_instant
 from ..calendars.ical import UID_DOMAIN
 from ..clock import court_zone
@@ -173,16 +173,34 @@ def client_hash(address: str | None) -> str | None:
     return hmac.new(key, f"client:{address}".encode(), hashlib.sha256).hexdigest()
 
 
-# Built once: the booking's row, and its context (magistrate with unit, rule, slot).
+# Built once: the booking's row, and its context (magistrate with unit, rule, slot, and
+# whether a calendar of the magistrate takes the booking written back: rarely, so its
+# sources are read only then).
 _INSERT_BOOKING = insert(Booking.__table__)
+_WRITES_BACK = exists().where(BusySource.magistrate_id == Magistrate.id,
+                              BusySource.kind == "caldav",
+                              BusySource.write_back.is_(True)).label("writes_back")
 _BOOKING_CONTEXT = (
-    select(Magistrate, AvailabilityRule, Slot)
+    select(Magistrate, AvailabilityRule, Slot, _WRITES_BACK)
     .options(joinedload(Magistrate.unit))
     .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
     .outerjoin(Slot, and_(Slot.magistrate_id == Magistrate.id,
                           Slot.start_at == bindparam("start", type_=Slot.start_at.type)))
     .where(Magistrate.id == bindparam("magistrate_id"))
 )
+
+
+@dataclass
+class BookingPlan:
+    """What plan_booking read and checked; write_booking writes from it."""
+    data: dict
+    now: datetime
+    direct: bool
+    magistrate: Magistrate
+    rule: AvailabilityRule
+    slot: Slot
+    answers: list[dict]
+    writes_back: bool
 
 
 def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
@@ -196,15 +214,30 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
     compare-and-set that makes one winner) and the rows are written.
     Raises InvalidField (422) or NotAllowedNow (409). The caller commits.
     """
-    now = now or utcnow()
     with reads_before_writing(db.session()):
-        magistrate, rule, slot = _booking_context(data["magistrate_id"], data["start"],
-                                                  lock=True)
-        if magistrate is None or not magistrate.takes_bookings:
-            raise InvalidField("Magistrado não encontrado.", "magistrate_id")
-        slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
-        _check_requester(rule, data.get("requester_type", "lawyer"))
-        answers = _answers(rule, data.get("answers") or {})
+        plan = plan_booking(data, now, direct=direct)
+    return write_booking(plan, client=client)
+
+
+def plan_booking(data: dict, now: datetime | None = None, *, direct: bool = False) -> BookingPlan:
+    """book_slot's reads and checks, for a caller that reads more in the same transaction
+    (within reads_before_writing: see the API's route). Raises as book_slot."""
+    now = now or utcnow()
+    magistrate, rule, slot, writes_back = _booking_context(
+        data["magistrate_id"], data["start"], lock=True)
+    if magistrate is None or not magistrate.takes_bookings:
+        raise InvalidField("Magistrado não encontrado.", "magistrate_id")
+    slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
+    _check_requester(rule, data.get("requester_type", "lawyer"))
+    answers = _answers(rule, data.get("answers") or {})
+    return BookingPlan(data, now, direct, magistrate, rule, slot, answers, writes_back)
+
+
+def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
+    """book_slot's writes, from its plan: the limits counted under the lock, the slot's
+    compare-and-set, the rows. The caller commits."""
+    data, now, direct, magistrate, rule, slot = (plan.data, plan.now, plan.direct,
+                                                 plan.magistrate, plan.rule, plan.slot)
     lawyer = data["lawyer"]
     token = new_token()
     row = dict(
@@ -214,7 +247,7 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
         lawyer_phone=lawyer["phone"], case_number=data["case_number"],
         subject=data["subject"], under_seal=data.get("under_seal", False),
         notify_by=data.get("notify_by"), participants=data.get("participants") or None,
-        requester_type=data.get("requester_type", "lawyer"), answers=answers or None,
+        requester_type=data.get("requester_type", "lawyer"), answers=plan.answers or None,
         requester_institution=lawyer.get("institution"),
         consent_at=now,
         manage_token_hash=token_hash(token),
@@ -241,7 +274,7 @@ def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
                  actor=f"lawyer:{lawyer['oab']}",
                  details={"slot_id": slot.id, "mode": booking.mode})
     if direct:
-        _notify(booking, "booked", token)
+        _notify(booking, "booked", token, first_messages=True, writes_back=plan.writes_back)
         _publish(booking, "booking.confirmed")
     else:
         code = f"{secrets.randbelow(1_000_000):06d}"
@@ -293,7 +326,7 @@ def confirm_hold(booking: Booking, code: str, manage_token: str,
     booking.updated_at = now
     audit.record("booking.confirmed", "booking", booking.id,
                  actor=f"lawyer:{booking.lawyer_oab}")
-    _notify(booking, "booked", manage_token)
+    _notify(booking, "booked", manage_token, first_messages=True)
     _publish(booking, "booking.confirmed")
     return CONFIRMED
 
@@ -338,12 +371,12 @@ _BOOKING_CONTEXT_LOCKED = _BOOKING_CONTEXT.add_columns(
 
 
 def _booking_context(magistrate_id: int, start: datetime, *, lock: bool = False):
-    """(magistrate with its unit, rule, slot at start) in one query; None where missing.
-    `lock`: and the magistrate's booking lock, on PostgreSQL (see _lock_magistrate)."""
+    """(magistrate with its unit, rule, slot at start, writes_back) in one query; None where
+    missing. `lock`: and the magistrate's booking lock, on PostgreSQL (see _lock_magistrate)."""
     locking = lock and db.session.get_bind().dialect.name == "postgresql"
     row = db.session.execute(_BOOKING_CONTEXT_LOCKED if locking else _BOOKING_CONTEXT,
                              {"magistrate_id": magistrate_id, "start": start}).first()
-    return tuple(row)[:3] if row else (None, None, None)
+    return tuple(row)[:4] if row else (None, None, None, False)
 
 
 def booking_for_token(booking_id: int, token: str) -> Booking | None:
@@ -492,11 +525,12 @@ def _cutoff_message() -> str:
 
 
 def _notify(booking: Booking, event: str, manage_token: str | None = None,
-            previous_start: datetime | None = None) -> None:
-    """Queue the invite e-mails in this transaction (rendered when the sender sends them)."""
+            previous_start: datetime | None = None, **known) -> None:
+    """Queue the invite e-mails in this transaction (rendered when the sender sends them);
+    `known`: what the caller already read (see queue_booking_messages)."""
     from . import messages  # not at the top: messages imports this module
 
-    messages.queue_booking_messages(booking, event, manage_token, previous_start)
+    messages.queue_booking_messages(booking, event, manage_token, previous_start, **known)
 
 
 def _publish(booking: Booking, event_type: str) -> None:

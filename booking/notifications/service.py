@@ -146,12 +146,14 @@ def _supersede_older(topics: list[tuple[str, int | None]], keep_id: int | None =
                            .execution_options(synchronize_session=False))
 
 
-def queue_payloads(messages: list[dict]) -> int:
+def queue_payloads(messages: list[dict], *, new_topics: bool = False) -> int:
     """Write messages to be rendered at send time, in one statement.
 
     Each dict has dedupe_key, kind, to, subject, method, payload, and topic and
     version (or a sequence_key). No savepoint: the caller writes each key once (a repeat
-    is a bug, and fails the caller's transaction).
+    is a bug, and fails the caller's transaction). `new_topics`: the topics were born in
+    this transaction (a booking just inserted), so no older message can wait on them and
+    the statement that would supersede one is not run.
     """
     now = utcnow()
     rows = [{"dedupe_key": m["dedupe_key"], "kind": m["kind"], "message_id": _message_id(),
@@ -162,7 +164,8 @@ def queue_payloads(messages: list[dict]) -> int:
             for m in messages]
     if rows:
         db.session.flush()  # what the caller changed goes first, as an ORM statement would
-        _supersede_older([(r["topic"], r["version"]) for r in rows if r["topic"]])
+        if not new_topics:
+            _supersede_older([(r["topic"], r["version"]) for r in rows if r["topic"]])
         db.session.connection().execute(insert(OutboxMessage.__table__), rows)
     return len(rows)
 
