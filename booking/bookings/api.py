@@ -27,7 +27,7 @@ from ..accounts.auth import (
 from ..audit import service as audit
 from ..availability.slots import local_instant
 from ..courts import service as courts
-from ..database import reads_before_writing
+from ..database import commit_keeping_loaded, reads_before_writing
 from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db, limiter
 from ..openapi import (
@@ -198,31 +198,26 @@ class Bookings(MethodView):
                 plan = (service.plan_booking(data, direct=direct)
                         if replayed is None and (direct or not presented) else None)
         except (InvalidField, NotAllowedNow):
+            # A retry that raced its first try (whose booking took the slot) gets the first
+            # answer, not a conflict.
             db.session.rollback()
+            if key and (replayed := _replay(key, fingerprint)) is not None:
+                return replayed
             raise
         if presented and not direct:
             abort(401, message="Chave de integração inválida ou revogada.")
         if replayed is not None:
             return replayed
+        status = 201 if direct else 202
         try:
             booked = service.write_booking(plan, client=service.client_hash(request.remote_addr))
-            booking_id = booked.booking.id
-            document = booking_document(booked.booking, reveal_sealed=True,
-                                        magistrate=booked.magistrate)
-            document["manage_token"] = booked.manage_token
-            document["manage_url"] = messages.manage_url(booked.booking, booked.manage_token)
-            status = 201 if direct else 202
-            if not direct:
-                document["hold_expires_at"] = booked.booking.hold_expires_at
-                document["confirm_url"] = url_for("bookings.BookingConfirm",
-                                                  booking_id=booking_id)
-            body = (_CREATED if direct else _HELD).dump(document)
-            if key:
+            if key:  # the answer is kept with the booking, for a retry to get it again
+                body = _created_body(booked, direct)
                 db.session.add(IdempotencyRecord(key=key, request_fingerprint=fingerprint,
                                                  status_code=status,
                                                  # it holds the manage token: sealed
                                                  response_body=seal(current_app.json.dumps(body))))
-            db.session.commit()
+            commit_keeping_loaded(db.session())
         except (InvalidField, NotAllowedNow, IntegrityError) as error:
             # A retry that raced its first try gets the first answer, not a conflict.
             db.session.rollback()
@@ -231,10 +226,25 @@ class Bookings(MethodView):
             if isinstance(error, IntegrityError):  # a constraint fired under a race
                 raise NotAllowedNow(service.SLOT_TAKEN, "slot_taken") from None
             raise
+        if not key:  # after the commit: SQLite's write lock is not held while it is written
+            body = _created_body(booked, direct)
         response = current_app.response_class(current_app.json.dumps(body), status=status,
                                               mimetype="application/json")
-        response.headers["Location"] = url_for("bookings.BookingById", booking_id=booking_id)
+        response.headers["Location"] = url_for("bookings.BookingById",
+                                               booking_id=booked.booking.id)
         return response
+
+
+def _created_body(booked: service.Booked, direct: bool) -> dict:
+    """The answer to a new booking (201) or hold (202), with its manage token."""
+    document = booking_document(booked.booking, reveal_sealed=True,
+                                magistrate=booked.magistrate)
+    document["manage_token"] = booked.manage_token
+    document["manage_url"] = messages.manage_url(booked.booking, booked.manage_token)
+    if not direct:
+        document["hold_expires_at"] = booked.booking.hold_expires_at
+        document["confirm_url"] = url_for("bookings.BookingConfirm", booking_id=booked.booking.id)
+    return (_CREATED if direct else _HELD).dump(document)
 
 
 CONFIRM_REFUSALS = {

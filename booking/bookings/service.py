@@ -190,6 +190,9 @@ _BOOKING_CONTEXT = (
 )
 
 
+_BOOKED_EVENT = {True: "booking.confirmed", False: "booking.held"}  # by `direct`
+
+
 @dataclass
 class BookingPlan:
     """What plan_booking read and checked; write_booking writes from it."""
@@ -201,6 +204,7 @@ class BookingPlan:
     slot: Slot
     answers: list[dict]
     writes_back: bool
+    subscribers: list  # the webhook subscribers of the event it will publish
 
 
 def book_slot(data: dict, now: datetime | None = None, *, direct: bool = False,
@@ -230,7 +234,8 @@ def plan_booking(data: dict, now: datetime | None = None, *, direct: bool = Fals
     slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
     _check_requester(rule, data.get("requester_type", "lawyer"))
     answers = _answers(rule, data.get("answers") or {})
-    return BookingPlan(data, now, direct, magistrate, rule, slot, answers, writes_back)
+    return BookingPlan(data, now, direct, magistrate, rule, slot, answers, writes_back,
+                       webhooks.subscribers_of(_BOOKED_EVENT[direct]))
 
 
 def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
@@ -275,14 +280,14 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
                  details={"slot_id": slot.id, "mode": booking.mode})
     if direct:
         _notify(booking, "booked", token, first_messages=True, writes_back=plan.writes_back)
-        _publish(booking, "booking.confirmed")
+        _publish(booking, "booking.confirmed", plan.subscribers)
     else:
         code = f"{secrets.randbelow(1_000_000):06d}"
         db.session.execute(update(Booking).where(Booking.id == booking.id)
                            .values(confirm_code_hash=code_hash(booking.id, code)))
         booking.confirm_code_hash = code_hash(booking.id, code)
         _send_code(booking, code, token)
-        _publish(booking, "booking.held")
+        _publish(booking, "booking.held", plan.subscribers)
     return Booked(booking, token, magistrate)
 
 
@@ -533,14 +538,15 @@ def _notify(booking: Booking, event: str, manage_token: str | None = None,
     messages.queue_booking_messages(booking, event, manage_token, previous_start, **known)
 
 
-def _publish(booking: Booking, event_type: str) -> None:
+def _publish(booking: Booking, event_type: str, subscribers: list | None = None) -> None:
     """The event for the court's other systems (webhooks): ids and states, the case number
     only when not under seal (or to a subscriber allowed it); never the lawyer's data."""
     webhooks.publish(event_type, {
         "booking_id": booking.id, "status": booking.status,
         "magistrate_id": booking.magistrate_id, "start": booking.start_at.isoformat(),
         "end": booking.end_at.isoformat(), "mode": booking.mode,
-        "case_number": booking.case_number}, under_seal=booking.under_seal)
+        "case_number": booking.case_number}, under_seal=booking.under_seal,
+        subscribers=subscribers)
 
 
 # Bookings that were ever confirmed: a hold waiting for its code, or one that expired

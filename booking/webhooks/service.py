@@ -136,12 +136,22 @@ _ACTIVE_SUBSCRIBERS = select(WebhookSubscriber.id, WebhookSubscriber.events,
     WebhookSubscriber.is_active.is_(True))
 
 
-def publish(event_type: str, data: dict, *, under_seal: bool = False) -> int:
-    """Queue the event for every active subscriber that wants it, in the caller's
-    transaction; returns how many. `data` holds ids and states only."""
+def subscribers_of(event_type: str) -> list:
+    """The active subscribers that want this event (id, events, share_sealed_cases)."""
     assert event_type in EVENTS, event_type
-    wanted = [subscriber for subscriber in db.session.execute(_ACTIVE_SUBSCRIBERS)
-              if event_type in subscriber.events]
+    return [subscriber for subscriber in db.session.execute(_ACTIVE_SUBSCRIBERS)
+            if event_type in subscriber.events]
+
+
+def publish(event_type: str, data: dict, *, under_seal: bool = False,
+            subscribers: list | None = None) -> int:
+    """Queue the event for every active subscriber that wants it, in the caller's
+    transaction; returns how many. `data` holds ids and states only. `subscribers`: what
+    subscribers_of answered before the caller's write transaction (a booking reads them
+    outside SQLite's write lock; a subscriber switched off meanwhile is skipped when its
+    event is delivered)."""
+    assert event_type in EVENTS, event_type
+    wanted = subscribers_of(event_type) if subscribers is None else subscribers
     if not wanted:
         return 0
     occurred = utcnow()
