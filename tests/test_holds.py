@@ -228,3 +228,22 @@ def test_a_hold_confirmed_after_its_address_reached_the_limit_frees_the_slot(app
     late = confirm(client, held, code_of(app, held))
     assert late.status_code == 409 and late.get_json()["code"] == "lawyer_limit"
     assert desk["slots"][0]["start"] in open_starts(client, desk)
+
+
+def test_live_holds_are_counted_from_their_own_indexes(app, backend):
+    """A burst of holds waiting for their codes must not make every hold read them all: the
+    counts per address and per client, and the scheduler's expiry, each use an index."""
+    from booking.bookings.service import _LIVE_HOLDS
+
+    with app.app_context():
+        values = {"email": "a@example.com", "client": "c", "now": utcnow()}
+        compiled = _LIVE_HOLDS.compile(db.engine)
+        connection = db.session.connection()
+        if backend == "sqlite":
+            parameters = tuple(str(values[name.split("_")[0]]) for name in compiled.positiontup)
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", parameters)
+        else:
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", values)
+        plan = " ".join(str(row) for row in rows)
+    assert "ix_booking_held_email" in plan and "ix_booking_held_client" in plan, plan

@@ -2,6 +2,7 @@
 
 from datetime import UTC
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -11,6 +12,9 @@ from booking.database import include_in_autogenerate
 from booking.extensions import db
 
 
+# SQLite's reflection skips an index on an expression, saying so; it is left out of the
+# comparison by name (include_in_autogenerate) on both sides.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={

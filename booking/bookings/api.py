@@ -274,22 +274,25 @@ class BookingConfirm(MethodView):
     def post(self, data, booking_id):
         """Confirm a hold with the code e-mailed to the requester and the manage token;
         only now are the invites sent. Confirming twice answers the booking again."""
-        access = booking_access(booking_id)
-        if access.lawyer_token is None:
-            abort(403, message="Só quem reservou, com o token de gestão, confirma a reserva.")
-        booking = access.booking
+        with reads_before_writing(db.session()):
+            access = booking_access(booking_id)
+            if access.lawyer_token is None:
+                abort(403, message="Só quem reservou, com o token de gestão, confirma a reserva.")
+            booking = access.booking
+            known = service.confirmation_context(booking)
         try:
-            outcome = service.confirm_hold(booking, data["code"], access.lawyer_token)
+            outcome = service.confirm_hold(booking, data["code"], access.lawyer_token,
+                                           known=known)
         except NotAllowedNow:
             db.session.commit()  # the address reached its limit meanwhile: the slot is freed
             raise
-        db.session.commit()  # a wrong try counts even though it is refused
+        commit_keeping_loaded(db.session())  # a wrong try counts even though it is refused
         if outcome == service.WRONG_CODE:
             abort(422, errors={"code": [
                 f"Código incorreto. Restam {service.remaining_tries(booking)} tentativa(s)."]})
         if outcome in CONFIRM_REFUSALS:
             raise NotAllowedNow(CONFIRM_REFUSALS[outcome], outcome)
-        return booking_document(booking, reveal_sealed=True)
+        return booking_document(booking, reveal_sealed=True, magistrate=known["magistrate"])
 
 
 @blp.route("/bookings/<int:booking_id>")

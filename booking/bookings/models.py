@@ -54,10 +54,17 @@ class Booking(LawyerColumns, db.Model):
         # the foreign key's check when open slots are deleted (republishing, closures)
         Index("ix_booking_slot", "slot_id"),
         Index("ix_booking_lawyer_oab", "lawyer_oab", "magistrate_id", "status"),
-        # Live holds are counted on every hold (service._check_live_holds): the few rows
+        # Holds that expire are found by the scheduler (service.expire_holds): the few rows
         # still held, not the whole table.
         Index("ix_booking_held", "hold_expires_at", sqlite_where=text("status = 'held'"),
               postgresql_where=text("status = 'held'")),
+        # Live holds are counted per address and per client on every hold
+        # (service._check_live_holds): each count reads its own few entries, also when a
+        # burst of holds is waiting for codes.
+        Index("ix_booking_held_email", text("lower(lawyer_email)"), "hold_expires_at",
+              sqlite_where=text("status = 'held'"), postgresql_where=text("status = 'held'")),
+        Index("ix_booking_held_client", "hold_client", "hold_expires_at",
+              sqlite_where=text("status = 'held'"), postgresql_where=text("status = 'held'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,7 +21,19 @@ from statistics import median
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -143,15 +155,27 @@ def _check_lawyer_limit(magistrate: Magistrate, email: str, now: datetime) -> No
             "lawyer_limit")
 
 
+def _live_holds_where(*conditions):
+    """Each count reads its own partial index (ix_booking_held_email, ix_booking_held_client):
+    the state is written in the SQL, not bound, for the planner to see that it applies."""
+    return (select(func.count()).select_from(Booking.__table__)
+            .where(Booking.__table__.c.status == literal_column("'held'"), *conditions,
+                   Booking.__table__.c.hold_expires_at > bindparam(
+                       "now", type_=Booking.hold_expires_at.type))
+            .scalar_subquery())
+
+
+_LIVE_HOLDS = select(
+    _live_holds_where(func.lower(Booking.__table__.c.lawyer_email) == bindparam("email")),
+    _live_holds_where(Booking.__table__.c.hold_client == bindparam("client")))
+
+
 def _check_live_holds(email: str, client: str | None, now: datetime) -> None:
     """Nobody keeps an agenda blocked with holds they never confirm: live holds are counted
     per e-mail address and per client (a keyed hash of the address it came from)."""
     config = current_app.config
-    by_email, by_client = db.session.execute(  # both counts in one statement
-        select(func.count().filter(func.lower(Booking.lawyer_email) == email.lower()),
-               func.count().filter(Booking.hold_client == client))
-        .select_from(Booking)
-        .where(Booking.status == "held", Booking.hold_expires_at > now)).one()
+    by_email, by_client = db.session.execute(_LIVE_HOLDS, {  # both counts in one statement
+        "email": email.lower(), "client": client, "now": now}).one()
     if by_email >= config["BOOKING_MAX_HOLDS_PER_EMAIL"] or (
             client and by_client >= config["BOOKING_MAX_HOLDS_PER_CLIENT"]):
         minutes = config["BOOKING_HOLD_MINUTES"]
@@ -296,14 +320,44 @@ CONFIRMED, ALREADY_CONFIRMED, WRONG_CODE, TOO_MANY_TRIES, HOLD_GONE = (
     "confirmed", "already_confirmed", "wrong_code", "too_many_tries", "hold_expired")
 
 
+_CONFIRMATION_CONTEXT = (
+    select(Magistrate, AvailabilityRule, _WRITES_BACK)
+    .options(joinedload(Magistrate.unit))
+    .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
+    .where(Magistrate.id == bindparam("magistrate_id"))
+)
+# What a hold's confirmation may change meanwhile: read again under the lock.
+_HOLD_STATE = ["status", "hold_expires_at", "confirm_attempts", "confirm_code_hash"]
+
+
+def confirmation_context(booking: Booking) -> dict:
+    """What confirm_hold reads besides the booking (its magistrate with unit and rule, the
+    calendars and webhook subscribers to tell), in two statements: for a caller that
+    reads before writing (see the API's route). Pass the answer as confirm_hold's `known`."""
+    row = db.session.execute(_CONFIRMATION_CONTEXT,
+                             {"magistrate_id": booking.magistrate_id}).first()
+    # The session keeps loaded objects only while someone holds them: these are held for
+    # the request, so the messages and the answer find them without reading them again.
+    return {"magistrate": row and row.Magistrate, "rule": row and row.AvailabilityRule,
+            "writes_back": bool(row and row.writes_back),
+            "subscribers": webhooks.subscribers_of("booking.confirmed")}
+
+
 def confirm_hold(booking: Booking, code: str, manage_token: str,
-                 now: datetime | None = None) -> str:
+                 now: datetime | None = None, *, known: dict | None = None) -> str:
     """The requester typed the code e-mailed to them: the hold becomes a confirmed booking
     and only now is everyone sent the invite. The code is compared in constant time; a
     wrong one counts, and BOOKING_CONFIRM_MAX_TRIES of them release the slot. Returns one
     of the outcomes above; the caller commits whatever the outcome (a wrong try counts).
-    Raises NotAllowedNow when the address reached its limit meanwhile (the hold goes)."""
+    Raises NotAllowedNow when the address reached its limit meanwhile (the hold goes).
+
+    The booking may have been read before the write transaction: what a concurrent
+    confirmation or expiry changes is read again under the magistrate's lock (SQLite's
+    write lock, taken by that first statement)."""
     now = now or utcnow()
+    known = known or {}
+    _lock_magistrate(booking.magistrate_id)
+    db.session.refresh(booking, _HOLD_STATE)
     if booking.status != "held":
         return ALREADY_CONFIRMED if booking.status in ("confirmed", "attended", "no_show") \
             else HOLD_GONE
@@ -317,7 +371,6 @@ def confirm_hold(booking: Booking, code: str, manage_token: str,
             _release_hold(booking, now)
             return TOO_MANY_TRIES
         return WRONG_CODE
-    _lock_magistrate(booking.magistrate_id)
     try:
         _check_lawyer_limit(db.session.get(Magistrate, booking.magistrate_id),
                             booking.lawyer_email, now)
@@ -331,8 +384,9 @@ def confirm_hold(booking: Booking, code: str, manage_token: str,
     booking.updated_at = now
     audit.record("booking.confirmed", "booking", booking.id,
                  actor=f"lawyer:{booking.lawyer_oab}")
-    _notify(booking, "booked", manage_token, first_messages=True)
-    _publish(booking, "booking.confirmed")
+    _notify(booking, "booked", manage_token, first_messages=True,
+            writes_back=known.get("writes_back", True))
+    _publish(booking, "booking.confirmed", known.get("subscribers"))
     return CONFIRMED
 
 
@@ -356,8 +410,8 @@ def _release_hold(booking: Booking, now: datetime) -> None:
 def expire_holds(now: datetime | None = None) -> int:
     """Holds nobody confirmed in time give their slots back (the scheduler, each minute)."""
     now = now or utcnow()
-    expired = db.session.scalars(select(Booking).where(
-        Booking.status == "held", Booking.hold_expires_at <= now)).all()
+    expired = db.session.scalars(select(Booking).where(  # from ix_booking_held (see above)
+        Booking.status == literal_column("'held'"), Booking.hold_expires_at <= now)).all()
     for booking in expired:
         _lock_magistrate(booking.magistrate_id)
         _release_hold(booking, now)
