@@ -29,6 +29,10 @@ if os.environ.get("LOG_FORMAT") == "json":
                                        "propagate": False}},
     }
 
+# Workers serve HTTP only: the app leaves out what only its commands need (Flask-Migrate
+# and Alembic, about 11 MB per worker). `flask db upgrade` runs as a command, as before.
+os.environ["BOOKING_WEB_WORKER"] = "1"
+
 # Each worker writes its metrics here, and a scrape answered by any worker sums them all
 # (prometheus_client's multiprocess mode). Set before a worker imports the app.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -2,14 +2,14 @@
 
 flask-smorest's Api is not among them: create_app() builds one per app (errors.ProblemApi),
 since its OpenAPI document is the app's own; nor is Authlib's OAuth registry, which keeps
-its provider's metadata per instance (accounts/oidc.py makes one per app).
+its provider's metadata per instance (accounts/oidc.py makes one per app), nor
+Flask-Migrate, which only the commands need (create_app binds it).
 """
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -30,7 +30,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 mail = Mail()
 login_manager = LoginManager()
 csrf = CSRFProtect()

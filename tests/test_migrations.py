@@ -54,3 +54,19 @@ def test_postgresql_refuses_overlapping_slots(postgresql_url):
         with pytest.raises(IntegrityError, match="ex_slot_no_overlap"):
             db.session.commit()
         db.session.rollback()
+
+
+def test_readiness_knows_the_newest_migration():
+    """/readyz compares the database with booking.health.SCHEMA_REVISION: a new migration
+    moves it too, or nodes would be ready (or not) against the wrong schema."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from booking import _migrations_dir
+    from booking.health import SCHEMA_REVISION
+
+    config = Config()
+    config.set_main_option("script_location", str(_migrations_dir()))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    assert heads == {SCHEMA_REVISION}, (
+        f"the newest migration is {heads}: set SCHEMA_REVISION in booking/health.py to it")

@@ -10,7 +10,6 @@ the person's groups map to (OIDC_GROUP_ROLES).
 
 from __future__ import annotations
 
-from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 from sqlalchemy import select
 
@@ -30,6 +29,10 @@ def configure(app: Flask) -> None:
     issuer = app.config.get("OIDC_ISSUER")
     if not issuer:
         return
+    # Imported only here: a court that signs in without a provider does not carry Authlib
+    # (about 10 MB) in every worker.
+    from authlib.integrations.flask_client import OAuth
+
     oauth = OAuth(app)
     app.extensions[REGISTRY] = oauth
     oauth.register(
