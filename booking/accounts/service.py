@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import selectinload
 
 from ..audit import service as audit
@@ -157,14 +157,17 @@ def issue_integration_key(name: str, user: User) -> tuple[str, IntegrationKey]:
     return plain, key
 
 
-def integration_key_for(plain: str | None) -> IntegrationKey | None:
-    """The active key this plain value is, or None (constant-time where it matters: the
-    lookup is by hash)."""
-    if not plain:
-        return None
-    key = db.session.scalar(select(IntegrationKey).where(
-        IntegrationKey.key_hash == token_hash(plain)))
-    return key if key is not None and key.revoked_at is None else None
+# On every booking of a court system: one column, from a statement built once.
+_ACTIVE_KEY = select(IntegrationKey.__table__.c.id).where(
+    IntegrationKey.__table__.c.key_hash == bindparam("key_hash"),
+    IntegrationKey.__table__.c.revoked_at.is_(None))
+
+
+def is_integration_key(plain: str | None) -> bool:
+    """Whether this plain value is an active integration key (constant-time where it
+    matters: the lookup is by hash)."""
+    return bool(plain) and db.session.connection().execute(
+        _ACTIVE_KEY, {"key_hash": token_hash(plain)}).first() is not None
 
 
 def integration_keys() -> list[IntegrationKey]:

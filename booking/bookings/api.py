@@ -192,7 +192,7 @@ class Bookings(MethodView):
         # through the whole request.
         try:
             with reads_before_writing(db.session()):
-                direct = accounts.integration_key_for(presented) is not None
+                direct = accounts.is_integration_key(presented)
                 replayed = (_replay(key, fingerprint) if key and (direct or not presented)
                             else None)
                 plan = (service.plan_booking(data, direct=direct)
