@@ -6,6 +6,7 @@ the blueprints, error handlers and CLI commands, and never starts a scheduler.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 
@@ -143,6 +144,9 @@ def _init_extensions(app: Flask) -> None:
 def _init_migrations(app: Flask) -> None:
     """Flask-Migrate for `flask db` and the tests. A web worker (gunicorn.conf.py marks
     it) never migrates: it does not import Alembic, about 11 MB per worker."""
+    # Imported after logging is set up: Alembic would say, at INFO, which of its own
+    # plugins it loaded, on every command's output.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from flask_migrate import Migrate
 
     Migrate(app, db, directory=str(_migrations_dir()), render_as_batch=True,

@@ -139,8 +139,8 @@ def test_a_killed_sender_mid_batch_still_never_sends_an_old_version_after_a_new_
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert process.stdout.readline().strip() == b"claimed"
-        os.kill(process.pid, signal.SIGKILL)
     finally:
+        os.kill(process.pid, signal.SIGKILL)  # also when it said something else
         process.wait(timeout=10)
     assert client.post(f"/api/v1/bookings/{booked['id']}/cancel", headers=token,
                        json={}).status_code == 200
