@@ -199,19 +199,20 @@ def client_hash(address: str | None) -> str | None:
 
 # Built once: the booking's row, and its context (magistrate with unit, rule, slot, and
 # whether a calendar of the magistrate takes the booking written back: rarely, so its
-# sources are read only then).
+# sources are read only then). A confirmation reads the same without the slot.
 _INSERT_BOOKING = insert(Booking.__table__)
 _WRITES_BACK = exists().where(BusySource.magistrate_id == Magistrate.id,
                               BusySource.kind == "caldav",
                               BusySource.write_back.is_(True)).label("writes_back")
-_BOOKING_CONTEXT = (
-    select(Magistrate, AvailabilityRule, Slot, _WRITES_BACK)
+_MAGISTRATE_CONTEXT = (
+    select(Magistrate, AvailabilityRule, _WRITES_BACK)
     .options(joinedload(Magistrate.unit))
     .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
-    .outerjoin(Slot, and_(Slot.magistrate_id == Magistrate.id,
-                          Slot.start_at == bindparam("start", type_=Slot.start_at.type)))
     .where(Magistrate.id == bindparam("magistrate_id"))
 )
+_BOOKING_CONTEXT = _MAGISTRATE_CONTEXT.add_columns(Slot).outerjoin(
+    Slot, and_(Slot.magistrate_id == Magistrate.id,
+               Slot.start_at == bindparam("start", type_=Slot.start_at.type)))
 
 
 _BOOKED_EVENT = {True: "booking.confirmed", False: "booking.held"}  # by `direct`
@@ -320,12 +321,6 @@ CONFIRMED, ALREADY_CONFIRMED, WRONG_CODE, TOO_MANY_TRIES, HOLD_GONE = (
     "confirmed", "already_confirmed", "wrong_code", "too_many_tries", "hold_expired")
 
 
-_CONFIRMATION_CONTEXT = (
-    select(Magistrate, AvailabilityRule, _WRITES_BACK)
-    .options(joinedload(Magistrate.unit))
-    .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
-    .where(Magistrate.id == bindparam("magistrate_id"))
-)
 # What a hold's confirmation may change meanwhile: read again under the lock.
 _HOLD_STATE = ["status", "hold_expires_at", "confirm_attempts", "confirm_code_hash"]
 
@@ -334,7 +329,7 @@ def confirmation_context(booking: Booking) -> dict:
     """What confirm_hold reads besides the booking (its magistrate with unit and rule, the
     calendars and webhook subscribers to tell), in two statements: for a caller that
     reads before writing (see the API's route). Pass the answer as confirm_hold's `known`."""
-    row = db.session.execute(_CONFIRMATION_CONTEXT,
+    row = db.session.execute(_MAGISTRATE_CONTEXT,
                              {"magistrate_id": booking.magistrate_id}).first()
     # The session keeps loaded objects only while someone holds them: these are held for
     # the request, so the messages and the answer find them without reading them again.
@@ -435,7 +430,8 @@ def _booking_context(magistrate_id: int, start: datetime, *, lock: bool = False)
     locking = lock and db.session.get_bind().dialect.name == "postgresql"
     row = db.session.execute(_BOOKING_CONTEXT_LOCKED if locking else _BOOKING_CONTEXT,
                              {"magistrate_id": magistrate_id, "start": start}).first()
-    return tuple(row)[:4] if row else (None, None, None, False)
+    return ((row.Magistrate, row.AvailabilityRule, row.Slot, row.writes_back) if row
+            else (None, None, None, False))
 
 
 def booking_for_token(booking_id: int, token: str) -> Booking | None:
