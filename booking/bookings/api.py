@@ -187,29 +187,21 @@ class Bookings(MethodView):
         presented = request.headers.get(INTEGRATION_KEY_HEADER)
         key = _idempotency_key()
         fingerprint = _fingerprint()
-        # Everything read in one transaction outside SQLite's write lock: a first
-        # statement here would otherwise begin the write transaction and hold the lock
-        # through the whole request.
         try:
+            # Everything read in one transaction outside SQLite's write lock: a first
+            # statement here would otherwise begin the write transaction and hold the lock
+            # through the whole request.
             with reads_before_writing(db.session()):
                 direct = accounts.is_integration_key(presented)
                 replayed = (_replay(key, fingerprint) if key and (direct or not presented)
                             else None)
                 plan = (service.plan_booking(data, direct=direct)
                         if replayed is None and (direct or not presented) else None)
-        except (InvalidField, NotAllowedNow):
-            # A retry that raced its first try (whose booking took the slot) gets the first
-            # answer, not a conflict.
-            db.session.rollback()
-            if key and (replayed := _replay(key, fingerprint)) is not None:
+            if presented and not direct:
+                abort(401, message="Chave de integração inválida ou revogada.")
+            if replayed is not None:
                 return replayed
-            raise
-        if presented and not direct:
-            abort(401, message="Chave de integração inválida ou revogada.")
-        if replayed is not None:
-            return replayed
-        status = 201 if direct else 202
-        try:
+            status = 201 if direct else 202
             booked = service.write_booking(plan, client=service.client_hash(request.remote_addr))
             if key:  # the answer is kept with the booking, for a retry to get it again
                 body = _created_body(booked, direct)
@@ -219,7 +211,8 @@ class Bookings(MethodView):
                                                  response_body=seal(current_app.json.dumps(body))))
             commit_keeping_loaded(db.session())
         except (InvalidField, NotAllowedNow, IntegrityError) as error:
-            # A retry that raced its first try gets the first answer, not a conflict.
+            # A retry that raced its first try (whose booking took the slot, seen while
+            # planning or when writing) gets the first answer, not a conflict.
             db.session.rollback()
             if key and (replayed := _replay(key, fingerprint)) is not None:
                 return replayed
