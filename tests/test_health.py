@@ -68,3 +68,24 @@ def test_readyz_waits_for_the_scheduler_and_the_newest_migration(app, client):
     behind = client.get("/readyz")
     assert behind.status_code == 503 and behind.get_json()["migrations"] == "behind"
     assert client.get("/healthz").status_code == 200  # alive, only not ready
+
+
+def test_a_web_worker_leaves_out_what_only_commands_and_the_scheduler_use():
+    """Each gunicorn worker holds its own copy of every module it imports: migrations,
+    the HTTP client of deliveries and calendar reads, JWT signing and QR drawing are
+    loaded where they are used (about 20 MB per worker; issue #21's memory target)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    left_out = ["alembic", "flask_migrate", "authlib.integrations", "requests", "jwt", "segno"]
+    probe = ("import json, sys, wsgi; "
+             f"print(json.dumps([m for m in {left_out!r} if m in sys.modules]))")
+    env = {**os.environ, "BOOKING_ENV": "test", "BOOKING_WEB_WORKER": "1",
+           "DATABASE_URL": "sqlite://", "OIDC_ISSUER": ""}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parents[1],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -11,7 +11,6 @@ import io
 import secrets
 
 import pyotp
-import segno
 from flask import current_app
 
 from ..audit import service as audit
@@ -51,6 +50,8 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The otpauth:// address as an inline SVG QR code, drawn locally."""
+    import segno  # only at enrolment: not in every worker
+
     out = io.BytesIO()
     segno.make(uri, error="m").save(out, kind="svg", scale=5, xmldecl=False, svgns=True,
                                     title="Código QR para o aplicativo autenticador")

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatch
 from urllib.parse import quote, urljoin, urlsplit
 
-import requests
 from flask import current_app, render_template
 from sqlalchemy import delete, func, insert, or_, select
 
@@ -114,6 +113,8 @@ def busy_of(magistrate_id: int, after: datetime) -> list[tuple[datetime, datetim
 
 def _fetch_ics(source: BusySource) -> bytes | None:
     """The calendar's text, or None when the server says it has not changed."""
+    import requests  # here, not at the top: web workers never fetch (about 5 MB each)
+
     config = current_app.config
     headers = {"Accept": "text/calendar"}
     if source.etag:

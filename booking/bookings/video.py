@@ -17,7 +17,6 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-import jwt
 from flask import current_app
 
 
@@ -37,6 +36,8 @@ class JitsiRoom:
         room = f"{config['JITSI_ROOM_PREFIX']}{secrets.token_hex(12)}"
         url = f"{base}/{room}"
         if config["JITSI_APP_SECRET"]:
+            import jwt  # only courts that sign their rooms load PyJWT (about 2 MB per worker)
+
             claims = {"aud": "jitsi", "iss": config["JITSI_APP_ID"], "sub": base.split("//")[-1],
                       "room": room, "nbf": int((booking["start_at"] - timedelta(hours=1))
                                                .timestamp()),

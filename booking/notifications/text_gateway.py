@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-import requests
-
 CHANNELS = {"whatsapp": "WhatsApp", "sms": "SMS"}
 # What each message is, and the setting that names its template at the provider.
 TEMPLATE_SETTINGS = {
@@ -43,6 +41,8 @@ class HttpGateway:
 
     def send(self, *, channel: str, to: str, template: str, parameters: dict,
              text: str) -> None:
+        import requests  # here, not at the top: web workers never send (about 5 MB each)
+
         try:
             answer = requests.post(
                 self.url, json={"channel": channel, "to": to, "template": template,

@@ -19,7 +19,6 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
@@ -199,6 +198,8 @@ def deliver(payload: dict, message) -> None:
         "webhook-timestamp": str(int(sent_at.timestamp())),
         "webhook-signature": Webhook(secret).sign(payload["webhook_id"], sent_at, body),
     }
+    import requests  # here, not at the top: web workers never deliver (about 5 MB each)
+
     started = time.monotonic()
     status, error = None, None
     try:
