@@ -80,11 +80,11 @@ def prepare_database(backend: str, scale_name: str, workdir: Path, postgres) -> 
 def explain_listing(url: str) -> str:
     from sqlalchemy import create_engine, text
 
-    from booking.availability.service import open_slots_query
+    from booking.availability.service import slot_range_queries
 
     engine = create_engine(url)
     now = datetime.now(ZoneInfo("UTC"))
-    query = open_slots_query(1, now + timedelta(days=1), now + timedelta(days=29))
+    query = slot_range_queries(1, now + timedelta(days=1), now + timedelta(days=29))["listing"]
     compiled = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
     with engine.connect() as connection:
         prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "

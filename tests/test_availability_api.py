@@ -9,6 +9,8 @@ from sqlalchemy import event, func, select, text
 from booking.availability import service
 from booking.availability.court_calendar import closed_days
 from booking.availability.models import AvailabilityRule, Slot
+from booking.availability.schemas import SlotQuerySchema
+from booking.courts.models import Magistrate
 from booking.extensions import db
 from tests.support.factories import (
     bearer,
@@ -315,6 +317,8 @@ def test_listing_cost_does_not_grow_with_the_database(app, client, court):
     statements, stop = count_statements(engine)
     client.get(url)
     small = list(statements)
+    reads = [statement for statement in small if statement.startswith("SELECT")]
+    assert len(reads) == 1, small  # the magistrate's settings and the slots in one statement
     with app.app_context():
         unit = make_unit("2ª Vara Cível de Cuiabá", "Cuiabá", office_email="x@example.jus.br")
         for index in range(25):
@@ -325,14 +329,54 @@ def test_listing_cost_does_not_grow_with_the_database(app, client, court):
     client.get(url)
     stop()
     assert len(statements) == len(small)
-    slot_queries = [s for s in statements if "FROM slot" in s]
+    slot_queries = [s for s in statements if "FROM slot" in s or "JOIN slot" in s]
     assert len(slot_queries) == 1
 
 
-def test_listing_query_uses_its_index(app, backend, court):
+@pytest.mark.parametrize("zone", ["America/Cuiaba", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_the_one_statement_listing_cuts_the_same_range_as_the_agenda_read(app, court, zone):
+    """The public listing reads before it knows the magistrate's zone and notice, so it
+    reads wide and cuts: at every hour of three days, in zones from UTC+14 to UTC-11 (whose
+    afternoons fall on the next or the previous day in UTC) and with a daily limit, it
+    must give what the agenda page's two reads give."""
     with app.app_context():
-        query = service.open_slots_query(court["judge"], datetime(2027, 1, 1, tzinfo=UTC),
-                                         datetime(2027, 2, 1, tzinfo=UTC))
+        judge = db.session.get(Magistrate, court["judge"])
+        judge.timezone = zone
+        db.session.get(AvailabilityRule, judge.id).max_per_day = 2
+        service.publish_slots(judge)
+        db.session.flush()
+        slots = db.session.scalars(select(Slot).where(
+            Slot.magistrate_id == judge.id, Slot.state == "open")
+            .order_by(Slot.start_at).limit(3)).all()
+        for slot in slots[1:]:  # two booked on the first day fill it
+            slot.state = "booked"
+        first_day = slots[0].start_at.astimezone(ZoneInfo(zone)).date()
+        db.session.commit()
+        start = datetime.now(UTC).replace(minute=7, second=0, microsecond=0)
+        compared = 0
+        with db.engine.connect() as connection:
+            for hour in range(72):
+                now = start + timedelta(hours=hour)
+                for asked in ({}, {"from_": first_day},
+                              {"from_": first_day + timedelta(days=1),
+                               "to": first_day + timedelta(days=3)}):
+                    def days_from(today, asked=asked):
+                        return SlotQuerySchema.resolve(asked, today)
+                    listed = service.public_listing(court["judge"], days_from, connection, now)
+                    agenda = service.agenda_settings(court["judge"], connection)
+                    first, last = days_from(now.astimezone(ZoneInfo(zone)).date())
+                    assert listed == service.open_slots(agenda, first, last, now, connection), (
+                        now, asked)
+                    compared += len(listed)
+            assert service.public_listing(10**9, lambda today: (today, today), connection) is None
+        assert compared  # the hours compared listed slots, not only empty ranges
+
+
+@pytest.mark.parametrize("reader", ["listing", "agenda"])
+def test_listing_query_uses_its_index(app, backend, court, reader):
+    with app.app_context():
+        query = service.slot_range_queries(court["judge"], datetime(2027, 1, 1, tzinfo=UTC),
+                                           datetime(2027, 2, 1, tzinfo=UTC))[reader]
         compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
         if backend == "sqlite":
             plan = " ".join(str(row) for row in db.session.execute(

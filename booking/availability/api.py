@@ -11,7 +11,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from ..accounts.auth import current_api_user, ensure_acts_for, require_staff
-from ..clock import local_today
 from ..courts import service as courts
 from ..database import connection_for_reads, utcnow
 from ..extensions import db
@@ -74,12 +73,10 @@ class Slots(MethodView):
     def get(self, args, magistrate_id):
         """Open slots a lawyer can book now, for at most 62 days."""
         with connection_for_reads(db.engine) as connection:
-            agenda = service.agenda_settings(magistrate_id, connection)
-            if agenda is None:
-                abort(404, message="Magistrado não encontrado.")
-            today = local_today(agenda.timezone)
-            first, last = SlotQuerySchema.resolve(args, today)
-            rows = service.open_slots(agenda, first, last, connection=connection)
+            rows = service.public_listing(
+                magistrate_id, lambda today: SlotQuerySchema.resolve(args, today), connection)
+        if rows is None:
+            abort(404, message="Magistrado não encontrado.")
         return current_app.response_class(slot_rows_as_json(rows), mimetype="application/json")
 
 

@@ -8,14 +8,15 @@ transaction; booked slots are never moved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
 from ..audit import service as audit
 from ..courts.models import Comarca, Magistrate, Unit
@@ -113,16 +114,18 @@ class AgendaSettings:
     horizon_days: int | None = None
 
 
-# The listing's two statements, built once.
+# The agenda page's two statements, built once.
 _MAGISTRATE, _RULE, _SLOT = (Magistrate.__table__.c, AvailabilityRule.__table__.c,
                              Slot.__table__.c)
+_MAGISTRATE_AND_RULE = Magistrate.__table__.join(
+    Unit.__table__, Unit.__table__.c.id == _MAGISTRATE.unit_id).outerjoin(
+    AvailabilityRule.__table__, _RULE.magistrate_id == _MAGISTRATE.id)
+_PUBLISHED_AGENDA = (_MAGISTRATE.id == bindparam("magistrate_id"),
+                     _MAGISTRATE.publishes_agenda.is_(True), _MAGISTRATE.is_active.is_(True),
+                     Unit.__table__.c.is_active.is_(True))
 _AGENDA_SETTINGS = (
     select(_MAGISTRATE.timezone, _RULE.min_notice_hours, _RULE.max_per_day, _RULE.horizon_days)
-    .select_from(Magistrate.__table__.join(
-        Unit.__table__, Unit.__table__.c.id == _MAGISTRATE.unit_id).outerjoin(
-        AvailabilityRule.__table__, _RULE.magistrate_id == _MAGISTRATE.id))
-    .where(_MAGISTRATE.id == bindparam("magistrate_id"), _MAGISTRATE.publishes_agenda.is_(True),
-           _MAGISTRATE.is_active.is_(True), Unit.__table__.c.is_active.is_(True))
+    .select_from(_MAGISTRATE_AND_RULE).where(*_PUBLISHED_AGENDA)
 )
 # On ix_slot_listing (magistrate, state, start); instants as stored, see instant_from_stored.
 _OPEN_SLOTS = (
@@ -133,6 +136,59 @@ _OPEN_SLOTS = (
            _SLOT.start_at < bindparam("latest", type_=Slot.start_at.type))
     .order_by(_SLOT.start_at)
 )
+
+
+# The public listing in one statement (one round trip): the magistrate's settings with the
+# open slots of a range wide enough for any zone, cut to the exact range once the zone and
+# the notice are known (see public_listing). The slots are read on ix_slot_listing.
+_LISTING = (
+    select(_MAGISTRATE.timezone, _RULE.min_notice_hours, _RULE.max_per_day,
+           stored(_SLOT.start_at), stored(_SLOT.end_at), _SLOT.offers_video,
+           _SLOT.offers_in_person)
+    .select_from(_MAGISTRATE_AND_RULE.outerjoin(Slot.__table__, and_(
+        _SLOT.magistrate_id == _MAGISTRATE.id, _SLOT.state == "open",
+        _SLOT.start_at >= bindparam("earliest", type_=Slot.start_at.type),
+        _SLOT.start_at < bindparam("latest", type_=Slot.start_at.type))))
+    .where(*_PUBLISHED_AGENDA)
+    .order_by(_SLOT.start_at)
+)
+# The zones farthest from UTC (Kiribati, +14; Baker Island, -12): a local day lies within them.
+_EARLIEST_OFFSET, _LATEST_OFFSET = timedelta(hours=14), timedelta(hours=12)
+
+
+def public_listing(magistrate_id: int, days_from: Callable[[date], tuple[date, date]],
+                   connection, now: datetime | None = None) -> list[OpenSlot] | None:
+    """The public listing's open slots (None: no such published agenda), in one statement.
+
+    `days_from(today)` gives the first and last local day asked for, from the
+    magistrate's today: not known before the read, so the read spans the range
+    asked for from any zone's today (UTC's, a day either side) and is then cut.
+    """
+    now = now or utcnow()
+    utc_today = now.date()
+    wide_first = days_from(utc_today - timedelta(days=1))[0]
+    wide_last = days_from(utc_today + timedelta(days=1))[1]
+    earliest = max(now, datetime.combine(wide_first, time(0), UTC) - _EARLIEST_OFFSET)
+    latest = datetime.combine(wide_last + timedelta(days=1), time(0), UTC) + _LATEST_OFFSET
+    rows = connection.execute(_LISTING, {"magistrate_id": magistrate_id, "earliest": earliest,
+                                         "latest": latest}).all()
+    if not rows:
+        return None
+    zone_name, min_notice_hours, max_per_day = rows[0][:3]
+    if min_notice_hours is None:  # no rules: nothing published
+        return []
+    agenda = AgendaSettings(magistrate_id, zone_name, min_notice_hours, max_per_day)
+    zone = ZoneInfo(zone_name)
+    first_day, last_day = days_from(now.astimezone(zone).date())
+    earliest = max(local_instant(first_day, time(0), zone),
+                   now + timedelta(hours=min_notice_hours))
+    latest = local_instant(last_day + timedelta(days=1), time(0), zone)
+    slots = [_open_slot(*row[3:]) for row in rows if row[3] is not None]
+    slots = [slot for slot in slots if earliest <= slot.start < latest]
+    if max_per_day:
+        full = full_days(agenda, max_per_day, earliest, latest, connection)
+        slots = [slot for slot in slots if slot.start.astimezone(zone).date() not in full]
+    return slots
 
 
 def agenda_settings(magistrate_id: int, connection=None) -> AgendaSettings | None:
@@ -198,9 +254,11 @@ def _open_slot(start, end, video: bool, in_person: bool) -> OpenSlot:
     return OpenSlot(instant_from_stored(start), instant_from_stored(end), video, in_person)
 
 
-def open_slots_query(magistrate_id: int, earliest: datetime, latest: datetime):
-    """The listing's range query, with its values bound: served by ix_slot_listing."""
-    return _OPEN_SLOTS.params(magistrate_id=magistrate_id, earliest=earliest, latest=latest)
+def slot_range_queries(magistrate_id: int, earliest: datetime, latest: datetime) -> dict:
+    """The public listing's statement and the agenda page's range query, with their values
+    bound (to read their plans): both read the slots on ix_slot_listing."""
+    values = {"magistrate_id": magistrate_id, "earliest": earliest, "latest": latest}
+    return {"listing": _LISTING.params(values), "agenda": _OPEN_SLOTS.params(values)}
 
 
 
