@@ -185,6 +185,7 @@ def test_only_wanted_events_and_active_subscribers_get_deliveries(app, client, d
     cancellations = receivers()
     subscriber = subscribe(client, desk, cancellations, events=["booking.cancelled"])
     booked = book(client, desk)
+    assert webhook_messages(app, subscriber["id"]) == []  # not even queued for it
     admin = bearer(desk["tokens"]["admin"])
     client.patch(f"/api/v1/admin/webhooks/{subscriber['id']}", headers=admin,
                  json={"is_active": False})

@@ -197,15 +197,16 @@ def client_hash(address: str | None) -> str | None:
     return hmac.new(key, f"client:{address}".encode(), hashlib.sha256).hexdigest()
 
 
-# Built once: the booking's row, and its context (magistrate with unit, rule, slot, and
+# Built once: the booking's row, and its context (magistrate with unit, rule, slot,
 # whether a calendar of the magistrate takes the booking written back: rarely, so its
-# sources are read only then). A confirmation reads the same without the slot.
+# sources are read only then, and the webhook subscribers to tell). A confirmation reads
+# the same without the slot.
 _INSERT_BOOKING = insert(Booking.__table__)
 _WRITES_BACK = exists().where(BusySource.magistrate_id == Magistrate.id,
                               BusySource.kind == "caldav",
                               BusySource.write_back.is_(True)).label("writes_back")
 _MAGISTRATE_CONTEXT = (
-    select(Magistrate, AvailabilityRule, _WRITES_BACK)
+    select(Magistrate, AvailabilityRule, _WRITES_BACK, webhooks.ACTIVE_SUBSCRIBERS_COLUMN)
     .options(joinedload(Magistrate.unit))
     .outerjoin(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
     .where(Magistrate.id == bindparam("magistrate_id"))
@@ -252,7 +253,7 @@ def plan_booking(data: dict, now: datetime | None = None, *, direct: bool = Fals
     """book_slot's reads and checks, for a caller that reads more in the same transaction
     (within reads_before_writing: see the API's route). Raises as book_slot."""
     now = now or utcnow()
-    magistrate, rule, slot, writes_back = _booking_context(
+    magistrate, rule, slot, writes_back, subscribers = _booking_context(
         data["magistrate_id"], data["start"], lock=True)
     if magistrate is None or not magistrate.takes_bookings:
         raise InvalidField("Magistrado não encontrado.", "magistrate_id")
@@ -260,7 +261,7 @@ def plan_booking(data: dict, now: datetime | None = None, *, direct: bool = Fals
     _check_requester(rule, data.get("requester_type", "lawyer"))
     answers = _answers(rule, data.get("answers") or {})
     return BookingPlan(data, now, direct, magistrate, rule, slot, answers, writes_back,
-                       webhooks.subscribers_of(_BOOKED_EVENT[direct]))
+                       webhooks.subscribers_in(subscribers, _BOOKED_EVENT[direct]))
 
 
 def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
@@ -327,7 +328,7 @@ _HOLD_STATE = ["status", "hold_expires_at", "confirm_attempts", "confirm_code_ha
 
 def confirmation_context(booking: Booking) -> dict:
     """What confirm_hold reads besides the booking (its magistrate with unit and rule, the
-    calendars and webhook subscribers to tell), in two statements: for a caller that
+    calendars and webhook subscribers to tell), in one statement: for a caller that
     reads before writing (see the API's route). Pass the answer as confirm_hold's `known`."""
     row = db.session.execute(_MAGISTRATE_CONTEXT,
                              {"magistrate_id": booking.magistrate_id}).first()
@@ -335,7 +336,8 @@ def confirmation_context(booking: Booking) -> dict:
     # the request, so the messages and the answer find them without reading them again.
     return {"magistrate": row and row.Magistrate, "rule": row and row.AvailabilityRule,
             "writes_back": bool(row and row.writes_back),
-            "subscribers": webhooks.subscribers_of("booking.confirmed")}
+            "subscribers": webhooks.subscribers_in(row and row.webhook_subscribers,
+                                                   "booking.confirmed")}
 
 
 def confirm_hold(booking: Booking, code: str, manage_token: str,
@@ -425,13 +427,14 @@ _BOOKING_CONTEXT_LOCKED = _BOOKING_CONTEXT.add_columns(
 
 
 def _booking_context(magistrate_id: int, start: datetime, *, lock: bool = False):
-    """(magistrate with its unit, rule, slot at start, writes_back) in one query; None where
-    missing. `lock`: and the magistrate's booking lock, on PostgreSQL (see _lock_magistrate)."""
+    """(magistrate with its unit, rule, slot at start, writes_back, the webhook subscribers'
+    column) in one query; None where missing. `lock`: and the magistrate's booking lock, on
+    PostgreSQL (see _lock_magistrate)."""
     locking = lock and db.session.get_bind().dialect.name == "postgresql"
     row = db.session.execute(_BOOKING_CONTEXT_LOCKED if locking else _BOOKING_CONTEXT,
                              {"magistrate_id": magistrate_id, "start": start}).first()
-    return ((row.Magistrate, row.AvailabilityRule, row.Slot, row.writes_back) if row
-            else (None, None, None, False))
+    return ((row.Magistrate, row.AvailabilityRule, row.Slot, row.writes_back,
+             row.webhook_subscribers) if row else (None, None, None, False, None))
 
 
 def booking_for_token(booking_id: int, token: str) -> Booking | None:

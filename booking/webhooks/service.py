@@ -17,10 +17,11 @@ import json
 import secrets
 import time
 from datetime import UTC, datetime
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import String, Text, case, cast, func, select
 from standardwebhooks.webhooks import Webhook
 
 from ..audit import service as audit
@@ -140,6 +141,34 @@ def subscribers_of(event_type: str) -> list:
     assert event_type in EVENTS, event_type
     return [subscriber for subscriber in db.session.execute(_ACTIVE_SUBSCRIBERS)
             if event_type in subscriber.events]
+
+
+class Subscriber(NamedTuple):
+    id: int
+    share_sealed_cases: bool
+
+
+# The active subscribers as one text column, a line each ("id|sealed|events as JSON"), for
+# a caller that reads them within its own statement: a booking's context read, one round
+# trip less on its path. subscribers_in reads the column back.
+ACTIVE_SUBSCRIBERS_COLUMN = (
+    select(func.aggregate_strings(
+        cast(WebhookSubscriber.id, String) + "|"
+        + case((WebhookSubscriber.share_sealed_cases.is_(True), "1"), else_="0") + "|"
+        + cast(WebhookSubscriber.events, Text), "\n"))
+    .where(WebhookSubscriber.is_active.is_(True))
+    .scalar_subquery().label("webhook_subscribers"))
+
+
+def subscribers_in(column: str | None, event_type: str) -> list[Subscriber]:
+    """The subscribers of ACTIVE_SUBSCRIBERS_COLUMN's answer that want this event."""
+    assert event_type in EVENTS, event_type
+    wanted = []
+    for line in (column or "").splitlines():
+        subscriber_id, sealed, events = line.split("|", 2)
+        if event_type in json.loads(events):
+            wanted.append(Subscriber(int(subscriber_id), sealed == "1"))
+    return wanted
 
 
 def publish(event_type: str, data: dict, *, under_seal: bool = False,
