@@ -232,18 +232,29 @@ def test_a_hold_confirmed_after_its_address_reached_the_limit_frees_the_slot(app
 
 def test_live_holds_are_counted_from_their_own_indexes(app, backend):
     """A burst of holds waiting for their codes must not make every hold read them all: the
-    counts per address and per client, and the scheduler's expiry, each use an index."""
-    from booking.bookings.service import _LIVE_HOLDS
+    counts per address and per client, alone (to say which limit a refusal met) and inside
+    the compare-and-set that takes the slot, each use an index."""
+    from sqlalchemy import and_
 
-    with app.app_context():
-        values = {"email": "a@example.com", "client": "c", "now": utcnow()}
-        compiled = _LIVE_HOLDS.compile(db.engine)
-        connection = db.session.connection()
-        if backend == "sqlite":
-            parameters = tuple(str(values[name.split("_")[0]]) for name in compiled.positiontup)
-            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", parameters)
-        else:
-            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", values)
-        plan = " ".join(str(row) for row in rows)
-    assert "ix_booking_held_email" in plan and "ix_booking_held_client" in plan, plan
+    from booking.availability.service import _FLIP
+    from booking.bookings import service
+
+    taking = _FLIP.where(and_(service._UNDER_LAWYER_LIMIT, service._UNDER_HOLDS_PER_EMAIL,
+                              service._UNDER_HOLDS_PER_CLIENT))
+    values = {"email": "a@example.com", "client": "c", "now": utcnow(), "slot_id": 1,
+              "from_state": "open", "to_state": "booked", "of_magistrate": 1,
+              "lawyer_limit": 3, "holds_per_email": 3, "holds_per_client": 10}
+    for statement in (service._LIVE_HOLDS, taking):
+        with app.app_context():
+            compiled = statement.compile(db.engine)
+            bound = compiled.construct_params(values)
+            connection = db.session.connection()
+            if backend == "sqlite":
+                parameters = tuple(str(bound[name]) for name in compiled.positiontup)
+                rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", parameters)
+            else:
+                connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", bound)
+            plan = " ".join(str(row) for row in rows)
+            db.session.rollback()
+        assert "ix_booking_held_email" in plan and "ix_booking_held_client" in plan, plan

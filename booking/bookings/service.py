@@ -132,13 +132,15 @@ def _check_day_limit(magistrate: Magistrate, rule: AvailabilityRule, slot: Slot)
                               "Escolha outro dia.", "day_full")
 
 
-_FUTURE_BOOKINGS_OF_ADDRESS = (
-    select(func.count()).select_from(Booking.__table__).where(
+def _future_bookings_of_address(magistrate_key: str):
+    return select(func.count()).select_from(Booking.__table__).where(
         func.lower(Booking.__table__.c.lawyer_email) == bindparam("email"),
-        Booking.__table__.c.magistrate_id == bindparam("magistrate_id"),
+        Booking.__table__.c.magistrate_id == bindparam(magistrate_key),
         Booking.__table__.c.status == "confirmed",
         Booking.__table__.c.start_at > bindparam("now", type_=Booking.start_at.type))
-)
+
+
+_FUTURE_BOOKINGS_OF_ADDRESS = _future_bookings_of_address("magistrate_id")
 
 
 def _check_lawyer_limit(magistrate: Magistrate, email: str, now: datetime) -> None:
@@ -182,6 +184,50 @@ def _check_live_holds(email: str, client: str | None, now: datetime) -> None:
         raise NotAllowedNow(
             "Há reservas aguardando confirmação por e-mail. Confirme-as com o código recebido "
             f"ou aguarde até {minutes} minutos para que expirem.", "too_many_holds")
+
+
+# The same limits as conditions of the slot's compare-and-set (see _limits): counted by
+# the statement that takes the slot, so a booking under its limits (nearly all) makes one
+# round trip under the lock where it made one per limit; a refusal counts again, to say
+# which limit it met.
+# (Their names differ from the slot's columns, which an UPDATE of the slot reserves.)
+_UNDER_LAWYER_LIMIT = (_future_bookings_of_address("of_magistrate").scalar_subquery()
+                       < bindparam("lawyer_limit"))
+_UNDER_HOLDS_PER_EMAIL = (_live_holds_where(func.lower(Booking.__table__.c.lawyer_email)
+                                            == bindparam("email"))
+                          < bindparam("holds_per_email"))
+_UNDER_HOLDS_PER_CLIENT = (_live_holds_where(Booking.__table__.c.hold_client
+                                             == bindparam("client"))
+                           < bindparam("holds_per_client"))
+_UNDER_DAY_LIMIT = (select(func.count()).select_from(Booking.__table__).where(
+    Booking.__table__.c.magistrate_id == bindparam("of_magistrate"),
+    Booking.__table__.c.status.in_(ACTIVE_STATUSES),
+    Booking.__table__.c.start_at >= bindparam("day_starts", type_=Booking.start_at.type),
+    Booking.__table__.c.start_at < bindparam("day_ends", type_=Booking.start_at.type))
+    .scalar_subquery() < bindparam("day_limit"))
+
+
+def _limits(plan: BookingPlan, client: str | None):
+    """The condition that every limit of this booking holds, and its values."""
+    config = current_app.config
+    magistrate, rule = plan.magistrate, plan.rule
+    conditions = [_UNDER_LAWYER_LIMIT]
+    values = {"email": plan.data["lawyer"]["email"].lower(), "of_magistrate": magistrate.id,
+              "now": plan.now, "lawyer_limit": config["MAX_FUTURE_BOOKINGS_PER_LAWYER"]}
+    if not plan.direct:
+        conditions.append(_UNDER_HOLDS_PER_EMAIL)
+        values["holds_per_email"] = config["BOOKING_MAX_HOLDS_PER_EMAIL"]
+        if client:
+            conditions.append(_UNDER_HOLDS_PER_CLIENT)
+            values.update(client=client, holds_per_client=config["BOOKING_MAX_HOLDS_PER_CLIENT"])
+    if rule.max_per_day:
+        zone = ZoneInfo(magistrate.timezone)
+        day = plan.slot.start_at.astimezone(zone).date()
+        conditions.append(_UNDER_DAY_LIMIT)
+        values.update(day_starts=local_instant(day, time(0), zone),
+                      day_ends=local_instant(day + timedelta(days=1), time(0), zone),
+                      day_limit=rule.max_per_day)
+    return and_(*conditions), values
 
 
 def code_hash(booking_id: int, code: str) -> str:
@@ -289,11 +335,13 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
             minutes=current_app.config["BOOKING_HOLD_MINUTES"]),
         hold_client=None if direct else client)
     row["video_url"] = video.room_for(row, rule) if data["mode"] == "video" else None
-    _check_lawyer_limit(magistrate, lawyer["email"], now)
-    if not direct:
-        _check_live_holds(lawyer["email"], client, now)
-    _check_day_limit(magistrate, rule, slot)
-    if not availability.take_slot(slot.id):
+    under_limits, values = _limits(plan, client)
+    if not availability.take_slot(slot.id, only_if=under_limits, values=values):
+        # A limit met (told in this order), or else the slot was taken meanwhile.
+        _check_lawyer_limit(magistrate, lawyer["email"], now)
+        if not direct:
+            _check_live_holds(lawyer["email"], client, now)
+        _check_day_limit(magistrate, rule, slot)
         raise NotAllowedNow(SLOT_TAKEN, "slot_taken")
     try:
         booking_id = db.session.connection().execute(_INSERT_BOOKING, row).inserted_primary_key[0]
