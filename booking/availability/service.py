@@ -271,23 +271,29 @@ _FLIP = (update(Slot.__table__)
          .values(state=bindparam("to_state")))
 
 
-def _flip(slot_id: int, from_state: str, to_state: str, only_if=None,
+def _flip(slot_id: int, from_state: str, to_state: str, statement=_FLIP,
           values: dict | None = None) -> bool:
     db.session.flush()  # pending changes first, as any ORM statement would
     result = db.session.connection().execute(
-        _FLIP if only_if is None else _FLIP.where(only_if),
+        statement,
         {"slot_id": slot_id, "from_state": from_state, "to_state": to_state, **(values or {})})
     return result.rowcount == 1
+
+
+def taking_slot_only_if(condition):
+    """take_slot's compare-and-set with a caller's further condition. Build it once (at
+    import, or cached): SQLAlchemy computes a statement's cache key once per object."""
+    return _FLIP.where(condition)
 
 
 def take_slot(slot_id: int, *, only_if=None, values: dict | None = None) -> bool:
     """The compare-and-set that makes one winner: True when this transaction took the slot.
 
-    `only_if`: the caller's further condition with its bound `values` (booking's limits,
-    counted in the same statement: one round trip under the lock instead of one per
-    limit); False then also when it does not hold.
+    `only_if`: a statement from taking_slot_only_if, with its condition's bound `values`
+    (booking's limits, counted in the same statement: one round trip under the lock
+    instead of one per limit); False then also when the condition does not hold.
     """
-    return _flip(slot_id, "open", "booked", only_if, values)
+    return _flip(slot_id, "open", "booked", _FLIP if only_if is None else only_if, values)
 
 
 def release_slot(slot_id: int) -> bool:

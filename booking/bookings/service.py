@@ -17,6 +17,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from statistics import median
 from zoneinfo import ZoneInfo
 
@@ -207,27 +208,35 @@ _UNDER_DAY_LIMIT = (select(func.count()).select_from(Booking.__table__).where(
     .scalar_subquery() < bindparam("day_limit"))
 
 
+@cache
+def _taking_slot_under(holds: bool, per_client: bool, per_day: bool):
+    """The slot's compare-and-set under these limits: one statement per combination."""
+    conditions = [_UNDER_LAWYER_LIMIT]
+    conditions += [_UNDER_HOLDS_PER_EMAIL] if holds else []
+    conditions += [_UNDER_HOLDS_PER_CLIENT] if per_client else []
+    conditions += [_UNDER_DAY_LIMIT] if per_day else []
+    return availability.taking_slot_only_if(and_(*conditions))
+
+
 def _limits(plan: BookingPlan, client: str | None):
-    """The condition that every limit of this booking holds, and its values."""
+    """The compare-and-set that takes this booking's slot under its limits, and its values."""
     config = current_app.config
     magistrate, rule = plan.magistrate, plan.rule
-    conditions = [_UNDER_LAWYER_LIMIT]
+    holds = not plan.direct
+    per_client, per_day = holds and bool(client), bool(rule.max_per_day)
     values = {"email": plan.data["lawyer"]["email"].lower(), "of_magistrate": magistrate.id,
               "now": plan.now, "lawyer_limit": config["MAX_FUTURE_BOOKINGS_PER_LAWYER"]}
-    if not plan.direct:
-        conditions.append(_UNDER_HOLDS_PER_EMAIL)
+    if holds:
         values["holds_per_email"] = config["BOOKING_MAX_HOLDS_PER_EMAIL"]
-        if client:
-            conditions.append(_UNDER_HOLDS_PER_CLIENT)
-            values.update(client=client, holds_per_client=config["BOOKING_MAX_HOLDS_PER_CLIENT"])
-    if rule.max_per_day:
+    if per_client:
+        values.update(client=client, holds_per_client=config["BOOKING_MAX_HOLDS_PER_CLIENT"])
+    if per_day:
         zone = ZoneInfo(magistrate.timezone)
         day = plan.slot.start_at.astimezone(zone).date()
-        conditions.append(_UNDER_DAY_LIMIT)
         values.update(day_starts=local_instant(day, time(0), zone),
                       day_ends=local_instant(day + timedelta(days=1), time(0), zone),
                       day_limit=rule.max_per_day)
-    return and_(*conditions), values
+    return _taking_slot_under(holds, per_client, per_day), values
 
 
 def code_hash(booking_id: int, code: str) -> str:
@@ -335,8 +344,8 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
             minutes=current_app.config["BOOKING_HOLD_MINUTES"]),
         hold_client=None if direct else client)
     row["video_url"] = video.room_for(row, rule) if data["mode"] == "video" else None
-    under_limits, values = _limits(plan, client)
-    if not availability.take_slot(slot.id, only_if=under_limits, values=values):
+    taking, values = _limits(plan, client)
+    if not availability.take_slot(slot.id, only_if=taking, values=values):
         # A limit met (told in this order), or else the slot was taken meanwhile.
         _check_lawyer_limit(magistrate, lawyer["email"], now)
         if not direct:

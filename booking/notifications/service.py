@@ -146,6 +146,10 @@ def _supersede_older(topics: list[tuple[str, int | None]], keep_id: int | None =
                            .execution_options(synchronize_session=False))
 
 
+# Built once: SQLAlchemy then computes its cache key once per process, not per booking.
+_INSERT_MESSAGES = insert(OutboxMessage.__table__)
+
+
 def queue_payloads(messages: list[dict], *, new_topics: bool = False) -> int:
     """Write messages to be rendered at send time, in one statement.
 
@@ -166,7 +170,7 @@ def queue_payloads(messages: list[dict], *, new_topics: bool = False) -> int:
         db.session.flush()  # what the caller changed goes first, as an ORM statement would
         if not new_topics:
             _supersede_older([(r["topic"], r["version"]) for r in rows if r["topic"]])
-        db.session.connection().execute(insert(OutboxMessage.__table__), rows)
+        db.session.connection().execute(_INSERT_MESSAGES, rows)
     return len(rows)
 
 
