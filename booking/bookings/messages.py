@@ -151,10 +151,12 @@ def confirm_url(booking, token: str, code: str | None = None) -> str:
     return external_url("bookings_pages.confirm_hold", booking_id=booking.id, **values)
 
 
-def queue_confirmation_code(booking, code: str, manage_token: str) -> int:
+def queue_confirmation_code(booking, code: str, manage_token: str, *,
+                            also: list[dict] = ()) -> int:
     """The one message a hold sends: the code and a link that confirms, to the address
     given, and nothing to anyone else until it is confirmed. Both are sealed in the
-    outbox and erased once sent."""
+    outbox and erased once sent. `also`: other messages of the hold (its webhook
+    events), queued in the same statement."""
     magistrate = courts.get_magistrate(booking.magistrate_id)
     return notifications.queue_payloads([{
         "dedupe_key": f"booking:{booking.id}:code", "kind": "booking_code",
@@ -165,12 +167,13 @@ def queue_confirmation_code(booking, code: str, manage_token: str) -> int:
                     "sealed_link": seal(confirm_url(booking, manage_token, code)),
                     "stamp": utcnow().isoformat(),
                     "minutes": current_app.config["BOOKING_HOLD_MINUTES"],
-                    "booking": booking_snapshot(booking, magistrate)}}])
+                    "booking": booking_snapshot(booking, magistrate)}}, *also])
 
 
 def queue_booking_messages(booking, event: str, manage_token: str | None = None,
                            previous_start: datetime | None = None, *,
-                           first_messages: bool = False, writes_back: bool = True) -> int:
+                           first_messages: bool = False, writes_back: bool = True,
+                           also: list[dict] = ()) -> int:
     """Invite, update or cancel for everyone involved. event: booked|rescheduled|cancelled.
 
     Each message is a snapshot of the booking that the sender renders; the rows
@@ -178,7 +181,8 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None,
     their dedupe keys are never written twice. `first_messages`: the booking's first
     messages to everyone (booked, or a hold confirmed), so nothing older about it waits
     in the outbox; `writes_back` False: the caller read that the magistrate has no
-    calendar to write it to.
+    calendar to write it to; `also`: other messages of the same change (its webhook
+    events), queued in the same statement.
     """
     magistrate = courts.get_magistrate(booking.magistrate_id)
     method = "CANCEL" if event == "cancelled" else "REQUEST"
@@ -213,7 +217,7 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None,
             "version": booking.ical_sequence,
             "payload": {"source_id": source.id, "event": event, "stamp": stamp,
                         "booking": snapshot}})
-    return notifications.queue_payloads(messages, new_topics=first_messages)
+    return notifications.queue_payloads([*messages, *also], new_topics=first_messages)
 
 
 def write_to_magistrate_calendar(payload: dict, _message=None) -> None:

@@ -362,15 +362,15 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
                  actor=f"lawyer:{lawyer['oab']}",
                  details={"slot_id": slot.id, "mode": booking.mode})
     if direct:
-        _notify(booking, "booked", token, first_messages=True, writes_back=plan.writes_back)
-        _publish(booking, "booking.confirmed", plan.subscribers)
+        _notify(booking, "booked", token, first_messages=True, writes_back=plan.writes_back,
+                also=_event_messages(booking, "booking.confirmed", plan.subscribers))
     else:
         code = f"{secrets.randbelow(1_000_000):06d}"
         db.session.execute(update(Booking).where(Booking.id == booking.id)
                            .values(confirm_code_hash=code_hash(booking.id, code)))
         booking.confirm_code_hash = code_hash(booking.id, code)
-        _send_code(booking, code, token)
-        _publish(booking, "booking.held", plan.subscribers)
+        _send_code(booking, code, token,
+                   also=_event_messages(booking, "booking.held", plan.subscribers))
     return Booked(booking, token, magistrate)
 
 
@@ -439,8 +439,8 @@ def confirm_hold(booking: Booking, code: str, manage_token: str,
     audit.record("booking.confirmed", "booking", booking.id,
                  actor=f"lawyer:{booking.lawyer_oab}")
     _notify(booking, "booked", manage_token, first_messages=True,
-            writes_back=known.get("writes_back", True))
-    _publish(booking, "booking.confirmed", known.get("subscribers"))
+            writes_back=known.get("writes_back", True),
+            also=_event_messages(booking, "booking.confirmed", known.get("subscribers")))
     return CONFIRMED
 
 
@@ -472,10 +472,11 @@ def expire_holds(now: datetime | None = None) -> int:
     return len(expired)
 
 
-def _send_code(booking: Booking, code: str, manage_token: str) -> None:
+def _send_code(booking: Booking, code: str, manage_token: str, *,
+               also: list[dict] = ()) -> None:
     from . import messages  # not at the top: messages imports this module
 
-    messages.queue_confirmation_code(booking, code, manage_token)
+    messages.queue_confirmation_code(booking, code, manage_token, also=also)
 
 
 # On PostgreSQL the same read takes the magistrate's booking lock (one round trip less).
@@ -537,8 +538,7 @@ def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
     audit.record("booking.cancelled", "booking", booking.id, user=user,
                  actor=None if user else f"lawyer:{booking.lawyer_oab}",
                  details={"by": by, "reason": booking.cancel_reason})
-    _notify(booking, "cancelled")
-    _publish(booking, "booking.cancelled")
+    _notify(booking, "cancelled", also=_event_messages(booking, "booking.cancelled"))
     return booking
 
 
@@ -594,8 +594,8 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
                  actor=None if user else f"lawyer:{booking.lawyer_oab}",
                  details={"from": old, "to": booking.start_at.isoformat(), "by": by})
     _notify(booking, "rescheduled", manage_token,
-            previous_start=datetime.fromisoformat(old["start"]))
-    _publish(booking, "booking.rescheduled")
+            previous_start=datetime.fromisoformat(old["start"]),
+            also=_event_messages(booking, "booking.rescheduled"))
     return booking
 
 
@@ -642,21 +642,30 @@ def _cutoff_message() -> str:
 def _notify(booking: Booking, event: str, manage_token: str | None = None,
             previous_start: datetime | None = None, **known) -> None:
     """Queue the invite e-mails in this transaction (rendered when the sender sends them);
-    `known`: what the caller already read (see queue_booking_messages)."""
+    `known`: what the caller already read, and `also` the change's webhook events, queued
+    in the same statement (see queue_booking_messages)."""
     from . import messages  # not at the top: messages imports this module
 
     messages.queue_booking_messages(booking, event, manage_token, previous_start, **known)
 
 
-def _publish(booking: Booking, event_type: str, subscribers: list | None = None) -> None:
+def _event_data(booking: Booking) -> dict:
     """The event for the court's other systems (webhooks): ids and states, the case number
     only when not under seal (or to a subscriber allowed it); never the lawyer's data."""
-    webhooks.publish(event_type, {
-        "booking_id": booking.id, "status": booking.status,
-        "magistrate_id": booking.magistrate_id, "start": booking.start_at.isoformat(),
-        "end": booking.end_at.isoformat(), "mode": booking.mode,
-        "case_number": booking.case_number}, under_seal=booking.under_seal,
-        subscribers=subscribers)
+    return {"booking_id": booking.id, "status": booking.status,
+            "magistrate_id": booking.magistrate_id, "start": booking.start_at.isoformat(),
+            "end": booking.end_at.isoformat(), "mode": booking.mode,
+            "case_number": booking.case_number}
+
+
+def _publish(booking: Booking, event_type: str) -> None:
+    webhooks.publish(event_type, _event_data(booking), under_seal=booking.under_seal)
+
+
+def _event_messages(booking: Booking, event_type: str, subscribers: list | None = None):
+    """_publish's messages, for the caller to queue with the change's e-mails."""
+    return webhooks.event_messages(event_type, _event_data(booking),
+                                   under_seal=booking.under_seal, subscribers=subscribers)
 
 
 # Bookings that were ever confirmed: a hold waiting for its code, or one that expired

@@ -178,10 +178,18 @@ def publish(event_type: str, data: dict, *, under_seal: bool = False,
     subscribers_of answered before the caller's write transaction (a booking reads them
     outside SQLite's write lock; a subscriber switched off meanwhile is skipped when its
     event is delivered)."""
+    messages = event_messages(event_type, data, under_seal=under_seal, subscribers=subscribers)
+    if messages:
+        notifications.queue_payloads(messages)  # every subscriber's in one statement
+    return len(messages)
+
+
+def event_messages(event_type: str, data: dict, *, under_seal: bool = False,
+                   subscribers: list | None = None) -> list[dict]:
+    """publish's outbox messages, not queued: for a caller that queues them in one
+    statement with its own (a booking's invites)."""
     assert event_type in EVENTS, event_type
     wanted = subscribers_of(event_type) if subscribers is None else subscribers
-    if not wanted:
-        return 0
     occurred = utcnow()
     messages = []
     for subscriber in wanted:
@@ -195,8 +203,7 @@ def publish(event_type: str, data: dict, *, under_seal: bool = False,
             "payload": {"subscriber_id": subscriber.id, "webhook_id": event_id, "event": {
                 "type": event_type, "timestamp": occurred.isoformat(),
                 "data": {**shown, "under_seal": under_seal}}}})
-    notifications.queue_payloads(messages)  # every subscriber's in one statement
-    return len(wanted)
+    return messages
 
 
 def publish_directory_change(entity: str, entity_id: int | None, action: str,
