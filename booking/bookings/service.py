@@ -119,15 +119,27 @@ def _check_bookable(slot: Slot | None, magistrate: Magistrate, rule: Availabilit
     return slot
 
 
+# The magistrate's active bookings on one local day (bound by _day_of).
+_BOOKINGS_OF_THE_DAY = select(func.count()).select_from(Booking.__table__).where(
+    Booking.__table__.c.magistrate_id == bindparam("of_magistrate"),
+    Booking.__table__.c.status.in_(ACTIVE_STATUSES),
+    Booking.__table__.c.start_at >= bindparam("day_starts", type_=Booking.start_at.type),
+    Booking.__table__.c.start_at < bindparam("day_ends", type_=Booking.start_at.type))
+
+
+def _day_of(magistrate: Magistrate, slot: Slot) -> dict:
+    """The bounds of the slot's local day, as _BOOKINGS_OF_THE_DAY binds them."""
+    zone = ZoneInfo(magistrate.timezone)
+    day = slot.start_at.astimezone(zone).date()
+    return {"of_magistrate": magistrate.id, "day_starts": local_instant(day, time(0), zone),
+            "day_ends": local_instant(day + timedelta(days=1), time(0), zone)}
+
+
 def _check_day_limit(magistrate: Magistrate, rule: AvailabilityRule, slot: Slot) -> None:
     if not rule.max_per_day:
         return
-    zone = ZoneInfo(magistrate.timezone)
-    day = slot.start_at.astimezone(zone).date()
-    count = db.session.scalar(select(func.count()).select_from(Booking).where(
-        Booking.magistrate_id == magistrate.id, Booking.status.in_(ACTIVE_STATUSES),
-        Booking.start_at >= local_instant(day, time(0), zone),
-        Booking.start_at < local_instant(day + timedelta(days=1), time(0), zone)))
+    count = db.session.connection().execute(_BOOKINGS_OF_THE_DAY,
+                                            _day_of(magistrate, slot)).scalar_one()
     if count >= rule.max_per_day:
         raise NotAllowedNow("O limite de atendimentos deste dia já foi atingido. "
                               "Escolha outro dia.", "day_full")
@@ -200,12 +212,7 @@ _UNDER_HOLDS_PER_EMAIL = (_live_holds_where(func.lower(Booking.__table__.c.lawye
 _UNDER_HOLDS_PER_CLIENT = (_live_holds_where(Booking.__table__.c.hold_client
                                              == bindparam("client"))
                            < bindparam("holds_per_client"))
-_UNDER_DAY_LIMIT = (select(func.count()).select_from(Booking.__table__).where(
-    Booking.__table__.c.magistrate_id == bindparam("of_magistrate"),
-    Booking.__table__.c.status.in_(ACTIVE_STATUSES),
-    Booking.__table__.c.start_at >= bindparam("day_starts", type_=Booking.start_at.type),
-    Booking.__table__.c.start_at < bindparam("day_ends", type_=Booking.start_at.type))
-    .scalar_subquery() < bindparam("day_limit"))
+_UNDER_DAY_LIMIT = _BOOKINGS_OF_THE_DAY.scalar_subquery() < bindparam("day_limit")
 
 
 @cache
@@ -231,11 +238,7 @@ def _limits(plan: BookingPlan, client: str | None):
     if per_client:
         values.update(client=client, holds_per_client=config["BOOKING_MAX_HOLDS_PER_CLIENT"])
     if per_day:
-        zone = ZoneInfo(magistrate.timezone)
-        day = plan.slot.start_at.astimezone(zone).date()
-        values.update(day_starts=local_instant(day, time(0), zone),
-                      day_ends=local_instant(day + timedelta(days=1), time(0), zone),
-                      day_limit=rule.max_per_day)
+        values.update(_day_of(magistrate, plan.slot), day_limit=rule.max_per_day)
     return _taking_slot_under(holds, per_client, per_day), values
 
 
