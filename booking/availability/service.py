@@ -192,10 +192,11 @@ def public_listing(magistrate_id: int, days_from: Callable[[date], tuple[date, d
 
 
 def agenda_settings(magistrate_id: int, connection=None) -> AgendaSettings | None:
-    """The listing's first query: the magistrate's zone and booking limits (None: no agenda).
+    """The agenda page's first query: the magistrate's zone and booking limits (None: no
+    agenda). The public listing reads the same with its slots (public_listing).
 
-    `connection`: the public listing reads on a plain pooled connection, without
-    the ORM session it does not need; by default the session's.
+    `connection`: a plain pooled connection, for a caller without an ORM session; by
+    default the session's.
     """
     row = (connection or db.session.connection()).execute(
         _AGENDA_SETTINGS, {"magistrate_id": magistrate_id}).first()
