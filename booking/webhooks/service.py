@@ -130,27 +130,14 @@ def deliveries(subscriber_id: int, limit: int = 100) -> list[WebhookDelivery]:
         .order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
-# On every booking's path: the columns it needs, not the rows as objects.
-_ACTIVE_SUBSCRIBERS = select(WebhookSubscriber.id, WebhookSubscriber.events,
-                             WebhookSubscriber.share_sealed_cases).where(
-    WebhookSubscriber.is_active.is_(True))
-
-
-def subscribers_of(event_type: str) -> list:
-    """The active subscribers that want this event (id, events, share_sealed_cases)."""
-    assert event_type in EVENTS, event_type
-    return [subscriber for subscriber in db.session.execute(_ACTIVE_SUBSCRIBERS)
-            if event_type in subscriber.events]
-
-
 class Subscriber(NamedTuple):
     id: int
     share_sealed_cases: bool
 
 
-# The active subscribers as one text column, a line each ("id|sealed|events as JSON"), for
-# a caller that reads them within its own statement: a booking's context read, one round
-# trip less on its path. subscribers_in reads the column back.
+# The active subscribers as one text column, a line each ("id|sealed|events as JSON"): a
+# caller on a hot path (a booking's context read) reads it within its own statement, one
+# round trip less; subscribers_in reads the column back.
 ACTIVE_SUBSCRIBERS_COLUMN = (
     select(func.aggregate_strings(
         cast(WebhookSubscriber.id, String) + "|"
@@ -158,6 +145,7 @@ ACTIVE_SUBSCRIBERS_COLUMN = (
         + cast(WebhookSubscriber.events, Text), "\n"))
     .where(WebhookSubscriber.is_active.is_(True))
     .scalar_subquery().label("webhook_subscribers"))
+_ACTIVE_SUBSCRIBERS = select(ACTIVE_SUBSCRIBERS_COLUMN)
 
 
 def subscribers_in(column: str | None, event_type: str) -> list[Subscriber]:
@@ -171,13 +159,18 @@ def subscribers_in(column: str | None, event_type: str) -> list[Subscriber]:
     return wanted
 
 
+def subscribers_of(event_type: str) -> list[Subscriber]:
+    """The active subscribers that want this event, read on their own."""
+    return subscribers_in(db.session.scalar(_ACTIVE_SUBSCRIBERS), event_type)
+
+
 def publish(event_type: str, data: dict, *, under_seal: bool = False,
             subscribers: list | None = None) -> int:
     """Queue the event for every active subscriber that wants it, in the caller's
     transaction; returns how many. `data` holds ids and states only. `subscribers`: what
-    subscribers_of answered before the caller's write transaction (a booking reads them
-    outside SQLite's write lock; a subscriber switched off meanwhile is skipped when its
-    event is delivered)."""
+    subscribers_of or subscribers_in answered before the caller's write transaction (a
+    booking reads them outside SQLite's write lock; a subscriber switched off meanwhile is
+    skipped when its event is delivered)."""
     messages = event_messages(event_type, data, under_seal=under_seal, subscribers=subscribers)
     if messages:
         notifications.queue_payloads(messages)  # every subscriber's in one statement
