@@ -1,5 +1,11 @@
 """The health probe and the answer when the database is gone."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from tests.conftest import make_app
 from tests.support.postgres import free_port
 
@@ -74,12 +80,6 @@ def test_a_web_worker_leaves_out_what_only_commands_and_the_scheduler_use():
     """Each gunicorn worker holds its own copy of every module it imports: migrations,
     the HTTP client of deliveries and calendar reads, JWT signing and QR drawing are
     loaded where they are used (about 20 MB per worker; issue #21's memory target)."""
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     left_out = ["alembic", "flask_migrate", "authlib.integrations", "requests", "jwt", "segno"]
     probe = ("import json, sys, wsgi; "
              f"print(json.dumps([m for m in {left_out!r} if m in sys.modules]))")
