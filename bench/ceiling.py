@@ -2,17 +2,19 @@
 
 Five routes: a JSON hello, one indexed read by primary key, one insert under a
 unique constraint, a page rendered from one indexed read, and the least a booking
-can cost on the service's own tables (issue #21). What the service reaches is
-reported as a share of these.
+can cost on the service's own tables (issue #21); and the least the public's two
+steps cost, a hold and its confirmation with the e-mailed code. What the service
+reaches is reported as a share of these.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, jsonify, render_template_string, request
@@ -137,19 +139,7 @@ def book():
     start = datetime.fromisoformat(body["start"]).astimezone(UTC)
     now = datetime.now(UTC)
     try:
-        if engine.dialect.name == "sqlite":
-            reading = read_only_transaction.set(True)
-            try:
-                with engine.begin() as connection:
-                    context = _context(connection, body, start)
-            finally:
-                read_only_transaction.reset(reading)
-            with engine.begin() as connection:
-                booking_id, token = _write(connection, context, body, start, now)
-        else:
-            with engine.begin() as connection:
-                context = _context(connection, body, start)
-                booking_id, token = _write(connection, context, body, start, now)
+        context, booking_id, token = _book(body, start, now)
     except Refused as refusal:
         return jsonify(error=str(refusal)), 409
     zone = ZoneInfo(context.timezone)
@@ -166,6 +156,31 @@ def book():
         manage_url=f"https://agendamento.example/agendamentos/{booking_id}?token={token}"), 201
 
 
+def _book(body: dict, start: datetime, now: datetime, *, held: bool = False):
+    """(context, booking id, manage token); raises Refused."""
+    context, (booking_id, token) = _read_then_write(
+        lambda connection: _context(connection, body, start),
+        lambda connection, context: _write(connection, context, body, start, now, held=held))
+    return context, booking_id, token
+
+
+def _read_then_write(read, write):
+    """(what read gave, what write gave). SQLite reads in a transaction of its own, outside
+    the write lock, as the service does; PostgreSQL does both in one transaction."""
+    if engine.dialect.name == "sqlite":
+        reading = read_only_transaction.set(True)
+        try:
+            with engine.begin() as connection:
+                got = read(connection)
+        finally:
+            read_only_transaction.reset(reading)
+        with engine.begin() as connection:
+            return got, write(connection, got)
+    with engine.begin() as connection:
+        got = read(connection)
+        return got, write(connection, got)
+
+
 def _context(connection, body: dict, start: datetime):
     context = connection.execute(CONTEXT, {"magistrate_id": body["magistrate_id"],
                                            "start": start}).first()
@@ -174,39 +189,175 @@ def _context(connection, body: dict, start: datetime):
     return context
 
 
-def _write(connection, context, body: dict, start: datetime, now: datetime):
+def _write(connection, context, body: dict, start: datetime, now: datetime, *,
+           held: bool = False):
+    """The booking's writes (`held`: a hold's, with one e-mail of the code)."""
     lawyer = body["lawyer"]
-    if engine.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": context.id})
+    _lock(connection, context.id)
     if connection.execute(FUTURE_OF_ADDRESS, {"email": lawyer["email"].lower(),
                                               "magistrate_id": context.id,
                                               "now": now}).scalar_one() >= 3:
         raise Refused("lawyer_limit")
+    if held:
+        by_email, by_client = connection.execute(LIVE_HOLDS, {
+            "email": lawyer["email"].lower(), "client": _client(), "now": now}).one()
+        if by_email >= 2 or by_client >= 5:  # the service's default caps
+            raise Refused("too_many_holds")
     if connection.execute(FLIP, {"slot_id": context.slot_id}).rowcount != 1:
         raise Refused("slot_taken")
     token = secrets.token_urlsafe(32)
     booking_id = connection.execute(insert_into(BOOKING), dict(
         slot_id=context.slot_id, magistrate_id=context.id, start_at=start,
-        end_at=context.end_at, mode=body["mode"], status="confirmed",
+        end_at=context.end_at, mode=body["mode"], status="held" if held else "confirmed",
         lawyer_name=lawyer["name"], lawyer_oab=lawyer["oab"], lawyer_email=lawyer["email"],
         lawyer_phone=lawyer["phone"], case_number=body["case_number"],
         subject=body["subject"], under_seal=False, requester_type="lawyer", consent_at=now,
-        manage_token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        manage_token_hash=_token_hash(token),
         ical_uid=f"{uuid.uuid4()}@ceiling", ical_sequence=0, created_at=now, updated_at=now,
-        confirm_attempts=0, confirmed_at=now)).inserted_primary_key[0]
+        confirm_attempts=0, confirmed_at=None if held else now,
+        hold_expires_at=now + HOLD if held else None,
+        hold_client=_client() if held else None)).inserted_primary_key[0]
+    if held:  # the code is keyed by the booking's id, as the service's
+        connection.execute(update(BOOKING).where(BOOKING.c.id == booking_id).values(
+            confirm_code_hash=_code_hash(booking_id, f"{secrets.randbelow(10 ** 6):06d}")))
+    _audit(connection, booking_id, "booking.held" if held else "booking.created", now,
+           lawyer, {"slot_id": context.slot_id, "mode": body["mode"]})
+    _messages(connection, booking_id, ("lawyer",) if held else ROLES, now, lawyer["email"],
+              "code" if held else "booked")
+    return booking_id, token
+
+
+ROLES = ("lawyer", "magistrate", "office")
+HOLD = timedelta(minutes=15)
+LIVE_HOLDS = select(*(
+    select(func.count()).select_from(BOOKING).where(
+        BOOKING.c.status == text("'held'"), condition,
+        BOOKING.c.hold_expires_at > bindparam("now", type_=BOOKING.c.hold_expires_at.type))
+    .scalar_subquery()
+    for condition in (func.lower(BOOKING.c.lawyer_email) == bindparam("email"),
+                      BOOKING.c.hold_client == bindparam("client"))))
+
+
+def _lock(connection, magistrate_id: int) -> None:
+    if engine.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": magistrate_id})
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _code_hash(booking_id: int, code: str) -> str:
+    """The service's formula and key (the bench sets known codes the same way)."""
+    return hmac.new(os.environ["SECRET_KEY"].encode(), f"{booking_id}:{code}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _client() -> str:
+    return hashlib.sha256((request.headers.get("X-Forwarded-For") or request.remote_addr
+                           or "").encode()).hexdigest()[:32]
+
+
+def _audit(connection, booking_id: int, action: str, now: datetime, lawyer: dict,
+           details: dict | None = None) -> None:
     connection.execute(insert_into(AUDIT), {
-        "at": now, "action": "booking.created", "entity": "booking",
-        "entity_id": str(booking_id), "actor": f"lawyer:{lawyer['oab']}",
-        "details": {"slot_id": context.slot_id, "mode": body["mode"]}})
+        "at": now, "action": action, "entity": "booking", "entity_id": str(booking_id),
+        "actor": f"lawyer:{lawyer['oab']}", "details": details})
+
+
+def _messages(connection, booking_id: int, roles, now: datetime, email: str,
+              event: str) -> None:
     connection.execute(insert_into(OUTBOX), [{
-        "dedupe_key": f"booking:{booking_id}:booked:0:{role}", "kind": "booking_booked",
-        "message_id": f"<{uuid.uuid4()}@ceiling>", "recipients": [lawyer["email"]],
+        "dedupe_key": f"booking:{booking_id}:{event}:0:{role}", "kind": f"booking_{event}",
+        "message_id": f"<{uuid.uuid4()}@ceiling>", "recipients": [email],
         "subject": "Atendimento agendado", "ics_method": "REQUEST",
-        "payload": {"event": "booked", "role": role, "booking": {"id": booking_id}},
+        "payload": {"event": event, "role": role, "booking": {"id": booking_id}},
         "topic": f"booking:{booking_id}:{role}", "version": 0, "status": "pending",
         "attempts": 0, "next_attempt_at": now, "created_at": now}
-        for role in ("lawyer", "magistrate", "office")])
-    return booking_id, token
+        for role in roles])
+
+
+# --- the least the public's two steps cost -------------------------------------------------
+# The same paths as the service's, for the bench's hold and confirm scripts.
+
+@app.post("/api/v1/bookings")
+def hold():
+    """A hold (202): the booking's reads and writes, held for HOLD, the address's and the
+    client's live holds counted, the code's hash written and one e-mail queued."""
+    body = request.get_json()
+    start = datetime.fromisoformat(body["start"]).astimezone(UTC)
+    now = datetime.now(UTC)
+    try:
+        context, booking_id, token = _book(body, start, now, held=True)
+    except Refused as refusal:
+        return jsonify(error=str(refusal)), 409
+    zone = ZoneInfo(context.timezone)
+    return jsonify(
+        id=booking_id, status="held", start=start.astimezone(zone).isoformat(),
+        end=context.end_at.astimezone(zone).isoformat(), mode=body["mode"],
+        manage_token=token, hold_expires_at=(now + HOLD).astimezone(zone).isoformat(),
+        confirm_url=f"/api/v1/bookings/{booking_id}/confirm"), 202
+
+
+BOOKING_BY_TOKEN = select(
+    BOOKING.c.id, BOOKING.c.magistrate_id, BOOKING.c.lawyer_email, BOOKING.c.lawyer_name,
+    BOOKING.c.lawyer_oab, BOOKING.c.start_at, BOOKING.c.end_at, BOOKING.c.mode,
+    MAGISTRATE.c.name, MAGISTRATE.c.timezone).join(
+    MAGISTRATE, MAGISTRATE.c.id == BOOKING.c.magistrate_id).where(
+    BOOKING.c.id == bindparam("id"), BOOKING.c.manage_token_hash == bindparam("token_hash"))
+HOLD_STATE = select(BOOKING.c.status, BOOKING.c.hold_expires_at,
+                    BOOKING.c.confirm_code_hash).where(BOOKING.c.id == bindparam("id"))
+CONFIRM = update(BOOKING).where(BOOKING.c.id == bindparam("booking_id")).values(
+    status="confirmed", confirmed_at=bindparam("now"), updated_at=bindparam("now"),
+    confirm_code_hash=None, hold_client=None, hold_expires_at=None)
+
+
+@app.post("/api/v1/bookings/<int:booking_id>/confirm")
+def confirm(booking_id: int):
+    """The hold's confirmation (200): the booking read by its manage token, its state read
+    again under the lock, the code compared, the address's bookings counted, the booking
+    confirmed, an audit row and three outbox rows."""
+    code = str(request.get_json().get("code", ""))
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    now = datetime.now(UTC)
+
+    def read(connection):
+        booking = connection.execute(BOOKING_BY_TOKEN, {
+            "id": booking_id, "token_hash": _token_hash(token)}).first()
+        if booking is None:
+            raise Refused("not_found")
+        return booking
+
+    def write(connection, booking):
+        _lock(connection, booking.magistrate_id)
+        state = connection.execute(HOLD_STATE, {"id": booking_id}).first()
+        if state.status != "held" or state.hold_expires_at <= now:
+            raise Refused("hold_expired")
+        if not hmac.compare_digest(_code_hash(booking_id, code), state.confirm_code_hash):
+            raise Refused("wrong_code")
+        if connection.execute(FUTURE_OF_ADDRESS, {"email": booking.lawyer_email.lower(),
+                                                  "magistrate_id": booking.magistrate_id,
+                                                  "now": now}).scalar_one() >= 3:
+            raise Refused("lawyer_limit")
+        connection.execute(CONFIRM, {"booking_id": booking_id, "now": now})
+        _audit(connection, booking_id, "booking.confirmed", now, {"oab": booking.lawyer_oab})
+        _messages(connection, booking_id, ROLES, now, booking.lawyer_email, "booked")
+
+    try:
+        booking, _ = _read_then_write(read, write)
+    except Refused as refusal:
+        return jsonify(error=str(refusal)), {"not_found": 404, "wrong_code": 422}.get(
+            str(refusal), 409)
+    zone = ZoneInfo(booking.timezone)
+    return jsonify(
+        id=booking_id, status="confirmed", magistrate={"id": booking.magistrate_id,
+                                                        "name": booking.name},
+        start=booking.start_at.astimezone(zone).isoformat(),
+        end=booking.end_at.astimezone(zone).isoformat(), mode=booking.mode,
+        lawyer={"name": booking.lawyer_name, "oab": booking.lawyer_oab,
+                "email": booking.lawyer_email},
+        confirmed_at=now.astimezone(zone).isoformat(),
+        ics_url=f"/api/v1/bookings/{booking_id}/invite.ics")
 
 
 @app.post("/insert")

@@ -65,18 +65,20 @@ def engine_for(url: str):
 
 # --- the public's two steps -----------------------------------------------------------
 
-def holds_and_confirms(service: Gunicorn, url: str, workdir: Path) -> dict:
-    """Hold distinct slots for DURATION, then confirm each hold once with its code.
+def holds_and_confirms(service: Gunicorn, url: str, workdir: Path, prefix: str = "h") -> dict:
+    """Hold distinct slots for DURATION, each from its own address as the public's would
+    come, then confirm each hold once with its code. `service`: the service or the
+    ceiling (same paths); `prefix`: of the holders' addresses, distinct per run.
 
     The code goes by e-mail, which a load generator cannot read: between the two runs
     (untimed) each hold's code hash is set to that of a code the bench knows, with the
     service's own key and formula. The pair's rate is that of one hold and one confirm
     in sequence on the same workers: 1 / (1/holds + 1/confirms)."""
-    bodies = workdir / "holds.jsonl"
-    booking_bodies(url, bodies, prefix="h")
+    bodies = workdir / f"holds-{prefix}.jsonl"
+    booking_bodies(url, bodies, prefix=prefix)
     captured = workdir / "holds-out"
     hold = wrk(service.url, "holds.lua", {"BODIES": str(bodies), "TARGET_PATH": "/api/v1/bookings",
-                                          "HOLDS_OUT": str(captured)})
+                                          "HOLDS_OUT": str(captured), "FORWARDED_FOR": "1"})
     holds = []
     for part in workdir.glob("holds-out.*"):
         holds += [line.split() for line in part.read_text().splitlines()
@@ -97,9 +99,16 @@ def holds_and_confirms(service: Gunicorn, url: str, workdir: Path) -> dict:
     confirms.write_text("".join(f"{booking_id} {token} {BENCH_CODE}\n"
                                 for booking_id, token in holds))
     confirm = wrk(service.url, "confirms.lua", {"CONFIRMS": str(confirms)})
-    pair = 1 / (1 / hold["rps"] + 1 / confirm["rps"]) if hold["rps"] and confirm["rps"] else 0
+    holds_rate, confirms_rate = _answered(hold, "202"), _answered(confirm, "200")
+    pair = 1 / (1 / holds_rate + 1 / confirms_rate) if holds_rate and confirms_rate else 0
     return {"hold": hold, "confirm": confirm, "pair_rps": round(pair, 1),
             "holds_captured": len(holds)}
+
+
+def _answered(run: dict, status: str) -> float:
+    """The rate of the answers that did what was asked (a refusal is no hold)."""
+    total = sum(run["statuses"].values())
+    return run["rps"] * run["statuses"].get(status, 0) / total if total else 0.0
 
 
 # --- every newer feature switched on -------------------------------------------------------

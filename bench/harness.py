@@ -82,9 +82,9 @@ def service_env(database_url: str) -> dict:
             "RATELIMIT_ENABLED": "false", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": "9",
             # gunicorn's start runs flask check: this is one machine, not a court's https site
             "SQLITE_SINGLE_MACHINE": "true", "PUBLIC_BASE_URL": "https://agendamento.example",
-            # wrk's every connection comes from one address: the per-client hold cap (a
-            # defence against one client blocking agendas) would measure nothing else
-            "BOOKING_MAX_HOLDS_PER_CLIENT": "100000000"}
+            # behind the court's proxy, as deployed: the public's holds come each from its
+            # own address (bodies.lua's FORWARDED_FOR), under the per-client hold cap
+            "PROXY_FIX_HOPS": "1"}
 
 
 def booking_bodies(url: str, path: Path, count: int = 30000, prefix: str = "b",

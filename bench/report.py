@@ -50,7 +50,12 @@ def write_report(results: list[dict], postgres_settings: dict[str, str]) -> str:
         "and the least a booking can cost (Core statements on the service's tables: one read "
         "of magistrate, rule and slot, the address's count, the slot's compare-and-set, the "
         "booking, an audit row and three outbox rows in one transaction, PostgreSQL's advisory "
-        "lock). PostgreSQL runs without durability (fsync, synchronous_commit and "
+        "lock), and the least the public's two steps cost (a hold: the same with the live "
+        "holds counted, the code's hash and one e-mail; its confirmation: the hold read by its "
+        "token, read again under the lock, the code compared, the address counted, the "
+        "booking confirmed, an audit row and three outbox rows). The public's holds come each "
+        "from its own address through one trusted proxy hop, to the service and the ceiling "
+        "alike. PostgreSQL runs without durability (fsync, synchronous_commit and "
         "full_page_writes off), with "
         + ", ".join(f"{name} {value}" for name, value in postgres_settings.items()) + ".",
         "",
@@ -80,6 +85,7 @@ def _combo(result: dict) -> list[str]:
     read, insert = ceiling["read"], ceiling["insert"]
     page, book = ceiling.get("page"), ceiling.get("book")
     pair = result.get("pair") or {}
+    ceiling_pair = ceiling.get("pair") or {}
     lines = [
         f"## {result['backend']} — {result['scale']}",
         "",
@@ -96,6 +102,8 @@ def _combo(result: dict) -> list[str]:
         _row("ceiling: one insert (unique)", insert),
         _row("ceiling: page from one indexed read", page),
         _row("ceiling: the least a booking costs", book),
+        _row("ceiling: the least a hold costs", ceiling_pair.get("hold")),
+        _row("ceiling: the least its confirmation costs", ceiling_pair.get("confirm")),
         _row("slots of a magistrate, 4 weeks", listing,
              f"{_ratio(listing['rps'], read['rps']):.0%} of the read"),
         _row("public agenda page", agenda,
@@ -128,10 +136,7 @@ def _combo(result: dict) -> list[str]:
                     f"{booking['p99_ms']:.1f} ms vs {2 * book['p99_ms']:.1f} ms",
                     booking["p99_ms"] <= 2 * book["p99_ms"])]
         if pair.get("pair_rps"):
-            pair_share = _ratio(pair["pair_rps"], book["rps"])
-            lines.append(_target(
-                "hold + confirm together ≥ 50% of the booking ceiling",
-                f"{pair['pair_rps']:.0f} pairs/s, {pair_share:.0%}", pair_share >= 0.5))
+            lines += _pair_targets(pair["pair_rps"], book["rps"], ceiling_pair.get("pair_rps"))
     if page:
         share = _ratio(agenda["rps"], page["rps"])
         lines.append(_target("public agenda page ≥ 50% of the ceiling's page", f"{share:.0%}",
@@ -181,6 +186,24 @@ def _combo(result: dict) -> list[str]:
                   f"every booking event, WhatsApp asked on every booking, "
                   f"{features['questions_per_form']} questions on every form, answered.", ""]
     lines += ["Plan of the listing query:", "", "```", result["explain"], "```", ""]
+    return lines
+
+
+def _pair_targets(pairs: float, bookings: float, ceiling_pairs: float | None) -> list[str]:
+    """The pair against the least the same two steps cost (the ceiling's hold and confirm);
+    and as the issue words it, against the ceiling's one-step bookings: a pair makes two
+    requests, so that share can reach 50% only if each step costs no more than a whole
+    ceiling booking."""
+    lines = []
+    if ceiling_pairs:
+        share = _ratio(pairs, ceiling_pairs)
+        lines.append(_target("hold + confirm together ≥ 50% of the ceiling's hold + confirm",
+                             f"{pairs:.0f} vs {ceiling_pairs:.0f} pairs/s, {share:.0%}",
+                             share >= 0.5))
+    share = _ratio(pairs, bookings)
+    lines.append(_target("hold + confirm together ≥ 50% of the ceiling's one-step bookings",
+                         f"{pairs:.0f} pairs/s vs {bookings:.0f} bookings/s, {share:.0%}",
+                         share >= 0.5))
     return lines
 
 

@@ -208,6 +208,7 @@ def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
         result["ceiling"]["book"] = wrk(ceiling.url, "bodies.lua", {
             "BODIES": str(ceiling_bodies), "TARGET_PATH": "/book"})
         result["ceiling_memory_mb"] = ceiling.worker_rss_mb()
+        result["ceiling"]["pair"] = flows.holds_and_confirms(ceiling, url, workdir, prefix="k")
     finally:
         ceiling.stop()
     if scale_name == "state":
