@@ -112,11 +112,13 @@ def _combo(result: dict) -> list[str]:
              f"{_ratio(booking['rps'], book['rps']):.0%} of the booking" if book else "—"),
         _row("the public: hold (202)", pair.get("hold")),
         _row("the public: confirm with the code", pair.get("confirm")),
+        _row("slots, features off, measured again", result.get("listing_without")),
+        _row("booking, features off, measured again", result.get("booking_without")),
         _row("slots, every newer feature on", result.get("listing_features"),
-             f"{_ratio(result['listing_features']['rps'], listing['rps']):.0%} of without"
+             f"{_features_share(result, 'listing'):.0%} of without"
              if result.get("listing_features") else "—"),
         _row("booking, every newer feature on", result.get("booking_features"),
-             f"{_ratio(result['booking_features']['rps'], booking['rps']):.0%} of without"
+             f"{_features_share(result, 'booking'):.0%} of without"
              if result.get("booking_features") else "—"),
         "",
         "| target | measured | |",
@@ -143,7 +145,7 @@ def _combo(result: dict) -> list[str]:
                              share >= 0.5))
     for key, label in (("listing", "slot listing"), ("booking", "booking")):
         if result.get(f"{key}_features"):
-            share = _ratio(result[f"{key}_features"]["rps"], result[key]["rps"])
+            share = _features_share(result, key)
             lines.append(_target(f"{label} with every newer feature on ≥ 90% of without",
                                  f"{share:.0%}", share >= 0.9))
     refresh = result.get("busy_refresh")
@@ -187,6 +189,14 @@ def _combo(result: dict) -> list[str]:
                   f"{features['questions_per_form']} questions on every form, answered.", ""]
     lines += ["Plan of the listing query:", "", "```", result["explain"], "```", ""]
     return lines
+
+
+def _features_share(result: dict, key: str) -> float:
+    """The figure with every newer feature on, as a share of the same figure without them
+    measured just before (on the database as it then was); of the first figure in the
+    reports of runs that did not measure it again."""
+    without = result.get(f"{key}_without") or result[key]
+    return _ratio(result[f"{key}_features"]["rps"], without["rps"])
 
 
 def _pair_targets(pairs: float, bookings: float, ceiling_pairs: float | None) -> list[str]:

@@ -184,6 +184,14 @@ def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
     if scale_name == "state":
         print(f"== {backend} / {scale_name}: profiling the booking route", flush=True)
         result["profile"] = flows.profile(url, workdir)
+    # The figures without the newer features again, on the database as the runs above left
+    # it (thousands of bookings and holds later): the figures with them are compared with
+    # these, not with the first ones, so that a difference is the features' own.
+    print(f"== {backend} / {scale_name}: the same figures again, features still off", flush=True)
+    again = workdir / f"without-{backend}-{scale_name}.jsonl"
+    booking_bodies(url, again, prefix="y")
+    measure_service(result, url, service_env(url), again, paths, magistrates,
+                    key="_without").stop()
     print(f"== {backend} / {scale_name}: every newer feature switched on", flush=True)
     result["features"] = flows.switch_features_on(url, "http://127.0.0.1:9")
     with_features = workdir / f"features-{backend}-{scale_name}.jsonl"
