@@ -4,6 +4,10 @@ SQLite: SQLite's online backup (page by page, readers and writers go on), checke
 `PRAGMA integrity_check` before it takes FILE's name. PostgreSQL: `pg_dump` in its custom
 format (one consistent snapshot; restore with `pg_restore`, README "Backups"). The password
 goes to pg_dump in its environment, never on a command line that `ps` shows.
+
+The complaints' files, when kept in a folder (COMPLAINT_FILES_DIR), are copied after the
+database to FILE.anexos: a file is written whole before its row commits and never changes,
+so every file a row of the copy names is in the folder by then.
 """
 
 from __future__ import annotations
@@ -23,19 +27,48 @@ class BackupFailed(Exception):
     """Why no backup was written, in Portuguese for the operator."""
 
 
-def back_up(database_url: str, target: Path) -> str:
-    """Write a backup of the database to target; returns what was done, in Portuguese."""
-    if target.exists():
-        raise BackupFailed(f"{target} já existe: escolha outro nome (nada foi sobrescrito).")
+def back_up(database_url: str, target: Path, files: Path | None = None) -> str:
+    """Write a backup of the database to target, and of the complaints' files folder
+    (`files`) to target.anexos; returns what was done, in Portuguese."""
+    files_target = files_copy_of(target) if files is not None else None
+    for taken in (target, files_target):
+        if taken is not None and taken.exists():
+            raise BackupFailed(f"{taken} já existe: escolha outro nome (nada foi sobrescrito).")
     if not target.parent.is_dir():
         raise BackupFailed(f"A pasta {target.parent} não existe.")
     url = make_url(database_url)
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite(Path(url.database or ""), target)
-    if backend == "postgresql":
-        return _postgresql(url, target)
-    raise BackupFailed(f"Banco {backend} não suportado: use as ferramentas dele.")
+        done = _sqlite(Path(url.database or ""), target)
+    elif backend == "postgresql":
+        done = _postgresql(url, target)
+    else:
+        raise BackupFailed(f"Banco {backend} não suportado: use as ferramentas dele.")
+    if files_target is not None:
+        done += " " + _files(files, files_target)
+    return done
+
+
+def files_copy_of(target: Path) -> Path:
+    """Where a backup's copy of the complaints' files goes: beside it, as NAME.anexos."""
+    return target.with_name(f"{target.name}.anexos")
+
+
+def _files(source: Path, target: Path) -> str:
+    """Copy the folder whole under a temporary name, then give it its name; files still
+    being written (*.part) are left out: their rows are not in the copy either."""
+    partial = target.with_name(f".{target.name}.parcial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        if source.is_dir():
+            shutil.copytree(source, partial, ignore=shutil.ignore_patterns("*.part"))
+        else:  # no complaint has had a file yet
+            partial.mkdir()
+        count = sum(1 for path in partial.rglob("*") if path.is_file())
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return f"Anexos das reclamações ({count} arquivo(s)) copiados para {target}."
 
 
 def _sqlite(source: Path, target: Path) -> str:

@@ -201,13 +201,20 @@ def check_command(workers):
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(destination):
     """Copy the database to DESTINATION while the service runs (SQLite's online backup, or
-    pg_dump's custom format for PostgreSQL)."""
+    pg_dump's custom format for PostgreSQL), and the complaints' files kept in a folder to
+    DESTINATION.anexos."""
     from .backup import BackupFailed, back_up
 
+    config = current_app.config
+    in_folder = config["COMPLAINT_FILES_STORE"] == "local"
     try:
-        click.echo(back_up(current_app.config["SQLALCHEMY_DATABASE_URI"], destination))
+        click.echo(back_up(config["SQLALCHEMY_DATABASE_URI"], destination,
+                           files=Path(config["COMPLAINT_FILES_DIR"]) if in_folder else None))
     except BackupFailed as error:
         raise click.ClickException(str(error)) from None
+    if not in_folder:
+        click.echo("Os anexos das reclamações estão no bucket S3 (COMPLAINT_S3_BUCKET): "
+                   "guarde-os com o versionamento ou a replicação do próprio bucket.")
 
 
 def register_commands(app: Flask) -> None:
