@@ -5,7 +5,8 @@ it (TOTP with recovery codes), and password sign-in switched off for some roles.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -16,6 +17,7 @@ from booking.audit.models import AuditEntry
 from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
+from tests.support.authenticator import code_for, typed
 from tests.support.factories import PASSWORD, bearer, make_magistrate, make_staff, staff_token
 from tests.support.page_client import SECRET_SHOWN
 
@@ -124,7 +126,8 @@ def test_two_factor_enrolment_codes_and_recovery(app, client, office):
     secret = SECRET_SHOWN.search(page).group(1)
     wrong = client.post("/entrar/ativar-verificacao", data={"code": "000000"})
     assert wrong.status_code == 422
-    done = client.post("/entrar/ativar-verificacao", data={"code": pyotp.TOTP(secret).now()})
+    first_code = code_for(secret)
+    done = client.post("/entrar/ativar-verificacao", data={"code": first_code})
     codes = re.findall(r"<code>([0-9a-f]{8}-[0-9a-f]{8})</code>", done.get_data(as_text=True))
     assert len(codes) == 10
     assert client.get("/equipe").status_code == 200
@@ -145,10 +148,41 @@ def test_two_factor_enrolment_codes_and_recovery(app, client, office):
     token = client.post("/api/v1/auth/token", json={"email": "admin@example.jus.br",
                                                     "password": PASSWORD})
     assert token.status_code == 401 and "otp" in token.get_json()["detail"]
-    token = client.post("/api/v1/auth/token", json={"email": "admin@example.jus.br",
-                                                    "password": PASSWORD,
-                                                    "otp": pyotp.TOTP(secret).now()})
+    # A code works once: the enrolment's is refused now, as is a fresh one used twice.
+    credentials = {"email": "admin@example.jus.br", "password": PASSWORD}
+    replayed = client.post("/api/v1/auth/token", json={**credentials, "otp": first_code})
+    assert replayed.status_code == 401 and "ainda não tenha sido usado" in \
+        replayed.get_json()["detail"]
+    fresh = code_for(secret)
+    token = client.post("/api/v1/auth/token", json={**credentials, "otp": fresh})
     assert token.status_code == 200
+    assert client.post("/api/v1/auth/token",
+                       json={**credentials, "otp": fresh}).status_code == 401
+    client.post("/entrar", data=credentials)
+    again = client.post("/entrar/verificacao", data={"code": fresh})
+    assert again.status_code == 422 and "já usado" in again.get_data(as_text=True)
+
+
+def test_a_code_of_an_earlier_step_than_the_last_accepted_is_refused(app, client, office):
+    """Codes are accepted one step either side of now, but never back in time: after the
+    next step's code, the current step's is refused (it could have been seen meanwhile)."""
+    client.post("/entrar", data={"email": "admin@example.jus.br", "password": PASSWORD})
+    secret = SECRET_SHOWN.search(client.get("/entrar/ativar-verificacao")
+                                 .get_data(as_text=True)).group(1)
+    totp = pyotp.TOTP(secret)
+    if time.time() % totp.interval > totp.interval - 2:  # not across a step while testing
+        time.sleep(3)
+    now = totp.timecode(datetime.now(UTC))
+    ahead = totp.generate_otp(now + 1)
+    assert client.post("/entrar/ativar-verificacao", data={"code": ahead}).status_code == 200
+    typed(secret, ahead)
+    credentials = {"email": "admin@example.jus.br", "password": PASSWORD}
+    earlier = client.post("/api/v1/auth/token", json={**credentials,
+                                                      "otp": totp.generate_otp(now)})
+    assert earlier.status_code == 401
+    with app.app_context():
+        stored = db.session.scalar(select(User).where(User.email == "admin@example.jus.br"))
+        assert stored.totp_last_step == now + 1
 
 
 def test_password_sign_in_can_be_switched_off_for_a_role(database_url, tmp_path):

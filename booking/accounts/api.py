@@ -49,7 +49,8 @@ class TokenResource(MethodView):
                                    "(/entrar) antes de pedir um token.")
             if not two_factor.verify(user, credentials.get("otp") or ""):
                 db.session.commit()  # a spent recovery code stays spent
-                abort(401, message="Informe em otp o código do aplicativo autenticador.")
+                abort(401, message="Informe em otp um código do aplicativo autenticador que "
+                                   "ainda não tenha sido usado.")
         plain, token = service.issue_token(user)
         db.session.commit()
         return {"access_token": plain, "token_type": "Bearer", "expires_at": token.expires_at}

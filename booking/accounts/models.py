@@ -50,6 +50,8 @@ class User(db.Model):
     # the person confirmed a first code. Recovery codes are kept as hashes, used ones removed.
     totp_secret: Mapped[str | None] = mapped_column(String(300))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The time step (RFC 6238) of the last code accepted: a code works once.
+    totp_last_step: Mapped[int | None]
     recovery_code_hashes: Mapped[list[str] | None] = mapped_column(JSON)
     # The identity provider's subject for this person, fixed at the first OIDC sign-in.
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)

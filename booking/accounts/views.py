@@ -105,7 +105,8 @@ def second_factor():
         if two_factor.verify(user, request.form.get("code", "")):
             db.session.commit()
             return _start_session(user, (session.get("pending") or {}).get("next"))
-        error = "Código incorreto ou expirado. Confira o relógio do celular e tente de novo."
+        error = ("Código incorreto, expirado ou já usado. Confira o relógio do celular, "
+                 "ou aguarde o próximo código do aplicativo, e tente de novo.")
     return render_template("accounts/second_factor.html", error=error), 422 if error else 200
 
 

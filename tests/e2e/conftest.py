@@ -14,13 +14,13 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from booking.demo import load_demo
 from booking.extensions import db
 from tests.conftest import make_app, migrate_to_head
+from tests.support.authenticator import code_for
 from tests.support.live_server import LiveServer
 from tests.support.redis_server import RedisServer
 from tests.support.smtp import SmtpServer
@@ -170,11 +170,11 @@ def sign_in(page, site: Site, email: str, password: str) -> None:
     page.wait_for_load_state()
     if page.url.endswith("/entrar/ativar-verificacao"):
         site.authenticators[email] = page.locator("figcaption code").inner_text().strip()
-        page.get_by_label("Código do aplicativo").fill(pyotp.TOTP(site.authenticators[email]).now())
+        page.get_by_label("Código do aplicativo").fill(code_for(site.authenticators[email]))
         page.get_by_role("button", name="Ativar e entrar").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("duas etapas ativada")
         page.get_by_role("link", name="Guardei os códigos; continuar").click()
     elif page.url.endswith("/entrar/verificacao"):
-        page.get_by_label("Código").fill(pyotp.TOTP(site.authenticators[email]).now())
+        page.get_by_label("Código").fill(code_for(site.authenticators[email]))
         page.get_by_role("button", name="Confirmar").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Olá")

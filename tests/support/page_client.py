@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 from flask.testing import FlaskClient
+
+from tests.support.authenticator import code_for
 
 TOKEN_FIELD = re.compile(r'name="csrf_token"[^>]*\svalue="([^"]+)"')
 SECRET_SHOWN = re.compile(r"<code>([A-Z2-7]{16,})</code>")
@@ -49,7 +50,7 @@ class PageClient(FlaskClient):
     def log_in(self, email: str, password: str, next_path: str | None = None):
         """Sign in as a person would, with the second factor where the role needs it:
         at the first sign-in the key shown on the enrolment page goes into an
-        authenticator (pyotp), afterwards its current code is typed."""
+        authenticator, afterwards a code not typed before (tests.support.authenticator)."""
         url = "/entrar" + (f"?proximo={next_path}" if next_path else "")
         response = self.post(url, data={"email": email, "password": password})
         location = response.headers.get("Location", "")
@@ -58,9 +59,9 @@ class PageClient(FlaskClient):
             page = self.get("/entrar/ativar-verificacao").get_data(as_text=True)
             AUTHENTICATORS[key] = SECRET_SHOWN.search(page).group(1)
             response = self.post("/entrar/ativar-verificacao",
-                                 data={"code": pyotp.TOTP(AUTHENTICATORS[key]).now()})
+                                 data={"code": code_for(AUTHENTICATORS[key])})
             assert response.status_code == 200, response.get_data(as_text=True)
         elif location.endswith("/entrar/verificacao"):
             response = self.post("/entrar/verificacao",
-                                 data={"code": pyotp.TOTP(AUTHENTICATORS[key]).now()})
+                                 data={"code": code_for(AUTHENTICATORS[key])})
         return response
