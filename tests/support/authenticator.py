@@ -12,19 +12,25 @@ import pyotp
 _LAST_TYPED: dict[str, int] = {}
 
 
-def code_for(secret: str) -> str:
+def fresh_code(secret: str) -> str | None:
     """The current step's code, or the next step's when the current one was typed already
-    (the service accepts one step either side of its own); when both were, waits for the
-    next step, as a person waits for the app's next code."""
+    (the service accepts one step either side of its own); None when both were."""
     totp = pyotp.TOTP(secret)
-    while True:
-        now = time.time()
-        current = totp.timecode(datetime.fromtimestamp(now, UTC))
-        for step in (current, current + 1):
-            if step > _LAST_TYPED.get(secret, -1):
-                _LAST_TYPED[secret] = step
-                return totp.generate_otp(step)
-        time.sleep(totp.interval - now % totp.interval + 0.05)
+    current = totp.timecode(datetime.now(UTC))
+    for step in (current, current + 1):
+        if step > _LAST_TYPED.get(secret, -1):
+            _LAST_TYPED[secret] = step
+            return totp.generate_otp(step)
+    return None
+
+
+def code_for(secret: str) -> str:
+    """A fresh code; when there is none yet, waits for the app's next one, as a person
+    would (up to one step, 30 seconds)."""
+    while (code := fresh_code(secret)) is None:
+        interval = pyotp.TOTP(secret).interval
+        time.sleep(interval - time.time() % interval + 0.05)
+    return code
 
 
 def typed(secret: str, code: str) -> None:
