@@ -132,10 +132,15 @@ def test_most_bookings_per_day(app, client, desk):
     with app.app_context():
         db.session.get(AvailabilityRule, desk["judge"]).max_per_day = 1
         db.session.commit()
-    book(client, desk, 0)
-    same_day = client.post("/api/v1/bookings", headers=DIRECT, json=form(desk, 1, lawyer={"oab": "2/MT"}))
+    # Two slots of one day, whatever the hour now (the first open slot may be its day's last).
+    days = [slot["start"][:10] for slot in desk["slots"]]
+    first = next(i for i, day in enumerate(days) if days.count(day) > 1)
+    second = days.index(days[first], first + 1)
+    book(client, desk, first)
+    same_day = client.post("/api/v1/bookings", headers=DIRECT,
+                           json=form(desk, second, lawyer={"oab": "2/MT"}))
     assert same_day.status_code == 409 and same_day.get_json()["code"] == "day_full"
-    day = desk["slots"][0]["start"][:10]
+    day = days[first]
     listed = client.get(f"/api/v1/magistrates/{desk['judge']}/slots").get_json()
     assert listed and not [s for s in listed if s["start"].startswith(day)]  # a full day is hidden
 
