@@ -77,8 +77,19 @@ LIGHTHOUSE := tests/lighthouse/node_modules/.package-lock.json
 $(LIGHTHOUSE): tests/lighthouse/package-lock.json | system-deps
 	cd tests/lighthouse && npm ci --silent --no-audit --no-fund
 
+# The suite in two pytest processes, one per core: the browser suites and the fuzzers
+# (which wait mostly on Chromium and on live servers) beside everything else. The second
+# one's report is printed whole after the first's; either failing fails the target, and
+# an interrupted run stops both.
+SECOND_HALF := tests/e2e tests/test_fuzz.py tests/test_page_fuzz.py
 test: $(STAMP) system-deps $(AXE) $(OIDC) $(S3) $(LIGHTHOUSE)
-	AXE_JS=$(AXE) $(BIN)/pytest
+	@report=$$(mktemp); \
+	AXE_JS=$(AXE) $(BIN)/pytest $(SECOND_HALF) > $$report 2>&1 & second=$$!; \
+	trap 'kill $$second 2>/dev/null; rm -f $$report' EXIT INT TERM; \
+	AXE_JS=$(AXE) $(BIN)/pytest $(addprefix --ignore=,$(SECOND_HALF)); first=$$?; \
+	wait $$second; second_status=$$?; \
+	echo "== $(SECOND_HALF)"; cat $$report; \
+	test $$first = 0 && test $$second_status = 0
 
 # The benchmark (not part of the suite): see bench/run.py. SCALES=state for a quick run.
 SCALES ?= state,country
