@@ -138,9 +138,10 @@ _OPEN_SLOTS = (
 )
 
 
-# The public listing in one statement (one round trip): the magistrate's settings with the
-# open slots of a range wide enough for any zone, cut to the exact range once the zone and
-# the notice are known (see public_listing). The slots are read on ix_slot_listing.
+# The public listing in one statement (one round trip, for PostgreSQL): the magistrate's
+# settings with the open slots of a range wide enough for any zone, cut to the exact range
+# once the zone and the notice are known (see listing_in_one_statement). The slots are read
+# on ix_slot_listing.
 _LISTING = (
     select(_MAGISTRATE.timezone, _RULE.min_notice_hours, _RULE.max_per_day,
            stored(_SLOT.start_at), stored(_SLOT.end_at), _SLOT.offers_video,
@@ -158,12 +159,30 @@ _EARLIEST_OFFSET, _LATEST_OFFSET = timedelta(hours=14), timedelta(hours=12)
 
 def public_listing(magistrate_id: int, days_from: Callable[[date], tuple[date, date]],
                    connection, now: datetime | None = None) -> list[OpenSlot] | None:
-    """The public listing's open slots (None: no such published agenda), in one statement.
+    """The public listing's open slots (None: no such published agenda).
 
     `days_from(today)` gives the first and last local day asked for, from the
-    magistrate's today: not known before the read, so the read spans the range
-    asked for from any zone's today (UTC's, a day either side) and is then cut.
+    magistrate's today. PostgreSQL answers in one statement (one round trip, see
+    listing_in_one_statement). SQLite runs in process, with no round trip to save:
+    there the settings are read first and then exactly the range asked for, which
+    costs less than the settings on every row of a wider range.
     """
+    if connection.dialect.name != "sqlite":
+        return listing_in_one_statement(magistrate_id, days_from, connection, now)
+    agenda = agenda_settings(magistrate_id, connection)
+    if agenda is None:
+        return None
+    now = now or utcnow()
+    first_day, last_day = days_from(now.astimezone(ZoneInfo(agenda.timezone)).date())
+    return open_slots(agenda, first_day, last_day, now, connection)
+
+
+def listing_in_one_statement(magistrate_id: int,
+                             days_from: Callable[[date], tuple[date, date]], connection,
+                             now: datetime | None = None) -> list[OpenSlot] | None:
+    """public_listing in one statement: the magistrate's today is not known before the
+    read, so the read spans the range asked for from any zone's today (UTC's, a day
+    either side) and is then cut."""
     now = now or utcnow()
     utc_today = now.date()
     wide_first = days_from(utc_today - timedelta(days=1))[0]
@@ -193,7 +212,8 @@ def public_listing(magistrate_id: int, days_from: Callable[[date], tuple[date, d
 
 def agenda_settings(magistrate_id: int, connection=None) -> AgendaSettings | None:
     """The agenda page's first query: the magistrate's zone and booking limits (None: no
-    agenda). The public listing reads the same with its slots (public_listing).
+    agenda). On PostgreSQL the public listing reads the same with its slots
+    (listing_in_one_statement).
 
     `connection`: a plain pooled connection, for a caller without an ORM session; by
     default the session's.
