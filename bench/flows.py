@@ -2,7 +2,8 @@
 
 - the public's two steps, a hold and its confirmation with the e-mailed code;
 - the service with every newer feature switched on (busy-time sources on every
-  magistrate, webhook subscribers, WhatsApp/SMS, the magistrates' questions);
+  magistrate, webhook subscribers, WhatsApp/SMS, the magistrates' questions) and off
+  again, in turns (`bench.run.features_in_turns`);
 - the busy-time refresh of 400 calendars served over HTTP on loopback;
 - a court-wide closure with 3,000 bookings cancelled and told to everyone through a real
   SMTP server on loopback, from the admin's request to the last message accepted;
@@ -169,15 +170,20 @@ FEATURE_FIELDS = {"answers": ANSWERS, "notify_by": "whatsapp"}
 
 
 def switch_features_off(url: str) -> None:
-    """The closure figure is the e-mails': the subscribers (nobody listens) leave."""
-    from sqlalchemy import delete
+    """Undo switch_features_on: no busy-time source, subscriber or question is left (the
+    next turn measures without them; the closure figure is the e-mails')."""
+    from sqlalchemy import delete, update
 
+    from booking.availability.models import AvailabilityRule, BusyPeriod, BusySource
     from booking.extensions import db
     from booking.webhooks.models import WebhookSubscriber
 
     app = bench_app(url)
     with app.app_context():
+        db.session.execute(delete(BusyPeriod))
+        db.session.execute(delete(BusySource))
         db.session.execute(delete(WebhookSubscriber))
+        db.session.execute(update(AvailabilityRule).values(questions=None))
         db.session.commit()
         db.engine.dispose()
 

@@ -5,7 +5,7 @@ loads the data, starts the service under gunicorn, drives it with wrk on
 loopback, does the same to a minimal Flask app on the same settings (the
 ceiling, `bench/ceiling.py`), races clients for one slot (and, on PostgreSQL,
 across two instances), measures memory per worker, the public's hold-then-confirm
-pair, the figures again with every newer feature switched on, the refresh of 400
+pair, the figures with every newer feature off and on in turns, the refresh of 400
 calendars, and, at the state's scale, a py-spy profile of booking and a court-wide
 closure told to everyone over SMTP (`bench/flows.py`); then writes a markdown report
 with every figure as a share of its ceiling and against the targets.
@@ -84,7 +84,10 @@ def explain_listing(url: str) -> str:
 
     engine = create_engine(url)
     now = datetime.now(ZoneInfo("UTC"))
-    query = slot_range_queries(1, now + timedelta(days=1), now + timedelta(days=29))["listing"]
+    # the statement the listing runs: PostgreSQL's one statement, SQLite's slot read (its
+    # settings are one row read by primary key)
+    reader = "listing" if engine.dialect.name == "postgresql" else "agenda"
+    query = slot_range_queries(1, now + timedelta(days=1), now + timedelta(days=29))[reader]
     compiled = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
     with engine.connect() as connection:
         prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
@@ -135,20 +138,60 @@ def race(urls: list[str], body: dict, requests: int = 1000, connections: int = 1
 
 
 def measure_service(result: dict, url: str, env: dict, bodies: Path, paths: dict,
-                    magistrates: int, key: str = "") -> Gunicorn:
-    """Listing, agenda page and booking figures into result (names suffixed by `key`);
-    answers the still running service."""
+                    magistrates: int) -> Gunicorn:
+    """Listing, agenda page and booking figures into result; answers the still running
+    service."""
     service = Gunicorn("wsgi:app", env)
-    common = {"MAG_FIRST": "1", "MAG_LAST": str(magistrates)}
-    wrk(service.url, "listing.lua", {**common, "TARGET_PATH": paths["listing"]}, duration="3s")
-    result["listing" + key] = wrk(service.url, "listing.lua",
-                                  {**common, "TARGET_PATH": paths["listing"]})
-    result["agenda" + key] = wrk(service.url, "listing.lua",
-                                 {**common, "TARGET_PATH": paths["agenda"]})
-    result["booking" + key] = wrk(service.url, "bodies.lua", {
-        "BODIES": str(bodies), "TARGET_PATH": "/api/v1/bookings",
-        "INTEGRATION_KEY": INTEGRATION_KEY})
+    result.update(_hot_paths(service, bodies, paths, magistrates))
+    result["agenda"] = wrk(service.url, "listing.lua", {
+        "MAG_FIRST": "1", "MAG_LAST": str(magistrates), "TARGET_PATH": paths["agenda"]})
     return service
+
+
+def _hot_paths(service: Gunicorn, bodies: Path, paths: dict, magistrates: int) -> dict:
+    """The slot listing (after a short warm-up) and booking distinct slots."""
+    common = {"MAG_FIRST": "1", "MAG_LAST": str(magistrates), "TARGET_PATH": paths["listing"]}
+    wrk(service.url, "listing.lua", common, duration="3s")
+    listing = wrk(service.url, "listing.lua", common)
+    return {"listing": listing, "booking": wrk(service.url, "bodies.lua", {
+        "BODIES": str(bodies), "TARGET_PATH": "/api/v1/bookings",
+        "INTEGRATION_KEY": INTEGRATION_KEY})}
+
+
+FEATURE_TURNS = int(os.environ.get("BENCH_FEATURE_TURNS", "3"))
+
+
+def features_in_turns(url: str, workdir: Path, paths: dict, magistrates: int,
+                      turns: int = FEATURE_TURNS) -> dict:
+    """Listing and booking with every newer feature off, then on, `turns` times over.
+
+    Two runs of one figure differ by up to a quarter on this machine, as much as the
+    features may cost: each turn pairs a run without them with a run with them a minute
+    later (same database, same machine state), and the report takes the median of the
+    turns' ratios."""
+    runs: dict[str, list[dict]] = {"off": [], "on": []}
+    counts = {}
+    for turn in range(turns):
+        print(f"   turn {turn + 1} of {turns}: features off, then on", flush=True)
+        off = workdir / f"off-{turn}.jsonl"
+        booking_bodies(url, off, prefix=f"y{turn}n")
+        service = Gunicorn("wsgi:app", service_env(url))
+        try:
+            runs["off"].append(_hot_paths(service, off, paths, magistrates))
+        finally:
+            service.stop()
+        counts = flows.switch_features_on(url, "http://127.0.0.1:9")
+        try:
+            on = workdir / f"on-{turn}.jsonl"
+            booking_bodies(url, on, prefix=f"x{turn}n", extra=flows.FEATURE_FIELDS)
+            service = Gunicorn("wsgi:app", {**service_env(url), **flows.features_env()})
+            try:
+                runs["on"].append(_hot_paths(service, on, paths, magistrates))
+            finally:
+                service.stop()
+        finally:
+            flows.switch_features_off(url)
+    return {**runs, "counts": counts}
 
 
 def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
@@ -184,21 +227,8 @@ def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
     if scale_name == "state":
         print(f"== {backend} / {scale_name}: profiling the booking route", flush=True)
         result["profile"] = flows.profile(url, workdir)
-    # The figures without the newer features again, on the database as the runs above left
-    # it (thousands of bookings and holds later): the figures with them are compared with
-    # these, not with the first ones, so that a difference is the features' own.
-    print(f"== {backend} / {scale_name}: the same figures again, features still off", flush=True)
-    again = workdir / f"without-{backend}-{scale_name}.jsonl"
-    booking_bodies(url, again, prefix="y")
-    measure_service(result, url, service_env(url), again, paths, magistrates,
-                    key="_without").stop()
-    print(f"== {backend} / {scale_name}: every newer feature switched on", flush=True)
-    result["features"] = flows.switch_features_on(url, "http://127.0.0.1:9")
-    with_features = workdir / f"features-{backend}-{scale_name}.jsonl"
-    booking_bodies(url, with_features, prefix="x", extra=flows.FEATURE_FIELDS)
-    measure_service(result, url, {**service_env(url), **flows.features_env()}, with_features,
-                    paths, magistrates, key="_features").stop()
-    flows.switch_features_off(url)
+    print(f"== {backend} / {scale_name}: every newer feature off and on, in turns", flush=True)
+    result["features"] = features_in_turns(url, workdir, paths, magistrates)
     print(f"== {backend} / {scale_name}: refreshing 400 calendars", flush=True)
     result["busy_refresh"] = flows.busy_refresh(url)
     print(f"== {backend} / {scale_name}: measuring the ceiling", flush=True)
