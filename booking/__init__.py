@@ -15,6 +15,7 @@ from flask import Flask, request
 from . import (
     metrics,
     models,  # noqa: F401  (the whole metadata, for migrations)
+    proxies,
     request_log,
     validation_messages,  # noqa: F401  (before any schema is defined)
 )
@@ -67,11 +68,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.json.sort_keys = False
     request_log.configure_logging(app.config["LOG_FORMAT"])
 
-    if app.config.get("PROXY_FIX_HOPS"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    proxies.trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
     _connect_domains()

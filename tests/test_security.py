@@ -96,3 +96,24 @@ def test_client_address_comes_from_the_proxy_only_when_configured(database_url):
 
     assert remote(trusting) == "203.0.113.9"
     assert remote(plain) == "127.0.0.1"
+
+
+def test_a_proxy_not_trusted_is_reported_once(database_url, caplog):
+    """PROXY_FIX_HOPS=0 while requests come through a proxy would make the whole public one
+    client for the per-address limits: the operator reads it in the log, once per worker,
+    and not at all when no request carries the header or the proxy is trusted."""
+    from booking.proxies import UNTRUSTED_PROXY_WARNING
+
+    def warnings(app, *forwarded):
+        caplog.clear()
+        client = app.test_client()
+        client.get("/healthz")
+        for address in forwarded:
+            client.get("/healthz", headers={"X-Forwarded-For": address})
+        return [r.getMessage() for r in caplog.records if r.name == "booking.proxies"]
+
+    caplog.set_level("WARNING", logger="booking.proxies")
+    assert warnings(make_app(database_url)) == []
+    assert warnings(make_app(database_url), "203.0.113.9", "203.0.113.10") == [
+        UNTRUSTED_PROXY_WARNING]
+    assert warnings(make_app(database_url, PROXY_FIX_HOPS=1), "203.0.113.9") == []
