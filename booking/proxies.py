@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 UNTRUSTED_PROXY_WARNING = (
     "Pedidos chegam com X-Forwarded-For, mas PROXY_FIX_HOPS=0: se há um proxy na frente, "
     "todo o público tem o endereço dele e os limites por endereço valem para todos juntos; "
-    "defina PROXY_FIX_HOPS com o número de proxies. / Requests carry X-Forwarded-For but "
+    "defina PROXY_FIX_HOPS com o número de proxies (se não há, um cliente enviou o "
+    "cabeçalho por conta própria e o aviso pode ser ignorado). / Requests carry "
+    "X-Forwarded-For but "
     "PROXY_FIX_HOPS=0: if a proxy is in front, every client has its address and the "
     "per-address limits count everyone together; set PROXY_FIX_HOPS to the number of "
     "proxies (if none is, a client sent the header itself and this can be ignored).")
