@@ -313,3 +313,22 @@ def test_admin_page_lists_failed_messages_and_resends(mail_app, smtp_server, jud
     assert client.post(f"/equipe/mensagens/{dead_id}/reenviar").status_code == 302
     with mail_app.app_context():
         assert db.session.get(OutboxMessage, dead_id).status == "pending"
+
+
+def test_building_e_mails_asks_the_resolver_for_this_machine_s_name_once(app, monkeypatch):
+    """email.utils.make_msgid(), which Flask-Mail calls for every message, does a reverse
+    lookup each time; thousands of e-mails must not wait on as many lookups."""
+    import socket
+
+    from booking.notifications import mailer
+
+    lookups = []
+    real = socket.getfqdn
+    monkeypatch.setattr(socket, "getfqdn", lambda *args: lookups.append(args) or real(*args))
+    mailer._this_host.cache_clear()
+    with app.app_context():
+        ids = {mailer.InviteMessage(subject="Convite", recipients=["ana@example.com"],
+                                    body="Olá", sender="agenda@example.jus.br").msgId
+               for _ in range(5)}
+    assert len(ids) == 5  # each message still has an id of its own
+    assert len(lookups) == 1

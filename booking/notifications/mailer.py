@@ -10,8 +10,10 @@ from __future__ import annotations
 import smtplib
 import socket
 from email.mime.text import MIMEText
+from email.utils import make_msgid
 from functools import cache
 
+import flask_mail
 from flask import current_app
 from flask_mail import Attachment, Connection, Message
 
@@ -57,6 +59,14 @@ def _this_host() -> str:
     """The name said in EHLO, looked up once (smtplib asks the resolver at every connection,
     and the sender opens one per batch and connection)."""
     return socket.getfqdn()
+
+
+# Flask-Mail gives every Message a Message-ID from email.utils.make_msgid(), which asks the
+# resolver for this machine's name at each call: a reverse lookup per e-mail (seconds each
+# where reverse DNS does not answer, hours for a closure's thousands). The outbox replaces
+# that id with its own, kept across attempts; the one Flask-Mail makes takes the name
+# looked up once.
+flask_mail.make_msgid = lambda: make_msgid(domain=_this_host())
 
 
 def smtp_connection() -> TimedConnection:
