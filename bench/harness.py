@@ -88,16 +88,17 @@ def service_env(database_url: str) -> dict:
 
 
 def booking_bodies(url: str, path: Path, count: int = 30000, prefix: str = "b",
-                   extra: dict | None = None) -> None:
+                   extra: dict | None = None, skip: int = 0) -> None:
     """Distinct open slots, each with its own lawyer (address `<prefix><n>@bench.com`), as
-    one JSON body per line; `extra` adds fields (answers, notify_by)."""
+    one JSON body per line, latest first after `skip` of them; `extra` adds fields
+    (answers, notify_by)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(text(
             "SELECT magistrate_id, start_at FROM slot WHERE state = 'open' "
-            "ORDER BY start_at DESC LIMIT :n"), {"n": count}).all()
+            "ORDER BY start_at DESC LIMIT :n OFFSET :skip"), {"n": count, "skip": skip}).all()
     engine.dispose()
     zone = ZoneInfo("America/Cuiaba")
     with path.open("w") as out:

@@ -4,11 +4,12 @@ For each database (SQLite, PostgreSQL) and scale (a state, the country) it
 loads the data, starts the service under gunicorn, drives it with wrk on
 loopback, does the same to a minimal Flask app on the same settings (the
 ceiling, `bench/ceiling.py`), races clients for one slot (and, on PostgreSQL,
-across two instances), measures memory per worker, the public's hold-then-confirm
-pair, the figures with every newer feature off and on in turns, the refresh of 400
-calendars, and, at the state's scale, a py-spy profile of booking and a court-wide
-closure told to everyone over SMTP (`bench/flows.py`); then writes a markdown report
-with every figure as a share of its ceiling and against the targets.
+across two instances), measures booking and the public's hold-then-confirm pair
+on the service and on the ceiling in turns, memory per worker, the figures with
+every newer feature off and on in turns, the refresh of 400 calendars, and, at the
+state's scale, a py-spy profile of booking and a court-wide closure told to everyone
+over SMTP (`bench/flows.py`); then writes a markdown report with every figure as a
+share of its ceiling and against the targets.
 """
 
 from __future__ import annotations
@@ -96,6 +97,20 @@ def explain_listing(url: str) -> str:
     return "\n".join(" | ".join(str(c) for c in row) for row in rows)
 
 
+def open_future_slots(url: str) -> int:
+    """The open slots still ahead: each booking run takes the latest ones, and none may run
+    out of them (its refusals would count as bookings not made)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        left = connection.execute(text("SELECT count(*) FROM slot WHERE state = 'open' AND "
+                                       "start_at > :now"), {"now": datetime.now(ZoneInfo("UTC"))
+                                                            }).scalar_one()
+    engine.dispose()
+    return left
+
+
 def race(urls: list[str], body: dict, requests: int = 1000, connections: int = 100) -> dict:
     """`requests` POSTs for one slot over `connections` keep-alive connections."""
     import http.client
@@ -137,25 +152,68 @@ def race(urls: list[str], body: dict, requests: int = 1000, connections: int = 1
     return dict(statuses)
 
 
-def measure_service(result: dict, url: str, env: dict, bodies: Path, paths: dict,
+def measure_service(result: dict, url: str, env: dict, paths: dict,
                     magistrates: int) -> Gunicorn:
-    """Listing, agenda page and booking figures into result; answers the still running
-    service."""
+    """Listing and agenda page figures into result; answers the still running service."""
     service = Gunicorn("wsgi:app", env)
-    result.update(_hot_paths(service, bodies, paths, magistrates))
+    result.update(_hot_paths(service, None, paths, magistrates))
     result["agenda"] = wrk(service.url, "listing.lua", {
         "MAG_FIRST": "1", "MAG_LAST": str(magistrates), "TARGET_PATH": paths["agenda"]})
     return service
 
 
-def _hot_paths(service: Gunicorn, bodies: Path, paths: dict, magistrates: int) -> dict:
-    """The slot listing (after a short warm-up) and booking distinct slots."""
+def _hot_paths(service: Gunicorn, bodies: Path | None, paths: dict, magistrates: int) -> dict:
+    """The slot listing (after a short warm-up) and, given bodies, booking distinct slots."""
     common = {"MAG_FIRST": "1", "MAG_LAST": str(magistrates), "TARGET_PATH": paths["listing"]}
     wrk(service.url, "listing.lua", common, duration="3s")
-    listing = wrk(service.url, "listing.lua", common)
-    return {"listing": listing, "booking": wrk(service.url, "bodies.lua", {
-        "BODIES": str(bodies), "TARGET_PATH": "/api/v1/bookings",
-        "INTEGRATION_KEY": INTEGRATION_KEY})}
+    figures = {"listing": wrk(service.url, "listing.lua", common)}
+    if bodies is not None:
+        figures["booking"] = _bookings(service, bodies, "/api/v1/bookings")
+    return figures
+
+
+def _bookings(server: Gunicorn, bodies: Path, path: str) -> dict:
+    """wrk posting each body once to `path` (the service's or the ceiling's booking)."""
+    return wrk(server.url, "bodies.lua", {"BODIES": str(bodies), "TARGET_PATH": path,
+                                          "INTEGRATION_KEY": INTEGRATION_KEY})
+
+
+CEILING_TURNS = int(os.environ.get("BENCH_CEILING_TURNS", "3"))
+
+
+def against_ceiling_in_turns(url: str, workdir: Path, turns: int = CEILING_TURNS) -> dict:
+    """Booking and the public's hold + confirm on the service, then on the ceiling, `turns`
+    times over, each side on a fresh gunicorn; with each side's memory per worker after.
+
+    Measured once each and ten minutes apart, the ceiling's figures moved up to 17% between
+    two runs and the service's up to 40%, more than the margins of the targets set against
+    the ceiling: each turn measures both a minute apart on the same database, and the report
+    takes the median of the turns' ratios."""
+    env = {**service_env(url), "CEILING_DATABASE_URL": url}
+    sides = (("service", "wsgi:app", "/api/v1/bookings"),
+             ("ceiling", "bench.ceiling:app", "/book"))
+    runs: dict[str, list[dict]] = {side: [] for side, _app, _path in sides}
+    for turn in range(turns):
+        print(f"   turn {turn + 1} of {turns}: the service, then the ceiling", flush=True)
+        for side, app_path, path in sides:
+            tag = f"{side[0]}{turn}"  # distinct lawyers' addresses per run
+            warm, bodies = workdir / f"{tag}-warm.jsonl", workdir / f"{tag}-bodies.jsonl"
+            booking_bodies(url, warm, count=2000, prefix=f"{tag}w")
+            booking_bodies(url, bodies, prefix=f"{tag}b", skip=2000)
+            server = Gunicorn(app_path, env)
+            try:
+                # each worker's first bookings compile statements and schemas: a second
+                # over four connections, so that both sides are measured warm
+                wrk(server.url, "bodies.lua", {"BODIES": str(warm), "TARGET_PATH": path,
+                                               "INTEGRATION_KEY": INTEGRATION_KEY},
+                    connections=4, duration="1s")
+                runs[side].append({
+                    "booking": _bookings(server, bodies, path),
+                    "pair": flows.holds_and_confirms(server, url, workdir, prefix=f"{tag}h"),
+                    "memory_mb": server.worker_rss_mb()})
+            finally:
+                server.stop()
+    return runs
 
 
 FEATURE_TURNS = int(os.environ.get("BENCH_FEATURE_TURNS", "3"))
@@ -200,28 +258,24 @@ def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
     result = {"backend": backend, "scale": scale_name, "counts": counts,
               "measured_at": datetime.now().strftime("%Y-%m-%d %H:%M"),
               "load_seconds": round(load_seconds, 1), "explain": explain_listing(url)}
-    bodies = workdir / f"bodies-{backend}-{scale_name}.jsonl"
-    booking_bodies(url, bodies)
+    race_bodies = workdir / f"race-{backend}-{scale_name}.jsonl"
+    booking_bodies(url, race_bodies, count=2, prefix="r")
     magistrates = SCALES[scale_name].magistrates
     today = datetime.now(ZoneInfo("America/Cuiaba")).date()
     paths = {"listing": ("/api/v1/magistrates/%d/slots?from=" + today.isoformat() + "&to="
                          + (today + timedelta(days=27)).isoformat()),
              "agenda": "/magistrados/%d/agenda?semana=" + (today + timedelta(days=7)).isoformat()}
     print(f"== {backend} / {scale_name}: measuring the service", flush=True)
-    service = measure_service(result, url, service_env(url), bodies, paths, magistrates)
+    service = measure_service(result, url, service_env(url), paths, magistrates)
     try:
-        result["memory_mb"] = service.worker_rss_mb()
-        race_body = json.loads(bodies.read_text().splitlines()[-1])
-        result["race"] = race([service.url], race_body)
+        first, second_body = (json.loads(line) for line in race_bodies.read_text().splitlines())
+        result["race"] = race([service.url], first)
         if backend == "postgresql":
             second = Gunicorn("wsgi:app", service_env(url))
             try:
-                other_body = json.loads(bodies.read_text().splitlines()[-2])
-                result["race_two_instances"] = race([service.url, second.url], other_body)
+                result["race_two_instances"] = race([service.url, second.url], second_body)
             finally:
                 second.stop()
-        print(f"== {backend} / {scale_name}: the public's hold and confirm", flush=True)
-        result["pair"] = flows.holds_and_confirms(service, url, workdir)
     finally:
         service.stop()
     if scale_name == "state":
@@ -236,19 +290,20 @@ def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
     env = {**service_env(url), "CEILING_DATABASE_URL": url}
     subprocess.run([sys.executable, "-m", "bench.ceiling"], cwd=REPO, env={**os.environ, **env},
                    check=True, stdout=subprocess.DEVNULL)
-    ceiling_bodies = workdir / f"ceiling-{backend}-{scale_name}.jsonl"
-    booking_bodies(url, ceiling_bodies, prefix="c")
     ceiling = Gunicorn("bench.ceiling:app", env)
     try:
         wrk(ceiling.url, "ceiling.lua", {"CEILING_MODE": "read"}, duration="3s")
         result["ceiling"] = {mode: wrk(ceiling.url, "ceiling.lua", {"CEILING_MODE": mode})
                              for mode in ("hello", "read", "insert", "page")}
-        result["ceiling"]["book"] = wrk(ceiling.url, "bodies.lua", {
-            "BODIES": str(ceiling_bodies), "TARGET_PATH": "/book"})
-        result["ceiling_memory_mb"] = ceiling.worker_rss_mb()
-        result["ceiling"]["pair"] = flows.holds_and_confirms(ceiling, url, workdir, prefix="k")
     finally:
         ceiling.stop()
+    print(f"== {backend} / {scale_name}: booking and hold + confirm against the ceiling, "
+          "in turns", flush=True)
+    result["turns"] = against_ceiling_in_turns(url, workdir)
+    result["memory_mb"] = [mb for turn in result["turns"]["service"] for mb in turn["memory_mb"]]
+    result["ceiling_memory_mb"] = [mb for turn in result["turns"]["ceiling"]
+                                   for mb in turn["memory_mb"]]
+    result["open_slots_left"] = open_future_slots(url)
     if scale_name == "state":
         print(f"== {backend} / {scale_name}: a court-wide closure over 3,000 bookings", flush=True)
         result["closure"] = flows.closure(url)
