@@ -33,6 +33,7 @@ from bench.harness import (
     REPO,
     SECRET,
     Gunicorn,
+    answered,
     booking_bodies,
     service_env,
     wrk,
@@ -100,16 +101,10 @@ def holds_and_confirms(service: Gunicorn, url: str, workdir: Path, prefix: str =
     confirms.write_text("".join(f"{booking_id} {token} {BENCH_CODE}\n"
                                 for booking_id, token in holds))
     confirm = wrk(service.url, "confirms.lua", {"CONFIRMS": str(confirms)})
-    holds_rate, confirms_rate = _answered(hold, "202"), _answered(confirm, "200")
+    holds_rate, confirms_rate = answered(hold, "202"), answered(confirm, "200")
     pair = 1 / (1 / holds_rate + 1 / confirms_rate) if holds_rate and confirms_rate else 0
     return {"hold": hold, "confirm": confirm, "pair_rps": round(pair, 1),
             "holds_captured": len(holds)}
-
-
-def _answered(run: dict, status: str) -> float:
-    """The rate of the answers that did what was asked (a refusal is no hold)."""
-    total = sum(run["statuses"].values())
-    return run["rps"] * run["statuses"].get(status, 0) / total if total else 0.0
 
 
 # --- every newer feature switched on -------------------------------------------------------

@@ -74,6 +74,13 @@ def wrk(url: str, script: str, env: dict, connections: int = CONNECTIONS,
     raise RuntimeError(f"wrk printed no result:\n{result.stdout}\n{result.stderr}")
 
 
+def answered(run: dict, status: str) -> float:
+    """The rate of a wrk run's answers that did what was asked: a refusal is no booking or
+    hold, and a run that ran out of open slots (its 409s are quick) must not look faster."""
+    total = sum(run["statuses"].values())
+    return run["rps"] * run["statuses"].get(status, 0) / total if total else 0.0
+
+
 INTEGRATION_KEY = "int_bench-0123456789abcdef"
 
 

@@ -7,6 +7,8 @@ import platform
 import statistics
 from datetime import datetime
 
+from bench.harness import answered
+
 
 def _ok(passed: bool) -> str:
     return "✅" if passed else "❌"
@@ -206,7 +208,7 @@ def _features(result: dict) -> dict:
     for key, status in (("listing", "200"), ("booking", "201")):
         off = [turn[key] for turn in turns["off"]]
         on = [turn[key] for turn in turns["on"]]
-        ratios = [_ratio(_done(b, status), _done(a, status)) for a, b in zip(off, on, strict=True)]
+        ratios = [_ratio(answered(b, status), answered(a, status)) for a, b in zip(off, on, strict=True)]
         figures[key] = {"off": _median_run(off), "on": _median_run(on), "ratios": ratios,
                         "share": statistics.median(ratios)}
     return figures
@@ -247,22 +249,15 @@ def _against_ceiling(result: dict) -> dict:
                "pair_rps": statistics.median(turn["pair"]["pair_rps"] for turn in runs)}
         for side, runs in (("service", service), ("ceiling", ceiling))
     } | {
-        "booking": [_ratio(_done(s["booking"], "201"), _done(c["booking"], "201"))
+        "booking": [_ratio(answered(s["booking"], "201"), answered(c["booking"], "201"))
                     for s, c in pairs],
         "booking_p99": [_ratio(s["booking"]["p99_ms"], c["booking"]["p99_ms"]) for s, c in pairs],
         "pair": [_ratio(s["pair"]["pair_rps"], c["pair"]["pair_rps"]) for s, c in pairs],
-        "pair_vs_bookings": [_ratio(s["pair"]["pair_rps"], _done(c["booking"], "201"))
+        "pair_vs_bookings": [_ratio(s["pair"]["pair_rps"], answered(c["booking"], "201"))
                              for s, c in pairs],
-        "ceiling_pair_vs_bookings": [_ratio(c["pair"]["pair_rps"], _done(c["booking"], "201"))
+        "ceiling_pair_vs_bookings": [_ratio(c["pair"]["pair_rps"], answered(c["booking"], "201"))
                                      for _s, c in pairs],
     }
-
-
-def _done(run: dict, status: str) -> float:
-    """The rate of the answers that did what was asked: a run that ran out of open slots
-    (its 409s are quick) must not look faster than it was."""
-    total = sum(run.get("statuses", {}).values())
-    return run["rps"] * run["statuses"].get(status, 0) / total if total else run["rps"]
 
 
 def _median_share(ratios: list[float]) -> str:
