@@ -172,10 +172,11 @@ def _hot_paths(service: Gunicorn, bodies: Path | None, paths: dict, magistrates:
     return figures
 
 
-def _bookings(server: Gunicorn, bodies: Path, path: str) -> dict:
-    """wrk posting each body once to `path` (the service's or the ceiling's booking)."""
+def _bookings(server: Gunicorn, bodies: Path, path: str, **options) -> dict:
+    """wrk posting each body once to `path` (the service's or the ceiling's booking);
+    `options`: wrk's connections and duration."""
     return wrk(server.url, "bodies.lua", {"BODIES": str(bodies), "TARGET_PATH": path,
-                                          "INTEGRATION_KEY": INTEGRATION_KEY})
+                                          "INTEGRATION_KEY": INTEGRATION_KEY}, **options)
 
 
 CEILING_TURNS = int(os.environ.get("BENCH_CEILING_TURNS", "3"))
@@ -204,9 +205,7 @@ def against_ceiling_in_turns(url: str, workdir: Path, turns: int = CEILING_TURNS
             try:
                 # each worker's first bookings compile statements and schemas: a second
                 # over four connections, so that both sides are measured warm
-                wrk(server.url, "bodies.lua", {"BODIES": str(warm), "TARGET_PATH": path,
-                                               "INTEGRATION_KEY": INTEGRATION_KEY},
-                    connections=4, duration="1s")
+                _bookings(server, warm, path, connections=4, duration="1s")
                 runs[side].append({
                     "booking": _bookings(server, bodies, path),
                     "pair": flows.holds_and_confirms(server, url, workdir, prefix=f"{tag}h"),
