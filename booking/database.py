@@ -177,5 +177,7 @@ def begin_immediate(connection, busy_timeout_ms: int) -> None:
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
     """PostgreSQL exclusion constraints (named ex_*) and the units' trigram index (which
     needs the pg_trgm extension) live only in the migrations; an index on an expression
-    (ix_booking_held_email) is declared on its model, but SQLite cannot reflect it."""
-    return not (name or "").startswith(("ex_", "ix_unit_search_trgm", "ix_booking_held_email"))
+    (ix_booking_held_email, ix_booking_email_magistrate_start) is declared on its model, but
+    SQLite cannot reflect it."""
+    return not (name or "").startswith(("ex_", "ix_unit_search_trgm", "ix_booking_held_email",
+                                        "ix_booking_email_magistrate_start"))

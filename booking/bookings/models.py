@@ -51,6 +51,10 @@ class Booking(LawyerColumns, db.Model):
             postgresql_where=text("status != 'cancelled'"),
         ),
         Index("ix_booking_magistrate_start", "magistrate_id", "start_at"),
+        # Every booking counts the address's future bookings with the magistrate (its
+        # limit): the entries of that address alone, not all of the magistrate's future.
+        Index("ix_booking_email_magistrate_start", text("lower(lawyer_email)"),
+              "magistrate_id", "start_at"),
         # the foreign key's check when open slots are deleted (republishing, closures)
         Index("ix_booking_slot", "slot_id"),
         Index("ix_booking_lawyer_oab", "lawyer_oab", "magistrate_id", "status"),
