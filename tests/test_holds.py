@@ -16,6 +16,7 @@ from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from tests.support.factories import DIRECT, bearer, confirmation_code
+from tests.support.query_plans import query_plan
 from tests.test_bookings_api import desk, form  # noqa: F401  (the fixture)
 
 
@@ -281,19 +282,3 @@ def test_an_address_future_bookings_are_counted_from_their_own_index(app, client
         plan = query_plan(app, backend, statement, values)
         assert "ix_booking_email_magistrate_start" in plan, plan
 
-
-def query_plan(app, backend, statement, values) -> str:
-    """The database's plan for the statement with these values, as one line."""
-    with app.app_context():
-        compiled = statement.compile(db.engine)
-        bound = compiled.construct_params(values)
-        connection = db.session.connection()
-        if backend == "sqlite":
-            parameters = tuple(str(bound[name]) for name in compiled.positiontup)
-            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", parameters)
-        else:
-            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", bound)
-        plan = " ".join(str(row) for row in rows)
-        db.session.rollback()
-    return plan

@@ -18,6 +18,7 @@ from booking.notifications.models import OutboxMessage
 from booking.notifications.service import send_due
 from booking.webhooks.service import new_secret
 from tests.support.factories import DIRECT, bearer
+from tests.support.query_plans import query_plan
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_bookings_api import book, desk, form  # noqa: F401  (the fixture)
 
@@ -225,3 +226,29 @@ def test_the_admin_page_registers_a_subscriber_and_shows_its_secret_once(app, cl
     assert "Portal do advogado" in listing and "whsec_" not in listing
     refused = client.post("/equipe/webhooks", data={"name": "X", "url": "nada"})
     assert refused.status_code == 422
+
+
+def test_a_subscriber_long_history_is_not_read_at_every_claim(app, backend):
+    """Whether an earlier event of the same subscriber still waits is asked for each due
+    event at every claim of the outbox: that read finds the pending events alone, not every
+    event the subscriber was ever sent (1.3 s a claim at 200,000 of them before)."""
+    from sqlalchemy import insert, text
+
+    from booking.notifications.service import due_messages
+
+    now = utcnow()
+    row = {"kind": "webhook", "recipients": ["webhook:1"], "subject": "booking.confirmed",
+           "payload": {}, "sequence_key": "webhook:1", "attempts": 1, "next_attempt_at": now,
+           "created_at": now}
+    with app.app_context():
+        db.session.execute(insert(OutboxMessage.__table__), [
+            {**row, "dedupe_key": f"sent:{n}", "message_id": f"<sent{n}@x>", "status": "sent"}
+            for n in range(500)] + [
+            {**row, "dedupe_key": f"due:{n}", "message_id": f"<due{n}@x>", "status": "pending"}
+            for n in range(3)])
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        due = due_messages(now, 50)
+    plan = query_plan(app, backend, due, {})
+    assert "ix_outbox_sequence_pending" in plan, plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, one_of, utcnow
@@ -24,6 +24,11 @@ class OutboxMessage(db.Model):
         # a topic's pending messages (superseding them): topic first, or SQLite reads
         # every pending message through ix_outbox_due
         Index("ix_outbox_topic_status", "topic", "status"),
+        # a sequence's earlier messages still pending (claim_due's held_back), read on every
+        # claim: the pending ones alone, not every event a subscriber was ever sent
+        Index("ix_outbox_sequence_pending", "sequence_key", "id",
+              sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +54,7 @@ class OutboxMessage(db.Model):
     ics_method: Mapped[str | None] = mapped_column(String(10))
     # Messages with one sequence key go out in the order they were written (a webhook
     # subscriber's events): a later one waits while an earlier one is still pending.
-    sequence_key: Mapped[str | None] = mapped_column(String(80), index=True)
+    sequence_key: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import String, case, cast, func, insert, or_, select, update
+from sqlalchemy import String, case, cast, func, insert, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -226,21 +226,27 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
+def due_messages(now: datetime, limit: int):
+    """The ids of up to `limit` messages due now, oldest first, as a select()."""
+    earlier = aliased(OutboxMessage)
+    # An earlier message of the same sequence that is still pending and cannot go now
+    # (backing off, or another sender has it) holds the later ones back. The state is
+    # written in the SQL, not bound, for the planner to read ix_outbox_sequence_pending.
+    held_back = (select(earlier.id).where(
+        earlier.sequence_key == OutboxMessage.sequence_key, earlier.id < OutboxMessage.id,
+        earlier.status == literal_column("'pending'"),
+        (earlier.next_attempt_at > now) | (earlier.claimed_until >= now)).exists())
+    return (select(OutboxMessage.id)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                   (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
+                   OutboxMessage.sequence_key.is_(None) | ~held_back)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
+
+
 def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
     """Take up to `limit` due messages for this sender, committed before any is sent."""
     claim_id = str(uuid.uuid4())
-    earlier = aliased(OutboxMessage)
-    # An earlier message of the same sequence that is still pending and cannot go now
-    # (backing off, or another sender has it) holds the later ones back.
-    held_back = (select(earlier.id).where(
-        earlier.sequence_key == OutboxMessage.sequence_key, earlier.id < OutboxMessage.id,
-        earlier.status == "pending",
-        (earlier.next_attempt_at > now) | (earlier.claimed_until >= now)).exists())
-    due = (select(OutboxMessage.id)
-           .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
-                  (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
-                  OutboxMessage.sequence_key.is_(None) | ~held_back)
-           .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
+    due = due_messages(now, limit)
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(due))
