@@ -5,16 +5,18 @@ scheduler gauges say what the database holds."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from booking.database import utcnow
 from booking.extensions import db
-from booking.notifications.service import count_by_status
+from booking.notifications.service import count_by_status, sends_since
 from booking.scheduler import run_job
 from tests.support.factories import DIRECT
 from tests.support.live_server import LiveServer
+from tests.support.query_plans import query_plan
 from tests.test_bookings_api import desk, form  # noqa: F401  (the fixture)
 from tests.test_live_server import call
 
@@ -123,3 +125,30 @@ def test_a_scrape_during_load_sees_every_workers_counts(app, database_url, desk)
     assert value(after, "booking_outbox_messages", status="pending") == waiting >= bookings
     assert value(after, "booking_db_pool_size") >= 1
     assert value(after, "booking_database_up") == 1
+
+
+def test_the_last_minute_sends_are_counted_by_channel_from_their_index(app, client, backend):
+    """E-mails, calendars, webhooks and text messages each under their own channel; the
+    count reads the recent sends, not every message the outbox ever sent."""
+    from sqlalchemy import insert, text
+
+    from booking.notifications.models import OutboxMessage
+
+    app.config["METRICS_ALLOWED_NETWORKS"] = "127.0.0.1"
+    now = utcnow()
+    sent = {"booking_booked": 3, "calendar_write": 2, "webhook": 4, "text_booked": 1}
+    rows = [(kind, now - timedelta(seconds=10)) for kind, n in sent.items() for _ in range(n)]
+    rows += [("webhook", now - timedelta(days=2))] * 300  # long ago: not in the minute
+    with app.app_context():
+        db.session.execute(insert(OutboxMessage.__table__), [
+            {"dedupe_key": f"m:{n}", "kind": kind, "message_id": f"<m{n}@x>", "recipients": [],
+             "subject": "s", "status": "sent", "attempts": 1, "next_attempt_at": at,
+             "created_at": at, "sent_at": at} for n, (kind, at) in enumerate(rows)])
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    found = samples(client.get("/metrics").get_data(as_text=True))
+    for channel, count in (("email", 3), ("calendar", 2), ("webhook", 4), ("text", 1)):
+        assert value(found, "booking_outbox_sent_last_minute", channel=channel) == count
+    plan = query_plan(app, backend, sends_since(now - timedelta(minutes=1)), {})
+    assert "ix_outbox_sent_at" in plan, plan

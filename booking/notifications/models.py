@@ -29,6 +29,9 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_sequence_pending", "sequence_key", "id",
               sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
+        # the sends of the last minute, counted at every scrape of /metrics
+        Index("ix_outbox_sent_at", "sent_at", sqlite_where=text("status = 'sent'"),
+              postgresql_where=text("status = 'sent'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
