@@ -249,36 +249,3 @@ def test_live_holds_are_counted_from_their_own_indexes(app, backend):
         plan = query_plan(app, backend, statement, values)
         assert "ix_booking_held_email" in plan and "ix_booking_held_client" in plan, plan
 
-
-def test_an_address_future_bookings_are_counted_from_their_own_index(app, client, desk,  # noqa: F811
-                                                                    backend):
-    """Every booking counts the address's future bookings with the magistrate (its limit):
-    with a busy agenda that count reads the address's few entries, not the magistrate's
-    whole future, alone and inside the compare-and-set that takes the slot."""
-    from sqlalchemy import insert, text
-
-    from booking.availability.service import _FLIP
-    from booking.bookings import service
-
-    booked = client.post("/api/v1/bookings", headers=DIRECT, json=form(desk))
-    assert booked.status_code == 201, booked.get_json()
-    with app.app_context():  # three hundred other addresses booked the following days
-        row = dict(db.session.execute(select(Booking.__table__)).mappings().one())
-        del row["id"]
-        db.session.execute(insert(Booking.__table__), [
-            {**row, "slot_id": None, "lawyer_email": f"outra{n}@example.com",
-             "start_at": row["start_at"] + timedelta(days=n),
-             "end_at": row["end_at"] + timedelta(days=n),
-             "ical_uid": f"{n}-{row['ical_uid']}", "manage_token_hash": f"{n:064d}"}
-            for n in range(1, 301)])
-        db.session.commit()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-    values = {"email": "maria@example.com", "magistrate_id": desk["judge"],
-              "of_magistrate": desk["judge"], "now": utcnow(), "lawyer_limit": 3,
-              "slot_id": 1, "from_state": "open", "to_state": "booked"}
-    for statement in (service._FUTURE_BOOKINGS_OF_ADDRESS,
-                      _FLIP.where(service._UNDER_LAWYER_LIMIT)):
-        plan = query_plan(app, backend, statement, values)
-        assert "ix_booking_email_magistrate_start" in plan, plan
-

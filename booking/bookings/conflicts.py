@@ -243,12 +243,19 @@ def decide(booking: Booking, action: str, user, reason: str | None = None) -> Bo
     raise InvalidField("Escolha manter, cancelar ou pedir outro horário.", "action")
 
 
+def rebook_requests_expired(now: datetime):
+    """Confirmed bookings whose lawyer was asked to choose another time by a deadline now
+    past, as a select(): read from the few bookings with a deadline
+    (ix_booking_rebook_deadline), not the whole table, every ten minutes."""
+    return select(Booking).where(Booking.status == "confirmed",
+                                 Booking.rebook_deadline.is_not(None),
+                                 Booking.rebook_deadline <= now)
+
+
 def expire_rebook_requests(now: datetime | None = None) -> int:
     """The scheduler's job: a lawyer who did not choose in time has the booking cancelled."""
     now = now or utcnow()
-    expired = db.session.scalars(select(Booking).where(
-        Booking.status == "confirmed", Booking.rebook_deadline.is_not(None),
-        Booking.rebook_deadline <= now)).all()
+    expired = db.session.scalars(rebook_requests_expired(now)).all()
     for booking in expired:
         service.cancel(booking, by="court", now=now, reopen=False, reason=(
             f"Não foi escolhido um novo horário até o prazo. {booking.conflict_reason}."))

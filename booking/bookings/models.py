@@ -69,6 +69,11 @@ class Booking(LawyerColumns, db.Model):
               sqlite_where=text("status = 'held'"), postgresql_where=text("status = 'held'")),
         Index("ix_booking_held_client", "hold_client", "hold_expires_at",
               sqlite_where=text("status = 'held'"), postgresql_where=text("status = 'held'")),
+        # The lawyers asked to choose another time by a deadline (conflicts.
+        # expire_rebook_requests, every ten minutes): the few with one, not the whole table.
+        Index("ix_booking_rebook_deadline", "rebook_deadline",
+              sqlite_where=text("rebook_deadline IS NOT NULL"),
+              postgresql_where=text("rebook_deadline IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
