@@ -57,7 +57,6 @@ class Booking(LawyerColumns, db.Model):
               "magistrate_id", "start_at"),
         # the foreign key's check when open slots are deleted (republishing, closures)
         Index("ix_booking_slot", "slot_id"),
-        Index("ix_booking_lawyer_oab", "lawyer_oab", "magistrate_id", "status"),
         # Holds that expire are found by the scheduler (service.expire_holds): the few rows
         # still held, not the whole table.
         Index("ix_booking_held", "hold_expires_at", sqlite_where=text("status = 'held'"),
