@@ -74,16 +74,21 @@ def register_channel(kind_prefix: str, deliver: Callable[[dict, OutboxMessage], 
     _CHANNELS[kind_prefix] = deliver
 
 
+def _channel_prefix(kind: str) -> str | None:
+    """The registered channel a kind of message travels by; None: e-mail."""
+    return next((prefix for prefix in _CHANNELS if kind.startswith(prefix)), None)
+
+
 def _channel_name(kind: str) -> str:
-    """How a kind of message travels, for the operators: its registered channel's prefix
-    ("calendar_write" -> "calendar", "webhook", "text"), else "email"."""
-    prefix = next((p for p in _CHANNELS if kind.startswith(p)), None)
+    """How a kind of message travels, for the operators ("calendar_write" -> "calendar",
+    "webhook", "text_booked" -> "text", else "email")."""
+    prefix = _channel_prefix(kind)
     return prefix.rstrip("_") if prefix else "email"
 
 
 def _channel_for(kind: str):
-    return next((deliver for prefix, deliver in _CHANNELS.items() if kind.startswith(prefix)),
-                None)
+    prefix = _channel_prefix(kind)
+    return _CHANNELS[prefix] if prefix else None
 
 
 def register_renderer(kind_prefix: str,
