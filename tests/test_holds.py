@@ -248,4 +248,3 @@ def test_live_holds_are_counted_from_their_own_indexes(app, backend):
     for statement in (service._LIVE_HOLDS, taking):
         plan = query_plan(app, backend, statement, values)
         assert "ix_booking_held_email" in plan and "ix_booking_held_client" in plan, plan
-
