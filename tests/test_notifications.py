@@ -110,6 +110,39 @@ def test_booking_invites_everyone_with_a_real_imip_message(mail_app, smtp_server
     assert '<meta name="viewport"' in html and "<title>Atendimento agendado</title>" in html
 
 
+def test_subjects_reach_the_reader_as_written(mail_app, smtp_server, judge):
+    """A subject longer than a header line is folded between encoded words, never inside
+    a word ("quar ta-feira"), and reads at the server exactly as the outbox wrote it."""
+    client = mail_app.test_client()
+    book(client, judge, slot_at(client, judge, "14:00"))
+    assert send(mail_app) == {"sent": 3, "failed": 0}
+    with mail_app.app_context():
+        written = set(db.session.scalars(select(OutboxMessage.subject)))
+    assert len(written) == 1 and len(next(iter(written))) > 78
+    for received in smtp_server.received:
+        assert received.message["Subject"] == next(iter(written))
+        headers = received.raw.split(b"\r\n\r\n", 1)[0]
+        assert all(len(line) <= 78 for line in headers.split(b"\r\n"))
+
+
+def test_a_subject_of_any_length_keeps_its_words(app):
+    from email import message_from_bytes, policy
+
+    from booking.notifications import mailer
+
+    # a subject as the service writes it: plain words, the accents late (Flask-Mail's own
+    # encoding, refolded by policy.SMTP, cut "quar ta-feira" and "hor ário" here)
+    words = "Atendimento cancelado com Juiz de Direito Joao Batista Silva: quarta-feira, " \
+            "16 de dezembro de 2026, 14:00, horário de Cuiabá — ação de cobrança".split()
+    with app.app_context():
+        for count in range(1, len(words) + 1):
+            for prefix in ("", "x", "xy", "xyz", "xyzw", "xyzwv"):
+                subject = prefix + " ".join(words[:count])
+                raw = mailer.InviteMessage(subject=subject, recipients=["ana@example.com"],
+                                           body="Olá", sender="agenda@example.jus.br").as_bytes()
+                assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
+
+
 def test_update_and_cancel_keep_the_uid_and_raise_the_sequence(mail_app, smtp_server, judge):
     client = mail_app.test_client()
     booking = book(client, judge, slot_at(client, judge, "14:00"))
