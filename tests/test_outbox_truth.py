@@ -273,6 +273,29 @@ def test_a_newer_complaint_status_supersedes_the_older_one_still_waiting(
     assert any(s.endswith("resolvida") for s in subjects)
 
 
+def test_an_older_version_written_after_a_newer_one_never_goes_in_the_same_batch(
+        mail_app, smtp_server):
+    """Two transactions may write a topic's versions out of order (the newer committed
+    first): the sender, reading the newest version of its batch's topics at once, sends
+    only the newer and leaves the other topics alone."""
+    with mail_app.app_context():
+        for version, subject in ((2, "Versão nova"), (1, "Versão antiga")):
+            outbox.queue(dedupe_key=f"race:{version}", kind="complaint_update",
+                         to="rita@example.com", subject=subject, text=subject,
+                         topic="complaint:1:reporter", version=version)
+        outbox.queue(dedupe_key="other", kind="complaint_update", to="rita@example.com",
+                     subject="Outro assunto", text="Outro assunto",
+                     topic="complaint:2:reporter", version=1)
+        db.session.commit()
+    assert send(mail_app) == {"sent": 2, "failed": 0}
+    assert sorted(r.message["Subject"] for r in smtp_server.to("rita@example.com")) == [
+        "Outro assunto", "Versão nova"]
+    with mail_app.app_context():
+        older = db.session.scalar(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == "race:1"))
+        assert older.status == "superseded" and "mais nova" in older.last_error
+
+
 def test_retention_purges_dead_superseded_and_stale_pending_messages(mail_app, judge):
     from booking.privacy.service import anonymize_expired
 

@@ -34,7 +34,18 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import String, case, cast, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -303,17 +314,27 @@ def _without_secrets(payload: dict | None) -> dict | None:
     return {key: (None if key.startswith("sealed_") else value) for key, value in payload.items()}
 
 
+_OUTBOX = OutboxMessage.__table__
+# Built once, as Core: the sender marks each e-mail as it goes (thousands after a closure),
+# and an ORM update built per message cost more than the statement (its cache key, and
+# copying the new values into the session's objects, which nothing reads again).
+_MARK_SENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("outbox_id")).values(
+    status="sent", sent_at=bindparam("at", type_=_OUTBOX.c.sent_at.type),
+    attempts=_OUTBOX.c.attempts + 1, last_error=None, claim_id=None, claimed_until=None,
+    payload=bindparam("kept_payload", type_=_OUTBOX.c.payload.type))
+
+
 def _mark_sent(message: OutboxMessage, now: datetime) -> None:
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
-        status="sent", sent_at=now, attempts=message.attempts + 1, last_error=None,
-        claim_id=None, claimed_until=None, payload=_without_secrets(message.payload)))
+    db.session.connection().execute(_MARK_SENT, {
+        "outbox_id": message.id, "at": now, "kept_payload": _without_secrets(message.payload)})
     commit_keeping_loaded(db.session())  # the rest of the batch is not reloaded
 
 
 def _mark_superseded(message: OutboxMessage, reason: str) -> None:
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
         status="superseded", last_error=reason, claim_id=None, claimed_until=None,
-        payload=_without_secrets(message.payload)))
+        payload=_without_secrets(message.payload))
+        .execution_options(synchronize_session=False))
     commit_keeping_loaded(db.session())  # the rest of the batch is not reloaded
 
 
@@ -324,27 +345,43 @@ def _mark_failed(message: OutboxMessage, error: Exception, now: datetime) -> Non
         status="dead" if dead else "pending", attempts=attempts,
         next_attempt_at=now + backoff(attempts), last_error=str(error)[:1000],
         claim_id=None, claimed_until=None,
-        payload=_without_secrets(message.payload) if dead else message.payload))
+        payload=_without_secrets(message.payload) if dead else message.payload)
+        .execution_options(synchronize_session=False))
     commit_keeping_loaded(db.session())  # the rest of the batch is not reloaded
     log.warning("outbox message %s failed (attempt %s)%s: %s", message.id, attempts,
                 ", given up" if dead else "", error)
 
 
+_NEWER_WENT = "Há uma mensagem mais nova sobre o mesmo assunto para esta pessoa."
+_NO_LONGER_TRUE = "A mensagem não descreve mais o estado atual; não foi enviada."
+
+
 def outdated(message: OutboxMessage) -> str | None:
     """Why this message must not go out now (a newer version of its topic went or waits,
     or it no longer describes what it is about); None when it may."""
-    if message.topic is not None:
-        newer = select(OutboxMessage.id).where(
-            OutboxMessage.topic == message.topic, OutboxMessage.id != message.id,
-            OutboxMessage.status.in_(("sent", "pending")),
-            OutboxMessage.version > (message.version if message.version is not None else -1))
-        if db.session.scalar(newer.limit(1)) is not None:
-            return "Há uma mensagem mais nova sobre o mesmo assunto para esta pessoa."
-    check = next((fn for prefix, fn in _FRESHNESS.items() if message.kind.startswith(prefix)),
-                 None)
-    if check is not None and not check(message):
-        return "A mensagem não descreve mais o estado atual; não foi enviada."
-    return None
+    return _why_not_now([message])[0]
+
+
+def _why_not_now(batch: list[OutboxMessage]) -> list[str | None]:
+    """`outdated` for each message of a batch, with one read of its topics' newest versions
+    (a closure's thousands of messages are checked fifty at a time, not one by one)."""
+    topics = {message.topic for message in batch if message.topic is not None}
+    newest = dict(db.session.execute(
+        select(OutboxMessage.topic, func.max(OutboxMessage.version))
+        .where(OutboxMessage.topic.in_(topics), OutboxMessage.status.in_(("sent", "pending")))
+        .group_by(OutboxMessage.topic)).all()) if topics else {}
+    reasons = []
+    for message in batch:
+        # a version above this one's can only be another message's (sent, or waiting)
+        latest = newest.get(message.topic)
+        mine = message.version if message.version is not None else -1
+        if latest is not None and latest > mine:
+            reasons.append(_NEWER_WENT)
+            continue
+        check = next((fn for prefix, fn in _FRESHNESS.items()
+                      if message.kind.startswith(prefix)), None)
+        reasons.append(_NO_LONGER_TRUE if check is not None and not check(message) else None)
+    return reasons
 
 
 def send_due(now: datetime | None = None) -> dict:
@@ -354,8 +391,8 @@ def send_due(now: datetime | None = None) -> dict:
     sent = failed = 0
     current = []
     with reads_before_writing(db.session()):  # SQLite's write lock is not held while checking
-        reasons = [(message, outdated(message)) for message in batch]
-    for message, reason in reasons:
+        reasons = _why_not_now(batch)
+    for message, reason in zip(batch, reasons, strict=True):
         if reason is None:
             current.append(message)
         else:
