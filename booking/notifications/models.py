@@ -62,8 +62,9 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A sender claims a batch by writing its own claim_id and a lease end;
-    # a sender that dies leaves a lease that simply runs out.
-    claim_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # a sender that dies leaves a lease that simply runs out. Not indexed: the sender
+    # reads its claim back by the ids it claimed.
+    claim_id: Mapped[str | None] = mapped_column(String(36))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

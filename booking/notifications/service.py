@@ -288,8 +288,12 @@ def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
             .values(claim_id=claim_id, claimed_until=now + LEASE)
             .execution_options(synchronize_session=False))
     db.session.commit()
+    if not ids:
+        return []
+    # read back by primary key; the claim id says which of them this sender won
     return list(db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.claim_id == claim_id).order_by(OutboxMessage.id)))
+        OutboxMessage.id.in_(ids), OutboxMessage.claim_id == claim_id)
+        .order_by(OutboxMessage.id)))
 
 
 def as_email(message: OutboxMessage) -> InviteMessage:
