@@ -62,3 +62,32 @@ def test_rebook_requests_past_their_deadline_are_found_from_their_own_index(
     grow_bookings(app, client, desk)
     plan = query_plan(app, backend, rebook_requests_expired(utcnow()), {})
     assert "ix_booking_rebook_deadline" in plan, plan
+
+
+def test_older_messages_are_superseded_by_topic_even_when_statistics_saw_none_waiting(
+        app, backend):
+    """Every booking changed (each of a closure's thousands it cancels) supersedes the older
+    messages of its topics still waiting. The statistics are gathered when nothing waits (the
+    outbox's usual state), then a burst of messages waits: the update still finds its rows by
+    topic, not by reading every waiting message."""
+    from booking.notifications.models import OutboxMessage
+    from booking.notifications.service import superseding
+
+    now = utcnow()
+    row = {"kind": "booking_booked", "recipients": ["ana@example.com"], "subject": "Convite",
+           "payload": {}, "version": 0, "attempts": 0, "next_attempt_at": now,
+           "created_at": now}
+    with app.app_context():
+        db.session.execute(insert(OutboxMessage.__table__), [
+            {**row, "dedupe_key": f"sent:{n}", "message_id": f"<sent{n}@x>",
+             "topic": f"booking:{n}:lawyer", "status": "sent"} for n in range(2000)])
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        db.session.execute(insert(OutboxMessage.__table__), [
+            {**row, "dedupe_key": f"waiting:{n}", "message_id": f"<waiting{n}@x>",
+             "topic": f"booking:{n + 5000}:lawyer", "status": "pending"} for n in range(2000)])
+        db.session.commit()
+    statement = superseding(["booking:7:lawyer", "booking:7:magistrate", "booking:7:office"], 1)
+    plan = query_plan(app, backend, statement, {})
+    assert "ix_outbox_topic_status" in plan and "ix_outbox_due" not in plan, plan

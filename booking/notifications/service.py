@@ -155,18 +155,27 @@ def _supersede_older(topics: list[tuple[str, int | None]], keep_id: int | None =
     for topic, version in topics:
         by_version.setdefault(version, []).append(topic)
     for version, names in by_version.items():
-        older = update(OutboxMessage).where(
-            OutboxMessage.topic.in_(names) if len(names) > 1 else OutboxMessage.topic == names[0],
-            OutboxMessage.status == "pending")
-        if version is not None:
-            older = older.where(or_(OutboxMessage.version.is_(None),
-                                    OutboxMessage.version < version))
-        if keep_id is not None:
-            older = older.where(OutboxMessage.id != keep_id)
-        db.session.execute(older.values(status="superseded", claim_id=None,
-                                        claimed_until=None,
-                                        last_error="Substituída por uma mensagem mais nova.")
+        db.session.execute(superseding(names, version, keep_id)
                            .execution_options(synchronize_session=False))
+
+
+def superseding(topics: list[str], version: int | None, keep_id: int | None = None):
+    """The update that supersedes the waiting messages of these topics older than `version`.
+
+    Found by topic (a topic has a few rows): the state is compared as an expression, not as
+    an index condition, because right after ANALYZE saw few messages waiting, PostgreSQL
+    read "status = 'pending'" from ix_outbox_due instead, and a closure's thousands of
+    waiting messages made that a scan of all of them for every booking it cancelled.
+    """
+    older = update(OutboxMessage).where(
+        OutboxMessage.topic.in_(topics) if len(topics) > 1 else OutboxMessage.topic == topics[0],
+        OutboxMessage.status.concat("") == "pending")
+    if version is not None:
+        older = older.where(or_(OutboxMessage.version.is_(None), OutboxMessage.version < version))
+    if keep_id is not None:
+        older = older.where(OutboxMessage.id != keep_id)
+    return older.values(status="superseded", claim_id=None, claimed_until=None,
+                        last_error="Substituída por uma mensagem mais nova.")
 
 
 # Built once: SQLAlchemy then computes its cache key once per process, not per booking.

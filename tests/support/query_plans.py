@@ -9,11 +9,13 @@ def query_plan(app, backend: str, statement, values: dict) -> str:
     """The plan for the statement with these values, as one line (PostgreSQL's with
     sequential scans discouraged, so that a missing index shows on a small table)."""
     with app.app_context():
-        compiled = statement.compile(db.engine)
+        # an IN list's values become parameters of their own, as they would when executed
+        compiled = statement.compile(db.engine, compile_kwargs={"render_postcompile": True})
         bound = compiled.construct_params(values)
         connection = db.session.connection()
         if backend == "sqlite":
-            parameters = tuple(str(bound[name]) for name in compiled.positiontup)
+            parameters = tuple(None if bound[name] is None else str(bound[name])
+                               for name in compiled.positiontup)
             rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", parameters)
         else:
             connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
