@@ -29,15 +29,6 @@ _AS_BUILT = policy.compat32.clone(linesep="\r\n")
 class InviteMessage(Message):
     """multipart/mixed[ alternative[ plain, html, calendar; method=... ], convite.ics ]."""
 
-    def _message(self):
-        message = super()._message()
-        message.policy = _AS_BUILT
-        if self.subject and not self.subject.isascii():
-            # one run of encoded words, folded between them: no word is cut
-            del message["Subject"]
-            message["Subject"] = Header(self.subject, "utf-8", header_name="Subject")
-        return message
-
     def __init__(self, *args, calendar: bytes | None = None, method: str | None = None,
                  **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,6 +44,15 @@ class InviteMessage(Message):
         if subtype == "calendar" and self.calendar_method:
             part.set_param("method", self.calendar_method)
         return part
+
+    def _message(self):
+        message = super()._message()
+        message.policy = _AS_BUILT
+        if self.subject and not self.subject.isascii():
+            # one run of encoded words, folded between them: no word is cut
+            del message["Subject"]
+            message["Subject"] = Header(self.subject, "utf-8", header_name="Subject")
+        return message
 
 
 class TimedConnection(Connection):
