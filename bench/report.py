@@ -58,8 +58,9 @@ def write_report(results: list[dict], postgres_settings: dict[str, str]) -> str:
         "token, read again under the lock, the code compared, the address counted, the "
         "booking confirmed, an audit row and three outbox rows). The public's holds come each "
         "from its own address through one trusted proxy hop, to the service and the ceiling "
-        "alike. Booking and the pair are measured in turns, the service's and then the "
-        "ceiling's a minute apart on fresh servers, and every share against them is the "
+        "alike. Booking and the pair are measured in turns, the service's and the ceiling's a "
+        "minute apart on fresh servers (which goes first alternates from turn to turn), "
+        "and every share against them is the "
         "median of the turns' ratios (one run of each, ten minutes apart, moved by up to 40% "
         "on this machine). PostgreSQL runs without durability (fsync, synchronous_commit and "
         "full_page_writes off), with "
@@ -192,7 +193,8 @@ def _combo(result: dict) -> list[str]:
                   f"busy times each, {counts['webhook_subscribers']} webhook subscribers of "
                   f"every booking event, WhatsApp asked on every booking, "
                   f"{counts['questions_per_form']} questions on every form, answered. Each "
-                  f"turn measures the service without them, then with them; the rows above "
+                  f"turn measures the service without them and with them (which goes first "
+                  f"alternates), each booking run after a second of warm-up; the rows above "
                   f"are the turns' median runs.", ""]
     lines += ["Plan of the listing query:", "", "```", result["explain"], "```", ""]
     return lines

@@ -162,14 +162,28 @@ def measure_service(result: dict, url: str, env: dict, paths: dict,
     return service
 
 
-def _hot_paths(service: Gunicorn, bodies: Path | None, paths: dict, magistrates: int) -> dict:
-    """The slot listing (after a short warm-up) and, given bodies, booking distinct slots."""
+def _hot_paths(service: Gunicorn, bodies: Path | None, paths: dict, magistrates: int,
+               warm: Path | None = None) -> dict:
+    """The slot listing (after a short warm-up) and, given bodies, booking distinct slots
+    (after a second of booking the `warm` ones, as in against_ceiling_in_turns)."""
     common = {"MAG_FIRST": "1", "MAG_LAST": str(magistrates), "TARGET_PATH": paths["listing"]}
     wrk(service.url, "listing.lua", common, duration="3s")
     figures = {"listing": wrk(service.url, "listing.lua", common)}
     if bodies is not None:
+        if warm is not None:
+            _bookings(service, warm, "/api/v1/bookings", connections=4, duration="1s")
         figures["booking"] = _bookings(service, bodies, "/api/v1/bookings")
     return figures
+
+
+def _warm_and_measured_bodies(url: str, workdir: Path, tag: str,
+                              extra: dict | None = None) -> tuple[Path, Path]:
+    """2,000 bodies to warm a fresh service's workers up with, and the measured run's,
+    for other slots; each lawyer's address starts with `tag`."""
+    warm, bodies = workdir / f"{tag}-warm.jsonl", workdir / f"{tag}-bodies.jsonl"
+    booking_bodies(url, warm, count=2000, prefix=f"{tag}w", extra=extra)
+    booking_bodies(url, bodies, prefix=f"{tag}b", skip=2000, extra=extra)
+    return warm, bodies
 
 
 def _bookings(server: Gunicorn, bodies: Path, path: str, **options) -> dict:
@@ -183,24 +197,25 @@ CEILING_TURNS = int(os.environ.get("BENCH_CEILING_TURNS", "3"))
 
 
 def against_ceiling_in_turns(url: str, workdir: Path, turns: int = CEILING_TURNS) -> dict:
-    """Booking and the public's hold + confirm on the service, then on the ceiling, `turns`
+    """Booking and the public's hold + confirm on the service and on the ceiling, `turns`
     times over, each side on a fresh gunicorn; with each side's memory per worker after.
 
     Measured once each and ten minutes apart, the ceiling's figures moved up to 17% between
     two runs and the service's up to 40%, more than the margins of the targets set against
     the ceiling: each turn measures both a minute apart on the same database, and the report
-    takes the median of the turns' ratios."""
+    takes the median of the turns' ratios. The side that goes first alternates (see
+    in_alternating_order)."""
     env = {**service_env(url), "CEILING_DATABASE_URL": url}
     sides = (("service", "wsgi:app", "/api/v1/bookings"),
              ("ceiling", "bench.ceiling:app", "/book"))
     runs: dict[str, list[dict]] = {side: [] for side, _app, _path in sides}
     for turn in range(turns):
-        print(f"   turn {turn + 1} of {turns}: the service, then the ceiling", flush=True)
-        for side, app_path, path in sides:
+        ordered = in_alternating_order(sides, turn)
+        print(f"   turn {turn + 1} of {turns}: the {ordered[0][0]}, then the {ordered[1][0]}",
+              flush=True)
+        for side, app_path, path in ordered:
             tag = f"{side[0]}{turn}"  # distinct lawyers' addresses per run
-            warm, bodies = workdir / f"{tag}-warm.jsonl", workdir / f"{tag}-bodies.jsonl"
-            booking_bodies(url, warm, count=2000, prefix=f"{tag}w")
-            booking_bodies(url, bodies, prefix=f"{tag}b", skip=2000)
+            warm, bodies = _warm_and_measured_bodies(url, workdir, tag)
             server = Gunicorn(app_path, env)
             try:
                 # each worker's first bookings compile statements and schemas: a second
@@ -220,35 +235,51 @@ FEATURE_TURNS = int(os.environ.get("BENCH_FEATURE_TURNS", "3"))
 
 def features_in_turns(url: str, workdir: Path, paths: dict, magistrates: int,
                       turns: int = FEATURE_TURNS) -> dict:
-    """Listing and booking with every newer feature off, then on, `turns` times over.
+    """Listing and booking with every newer feature off and on, `turns` times over.
 
     Two runs of one figure differ by up to a quarter on this machine, as much as the
     features may cost: each turn pairs a run without them with a run with them a minute
-    later (same database, same machine state), and the report takes the median of the
-    turns' ratios."""
+    apart (same database, same machine state), the first of the pair alternating (see
+    in_alternating_order), and the report takes the median of the turns' ratios."""
     runs: dict[str, list[dict]] = {"off": [], "on": []}
     counts = {}
-    for turn in range(turns):
-        print(f"   turn {turn + 1} of {turns}: features off, then on", flush=True)
-        off = workdir / f"off-{turn}.jsonl"
-        booking_bodies(url, off, prefix=f"y{turn}n")
+
+    def without_features(turn: int) -> None:
+        warm, off = _warm_and_measured_bodies(url, workdir, f"y{turn}")
         service = Gunicorn("wsgi:app", service_env(url))
         try:
-            runs["off"].append(_hot_paths(service, off, paths, magistrates))
+            runs["off"].append(_hot_paths(service, off, paths, magistrates, warm))
         finally:
             service.stop()
+
+    def with_features(turn: int) -> None:
+        nonlocal counts
         counts = flows.switch_features_on(url, "http://127.0.0.1:9")
         try:
-            on = workdir / f"on-{turn}.jsonl"
-            booking_bodies(url, on, prefix=f"x{turn}n", extra=flows.FEATURE_FIELDS)
+            warm, on = _warm_and_measured_bodies(url, workdir, f"x{turn}",
+                                                 extra=flows.FEATURE_FIELDS)
             service = Gunicorn("wsgi:app", {**service_env(url), **flows.features_env()})
             try:
-                runs["on"].append(_hot_paths(service, on, paths, magistrates))
+                runs["on"].append(_hot_paths(service, on, paths, magistrates, warm))
             finally:
                 service.stop()
         finally:
             flows.switch_features_off(url)
+
+    for turn in range(turns):
+        ordered = in_alternating_order((("off", without_features), ("on", with_features)), turn)
+        print(f"   turn {turn + 1} of {turns}: features {ordered[0][0]}, then "
+              f"{ordered[1][0]}", flush=True)
+        for _name, measure in ordered:
+            measure(turn)
     return {**runs, "counts": counts}
+
+
+def in_alternating_order(pair: tuple, turn: int) -> tuple:
+    """The pair as given on even turns, reversed on odd ones: the second run of a turn meets
+    a database the first just wrote thousands of bookings and messages to (a WAL to
+    checkpoint, more pages), and that must not always fall on the same side."""
+    return pair if turn % 2 == 0 else pair[::-1]
 
 
 def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
