@@ -347,6 +347,10 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
             minutes=current_app.config["BOOKING_HOLD_MINUTES"]),
         hold_client=None if direct else client)
     row["video_url"] = video.room_for(row, rule) if data["mode"] == "video" else None
+    # The booking as written, for the messages and the answer; nothing changes it in this
+    # request. Built before the first write: on SQLite everything from there to the commit
+    # holds the database's one write lock, and every other booking waits for it.
+    booking = Booking(**row)
     taking, values = _limits(plan, client)
     if not availability.take_slot(slot.id, only_if=taking, values=values):
         # A limit met (told in this order), or else the slot was taken meanwhile.
@@ -359,8 +363,7 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
         booking_id = db.session.connection().execute(_INSERT_BOOKING, row).inserted_primary_key[0]
     except IntegrityError:
         raise NotAllowedNow(SLOT_TAKEN, "slot_taken") from None
-    # What was written, for the messages and the answer; nothing changes it in this request.
-    booking = Booking(id=booking_id, **row)
+    booking.id = booking_id
     audit.record("booking.created" if direct else "booking.held", "booking", booking.id,
                  actor=f"lawyer:{lawyer['oab']}",
                  details={"slot_id": slot.id, "mode": booking.mode})
