@@ -123,15 +123,17 @@ TEXTS = {
 }
 
 
-def text_message(booking, magistrate, event: str, link: str | None) -> dict | None:
+def text_message(booking, magistrate, event: str, sealed_link: str | None) -> dict | None:
     """The lawyer's WhatsApp or SMS about this event, as an outbox row, when they opted in
-    and the court still offers that channel; latest state wins, as for e-mails."""
+    and the court still offers that channel; latest state wins, as for e-mails.
+    `sealed_link`: the manage link as sealed for the lawyer's e-mail (sealing it again
+    would cost a booking's write transaction a second encryption)."""
     config = current_app.config
     if booking.notify_by not in text_gateway.offered_channels(config):
         return None
     who = f"{magistrate.title} {magistrate.name}"
     when = moment_label(booking.start_at, magistrate.timezone)
-    link = link if event in ("booked", "rescheduled") else None
+    sealed_link = sealed_link if event in ("booked", "rescheduled") else None
     return {
         "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:text",
         "kind": f"text_{event}", "to": booking.lawyer_phone,
@@ -142,7 +144,7 @@ def text_message(booking, magistrate, event: str, link: str | None) -> dict | No
                     "template": text_gateway.template_for(config, event),
                     "parameters": {"magistrado": who, "quando": when},
                     "text": TEXTS[event].format(who=who, when=when, link="{link}"),
-                    "sealed_link": seal(link) if link else None}}
+                    "sealed_link": sealed_link}}
 
 
 def confirm_url(booking, token: str, code: str | None = None) -> str:
@@ -205,7 +207,7 @@ def queue_booking_messages(booking, event: str, manage_token: str | None = None,
                         "stamp": stamp,
                         "previous_start": previous_start.isoformat() if previous_start
                         else None, "booking": snapshot}})
-    text = text_message(booking, magistrate, event, link)
+    text = text_message(booking, magistrate, event, sealed_link)
     if text:
         messages.append(text)
     for source in busy.write_back_sources(magistrate.id) if writes_back else ():
