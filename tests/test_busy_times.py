@@ -411,6 +411,40 @@ def test_a_closure_over_many_bookings_is_applied_in_the_background_with_its_prog
         ("plain",)).get_content()
 
 
+def test_a_closure_applied_in_batches_tells_the_courts_systems_and_the_calendar(court):
+    """The background cancellations read the webhook subscribers and the calendars that
+    receive bookings once per batch: each cancellation still queues its event for the
+    subscriber and its removal from the magistrate's calendar."""
+    from booking.bookings.conflicts import apply_closure_decisions
+    from booking.webhooks.service import create_subscriber
+
+    day = a_day_with_open_slots(court)
+    starts = sorted(s for s in open_starts(court) if s.astimezone(CUIABA).date() == day)
+    court.config.update(MAX_FUTURE_BOOKINGS_PER_LAWYER=10, CLOSURE_INLINE_BOOKINGS=0)
+    booked = [book(court, s.astimezone(CUIABA).isoformat()) for s in starts[:3]]
+    with court.app_context():
+        subscriber, _secret = create_subscriber({"name": "Sistema", "url": "http://127.0.0.1:9/",
+                                                 "events": ["booking.cancelled"]}, None)
+        calendar = BusySource(magistrate_id=court.judge, kind="caldav", write_back=True,
+                              url="http://127.0.0.1:9/agenda/",
+                              next_check_at=datetime.now(UTC) + timedelta(days=30))
+        db.session.add(calendar)
+        db.session.commit()
+        subscriber_id, calendar_id = subscriber.id, calendar.id
+    assert close_days(court, day, on_bookings="cancel").get_json()["bookings_total"] == 3
+    with court.app_context():
+        assert apply_closure_decisions(batch=2) == 3
+        queued = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind.in_(["webhook", "calendar_write"]))).all()
+        events = {(m.payload["subscriber_id"], m.payload["event"]["data"]["booking_id"])
+                  for m in queued if m.kind == "webhook" and m.subject == "booking.cancelled"}
+        removals = {(m.payload["source_id"], m.payload["booking"]["id"]) for m in queued
+                    if m.kind == "calendar_write" and m.payload["event"] == "cancelled"}
+    ids = {b["id"] for b in booked}
+    assert events == {(subscriber_id, i) for i in ids}
+    assert removals == {(calendar_id, i) for i in ids}
+
+
 def test_a_closure_removed_while_its_decision_is_applied_stops_there(court):
     from booking.bookings.conflicts import apply_closure_decisions
     from booking.bookings.models import Booking

@@ -169,6 +169,13 @@ def write_back_sources(magistrate_id: int) -> list[BusySource]:
         BusySource.write_back.is_(True))))
 
 
+def magistrates_writing_back(magistrate_ids: list[int]) -> set[int]:
+    """Which of these magistrates have a calendar that receives their bookings."""
+    return set(db.session.scalars(select(BusySource.magistrate_id).distinct().where(
+        BusySource.magistrate_id.in_(magistrate_ids), BusySource.kind == "caldav",
+        BusySource.write_back.is_(True))))
+
+
 def caldav_calendar_of(source_id: int):
     source = db.session.get(BusySource, source_id)
     if source is None:

@@ -515,9 +515,12 @@ def _lawyer_cutoff_passed(booking: Booking, now: datetime) -> bool:
 
 
 def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
-           now: datetime | None = None, reopen: bool = True) -> Booking:
+           now: datetime | None = None, reopen: bool = True,
+           subscribers: list | None = None, writes_back: bool = True) -> Booking:
     """Cancel a confirmed booking; `by` is 'lawyer' or 'court'. Its slot opens again, unless
-    the court no longer offers that time (`reopen=False`: a closure, a block, a busy time)."""
+    the court no longer offers that time (`reopen=False`: a closure, a block, a busy time).
+    `subscribers` (of booking.cancelled) and `writes_back` (False: the magistrate has no
+    calendar to remove it from): read once by a caller that cancels many."""
     now = now or utcnow()
     if booking.status != "confirmed":
         label = BOOKING_STATUS_LABELS[booking.status].lower()
@@ -544,7 +547,8 @@ def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
     audit.record("booking.cancelled", "booking", booking.id, user=user,
                  actor=None if user else f"lawyer:{booking.lawyer_oab}",
                  details={"by": by, "reason": booking.cancel_reason})
-    _notify(booking, "cancelled", also=_event_messages(booking, "booking.cancelled"))
+    _notify(booking, "cancelled", writes_back=writes_back,
+            also=_event_messages(booking, "booking.cancelled", subscribers))
     return booking
 
 
