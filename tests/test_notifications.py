@@ -95,6 +95,13 @@ def test_booking_invites_everyone_with_a_real_imip_message(mail_app, smtp_server
         assert all(len(line) <= 75 for line in ics.split(b"\r\n"))
         assert b"\r\n" in ics
         assert "Processo: 0001234-03.2026.8.11.0041" in message.get_body(("plain",)).get_content()
+    # The lawyer's invite alone carries the manage link; the magistrate's and the office's
+    # are one file (the sender builds it once for both).
+    invites = {r.rcpt_tos[0]: calendar_part(r).get_payload(decode=True).replace(b"\r\n ", b"")
+               for r in smtp_server.received}
+    link = booking["manage_url"].encode()
+    assert link in invites[LAWYER] and link not in invites[JUDGE]
+    assert invites[JUDGE] == invites[OFFICE]
     lawyer_text = smtp_server.to(LAWYER)[0].message.get_body(("plain",)).get_content()
     assert booking["manage_url"] in lawyer_text
     judge_text = smtp_server.to(JUDGE)[0].message.get_body(("plain",)).get_content()

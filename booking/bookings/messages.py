@@ -10,6 +10,8 @@ talks to a mail server: `notifications` sends.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from email.utils import parseaddr
@@ -304,6 +306,28 @@ def _invite(data: dict, *, method: str, link: str | None, stamp: datetime) -> by
         url=link or data.get("video_url"), conference=data.get("video_url")))
 
 
+# The .ics of an event the sender just rendered, by what makes it: the magistrate's and the
+# office's copies of one event (written in one statement, with one stamp and no link) are
+# the same file, built once. A few recent events suffice: a batch sends an event's copies
+# together. The sender's threads share it.
+_RECENT_INVITES: OrderedDict[tuple, bytes] = OrderedDict()
+_RECENT_INVITES_LOCK = threading.Lock()
+_RECENT_INVITES_KEPT = 64
+
+
+def _invite_of_event(data: dict, *, method: str, link: str | None, stamp: str) -> bytes:
+    key = (data["ical_uid"], data["ical_sequence"], method, stamp, link)
+    with _RECENT_INVITES_LOCK:
+        ics = _RECENT_INVITES.get(key)
+    if ics is None:
+        ics = _invite(data, method=method, link=link, stamp=datetime.fromisoformat(stamp))
+        with _RECENT_INVITES_LOCK:
+            _RECENT_INVITES[key] = ics
+            while len(_RECENT_INVITES) > _RECENT_INVITES_KEPT:
+                _RECENT_INVITES.popitem(last=False)
+    return ics
+
+
 def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
     """The text, HTML and .ics of a queued booking message (the sender calls this)."""
     sealed = payload.get("sealed_link")
@@ -321,8 +345,8 @@ def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
         values.update(code=unseal(payload["sealed_code"]), minutes=payload["minutes"])
         return (render_template("email/booking_code.txt", **values),
                 render_template("email/booking_code.html", **values), None)
-    ics = _invite(payload["booking"], method=payload["method"], link=link,
-                  stamp=datetime.fromisoformat(payload["stamp"]))
+    ics = _invite_of_event(payload["booking"], method=payload["method"], link=link,
+                           stamp=payload["stamp"])
     return (render_template("email/booking.txt", **values),
             render_template("email/booking.html", **values), ics)
 
