@@ -152,13 +152,15 @@ def apply_closure_decisions(batch: int = 100, now: datetime | None = None) -> in
             involved = sorted({b.magistrate_id for b in bookings})
             # read once per batch, and held here while the batch uses them
             context = (courts.load_magistrates(involved), availability.rules_of(involved))
-            known = _read_once_for_cancelling(involved) if action == "cancel" else {}
+            subscribers, writing_back = (_read_once_for_cancelling(involved)
+                                         if action == "cancel" else (None, set()))
             for booking in bookings:
                 if _undecided(booking, reason, action):
+                    known = ({"subscribers": subscribers,
+                              "writes_back": booking.magistrate_id in writing_back}
+                             if action == "cancel" else {})
                     _apply(booking, reason, action, user, lawyers_reason, now or utcnow(),
-                           **({"subscribers": known["subscribers"],
-                               "writes_back": booking.magistrate_id in known["writing_back"]}
-                              if known else {}))
+                           **known)
                     applied += 1
                 done += 1
             del context
@@ -177,12 +179,12 @@ def apply_closure_decisions(batch: int = 100, now: datetime | None = None) -> in
     return applied
 
 
-def _read_once_for_cancelling(magistrate_ids: list[int]) -> dict:
+def _read_once_for_cancelling(magistrate_ids: list[int]) -> tuple[list, set[int]]:
     """What each cancellation of a batch would read again: the subscribers of its event,
     and which magistrates' calendars receive their bookings (two statements of about
     twelve per cancellation, which on PostgreSQL are round trips)."""
-    return {"subscribers": webhooks.subscribers_of("booking.cancelled"),
-            "writing_back": busy.magistrates_writing_back(magistrate_ids)}
+    return (webhooks.subscribers_of("booking.cancelled"),
+            busy.magistrates_writing_back(magistrate_ids))
 
 
 def conflicts_of(magistrate_id: int) -> list[Booking]:
