@@ -22,7 +22,7 @@ from fnmatch import fnmatch
 from urllib.parse import quote, urljoin, urlsplit
 
 from flask import current_app, render_template
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 
 from ..audit import service as audit
 from ..calendars.ical import UID_DOMAIN
@@ -162,18 +162,20 @@ def caldav_calendar(source: BusySource):
     return client.calendar(url=source.url)
 
 
+# A source that receives the magistrate's bookings (a CalDAV calendar they asked for).
+WRITES_BACK = and_(BusySource.kind == "caldav", BusySource.write_back.is_(True))
+
+
 def write_back_sources(magistrate_id: int) -> list[BusySource]:
     """The CalDAV calendars that receive this magistrate's bookings."""
     return list(db.session.scalars(select(BusySource).where(
-        BusySource.magistrate_id == magistrate_id, BusySource.kind == "caldav",
-        BusySource.write_back.is_(True))))
+        BusySource.magistrate_id == magistrate_id, WRITES_BACK)))
 
 
 def magistrates_writing_back(magistrate_ids: list[int]) -> set[int]:
     """Which of these magistrates have a calendar that receives their bookings."""
     return set(db.session.scalars(select(BusySource.magistrate_id).distinct().where(
-        BusySource.magistrate_id.in_(magistrate_ids), BusySource.kind == "caldav",
-        BusySource.write_back.is_(True))))
+        BusySource.magistrate_id.in_(magistrate_ids), WRITES_BACK)))
 
 
 def caldav_calendar_of(source_id: int):

@@ -40,7 +40,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import requesters
 from ..audit import service as audit
-from ..availability import questions
+from ..availability import busy, questions
 from ..availability import service as availability
 from ..availability.models import AvailabilityRule, BusySource, Slot
 from ..availability.slots import local_instant
@@ -261,8 +261,7 @@ def client_hash(address: str | None) -> str | None:
 # the same without the slot.
 _INSERT_BOOKING = insert(Booking.__table__)
 _WRITES_BACK = exists().where(BusySource.magistrate_id == Magistrate.id,
-                              BusySource.kind == "caldav",
-                              BusySource.write_back.is_(True)).label("writes_back")
+                              busy.WRITES_BACK).label("writes_back")
 _MAGISTRATE_CONTEXT = (
     select(Magistrate, AvailabilityRule, _WRITES_BACK, webhooks.ACTIVE_SUBSCRIBERS_COLUMN)
     .options(joinedload(Magistrate.unit))
