@@ -167,6 +167,22 @@ def test_a_malformed_code_is_a_wrong_code(app, client, desk, typed):  # noqa: F8
     assert answer.status_code == 422 and "code" in answer.get_json()["errors"]
 
 
+def test_the_same_code_drawn_for_two_holds_is_stored_apart(app, client, desk,  # noqa: F811
+                                                          monkeypatch):
+    """A code's hash carries its hold (the invite's UID, written with the row): two holds
+    that drew the same six digits keep different hashes, and each is confirmed alone."""
+    monkeypatch.setattr("booking.bookings.service.secrets.randbelow", lambda _: 424242)
+    first = hold(client, desk, 0)
+    second = hold(client, desk, 1, lawyer={"email": "outra@example.com"})
+    with app.app_context():
+        hashes = {db.session.get(Booking, h["id"]).confirm_code_hash for h in (first, second)}
+    assert code_of(app, first) == code_of(app, second) == "424242"
+    assert len(hashes) == 2 and None not in hashes
+    assert confirm(client, first, "424242").get_json()["status"] == "confirmed"
+    with app.app_context():
+        assert db.session.get(Booking, second["id"]).status == "held"
+
+
 def test_an_expired_holds_data_goes_after_a_week_not_a_year(app, client, desk):  # noqa: F811
     from booking.privacy.service import anonymize_expired
 

@@ -242,10 +242,11 @@ def _limits(plan: BookingPlan, client: str | None):
     return _taking_slot_under(holds, per_client, per_day), values
 
 
-def code_hash(booking_id: int, code: str) -> str:
-    """The code's keyed hash (the booking's id in it: a code fits only its own hold)."""
+def code_hash(owner: str | int, code: str) -> str:
+    """The code's keyed hash, with what it confirms in it (a hold's invite UID, known before
+    its row is written; a waiting-list entry's negative id): a code fits only its own."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{booking_id}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{owner}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def client_hash(address: str | None) -> str | None:
@@ -328,6 +329,8 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
                                                  plan.magistrate, plan.rule, plan.slot)
     lawyer = data["lawyer"]
     token = new_token()
+    uid = f"{uuid.uuid4()}{UID_DOMAIN}"
+    code = None if direct else f"{secrets.randbelow(1_000_000):06d}"
     row = dict(
         slot_id=slot.id, magistrate_id=magistrate.id, start_at=slot.start_at,
         end_at=slot.end_at, mode=data["mode"], status="confirmed" if direct else "held",
@@ -339,7 +342,7 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
         requester_institution=lawyer.get("institution"),
         consent_at=now,
         manage_token_hash=token_hash(token),
-        ical_uid=f"{uuid.uuid4()}{UID_DOMAIN}", ical_sequence=0,
+        ical_uid=uid, ical_sequence=0, confirm_code_hash=code and code_hash(uid, code),
         created_at=now, updated_at=now, confirm_attempts=0,
         confirmed_at=now if direct else None,
         hold_expires_at=None if direct else now + timedelta(
@@ -370,10 +373,6 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
         _notify(booking, "booked", token, first_messages=True, writes_back=plan.writes_back,
                 also=_event_messages(booking, "booking.confirmed", plan.subscribers))
     else:
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        db.session.execute(update(Booking).where(Booking.id == booking.id)
-                           .values(confirm_code_hash=code_hash(booking.id, code)))
-        booking.confirm_code_hash = code_hash(booking.id, code)
         _send_code(booking, code, token,
                    also=_event_messages(booking, "booking.held", plan.subscribers))
     return Booked(booking, token, magistrate)
@@ -424,7 +423,7 @@ def confirm_hold(booking: Booking, code: str, manage_token: str,
         _release_hold(booking, now)
         return HOLD_GONE
     typed = "".join(ch for ch in (code or "") if ch.isdigit())[:6]
-    if not hmac.compare_digest(code_hash(booking.id, typed), booking.confirm_code_hash or ""):
+    if not hmac.compare_digest(code_hash(booking.ical_uid, typed), booking.confirm_code_hash or ""):
         booking.confirm_attempts += 1
         if booking.confirm_attempts >= current_app.config["BOOKING_CONFIRM_MAX_TRIES"]:
             _release_hold(booking, now)

@@ -60,7 +60,7 @@ def join(magistrate, data: dict, now: datetime | None = None) -> tuple[WaitlistE
     db.session.add(entry)
     db.session.flush()
     code = f"{secrets.randbelow(1_000_000):06d}"
-    entry.confirm_code_hash = code_hash(-entry.id, code)  # negative: never a booking's
+    entry.confirm_code_hash = code_hash(-entry.id, code)  # a number: never a hold's UID
     audit.record("waitlist.joined", "waitlist_entry", entry.id, actor="public")
     link = external_url("bookings_pages.waitlist_entry", entry_id=entry.id, token=token)
     notifications.queue(
