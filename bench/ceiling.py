@@ -206,6 +206,7 @@ def _write(connection, context, body: dict, start: datetime, now: datetime, *,
     if connection.execute(FLIP, {"slot_id": context.slot_id}).rowcount != 1:
         raise Refused("slot_taken")
     token = secrets.token_urlsafe(32)
+    uid = f"{uuid.uuid4()}@ceiling"
     booking_id = connection.execute(insert_into(BOOKING), dict(
         slot_id=context.slot_id, magistrate_id=context.id, start_at=start,
         end_at=context.end_at, mode=body["mode"], status="held" if held else "confirmed",
@@ -213,13 +214,13 @@ def _write(connection, context, body: dict, start: datetime, now: datetime, *,
         lawyer_phone=lawyer["phone"], case_number=body["case_number"],
         subject=body["subject"], under_seal=False, requester_type="lawyer", consent_at=now,
         manage_token_hash=_token_hash(token),
-        ical_uid=f"{uuid.uuid4()}@ceiling", ical_sequence=0, created_at=now, updated_at=now,
+        ical_uid=uid, ical_sequence=0, created_at=now, updated_at=now,
         confirm_attempts=0, confirmed_at=None if held else now,
         hold_expires_at=now + HOLD if held else None,
-        hold_client=_client() if held else None)).inserted_primary_key[0]
-    if held:  # the code is keyed by the booking's id, as the service's
-        connection.execute(update(BOOKING).where(BOOKING.c.id == booking_id).values(
-            confirm_code_hash=_code_hash(booking_id, f"{secrets.randbelow(10 ** 6):06d}")))
+        hold_client=_client() if held else None,
+        # the code is keyed by the invite's UID, as the service's
+        confirm_code_hash=_code_hash(uid, f"{secrets.randbelow(10 ** 6):06d}") if held
+        else None)).inserted_primary_key[0]
     _audit(connection, booking_id, "booking.held" if held else "booking.created", now,
            lawyer, {"slot_id": context.slot_id, "mode": body["mode"]})
     _messages(connection, booking_id, ("lawyer",) if held else ROLES, now, lawyer["email"],
@@ -247,9 +248,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _code_hash(booking_id: int, code: str) -> str:
+def _code_hash(uid: str, code: str) -> str:
     """The service's formula and key (the bench sets known codes the same way)."""
-    return hmac.new(os.environ["SECRET_KEY"].encode(), f"{booking_id}:{code}".encode(),
+    return hmac.new(os.environ["SECRET_KEY"].encode(), f"{uid}:{code}".encode(),
                     hashlib.sha256).hexdigest()
 
 
@@ -305,7 +306,7 @@ BOOKING_BY_TOKEN = select(
     MAGISTRATE.c.name, MAGISTRATE.c.timezone).join(
     MAGISTRATE, MAGISTRATE.c.id == BOOKING.c.magistrate_id).where(
     BOOKING.c.id == bindparam("id"), BOOKING.c.manage_token_hash == bindparam("token_hash"))
-HOLD_STATE = select(BOOKING.c.status, BOOKING.c.hold_expires_at,
+HOLD_STATE = select(BOOKING.c.status, BOOKING.c.hold_expires_at, BOOKING.c.ical_uid,
                     BOOKING.c.confirm_code_hash).where(BOOKING.c.id == bindparam("id"))
 CONFIRM = update(BOOKING).where(BOOKING.c.id == bindparam("booking_id")).values(
     status="confirmed", confirmed_at=bindparam("now"), updated_at=bindparam("now"),
@@ -333,7 +334,7 @@ def confirm(booking_id: int):
         state = connection.execute(HOLD_STATE, {"id": booking_id}).first()
         if state.status != "held" or state.hold_expires_at <= now:
             raise Refused("hold_expired")
-        if not hmac.compare_digest(_code_hash(booking_id, code), state.confirm_code_hash):
+        if not hmac.compare_digest(_code_hash(state.ical_uid, code), state.confirm_code_hash):
             raise Refused("wrong_code")
         if connection.execute(FUTURE_OF_ADDRESS, {"email": booking.lawyer_email.lower(),
                                                   "magistrate_id": booking.magistrate_id,

@@ -89,13 +89,16 @@ def holds_and_confirms(service: Gunicorn, url: str, workdir: Path, prefix: str =
     if not holds:
         return {"hold": hold, "confirm": None, "pair_rps": 0, "holds_captured": 0}
     engine = engine_for(url)
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
+    held = [int(booking_id) for booking_id, _token in holds]
     with engine.begin() as connection:
+        uids = connection.execute(text("SELECT id, ical_uid FROM booking WHERE id IN :ids")
+                                  .bindparams(bindparam("ids", expanding=True)), {"ids": held})
         connection.execute(text("UPDATE booking SET confirm_code_hash = :h WHERE id = :id"), [
-            {"id": int(booking_id), "h": hmac.new(SECRET.encode(), f"{booking_id}:{BENCH_CODE}"
-                                                  .encode(), hashlib.sha256).hexdigest()}
-            for booking_id, _token in holds])
+            {"id": booking_id, "h": hmac.new(SECRET.encode(), f"{uid}:{BENCH_CODE}".encode(),
+                                             hashlib.sha256).hexdigest()}
+            for booking_id, uid in uids.all()])
     engine.dispose()
     confirms = workdir / "confirms.txt"
     confirms.write_text("".join(f"{booking_id} {token} {BENCH_CODE}\n"
