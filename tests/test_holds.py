@@ -6,6 +6,7 @@ so nobody can lock out a registration number they do not control; live holds are
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -171,7 +172,9 @@ def test_the_same_code_drawn_for_two_holds_is_stored_apart(app, client, desk,  #
                                                           monkeypatch):
     """A code's hash carries its hold (the invite's UID, written with the row): two holds
     that drew the same six digits keep different hashes, and each is confirmed alone."""
-    monkeypatch.setattr("booking.bookings.service.secrets.randbelow", lambda _: 424242)
+    from booking.bookings import service
+
+    monkeypatch.setattr(service, "secrets", SimpleNamespace(randbelow=lambda _bound: 424242))
     first = hold(client, desk, 0)
     second = hold(client, desk, 1, lawyer={"email": "outra@example.com"})
     with app.app_context():
