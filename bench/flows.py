@@ -36,6 +36,7 @@ from bench.harness import (
     answered,
     booking_bodies,
     service_env,
+    warm_and_measured_bodies,
     wrk,
 )
 from tests.support.postgres import free_port
@@ -440,32 +441,36 @@ def _admin_token(url: str) -> str:
 
 # --- where the booking route spends its time ------------------------------------------------
 
-def profile(url: str, workdir: Path, duration: str = "15s") -> dict:
-    """Run the service under py-spy (sampling gunicorn's workers, idle time left out) while
-    wrk books distinct slots; the functions most often on the stack, with their share."""
-    bodies = workdir / "profile.jsonl"
-    booking_bodies(url, bodies, prefix="p")
+def profile(url: str, workdir: Path, duration: int = 15) -> dict:
+    """Sample gunicorn's workers with py-spy (idle time left out) while wrk books distinct
+    slots; the functions most often on the stack, with their share. py-spy attaches once
+    the workers have booked for a second, so that their start (imports, the first
+    statements compiled) is not taken for a booking's cost."""
+    warm, bodies = warm_and_measured_bodies(url, workdir, "p")
     raw = workdir / "profile.txt"
-    service = Gunicorn("wsgi:app", service_env(url), prefix=(
-        str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", "200",
-        "--format", "raw", "--output", str(raw), "--"))
+    service = Gunicorn("wsgi:app", service_env(url))
     try:
-        run = wrk(service.url, "bodies.lua", {"BODIES": str(bodies), "TARGET_PATH": "/api/v1/bookings",
-                                              "INTEGRATION_KEY": INTEGRATION_KEY}, duration=duration)
+        wrk(service.url, "bodies.lua", {"BODIES": str(warm), "TARGET_PATH": "/api/v1/bookings",
+                                        "INTEGRATION_KEY": INTEGRATION_KEY}, connections=4,
+            duration="1s")
+        sampler = subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+             str(service.process.pid), "--subprocesses", "--rate", "200", "--duration",
+             str(duration), "--format", "raw", "--output", str(raw)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            run = wrk(service.url, "bodies.lua", {
+                "BODIES": str(bodies), "TARGET_PATH": "/api/v1/bookings",
+                "INTEGRATION_KEY": INTEGRATION_KEY}, duration=f"{duration}s")
+        finally:
+            try:
+                sampler.wait(timeout=duration + 60)
+            except subprocess.TimeoutExpired:
+                sampler.kill()
+                sampler.wait()
     finally:
-        _stop_under_profiler(service)
-    return {"run": run, **top_frames(raw.read_text() if raw.exists() else "")}
-
-
-def _stop_under_profiler(service: Gunicorn) -> None:
-    """TERM to gunicorn alone: py-spy writes its file when the program it runs ends."""
-    children = Path(f"/proc/{service.process.pid}/task/{service.process.pid}/children")
-    for pid in children.read_text().split() if children.exists() else []:
-        os.kill(int(pid), signal.SIGTERM)
-    try:
-        service.process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
         service.stop()
+    return {"run": run, "warm": True, **top_frames(raw.read_text() if raw.exists() else "")}
 
 
 def top_frames(raw: str, count: int = 15) -> dict:

@@ -125,3 +125,11 @@ def booking_bodies(url: str, path: Path, count: int = 30000, prefix: str = "b",
                 "consent": True, **(extra or {})}) + "\n")
 
 
+def warm_and_measured_bodies(url: str, workdir: Path, tag: str,
+                              extra: dict | None = None) -> tuple[Path, Path]:
+    """2,000 bodies to warm a fresh service's workers up with, and the measured run's,
+    for other slots; each lawyer's address starts with `tag`."""
+    warm, bodies = workdir / f"{tag}-warm.jsonl", workdir / f"{tag}-bodies.jsonl"
+    booking_bodies(url, warm, count=2000, prefix=f"{tag}w", extra=extra)
+    booking_bodies(url, bodies, prefix=f"{tag}b", skip=2000, extra=extra)
+    return warm, bodies

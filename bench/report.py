@@ -291,8 +291,9 @@ def _pair_targets(against: dict) -> list[str]:
 def _profile(result: dict) -> list[str]:
     profile = result["profile"]
     lines = [f"## Where a booking's time goes — {result['backend']}, {result['scale']}", "",
-             f"py-spy sampling gunicorn's workers at 200 Hz (idle time left out) while wrk "
-             f"books distinct slots: {profile['samples']:,} samples, "
+             f"py-spy sampling gunicorn's workers at 200 Hz (idle time left out"
+             f"{'; attached after a second of warm-up' if profile.get('warm') else ''}) "
+             f"while wrk books distinct slots: {profile['samples']:,} samples, "
              f"{profile['run']['rps']:.0f} bookings/s under the profiler.".replace(",", "."), "",
              "| function (file) | on the stack | at the top |", "| --- | ---: | ---: |"]
     own = dict(profile["self"])

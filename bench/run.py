@@ -36,6 +36,7 @@ from bench.harness import (  # noqa: E402
     Gunicorn,
     booking_bodies,
     service_env,
+    warm_and_measured_bodies,
     wrk,
 )
 from tests.support.postgres import PostgresServer  # noqa: E402
@@ -176,16 +177,6 @@ def _hot_paths(service: Gunicorn, bodies: Path | None, paths: dict, magistrates:
     return figures
 
 
-def _warm_and_measured_bodies(url: str, workdir: Path, tag: str,
-                              extra: dict | None = None) -> tuple[Path, Path]:
-    """2,000 bodies to warm a fresh service's workers up with, and the measured run's,
-    for other slots; each lawyer's address starts with `tag`."""
-    warm, bodies = workdir / f"{tag}-warm.jsonl", workdir / f"{tag}-bodies.jsonl"
-    booking_bodies(url, warm, count=2000, prefix=f"{tag}w", extra=extra)
-    booking_bodies(url, bodies, prefix=f"{tag}b", skip=2000, extra=extra)
-    return warm, bodies
-
-
 def _bookings(server: Gunicorn, bodies: Path, path: str, **options) -> dict:
     """wrk posting each body once to `path` (the service's or the ceiling's booking);
     `options`: wrk's connections and duration."""
@@ -215,7 +206,7 @@ def against_ceiling_in_turns(url: str, workdir: Path, turns: int = CEILING_TURNS
               flush=True)
         for side, app_path, path in ordered:
             tag = f"{side[0]}{turn}"  # distinct lawyers' addresses per run
-            warm, bodies = _warm_and_measured_bodies(url, workdir, tag)
+            warm, bodies = warm_and_measured_bodies(url, workdir, tag)
             server = Gunicorn(app_path, env)
             try:
                 # each worker's first bookings compile statements and schemas: a second
@@ -245,7 +236,7 @@ def features_in_turns(url: str, workdir: Path, paths: dict, magistrates: int,
     counts = {}
 
     def without_features(turn: int) -> None:
-        warm, off = _warm_and_measured_bodies(url, workdir, f"y{turn}")
+        warm, off = warm_and_measured_bodies(url, workdir, f"y{turn}")
         service = Gunicorn("wsgi:app", service_env(url))
         try:
             runs["off"].append(_hot_paths(service, off, paths, magistrates, warm))
@@ -256,7 +247,7 @@ def features_in_turns(url: str, workdir: Path, paths: dict, magistrates: int,
         nonlocal counts
         counts = flows.switch_features_on(url, "http://127.0.0.1:9")
         try:
-            warm, on = _warm_and_measured_bodies(url, workdir, f"x{turn}",
+            warm, on = warm_and_measured_bodies(url, workdir, f"x{turn}",
                                                  extra=flows.FEATURE_FIELDS)
             service = Gunicorn("wsgi:app", {**service_env(url), **flows.features_env()})
             try:
