@@ -24,13 +24,11 @@ SECRET = "bench-only-secret-not-for-production"
 
 
 class Gunicorn:
-    def __init__(self, app_path: str, env: dict, workers: int = WORKERS,
-                 prefix: tuple[str, ...] = ()):
-        """`prefix` runs gunicorn under another program (py-spy for the profile)."""
+    def __init__(self, app_path: str, env: dict, workers: int = WORKERS):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
              f"127.0.0.1:{self.port}", "--no-control-socket", "--keep-alive", "30",
              "--log-level", "warning", app_path],
             cwd=REPO, env={**os.environ, **env}, start_new_session=True,
