@@ -283,7 +283,7 @@ def _messages(connection, booking_id: int, roles, now: datetime, email: str,
 
 @app.post("/api/v1/bookings")
 def hold():
-    """A hold (202): the booking's reads and writes, held for HOLD, the address's and the
+    """A hold (201, status held): the booking's reads and writes, held for HOLD, the address's and the
     client's live holds counted, the code's hash written and one e-mail queued."""
     body = request.get_json()
     start = datetime.fromisoformat(body["start"]).astimezone(UTC)
@@ -297,7 +297,7 @@ def hold():
         id=booking_id, status="held", start=start.astimezone(zone).isoformat(),
         end=context.end_at.astimezone(zone).isoformat(), mode=body["mode"],
         manage_token=token, hold_expires_at=(now + HOLD).astimezone(zone).isoformat(),
-        confirm_url=f"/api/v1/bookings/{booking_id}/confirm"), 202
+        confirm_url=f"/api/v1/bookings/{booking_id}/confirm"), 201
 
 
 BOOKING_BY_TOKEN = select(

@@ -105,7 +105,7 @@ def holds_and_confirms(service: Gunicorn, url: str, workdir: Path, prefix: str =
     confirms.write_text("".join(f"{booking_id} {token} {BENCH_CODE}\n"
                                 for booking_id, token in holds))
     confirm = wrk(service.url, "confirms.lua", {"CONFIRMS": str(confirms)})
-    holds_rate, confirms_rate = answered(hold, "202"), answered(confirm, "200")
+    holds_rate, confirms_rate = answered(hold, "201"), answered(confirm, "200")
     pair = 1 / (1 / holds_rate + 1 / confirms_rate) if holds_rate and confirms_rate else 0
     return {"hold": hold, "confirm": confirm, "pair_rps": round(pair, 1),
             "holds_captured": len(holds)}

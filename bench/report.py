@@ -122,7 +122,7 @@ def _combo(result: dict) -> list[str]:
         _row(f"booking distinct slots, integration key (median of {turns} turns)",
              against["service"]["booking"],
              f"{_median_share(against['booking'])} of the booking"),
-        _row(f"the public: hold, 202 (median of {turns} turns)", against["service"]["hold"]),
+        _row(f"the public: hold (median of {turns} turns)", against["service"]["hold"]),
         _row(f"the public: confirm with the code (median of {turns} turns)",
              against["service"]["confirm"]),
         *_feature_rows(features),

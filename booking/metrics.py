@@ -93,8 +93,8 @@ LIMIT_CODES = frozenset({"lawyer_limit", "day_full", "too_many_holds"})
 
 def count_booking_answer(response, success: str = "confirmed") -> None:
     """Count one booking request by its answer: a success is `success` (a hold, or a
-    confirmation), a 202 is a hold, and a 409 says its reason (the API's problem `code`,
-    or what a page's view noted in g.booking_refusal_code)."""
+    confirmation), and a 409 says its reason (the API's problem `code`, or what a page's
+    view noted in g.booking_refusal_code)."""
     code = g.get("booking_refusal_code")
     if code is None and response.status_code == 409 and response.is_json:
         code = (response.get_json(silent=True) or {}).get("code")
@@ -103,9 +103,7 @@ def count_booking_answer(response, success: str = "confirmed") -> None:
 
 def count_booking(status: int, refusal_code: str | None = None,
                   success: str = "confirmed") -> None:
-    if status == 202:
-        outcome = "held"
-    elif status in (200, 201, 302, 303):
+    if status in (200, 201, 302, 303):
         outcome = success
     elif status == 409:
         outcome = "limit" if refusal_code in LIMIT_CODES else "conflict"

@@ -3,8 +3,8 @@
 Threads on separate connections, a real gunicorn with several workers, and
 two gunicorn instances on one PostgreSQL: many clients race for one slot,
 exactly one wins, every other answer is 409, never a 500. From the public API the winner
-holds the slot (202) until the e-mailed code; the court's portal (integration key) books
-it confirmed (201): a hold takes the slot exactly like a booking.
+holds the slot (201, status held) until the e-mailed code; the court's portal (integration
+key) books it confirmed (201): a hold takes the slot exactly like a booking.
 """
 
 from collections import Counter
@@ -42,15 +42,16 @@ def contested(app):
     return magistrate_id, start
 
 
-def assert_one_winner(app, statuses, magistrate_id, winner: int = 201):
+def assert_one_winner(app, statuses, magistrate_id, winner_status: str = "confirmed"):
+    """One 201, every other answer a 409, and one booking of `winner_status` on one slot."""
     counts = Counter(statuses)
-    assert counts == {winner: 1, 409: len(statuses) - 1}, counts
+    assert counts == {201: 1, 409: len(statuses) - 1}, counts
     with app.app_context():
-        active = db.session.scalar(select(func.count()).select_from(Booking).where(
-            Booking.magistrate_id == magistrate_id, Booking.status != "cancelled"))
+        active = db.session.scalars(select(Booking.status).where(
+            Booking.magistrate_id == magistrate_id, Booking.status != "cancelled")).all()
         booked = db.session.scalar(select(func.count()).select_from(Slot).where(
             Slot.magistrate_id == magistrate_id, Slot.state == "booked"))
-    assert active == booked == 1
+    assert active == [winner_status] and booked == 1
 
 
 def test_threads_race_for_one_slot(app, contested):
@@ -76,7 +77,7 @@ def test_gunicorn_workers_race_for_one_slot_and_one_holds_it(app, database_url, 
     for status, body in results:
         if status == 409:
             assert body["code"] in {"slot_taken", "slot_unavailable"}
-    assert_one_winner(app, statuses, magistrate_id, winner=202)  # one hold, the rest 409
+    assert_one_winner(app, statuses, magistrate_id, winner_status="held")  # one hold, the rest 409
 
 
 @pytest.mark.slow
@@ -95,7 +96,7 @@ def test_two_instances_race_on_one_postgresql_and_one_holds_it(postgresql_url):
         results = race(CLIENTS, lambda i: post_json(servers[i % 2].url, "/api/v1/bookings",
                                                     booking_body(magistrate_id, start, i)))
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert_one_winner(app, [status for status, _ in results], magistrate_id, winner=202)
+    assert_one_winner(app, [status for status, _ in results], magistrate_id, winner_status="held")
 
 
 def test_idempotent_retries_race_to_one_booking(app, contested):

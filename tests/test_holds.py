@@ -23,7 +23,7 @@ from tests.test_bookings_api import desk, form  # noqa: F401  (the fixture)
 
 def hold(client, desk, slot=0, **overrides):  # noqa: F811
     answer = client.post("/api/v1/bookings", json=form(desk, slot, **overrides))
-    assert answer.status_code == 202, answer.get_json()
+    assert answer.status_code == 201 and answer.get_json()["status"] == "held", answer.get_json()
     return answer.get_json()
 
 
@@ -81,7 +81,7 @@ def test_an_unconfirmed_hold_expires_and_its_slot_opens_again(app, client, desk)
     assert kinds(app) == ["booking_code"]
     # The slot is anyone's again.
     assert client.post("/api/v1/bookings", json=form(desk, 0, lawyer={
-        "email": "outra@example.com"})).status_code == 202
+        "email": "outra@example.com"})).status_code == 201
 
 
 def test_wrong_codes_are_counted_and_release_the_slot(app, client, desk):  # noqa: F811
@@ -104,7 +104,7 @@ def test_fifty_clients_racing_for_one_slot_give_one_hold(app, desk):  # noqa: F8
                 "email": f"adv{index}@example.com"})).status_code
 
     statuses = race(50, attempt)
-    assert sorted(statuses) == [202] + [409] * 49
+    assert sorted(statuses) == [201] + [409] * 49
     with app.app_context():
         assert db.session.scalar(select(Booking.status)) == "held"
 
@@ -137,7 +137,7 @@ def test_holds_do_not_count_for_the_limit_but_live_holds_are_capped(app, client,
     assert from_same_client.get_json()["code"] == "too_many_holds"
     elsewhere = app.test_client().post("/api/v1/bookings", environ_base={
         "REMOTE_ADDR": "198.51.100.20"}, json=form(desk, 4, lawyer={"email": "c@example.com"}))
-    assert elsewhere.status_code == 202
+    assert elsewhere.status_code == 201
 
 
 def test_an_integration_key_books_directly_and_a_bad_one_is_refused(app, client,

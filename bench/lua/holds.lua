@@ -1,4 +1,4 @@
--- The public's first step: hold a distinct slot (202), without an integration key. Each
+-- The public's first step: hold a distinct slot (201, status held), without an integration key. Each
 -- hold's id and manage token are written to HOLDS_OUT.<thread> for the confirm step.
 dofile(os.getenv("LUA_DIR") .. "/bodies.lua")
 local count_status = response
@@ -12,7 +12,7 @@ end
 
 function response(status, headers, body)
   count_status(status, headers, body)
-  if status == 202 then
+  if status == 201 then
     local id = string.match(body, '"/api/v1/bookings/(%d+)/confirm"')
     local token = string.match(body, '"manage_token":%s*"([^"]+)"')
     if id and token then

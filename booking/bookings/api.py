@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import IntegrityError
@@ -75,7 +75,8 @@ def count_booking_requests(response):
     """Booking outcomes for /metrics (a refusal by the schema never reaches the view)."""
     if request.method == "POST" and request.endpoint in ("bookings.Bookings",
                                                          "bookings.BookingConfirm"):
-        metrics.count_booking_answer(response)  # a 202 is a hold; a 201 or 200 confirms
+        # a new booking is a hold unless an integration key booked it (see Bookings.post)
+        metrics.count_booking_answer(response, success=g.get("booking_success", "confirmed"))
     return response
 
 
@@ -165,13 +166,12 @@ class Bookings(MethodView):
 
     @blp.arguments(BookingRequestSchema())
     @blp.doc(security=BOOKING_SECURITY)
-    @blp.response(201, BookingCreatedSchema,
-                  description="Agendamento confirmado (sistema do tribunal com chave de "
-                              "integração).")
-    @blp.alt_response(202, schema=BookingHeldSchema,
-                      description="Horário reservado (status held) até a confirmação: um "
-                                  "código foi enviado ao e-mail informado; confirme em "
-                                  "confirm_url com o token de gestão.")
+    @blp.response(201, BookingHeldSchema,
+                  description="Horário reservado (status held) até a confirmação: um código "
+                              "foi enviado ao e-mail informado; confirme em confirm_url com o "
+                              "token de gestão. Com chave de integração, agendamento já "
+                              "confirmado (status confirmed, sem hold_expires_at nem "
+                              "confirm_url).")
     @blp.alt_response(401, description="Chave de integração inválida ou revogada.")
     @blp.alt_response(409, description="Horário ocupado, indisponível, limite atingido "
                                        "(lawyer_limit, day_full) ou reservas demais aguardando "
@@ -181,9 +181,10 @@ class Bookings(MethodView):
                           "description": "Repetir o pedido com a mesma chave devolve a primeira resposta."}])
     @blp.alt_response(429, description=RATE_LIMITED)
     def post(self, data):
-        """Hold an open slot with the short form (202), confirmed when the requester types
-        the code e-mailed to them; a system of the court with an integration key books it
-        confirmed at once (201). Answers the manage token once."""
+        """Hold an open slot with the short form (201, status held), confirmed when the
+        requester types the code e-mailed to them; a system of the court with an integration
+        key books it confirmed at once (201, status confirmed). Answers the manage token
+        once."""
         presented = request.headers.get(INTEGRATION_KEY_HEADER)
         key = _idempotency_key()
         fingerprint = _fingerprint()
@@ -201,12 +202,13 @@ class Bookings(MethodView):
                 abort(401, message="Chave de integração inválida ou revogada.")
             if replayed is not None:
                 return replayed
-            status = 201 if direct else 202
+            if not direct:
+                g.booking_success = "held"
             booked = service.write_booking(plan, client=service.client_hash(request.remote_addr))
             if key:  # the answer is kept with the booking, for a retry to get it again
                 body = _created_body(booked, direct)
                 db.session.add(IdempotencyRecord(key=key, request_fingerprint=fingerprint,
-                                                 status_code=status,
+                                                 status_code=201,
                                                  # it holds the manage token: sealed
                                                  response_body=seal(current_app.json.dumps(body))))
             commit_keeping_loaded(db.session())
@@ -221,7 +223,7 @@ class Bookings(MethodView):
             raise
         if not key:  # after the commit: SQLite's write lock is not held while it is written
             body = _created_body(booked, direct)
-        response = current_app.response_class(current_app.json.dumps(body), status=status,
+        response = current_app.response_class(current_app.json.dumps(body), status=201,
                                               mimetype="application/json")
         response.headers["Location"] = url_for("bookings.BookingById",
                                                booking_id=booked.booking.id)
@@ -229,7 +231,7 @@ class Bookings(MethodView):
 
 
 def _created_body(booked: service.Booked, direct: bool) -> dict:
-    """The answer to a new booking (201) or hold (202), with its manage token."""
+    """The answer to a new booking or hold (both 201), with its manage token."""
     document = booking_document(booked.booking, reveal_sealed=True,
                                 magistrate=booked.magistrate)
     document["manage_token"] = booked.manage_token

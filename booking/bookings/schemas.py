@@ -223,9 +223,11 @@ class BookingCreatedSchema(BookingSchema):
 
 class BookingHeldSchema(BookingCreatedSchema):
     hold_expires_at = CourtDateTime(metadata={
-        "description": "Até quando a reserva espera o código (BOOKING_HOLD_MINUTES)."})
+        "description": "Só numa reserva (status held): até quando ela espera o código "
+                       "(BOOKING_HOLD_MINUTES)."})
     confirm_url = fields.String(metadata={
-        "description": "Onde confirmar: POST {\"code\"} com o token de gestão.",
+        "description": "Só numa reserva (status held): onde confirmar, POST {\"code\"} "
+                       "com o token de gestão.",
         "example": "/api/v1/bookings/42/confirm"})
 
 
