@@ -93,10 +93,10 @@ LIMIT_CODES = frozenset({"lawyer_limit", "day_full", "too_many_holds"})
 
 def count_booking_answer(response, success: str = "confirmed") -> None:
     """Count one booking request by its answer: a success is `success` (a hold, or a
-    confirmation), and a 409 says its reason (the API's problem `code`, or what a page's
-    view noted in g.booking_refusal_code)."""
+    confirmation), and a 409 or 429 says its reason (the API's problem `code`, or what a
+    page's view noted in g.booking_refusal_code)."""
     code = g.get("booking_refusal_code")
-    if code is None and response.status_code == 409 and response.is_json:
+    if code is None and response.status_code in (409, 429) and response.is_json:
         code = (response.get_json(silent=True) or {}).get("code")
     count_booking(response.status_code, code, success)
 
@@ -109,8 +109,8 @@ def count_booking(status: int, refusal_code: str | None = None,
         outcome = "limit" if refusal_code in LIMIT_CODES else "conflict"
     elif status in (400, 422):
         outcome = "invalid"
-    elif status == 429:
-        outcome = "rate_limited"
+    elif status == 429:  # the last of too many wrong codes is a wrong code
+        outcome = "invalid" if refusal_code == "too_many_tries" else "rate_limited"
     else:
         return
     BOOKINGS.labels(outcome).inc()

@@ -42,6 +42,13 @@ def confirm(client, held, code):
                        headers=bearer(held["manage_token"]))
 
 
+def booking_outcomes(outcome: str) -> float:
+    """This process's booking_bookings_total of one outcome (/metrics)."""
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("booking_bookings_total", {"outcome": outcome}) or 0
+
+
 def open_starts(client, desk) -> list[str]:  # noqa: F811
     return [s["start"] for s in client.get(f"/api/v1/magistrates/{desk['judge']}/slots").get_json()]
 
@@ -88,10 +95,17 @@ def test_wrong_codes_are_counted_and_release_the_slot(app, client, desk):  # noq
     held = hold(client, desk)
     right = code_of(app, held)
     wrong = "000000" if right != "000000" else "111111"
+    before = {outcome: booking_outcomes(outcome) for outcome in ("invalid", "rate_limited")}
     answers = [confirm(client, held, wrong) for _ in range(5)]
-    assert [a.status_code for a in answers] == [422, 422, 422, 422, 409]
-    assert answers[-1].get_json()["code"] == "too_many_tries"
-    assert confirm(client, held, right).status_code == 409  # even the right code, now
+    assert [a.status_code for a in answers] == [422, 422, 422, 422, 429]  # API.md's 429
+    # five wrong codes in the metrics, not a rate limit met
+    assert booking_outcomes("invalid") - before["invalid"] == 5
+    assert booking_outcomes("rate_limited") == before["rate_limited"]
+    last = answers[-1]
+    assert last.get_json()["code"] == "too_many_tries" and "liberada" in last.get_json()["detail"]
+    assert last.mimetype == "application/problem+json" and int(last.headers["Retry-After"]) > 0
+    late = confirm(client, held, right)  # even the right code, now: the hold is gone
+    assert late.status_code == 409 and late.get_json()["code"] == "hold_expired"
     assert desk["slots"][0]["start"] in open_starts(client, desk)
 
 
@@ -225,11 +239,7 @@ def test_a_code_is_not_sent_for_a_hold_that_is_gone(app, client, desk):  # noqa:
 
 
 def test_the_metrics_tell_holds_from_confirmations(app, client, desk):  # noqa: F811
-    from prometheus_client import REGISTRY
-
-    def count(outcome):
-        return REGISTRY.get_sample_value("booking_bookings_total", {"outcome": outcome}) or 0
-
+    count = booking_outcomes
     before = {outcome: count(outcome) for outcome in ("held", "confirmed", "invalid")}
     held = hold(client, desk)
     confirm(client, held, "000000" if code_of(app, held) != "000000" else "111111")

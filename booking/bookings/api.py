@@ -242,12 +242,10 @@ def _created_body(booked: service.Booked, direct: bool) -> dict:
     return (_CREATED if direct else _HELD).dump(document)
 
 
-CONFIRM_REFUSALS = {
-    service.HOLD_GONE: "A reserva expirou ou foi liberada; o horário voltou para a agenda. "
-                       "Escolha um horário de novo.",
-    service.TOO_MANY_TRIES: "Código errado vezes demais: a reserva foi liberada. Escolha um "
-                            "horário de novo.",
-}
+HOLD_GONE_MESSAGE = ("A reserva expirou ou foi liberada; o horário voltou para a agenda. "
+                     "Escolha um horário de novo.")
+TOO_MANY_TRIES_MESSAGE = ("Código errado vezes demais: a reserva foi liberada. Escolha um "
+                          "horário de novo.")
 
 
 @blp.route("/bookings/<int:booking_id>/confirm")
@@ -257,15 +255,15 @@ class BookingConfirm(MethodView):
     @blp.doc(security=[{"manageToken": []}])
     @blp.arguments(ConfirmSchema())
     @blp.response(200, BookingSchema)
-    @blp.alt_response(409, description="A reserva expirou (hold_expired), errou-se o código "
-                                       "vezes demais (too_many_tries) ou o limite foi "
-                                       "atingido (lawyer_limit).")
+    @blp.alt_response(409, description="A reserva expirou ou foi liberada (hold_expired) ou "
+                                       "o limite foi atingido (lawyer_limit).")
     @blp.alt_response(422, description="Código incorreto; errors.code diz quantas tentativas "
                                        "restam.")
     @blp.alt_response(401, description="Falta o token de gestão.")
     @blp.alt_response(403, description="Um token da equipe não confirma: só o de gestão.")
     @blp.alt_response(404, description="Agendamento não encontrado para este token.")
-    @blp.alt_response(429, description=RATE_LIMITED)
+    @blp.alt_response(429, description="Código errado vezes demais (too_many_tries): a reserva "
+                                       "foi liberada. Ou: " + RATE_LIMITED)
     def post(self, data, booking_id):
         """Confirm a hold with the code e-mailed to the requester and the manage token;
         only now are the invites sent. Confirming twice answers the booking again."""
@@ -285,8 +283,10 @@ class BookingConfirm(MethodView):
         if outcome == service.WRONG_CODE:
             abort(422, errors={"code": [
                 f"Código incorreto. Restam {service.remaining_tries(booking)} tentativa(s)."]})
-        if outcome in CONFIRM_REFUSALS:
-            raise NotAllowedNow(CONFIRM_REFUSALS[outcome], outcome)
+        if outcome == service.TOO_MANY_TRIES:  # the contract's 429; the hold is gone
+            abort(429, message=TOO_MANY_TRIES_MESSAGE, code=outcome)
+        if outcome == service.HOLD_GONE:
+            raise NotAllowedNow(HOLD_GONE_MESSAGE, outcome)
         return booking_document(booking, reveal_sealed=True, magistrate=known["magistrate"])
 
 
