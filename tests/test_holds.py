@@ -247,6 +247,14 @@ def test_the_metrics_tell_holds_from_confirmations(app, client, desk):  # noqa: 
     assert count("held") - before["held"] == 1
     assert count("invalid") - before["invalid"] == 1
     assert count("confirmed") - before["confirmed"] == 1
+    # a retry with the same Idempotency-Key answers the same hold: each request counts as held
+    retry = {"Idempotency-Key": "hold-1"}
+    first, again = (client.post("/api/v1/bookings", json=form(desk, 1), headers=retry)
+                    for _ in range(2))
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    assert count("held") - before["held"] == 3
+    assert count("confirmed") - before["confirmed"] == 1
 
 
 def test_a_hold_confirmed_after_its_address_reached_the_limit_frees_the_slot(app, client,

@@ -200,10 +200,10 @@ class Bookings(MethodView):
                         if replayed is None and (direct or not presented) else None)
             if presented and not direct:
                 abort(401, message="Chave de integração inválida ou revogada.")
+            if not direct:  # for the metrics: a new booking (or its replay) is a hold
+                g.booking_success = "held"
             if replayed is not None:
                 return replayed
-            if not direct:
-                g.booking_success = "held"
             booked = service.write_booking(plan, client=service.client_hash(request.remote_addr))
             if key:  # the answer is kept with the booking, for a retry to get it again
                 body = _created_body(booked, direct)
