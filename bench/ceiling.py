@@ -143,13 +143,14 @@ def book():
     except Refused as refusal:
         return jsonify(error=str(refusal)), 409
     zone = ZoneInfo(context.timezone)
+    person = {k: lawyer[k] for k in ("name", "oab", "email", "phone")}
     return jsonify(
         id=booking_id, status="confirmed",
         magistrate={"id": context.id, "name": context.name, "title": context.title},
         start=start.astimezone(zone).isoformat(), end=context.end_at.astimezone(zone).isoformat(),
-        mode=body["mode"], lawyer={k: lawyer[k] for k in ("name", "oab", "email", "phone")},
+        mode=body["mode"], requester={"type": "lawyer", **person}, lawyer=person,
         case_number=body["case_number"], subject=body["subject"], under_seal=False,
-        notify_by=None, participants=[], answers=[], requester_type="lawyer",
+        notify_by=None, guests=[], participants=[], answers=[], requester_type="lawyer",
         created_at=now.astimezone(zone).isoformat(), cancelled_at=None, cancelled_by=None,
         cancel_reason=None, ics_url=f"/api/v1/bookings/{booking_id}/invite.ics",
         manage_token=token,

@@ -5,6 +5,11 @@ the Ministério Público, a state or municipal attorney by their institution and
 number; a party acting without a lawyer, where the magistrate allows it, by a CPF whose
 check digits are right. The registration is kept where a lawyer's OAB number is (the
 `lawyer_oab` column), so that every booking says who asked in the same place.
+
+The public attorneys (the Union's, the state's, a municipality's, an autarchy's) are one
+type, `public_attorney`, as the API contract and the glossary have them; their institution
+says which body. `state_attorney` and `municipal_attorney`, the names the first version
+split them into, are still understood and read as `public_attorney`.
 """
 
 from __future__ import annotations
@@ -15,16 +20,30 @@ TYPES = {
     "lawyer": "Advogado(a)",
     "public_defender": "Defensor(a) público(a)",
     "prosecutor": "Membro do Ministério Público",
-    "state_attorney": "Procurador(a) do Estado",
-    "municipal_attorney": "Procurador(a) do Município",
+    "public_attorney": "Procurador(a) ou advogado(a) público(a)",
     "party": "Parte sem advogado(a)",
 }
 # With an institution and a registration number.
-OFFICIALS = ("public_defender", "prosecutor", "state_attorney", "municipal_attorney")
+OFFICIALS = ("public_defender", "prosecutor", "public_attorney")
+# The first version's names, still accepted from clients and found in old snapshots.
+FORMER_NAMES = {"state_attorney": "public_attorney", "municipal_attorney": "public_attorney"}
+# Every name a client may send.
+ACCEPTED_NAMES = (*TYPES, *FORMER_NAMES)
 # What an agenda accepts unless its magistrate chose otherwise: a party without a lawyer
 # only where the magistrate allows it.
 DEFAULT_ACCEPTED = ("lawyer", *OFFICIALS)
 REGISTRATION = re.compile(r"[0-9A-Za-z][0-9A-Za-z./-]{0,11}")
+
+
+def canonical(requester_type: str | None) -> str:
+    """The type as it is kept: a former name read as its successor, None as a lawyer."""
+    kind = requester_type or "lawyer"
+    return FORMER_NAMES.get(kind, kind)
+
+
+def canonical_list(requester_types: list[str]) -> list[str]:
+    """Each type once, former names read as today's, in the order given."""
+    return list(dict.fromkeys(canonical(kind) for kind in requester_types))
 
 
 class CpfError(ValueError):
@@ -57,7 +76,7 @@ def identity(requester_type: str | None, registration: str, institution: str | N
              *, reveal_cpf: bool = False) -> str:
     """How a booking names who asked, after their name: 'OAB 12345/MT', 'Defensoria
     Pública de MT, matrícula 4455', 'parte sem advogado(a)' (the CPF only where asked)."""
-    kind = requester_type or "lawyer"
+    kind = canonical(requester_type)
     if kind == "lawyer":
         return f"OAB {registration}"
     if kind == "party":
@@ -68,7 +87,7 @@ def identity(requester_type: str | None, registration: str, institution: str | N
 
 def label(booking) -> str:
     """'Advogado(a)', 'Defensor(a) público(a)'... for a booking or its snapshot."""
-    return TYPES.get(getattr(booking, "requester_type", None) or "lawyer", TYPES["lawyer"])
+    return TYPES.get(canonical(getattr(booking, "requester_type", None)), TYPES["lawyer"])
 
 
 def asker(booking, *, reveal_cpf: bool = False) -> str:

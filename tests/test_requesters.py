@@ -1,11 +1,15 @@
-"""Who may ask to be heard: lawyers, public defenders, the Ministério Público, state and
-municipal attorneys, and parties without a lawyer where the magistrate allows it; each with
-what identifies them, checked, and shown on the magistrate's side and in the statistics."""
+"""Who may ask to be heard: lawyers, public defenders, the Ministério Público, public
+attorneys, and parties without a lawyer where the magistrate allows it; each with what
+identifies them, checked, and shown on the magistrate's side and in the statistics. The
+body names them as the contract does (`requester` with its `type`, `guests`) or as the first
+version did (`lawyer`, `requester_type`, `participants`)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from booking import requesters
 from booking.bookings.models import Booking
@@ -48,8 +52,7 @@ def enable_parties(client, desk):  # noqa: F811
     return answer
 
 
-@pytest.mark.parametrize("kind", ["public_defender", "prosecutor", "state_attorney",
-                                  "municipal_attorney"])
+@pytest.mark.parametrize("kind", ["public_defender", "prosecutor", "public_attorney"])
 def test_each_official_books_with_institution_and_registration(app, client, desk, kind):  # noqa: F811
     booked = client.post("/api/v1/bookings", headers=DIRECT, json=form(
         desk, requester_type=kind, lawyer={"oab": None, **DEFENDER}))
@@ -63,6 +66,139 @@ def test_each_official_books_with_institution_and_registration(app, client, desk
         text = as_email(message).body
     assert f"{requesters.TYPES[kind]}: Maria Aparecida Souza (Defensoria Pública" in text
     assert "matrícula 4455-B" in text and "OAB" not in text
+
+
+def contract_form(desk, slot=0, **overrides):  # noqa: F811
+    """The body as API.md's additions write it: `requester` with its type, `guests`."""
+    body = form(desk, slot)
+    person = {"type": "lawyer", **body.pop("lawyer"), **overrides.pop("requester", {})}
+    return {**body, "requester": person, **overrides}
+
+
+def test_the_contracts_requester_and_guests_book(app, client, desk):  # noqa: F811
+    booked = client.post("/api/v1/bookings", headers=DIRECT, json=contract_form(
+        desk, requester={"type": "public_attorney", "oab": None,
+                         "institution": "Advocacia-Geral da União", "registration": "AGU-9"},
+        guests=["colega@example.com", "Colega@Example.com", "maria@example.com"]))
+    assert booked.status_code == 201, booked.get_json()
+    body = booked.get_json()
+    assert body["requester"] == {"type": "public_attorney", "name": "Maria Aparecida Souza",
+                                 "oab": "AGU-9", "institution": "Advocacia-Geral da União",
+                                 "email": "maria@example.com", "phone": "+5565999990000"}
+    assert body["requester_type"] == "public_attorney" and body["lawyer"]["oab"] == "AGU-9"
+    # the requester's own address and a repeat are not guests twice
+    assert body["guests"] == body["participants"] == ["colega@example.com"]
+    with app.app_context():
+        booking = db.session.get(Booking, body["id"])
+        assert (booking.requester_type, booking.participants) == (
+            "public_attorney", ["colega@example.com"])
+    read = client.get(f"/api/v1/bookings/{body['id']}",
+                      headers={"Authorization": f"Bearer {body['manage_token']}"})
+    assert read.get_json()["requester"]["type"] == "public_attorney"
+
+
+def test_a_lawyer_may_still_come_as_lawyer_and_participants(client, desk):  # noqa: F811
+    booked = client.post("/api/v1/bookings", headers=DIRECT,
+                         json=form(desk, participants=["colega@example.com"]))
+    assert booked.status_code == 201, booked.get_json()
+    body = booked.get_json()
+    assert body["requester"]["type"] == "lawyer" and body["requester"]["oab"] == "12345/MT"
+    assert body["guests"] == ["colega@example.com"]
+
+
+@pytest.mark.parametrize("former", ["state_attorney", "municipal_attorney"])
+def test_the_first_versions_attorney_types_are_read_as_public_attorney(client, desk, former):  # noqa: F811
+    booked = client.post("/api/v1/bookings", headers=DIRECT, json=form(
+        desk, requester_type=former, lawyer={"oab": None, "institution": "Procuradoria de "
+                                             "Cuiabá", "registration": "M-12"}))
+    assert booked.status_code == 201, booked.get_json()
+    assert booked.get_json()["requester"]["type"] == "public_attorney"
+
+
+@pytest.mark.parametrize("change, field, says", [
+    ({"lawyer": {"name": "Maria Aparecida Souza", "oab": "12345/MT", "email": "m@example.com",
+                 "phone": "(65) 99999-0000"}}, "requester", "não os dois"),
+    ({"requester": None}, "requester", "Campo obrigatório"),
+    ({"requester_type": "party"}, "requester_type", "requester.type"),
+    ({"participants": ["a@example.com"], "guests": ["b@example.com"]}, "guests", "não os dois"),
+    ({"guests": [f"g{n}@example.com" for n in range(4)]}, "guests", "no máximo 3"),
+    ({"guests": ["joão@example.com"]}, "guests.0", "e-mail válido"),
+    ({"requester": {"type": "lawyer", "oab": "12345/XX"}}, "requester.oab", "Seccional XX"),
+    ({"requester": {"type": "public_defender", "oab": None}}, "requester.institution",
+     "instituição"),
+    ({"requester": {"type": "judge"}}, "requester.type", "Deve ser um de: lawyer, "
+                                                          "public_defender, prosecutor, "
+                                                          "public_attorney, party."),
+])
+def test_a_contract_body_gets_errors_under_the_names_it_used(client, desk, change, field,  # noqa: F811
+                                                            says):
+    body = contract_form(desk)
+    if change.get("requester", {}) is None:
+        del body["requester"]
+        change = {}
+    elif "requester" in change:
+        change = {"requester": {**body["requester"], **change["requester"]}}
+    answer = client.post("/api/v1/bookings", headers=DIRECT, json={**body, **change})
+    assert answer.status_code == 422, answer.get_json()
+    assert any(says in message for message in answer.get_json()["errors"][field]), \
+        answer.get_json()
+
+
+def test_an_agenda_refuses_a_type_under_requester_type(client, desk):  # noqa: F811
+    party = contract_form(desk, requester={"type": "party", "oab": None,
+                                           "cpf": "529.982.247-25"})
+    refused = client.post("/api/v1/bookings", json=party)
+    assert refused.status_code == 422
+    assert "não recebe pedidos de parte sem advogado(a)" in \
+        refused.get_json()["errors"]["requester.type"][0]
+
+
+def test_an_agenda_naming_the_former_attorney_types_takes_public_attorneys(client, desk):  # noqa: F811
+    url = f"/api/v1/magistrates/{desk['judge']}/availability"
+    staff = bearer(desk["tokens"]["assistant"])
+    rules = client.get(url, headers=staff).get_json()
+    body = {key: rules[key] for key in ("slot_minutes", "buffer_minutes", "min_notice_hours",
+                                        "horizon_days", "max_per_day", "meeting_url", "address")}
+    body["weekly_windows"] = [{**w, "start": w["start"][:5], "end": w["end"][:5]}
+                              for w in rules["weekly_windows"]]
+    body["accepted_requesters"] = ["lawyer", "state_attorney", "municipal_attorney"]
+    saved = client.put(url, json=body, headers=staff)
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["accepted_requesters"] == ["lawyer", "public_attorney"]
+    form_of = client.get(f"/api/v1/magistrates/{desk['judge']}/form").get_json()
+    assert form_of["requester_types"] == ["lawyer", "public_attorney"]
+
+
+def test_the_migration_moves_attorneys_to_one_type_and_back(app, client, desk):  # noqa: F811
+    from flask_migrate import downgrade, upgrade
+
+    from booking.availability.models import AvailabilityRule
+
+    booked = client.post("/api/v1/bookings", headers=DIRECT, json=form(
+        desk, requester_type="public_attorney",
+        lawyer={"oab": None, "institution": "Procuradoria de Cuiabá", "registration": "M-12"}))
+    assert booked.status_code == 201, booked.get_json()
+    with app.app_context():
+        rule = db.session.scalars(select(AvailabilityRule).where(
+            AvailabilityRule.magistrate_id == desk["judge"])).one()
+        rule.accepted_requesters = ["lawyer", "public_attorney", "party"]
+        db.session.commit()
+        downgrade(revision="0032")
+        kinds = db.session.execute(text("SELECT requester_type FROM booking")).scalars().all()
+        assert kinds == ["state_attorney"]
+        db.session.execute(text("UPDATE availability_rule SET accepted_requesters = "
+                                "'[\"municipal_attorney\", \"lawyer\", \"state_attorney\"]'"
+                                " WHERE magistrate_id = :id"), {"id": desk["judge"]})
+        db.session.commit()
+        upgrade()
+        kinds = db.session.execute(text("SELECT requester_type FROM booking")).scalars().all()
+        accepted = db.session.execute(text(
+            "SELECT accepted_requesters FROM availability_rule WHERE magistrate_id = :id"),
+            {"id": desk["judge"]}).scalar_one()
+    assert kinds == ["public_attorney"]
+    if isinstance(accepted, str):  # SQLite gives JSON back as text
+        accepted = json.loads(accepted)
+    assert accepted == ["public_attorney", "lawyer"]
 
 
 @pytest.mark.parametrize("requester_type, lawyer, field, says", [
@@ -150,8 +286,7 @@ def test_the_page_asks_each_kind_for_its_own_fields(app, client, desk):  # noqa:
     ("lawyer", {"oab": "OAB/MT 12.345"}),
     ("public_defender", DEFENDER),
     ("prosecutor", {"institution": "Ministério Público de Mato Grosso", "registration": "998"}),
-    ("state_attorney", {"institution": "Procuradoria-Geral do Estado", "registration": "77"}),
-    ("municipal_attorney", {"institution": "Procuradoria de Cuiabá", "registration": "M-12"}),
+    ("public_attorney", {"institution": "Procuradoria-Geral do Estado", "registration": "77"}),
     ("party", {"cpf": "529.982.247-25"}),
 ])
 def test_each_kind_books_end_to_end_on_the_page(app, client, desk, kind, identity):  # noqa: F811

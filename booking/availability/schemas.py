@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from .. import requesters
 from ..fields import CourtDate, CourtDateTime, RecordId
@@ -57,16 +57,25 @@ class AvailabilitySchema(Schema):
     address = fields.String(load_default=None, allow_none=True,
                             validate=validate.Length(max=300))
     accepted_requesters = fields.List(
-        fields.String(validate=validate.OneOf(list(requesters.TYPES))),
+        fields.String(validate=validate.OneOf(
+            requesters.ACCEPTED_NAMES,
+            error=f"Deve ser um de: {', '.join(requesters.TYPES)}.")),
         load_default=lambda: list(requesters.DEFAULT_ACCEPTED),
         validate=validate.Length(min=1, error="Escolha ao menos um tipo de solicitante."),
         metadata={"description": "Quem pode agendar: lawyer, public_defender, prosecutor, "
-                                 "state_attorney, municipal_attorney, party (parte sem "
-                                 "advogado, só se escolhido)."})
+                                 "public_attorney, party (parte sem advogado, só se "
+                                 "escolhido). state_attorney e municipal_attorney valem como "
+                                 "public_attorney."})
     weekly_windows = fields.List(fields.Nested(WeeklyWindowSchema), required=True,
                                  validate=validate.Length(max=30))
     timezone = fields.String(dump_only=True)
     published_until = CourtDate(dump_only=True, allow_none=True)
+
+    @post_load
+    def requesters_by_todays_names(self, data, **kwargs):
+        if "accepted_requesters" in data:
+            data["accepted_requesters"] = requesters.canonical_list(data["accepted_requesters"])
+        return data
 
     @validates_schema
     def windows_fit_together(self, data, **kwargs):

@@ -115,17 +115,20 @@ def booking_access(booking_id: int) -> Access:
 def booking_document(booking: Booking, *, reveal_sealed: bool, magistrate=None) -> dict:
     magistrate = magistrate or courts.get_magistrate(booking.magistrate_id)
     sealed = booking.under_seal and not reveal_sealed
+    person = {"name": booking.lawyer_name, "oab": booking.lawyer_oab,
+              "institution": booking.requester_institution,
+              "email": booking.lawyer_email, "phone": booking.lawyer_phone}
     return {
         "id": booking.id, "status": booking.status,
         "magistrate": {"id": magistrate.id, "name": magistrate.name, "title": magistrate.title},
         "start_at": booking.start_at, "end_at": booking.end_at, "mode": booking.mode,
-        "lawyer": {"name": booking.lawyer_name, "oab": booking.lawyer_oab,
-                   "institution": booking.requester_institution,
-                   "email": booking.lawyer_email, "phone": booking.lawyer_phone},
+        "lawyer": person,
+        "requester": {"type": booking.requester_type, **person},
         "requester_type": booking.requester_type,
         "case_number": "em segredo de justiça" if sealed else booking.case_number,
         "subject": "em segredo de justiça" if sealed else booking.subject,
         "under_seal": booking.under_seal, "notify_by": booking.notify_by,
+        "guests": booking.participants or [],
         "participants": booking.participants or [],
         "answers": [] if sealed else (booking.answers or []),
         "created_at": booking.created_at,

@@ -95,8 +95,8 @@ class Booking(LawyerColumns, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who asked for the hold, as a keyed hash of the client address (live holds per client).
     hold_client: Mapped[str | None] = mapped_column(String(64), index=True)
-    # Who asked (requesters.TYPES): a lawyer, a public defender, a prosecutor, a state or
-    # municipal attorney (with their institution), or a party; the registration (OAB,
+    # Who asked (requesters.TYPES): a lawyer, a public defender, a prosecutor, a public
+    # attorney (with their institution), or a party; the registration (OAB,
     # institutional registration or CPF digits) is in lawyer_oab.
     requester_type: Mapped[str] = mapped_column(String(20), default="lawyer",
                                                 server_default="lawyer")

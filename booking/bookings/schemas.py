@@ -77,12 +77,39 @@ def validate_case_number(value: str) -> None:
         raise ValidationError(str(error)) from None
 
 
+REQUESTER_TYPE_ERROR = f"Deve ser um de: {', '.join(requesters.TYPES)}."
+REQUESTER_TYPE_FIELD = dict(
+    validate=validate.OneOf(requesters.ACCEPTED_NAMES, error=REQUESTER_TYPE_ERROR), metadata={
+        "enum": list(requesters.TYPES),
+        "description": "Quem pede: advogado(a), defensor(a) público(a), Ministério Público, "
+                       "procurador(a) ou advogado(a) público(a) (a instituição diz qual: "
+                       "União, Estado, Município, autarquia), ou parte sem advogado(a) "
+                       "(onde o magistrado aceita). state_attorney e municipal_attorney, os "
+                       "nomes da primeira versão, valem como public_attorney."})
+
+
+class RequesterSchema(LawyerSchema):
+    """`requester`, the contract's name for who asks: the fields of `lawyer` and the type."""
+
+    type = fields.String(load_default="lawyer", **REQUESTER_TYPE_FIELD)
+
+
 class BookingRequestSchema(Schema):
+    """The booking body. Who asks comes as `requester` (with its `type`) or, as the first
+    version had it, as `lawyer` with `requester_type`; the other e-mail addresses as
+    `guests` or `participants`. Both spellings load to `lawyer`, `requester_type` and
+    `participants`, and errors name the field the client sent."""
+
     magistrate_id = RecordId(required=True)
     start = CourtDateTime(required=True, metadata={"example": "2027-03-02T14:00:00-04:00"})
     mode = fields.String(required=True, validate=validate.OneOf(MODES),
                          metadata={"enum": list(MODES)})
-    lawyer = fields.Nested(LawyerSchema, required=True)
+    requester = fields.Nested(RequesterSchema, load_default=None, metadata={
+        "description": "Quem pede o atendimento, com o seu tipo (type). Envie requester ou "
+                       "lawyer, não os dois."})
+    lawyer = fields.Nested(LawyerSchema, load_default=None, metadata={
+        "description": "Como a primeira versão recebia quem pede (o tipo em requester_type); "
+                       "continua aceito."})
     case_number = fields.String(required=True, validate=validate_case_number,
                                 metadata={"example": "0001234-03.2026.8.11.0041",
                                           "description": "Número único CNJ, com ou sem pontuação."})
@@ -100,16 +127,13 @@ class BookingRequestSchema(Schema):
         "description": "Respostas às perguntas do(a) magistrado(a), pelo id da pergunta "
                        "(GET /api/v1/magistrates/{id}/form): texto, opção, true/false ou data "
                        "AAAA-MM-DD.", "example": {"q1": True}})
-    requester_type = fields.String(load_default="lawyer", validate=validate.OneOf(
-        list(requesters.TYPES)), metadata={
-        "enum": list(requesters.TYPES),
-        "description": "Quem pede: advogado(a), defensor(a) público(a), Ministério Público, "
-                       "procurador(a) do Estado ou do Município, ou parte sem advogado(a) "
-                       "(onde o magistrado aceita)."})
-    participants = fields.List(MailboxAddress(), load_default=list, metadata={
+    requester_type = fields.String(load_default=None, **REQUESTER_TYPE_FIELD)
+    guests = fields.List(MailboxAddress(), load_default=None, metadata={
         "description": "E-mails de coadvogados ou outros participantes (até MAX_PARTICIPANTS, "
                        "3 por padrão): recebem o convite e as mudanças, sem o link de gestão.",
         "example": ["coadvogado@example.com"]})
+    participants = fields.List(MailboxAddress(), load_default=None, metadata={
+        "description": "O mesmo que guests, com o nome da primeira versão; envie um dos dois."})
     notify_by = fields.String(load_default=None, allow_none=True, metadata={
         "enum": list(text_gateway.CHANNELS),
         "description": "Receber também a confirmação, os lembretes e as mudanças por WhatsApp "
@@ -134,24 +158,52 @@ class BookingRequestSchema(Schema):
     def normalize(self, data, **kwargs):
         data["case_number"] = str(cnj.parse(data["case_number"]))
         data["subject"] = data["subject"].strip()
+        person_field = _who_asks(data)
+        guests_field = "guests" if data["guests"] is not None else "participants"
+        if data["guests"] is not None and data["participants"] is not None:
+            raise ValidationError("Envie guests ou participants (o nome antigo), não os dois.",
+                                  "guests")
+        addresses = data.pop("guests") or data["participants"] or []
         lawyer_email = data["lawyer"]["email"]
-        data["participants"] = [address for index, address in enumerate(data["participants"])
-                                if address != lawyer_email
-                                and address not in data["participants"][:index]]
+        data["participants"] = [address for index, address in enumerate(addresses)
+                                if address != lawyer_email and address not in addresses[:index]]
         most = current_app.config["MAX_PARTICIPANTS"]
         if len(data["participants"]) > most:  # counted once repeats are gone
-            raise ValidationError(f"Informe no máximo {most} participantes.", "participants")
-        data["lawyer"] = identified(data["requester_type"], data["lawyer"])
+            raise ValidationError(f"Informe no máximo {most} participantes.", guests_field)
+        data["lawyer"] = identified(data["requester_type"], data["lawyer"], field=person_field)
+        # Where a refusal of the type by the agenda is reported (bookings.service).
+        data["requester_type_field"] = ("requester.type" if person_field == "requester"
+                                        else "requester_type")
         return data
 
 
-def identified(requester_type: str, person: dict) -> dict:
+def _who_asks(data: dict) -> str:
+    """Who asks, from `requester` or `lawyer` (exactly one), moved to `lawyer` with its type
+    in `requester_type`; answers the name the client used, for the errors."""
+    requester, lawyer = data.pop("requester"), data["lawyer"]
+    if requester is not None and lawyer is not None:
+        raise ValidationError("Envie requester ou lawyer (o nome antigo), não os dois.",
+                              "requester")
+    if requester is None and lawyer is None:
+        raise ValidationError("Campo obrigatório: quem pede o atendimento (requester).",
+                              "requester")
+    if requester is None:
+        data["requester_type"] = requesters.canonical(data["requester_type"])
+        return "lawyer"
+    kind = requesters.canonical(requester.pop("type"))
+    if data["requester_type"] is not None and requesters.canonical(data["requester_type"]) != kind:
+        raise ValidationError("Informe o tipo só em requester.type.", "requester_type")
+    data["lawyer"], data["requester_type"] = requester, kind
+    return "requester"
+
+
+def identified(requester_type: str, person: dict, *, field: str = "lawyer") -> dict:
     """The person with their registration where a lawyer's OAB number goes (`oab`), checked
-    for their type; a ValidationError names the field (lawyer.cpf, lawyer.institution...)."""
+    for their type; a ValidationError names the field (lawyer.cpf, requester.institution...)."""
     person = dict(person)
     if requester_type == "lawyer":
         if not person.get("oab"):
-            raise ValidationError({"lawyer": {"oab": [
+            raise ValidationError({field: {"oab": [
                 "Informe o número da OAB com a seccional, por exemplo 12345/MT."]}})
         person["oab"] = oab.normalize(person["oab"])
         person["institution"] = None
@@ -159,7 +211,7 @@ def identified(requester_type: str, person: dict) -> dict:
         try:
             person["oab"] = requesters.cpf_digits(person.get("cpf") or "")
         except requesters.CpfError as error:
-            raise ValidationError({"lawyer": {"cpf": [str(error)]}}) from None
+            raise ValidationError({field: {"cpf": [str(error)]}}) from None
         person["institution"] = None
     else:
         problems = {}
@@ -171,7 +223,7 @@ def identified(requester_type: str, person: dict) -> dict:
             problems["registration"] = ["Informe a matrícula funcional (até 12 letras, "
                                         "números, pontos ou traços)."]
         if problems:
-            raise ValidationError({"lawyer": problems})
+            raise ValidationError({field: problems})
         person["oab"], person["institution"] = registration, person["institution"].strip()
     return person
 
@@ -183,6 +235,10 @@ class LawyerOutSchema(Schema):
     institution = fields.String(allow_none=True)
     email = fields.String()
     phone = fields.String()
+
+
+class RequesterOutSchema(LawyerOutSchema):
+    type = fields.String(metadata={"enum": list(requesters.TYPES)})
 
 
 class MagistrateRefSchema(Schema):
@@ -198,14 +254,19 @@ class BookingSchema(Schema):
     start = CourtDateTime(attribute="start_at")
     end = CourtDateTime(attribute="end_at")
     mode = fields.String()
+    requester = fields.Nested(RequesterOutSchema, metadata={
+        "description": "Quem pediu, com o tipo; lawyer e requester_type repetem o mesmo, "
+                       "como a primeira versão os dava."})
     lawyer = fields.Nested(LawyerOutSchema)
     case_number = fields.String()
     subject = fields.String()
     under_seal = fields.Boolean()
     notify_by = fields.String(allow_none=True, metadata={
         "description": "Canal de mensagens escolhido pelo advogado (whatsapp, sms) ou null."})
-    participants = fields.List(fields.String(), metadata={
+    guests = fields.List(fields.String(), metadata={
         "description": "Outros participantes que recebem o convite."})
+    participants = fields.List(fields.String(), metadata={
+        "description": "O mesmo que guests, com o nome da primeira versão."})
     answers = fields.List(fields.Dict(), metadata={
         "description": "As perguntas do(a) magistrado(a) e as respostas, como foram feitas."})
     requester_type = fields.String(metadata={"enum": list(requesters.TYPES)})

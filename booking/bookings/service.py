@@ -81,15 +81,17 @@ def _lock_magistrate(magistrate_id: int) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": magistrate_id})
 
 
-def _check_requester(rule: AvailabilityRule, requester_type: str) -> None:
+def _check_requester(rule: AvailabilityRule, requester_type: str,
+                     field: str = "requester_type") -> None:
     """Each magistrate chooses who may book their agenda (a party without a lawyer only
-    where they allow it)."""
-    accepted = rule.accepted_requesters or requesters.DEFAULT_ACCEPTED
+    where they allow it). `field` is where the client gave the type."""
+    accepted = requesters.canonical_list(rule.accepted_requesters
+                                         or requesters.DEFAULT_ACCEPTED)
     if requester_type not in accepted:
         who = ", ".join(requesters.TYPES[t].lower() for t in accepted if t in requesters.TYPES)
         raise InvalidField(f"Esta agenda não recebe pedidos de "
                            f"{requesters.TYPES[requester_type].lower()}; recebe de: {who}.",
-                           "requester_type")
+                           field)
 
 
 def _answers(rule: AvailabilityRule, given: dict) -> list[dict]:
@@ -316,7 +318,8 @@ def plan_booking(data: dict, now: datetime | None = None, *, direct: bool = Fals
     if magistrate is None or not magistrate.takes_bookings:
         raise InvalidField("Magistrado não encontrado.", "magistrate_id")
     slot = _check_bookable(slot, magistrate, rule, data["mode"], now)
-    _check_requester(rule, data.get("requester_type", "lawyer"))
+    _check_requester(rule, data.get("requester_type", "lawyer"),
+                     data.get("requester_type_field", "requester_type"))
     answers = _answers(rule, data.get("answers") or {})
     return BookingPlan(data, now, direct, magistrate, rule, slot, answers, writes_back,
                        webhooks.subscribers_in(subscribers, _BOOKED_EVENT[direct]))

@@ -7,8 +7,8 @@
   if (!type) { return; }
   var fields = {
     oab: ["lawyer"],
-    institution: ["public_defender", "prosecutor", "state_attorney", "municipal_attorney"],
-    registration: ["public_defender", "prosecutor", "state_attorney", "municipal_attorney"],
+    institution: ["public_defender", "prosecutor", "public_attorney"],
+    registration: ["public_defender", "prosecutor", "public_attorney"],
     cpf: ["party"]
   };
   function show() {
