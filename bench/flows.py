@@ -345,7 +345,7 @@ def _wait_for_every_message(url: str, sink: SmtpSink, started: float, timeout: f
                     "AND bookings_finished_at IS NULL")).scalar_one()
                 waiting = connection.execute(text(
                     "SELECT count(*) FROM outbox_message WHERE status = 'pending' "
-                    "AND kind NOT LIKE 'webhook%' AND kind NOT LIKE 'text%'")).scalar_one()
+                    "AND kind NOT LIKE '%webhook%' AND kind NOT LIKE 'text%'")).scalar_one()
                 expected = connection.execute(text(
                     "SELECT count(*) FROM outbox_message WHERE kind = 'booking_cancelled'"
                 )).scalar_one()

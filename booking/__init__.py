@@ -220,6 +220,7 @@ def _connect_domains() -> None:
     register_freshness("booking_code", messages.code_still_useful)
     register_channel("calendar_", write_to_magistrate_calendar)
     register_channel(webhooks.KIND, webhooks.deliver)
+    register_channel(webhooks.FANOUT_KIND, webhooks.fan_out)
     register_channel("text_", text_gateway.deliver)
     register_freshness("text_reminder", messages.reminder_still_true)
     register_departure_handler(cancel_future_bookings)

@@ -416,7 +416,7 @@ def test_a_closure_applied_in_batches_tells_the_courts_systems_and_the_calendar(
     receive bookings once per batch: each cancellation still queues its event for the
     subscriber and its removal from the magistrate's calendar."""
     from booking.bookings.conflicts import apply_closure_decisions
-    from booking.webhooks.service import create_subscriber
+    from booking.webhooks.service import FANOUT_KIND, create_subscriber
 
     day = a_day_with_open_slots(court)
     starts = sorted(s for s in open_starts(court) if s.astimezone(CUIABA).date() == day)
@@ -435,9 +435,10 @@ def test_a_closure_applied_in_batches_tells_the_courts_systems_and_the_calendar(
     with court.app_context():
         assert apply_closure_decisions(batch=2) == 3
         queued = db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.kind.in_(["webhook", "calendar_write"]))).all()
-        events = {(m.payload["subscriber_id"], m.payload["event"]["data"]["booking_id"])
-                  for m in queued if m.kind == "webhook" and m.subject == "booking.cancelled"}
+            OutboxMessage.kind.in_([FANOUT_KIND, "calendar_write"]))).all()
+        events = {(subscriber, m.payload["event"]["data"]["booking_id"])
+                  for m in queued if m.kind == FANOUT_KIND and m.subject == "booking.cancelled"
+                  for subscriber, _sees_sealed in m.payload["subscribers"]}
         removals = {(m.payload["source_id"], m.payload["booking"]["id"]) for m in queued
                     if m.kind == "calendar_write" and m.payload["event"] == "cancelled"}
     ids = {b["id"] for b in booked}

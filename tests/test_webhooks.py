@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from booking.database import utcnow
 from booking.extensions import db
@@ -49,9 +49,12 @@ def subscribe(client, desk, receiver, events=BOOKING_EVENTS, **extra) -> dict:  
 
 
 def deliver(app, rounds: int = 1) -> None:
-    """What the scheduler's send_outbox job does, `rounds` times."""
+    """What the scheduler's send_outbox job does, `rounds` times: the events fan out to
+    their subscribers in one pass of the sender, and the subscribers' messages go in the
+    next (the job's drain runs passes while there is work)."""
     for _ in range(rounds):
         with app.app_context():
+            send_due()
             send_due()
             db.session.remove()
 
@@ -96,6 +99,41 @@ def test_a_bookings_lifecycle_arrives_in_order_and_signed(app, client, desk,  # 
     log = client.get(f"/api/v1/admin/webhooks/{subscriber['id']}/deliveries",
                      headers=bearer(desk["tokens"]["admin"])).get_json()
     assert sorted(entry["status_code"] for entry in log) == [204, 204, 204]
+
+
+def test_one_event_row_per_booking_fanned_out_by_the_sender(app, client, desk,  # noqa: F811
+                                                            receivers):
+    """Three subscribers cost a booking one outbox row, not three: the sender writes each
+    subscriber's message when it sends the event, in the transaction that marks it sent;
+    sending the event again (an admin's resend) writes nothing twice."""
+    from booking.notifications.service import resend
+    from booking.webhooks.service import FANOUT_KIND, FANOUT_SEQUENCE
+
+    systems = [receivers() for _ in range(3)]
+    subscribers = [subscribe(client, desk, system)["id"] for system in systems]
+    booked = book(client, desk)
+    with app.app_context():
+        [event] = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind.in_([FANOUT_KIND, "webhook"]))).all()
+        assert (event.kind, event.sequence_key, event.subject) == (
+            FANOUT_KIND, FANOUT_SEQUENCE, "booking.confirmed")
+        assert [s for s, _sealed in event.payload["subscribers"]] == subscribers
+        event_id = event.id
+        send_due()
+        assert db.session.get(OutboxMessage, event_id).status == "sent"
+        fanned = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "webhook").order_by(OutboxMessage.id)).all()
+        assert [m.payload["subscriber_id"] for m in fanned] == subscribers
+        assert {m.payload["event"]["data"]["booking_id"] for m in fanned} == {booked["id"]}
+        assert len({m.payload["webhook_id"] for m in fanned}) == 1  # one event, one id
+        assert resend(event_id, None) is not None
+        db.session.commit()
+        send_due()
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.kind == "webhook")) == 3
+        db.session.remove()
+    deliver(app)
+    assert all(len(system.verified) == 1 for system in systems)
 
 
 def test_a_failing_or_hanging_receiver_is_retried_and_delays_nobody(app, client, desk,  # noqa: F811
@@ -252,3 +290,17 @@ def test_a_subscriber_long_history_is_not_read_at_every_claim(app, backend):
         due = due_messages(now, 50)
     plan = query_plan(app, backend, due, {})
     assert "ix_outbox_sequence_pending" in plan, plan
+
+
+def test_event_ids_are_unique_and_in_the_order_events_happen():
+    """Each event's id ends its outbox dedupe key: ids in the order they are made land at
+    the end of the key's unique index, not on a random page of it."""
+    import re
+
+    from booking.webhooks.service import new_event_id
+
+    made = [new_event_id() for _ in range(2000)]
+    assert all(re.fullmatch(r"msg_[0-9a-f]{28}", event_id) for event_id in made)
+    assert len(set(made)) == len(made)
+    clock_parts = [event_id[:20] for event_id in made]  # "msg_" and 16 hex digits
+    assert clock_parts == sorted(clock_parts)

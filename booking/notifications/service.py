@@ -182,15 +182,21 @@ def superseding(topics: list[str], version: int | None, keep_id: int | None = No
 _INSERT_MESSAGES = insert(OutboxMessage.__table__)
 
 
-def queue_payloads(messages: list[dict], *, new_topics: bool = False) -> int:
+def queue_payloads(messages: list[dict], *, new_topics: bool = False,
+                   skip_written: bool = False) -> int:
     """Write messages to be rendered at send time, in one statement.
 
     Each dict has dedupe_key, kind, to, subject, method, payload, and topic and
     version (or a sequence_key). No savepoint: the caller writes each key once (a repeat
     is a bug, and fails the caller's transaction). `new_topics`: the topics were born in
     this transaction (a booking just inserted), so no older message can wait on them and
-    the statement that would supersede one is not run.
+    the statement that would supersede one is not run. `skip_written`: keys already in the
+    outbox are left out (a delivery that writes messages, tried again).
     """
+    if skip_written and messages:
+        written = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.in_([m["dedupe_key"] for m in messages]))))
+        messages = [m for m in messages if m["dedupe_key"] not in written]
     now = utcnow()
     rows = [{"dedupe_key": m["dedupe_key"], "kind": m["kind"], "message_id": _message_id(),
              "recipients": [m["to"]], "subject": m["subject"], "ics_method": m.get("method"),
@@ -544,6 +550,7 @@ def _deliver_by_channel(messages: list[OutboxMessage], now: datetime) -> dict:
                 try:
                     _channel_for(message.kind)(message.payload, message)
                 except Exception as error:  # one failed delivery fails its sequence alone
+                    db.session.rollback()  # what it wrote uncommitted goes with it (fan_out)
                     _mark_failed(message, error, now)
                     failed += 1
                     _hand_back(sequence[position + 1:], 0, 0)

@@ -1,10 +1,15 @@
 """Webhooks: the admin registers subscribers; each event the service publishes is written
-to the outbox in the transaction that caused it, one message per subscriber that wants it,
-and delivered signed by the Standard Webhooks rules (`webhook-id`, `webhook-timestamp`,
+to the outbox in the transaction that caused it, one message for the event naming the
+subscribers that want it; the sender fans it out into one message per subscriber (fan_out),
+each delivered signed by the Standard Webhooks rules (`webhook-id`, `webhook-timestamp`,
 `webhook-signature`: HMAC-SHA256 of "id.timestamp.body" with the subscriber's secret).
+One row per event keeps a booking's transaction (SQLite's write lock) as short with three
+subscribers as with one.
 
-A subscriber's events go out in the order they happened (the outbox's sequence key), each
-subscriber in its own thread, so that one failing or slow receiver delays nobody else.
+A subscriber's events go out in the order they happened: the events fan out in the order
+they were written (one sequence for all), and each subscriber's messages follow their own
+sequence, each subscriber in its own thread, so that one failing or slow receiver delays
+nobody else.
 Requests go only to the address an admin registered, with a timeout, and never follow a
 redirect. Payloads carry ids and states: never a manage token or a person's contact, and a
 case under seal only to a subscriber allowed to see it.
@@ -33,6 +38,10 @@ from ..security import seal, unseal
 from .models import WebhookDelivery, WebhookSubscriber
 
 KIND = "webhook"
+# One event for every subscriber that wants it, fanned out by the sender (fan_out); not a
+# prefix of KIND, so that the outbox tells the two channels apart.
+FANOUT_KIND = "fanout_webhook"
+FANOUT_SEQUENCE = "webhook-events"
 # Every event a subscriber may ask for, with what it means (shown on the admin's page).
 EVENTS = {
     "booking.held": "Horário reservado, aguardando a confirmação por e-mail",
@@ -167,36 +176,63 @@ def subscribers_of(event_type: str) -> list[Subscriber]:
 def publish(event_type: str, data: dict, *, under_seal: bool = False,
             subscribers: list | None = None) -> int:
     """Queue the event for every active subscriber that wants it, in the caller's
-    transaction; returns how many. `data` holds ids and states only. `subscribers`: what
-    subscribers_of or subscribers_in answered before the caller's write transaction (a
-    booking reads them outside SQLite's write lock; a subscriber switched off meanwhile is
-    skipped when its event is delivered)."""
+    transaction; returns how many subscribers. `data` holds ids and states only.
+    `subscribers`: what subscribers_of or subscribers_in answered before the caller's write
+    transaction (a booking reads them outside SQLite's write lock; a subscriber switched
+    off meanwhile is skipped when its event is delivered)."""
     messages = event_messages(event_type, data, under_seal=under_seal, subscribers=subscribers)
     if messages:
-        notifications.queue_payloads(messages)  # every subscriber's in one statement
-    return len(messages)
+        notifications.queue_payloads(messages)
+    return len(messages[0]["payload"]["subscribers"]) if messages else 0
 
 
 def event_messages(event_type: str, data: dict, *, under_seal: bool = False,
                    subscribers: list | None = None) -> list[dict]:
-    """publish's outbox messages, not queued: for a caller that queues them in one
-    statement with its own (a booking's invites)."""
+    """publish's outbox message, not queued (for a caller that queues it in one statement
+    with its own, as a booking's invites): one for the event, or none when no subscriber
+    wants it. Every subscriber gets the same webhook-id, as Standard Webhooks' own service
+    does: one event, one id."""
     assert event_type in EVENTS, event_type
     wanted = subscribers_of(event_type) if subscribers is None else subscribers
-    occurred = utcnow()
+    if not wanted:
+        return []
+    event_id = new_event_id()
+    return [{
+        "dedupe_key": f"event:{event_id}", "kind": FANOUT_KIND, "to": "webhooks",
+        "subject": event_type, "sequence_key": FANOUT_SEQUENCE,
+        "payload": {"webhook_id": event_id,
+                    "subscribers": [[s.id, s.share_sealed_cases] for s in wanted],
+                    "event": {"type": event_type, "timestamp": utcnow().isoformat(),
+                              "data": {**data, "under_seal": under_seal}}}}]
+
+
+def fan_out(payload: dict, message) -> None:
+    """The outbox's delivery of an event: one message per subscriber, in its own sequence.
+    Written in the transaction that marks the event sent (the outbox commits it), so that
+    a sender that dies leaves neither; keys already written (an admin sent the event again)
+    are skipped. A case under seal reaches only the subscribers allowed to see it."""
+    event, event_id = payload["event"], payload["webhook_id"]
+    hidden = {key: value for key, value in event["data"].items() if key not in SEALED_FIELDS}
     messages = []
-    for subscriber in wanted:
-        event_id = f"msg_{secrets.token_hex(12)}"  # random: its dedupe key is new
-        shown = data if (not under_seal or subscriber.share_sealed_cases) else {
-            key: value for key, value in data.items() if key not in SEALED_FIELDS}
+    for subscriber_id, sees_sealed in payload["subscribers"]:
+        shown = event if sees_sealed or not event["data"].get("under_seal") else {
+            **event, "data": hidden}
         messages.append({
-            "dedupe_key": f"webhook:{subscriber.id}:{event_id}", "kind": KIND,
-            "to": f"webhook:{subscriber.id}", "subject": event_type,
-            "sequence_key": f"webhook:{subscriber.id}",
-            "payload": {"subscriber_id": subscriber.id, "webhook_id": event_id, "event": {
-                "type": event_type, "timestamp": occurred.isoformat(),
-                "data": {**shown, "under_seal": under_seal}}}})
-    return messages
+            "dedupe_key": f"webhook:{subscriber_id}:{event_id}", "kind": KIND,
+            "to": f"webhook:{subscriber_id}", "subject": event["type"],
+            "sequence_key": f"webhook:{subscriber_id}",
+            "payload": {"subscriber_id": subscriber_id, "webhook_id": event_id,
+                        "event": shown}})
+    notifications.queue_payloads(messages, new_topics=True, skip_written=True)
+
+
+def new_event_id() -> str:
+    """A Standard Webhooks message id: unique (random digits), and in the order events
+    happen (the clock's nanoseconds first, fixed width), so that its outbox dedupe key lands
+    at the end of the unique index. A wholly random id put each event on a random page of
+    that index: one more page written per subscriber and booking, under SQLite's write
+    lock, and read from disk once the outbox outgrows the cache."""
+    return f"msg_{time.time_ns():016x}{secrets.token_hex(6)}"
 
 
 def publish_directory_change(entity: str, entity_id: int | None, action: str,
