@@ -1,7 +1,7 @@
 """Who may ask to be heard by a magistrate, and how each is identified.
 
 Pure. A lawyer by the OAB registration (`bookings/oab.py`); a public defender, a member of
-the Ministério Público, a state or municipal attorney by their institution and registration
+the Ministério Público, a public attorney by their institution and registration
 number; a party acting without a lawyer, where the magistrate allows it, by a CPF whose
 check digits are right. The registration is kept where a lawyer's OAB number is (the
 `lawyer_oab` column), so that every booking says who asked in the same place.
