@@ -84,9 +84,10 @@ def _lock_magistrate(magistrate_id: int) -> None:
 def _check_requester(rule: AvailabilityRule, requester_type: str,
                      field: str = "requester_type") -> None:
     """Each magistrate chooses who may book their agenda (a party without a lawyer only
-    where they allow it). `field` is where the client gave the type."""
-    accepted = requesters.canonical_list(rule.accepted_requesters
-                                         or requesters.DEFAULT_ACCEPTED)
+    where they allow it). `field` is where the client gave the type. The stored types are
+    today's names: AvailabilitySchema reads former ones as their successors, and migration
+    0033 moved the rest."""
+    accepted = rule.accepted_requesters or requesters.DEFAULT_ACCEPTED
     if requester_type not in accepted:
         who = ", ".join(requesters.TYPES[t].lower() for t in accepted if t in requesters.TYPES)
         raise InvalidField(f"Esta agenda não recebe pedidos de "
