@@ -11,8 +11,9 @@ dead until an admin resends it.
 
 Messages about one thing to one person share a topic ("booking:42:lawyer") and carry
 the version of the thing they describe (the booking's SEQUENCE). Queueing a newer
-version supersedes the older ones still waiting; the sender never sends a version
-older than one it already sent to that topic, and asks the domain (a registered
+version supersedes the older ones still waiting (one a sender is sending goes first,
+the newer waits for it); the sender never sends a version older than one it already
+sent to that topic, and asks the domain (a registered
 freshness check) whether a reminder still describes the booking as it is.
 
 A message is either stored rendered (text, HTML, .ics) or as a payload that
@@ -160,7 +161,8 @@ def _supersede_older(topics: list[tuple[str, int | None]], keep_id: int | None =
 
 
 def superseding(topics: list[str], version: int | None, keep_id: int | None = None):
-    """The update that supersedes the waiting messages of these topics older than `version`.
+    """The update that supersedes the waiting messages of these topics older than `version`;
+    one a sender is sending now is left to go (the newer one waits for it, `due_messages`).
 
     Found by topic (a topic has a few rows): the state is compared as an expression, not as
     an index condition, because right after ANALYZE saw few messages waiting, PostgreSQL
@@ -169,7 +171,8 @@ def superseding(topics: list[str], version: int | None, keep_id: int | None = No
     """
     older = update(OutboxMessage).where(
         OutboxMessage.topic.in_(topics) if len(topics) > 1 else OutboxMessage.topic == topics[0],
-        OutboxMessage.status.concat("") == "pending")
+        OutboxMessage.status.concat("") == "pending",
+        OutboxMessage.claimed_until.is_(None) | (OutboxMessage.claimed_until < utcnow()))
     if version is not None:
         older = older.where(or_(OutboxMessage.version.is_(None), OutboxMessage.version < version))
     if keep_id is not None:
@@ -281,10 +284,18 @@ def due_messages(now: datetime, limit: int):
         earlier.sequence_key == OutboxMessage.sequence_key, earlier.id < OutboxMessage.id,
         earlier.status == literal_column("'pending'"),
         (earlier.next_attempt_at > now) | (earlier.claimed_until >= now)).exists())
+    # An older version of a topic that another sender is sending right now holds the newer
+    # one back until it went (several sender processes): otherwise the newer could reach
+    # the person first. One merely backing off does not: the newer one replaces it.
+    older = aliased(OutboxMessage)
+    in_flight = (select(older.id).where(
+        older.topic == OutboxMessage.topic, older.status == literal_column("'pending'"),
+        older.id < OutboxMessage.id, older.claimed_until >= now).exists())
     return (select(OutboxMessage.id)
             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
                    (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
-                   OutboxMessage.sequence_key.is_(None) | ~held_back)
+                   OutboxMessage.sequence_key.is_(None) | ~held_back,
+                   OutboxMessage.topic.is_(None) | ~in_flight)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
 
 
