@@ -86,7 +86,7 @@ SECOND_HALF := tests/e2e tests/test_fuzz.py tests/test_page_fuzz.py \
   tests/test_backup.py tests/test_settings_check.py tests/test_proxy.py \
   tests/test_shared_limits.py tests/test_graceful_stop.py tests/test_booking_race.py \
   tests/test_faults.py tests/test_oidc.py tests/test_live_server.py \
-  tests/test_scheduler.py tests/test_busy_times.py
+  tests/test_scheduler.py tests/test_busy_times.py tests/test_outbox_senders.py
 test: $(STAMP) system-deps $(AXE) $(OIDC) $(S3) $(LIGHTHOUSE)
 	@report=$$(mktemp); \
 	AXE_JS=$(AXE) $(BIN)/pytest $(SECOND_HALF) > $$report 2>&1 & second=$$!; \

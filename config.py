@@ -169,8 +169,11 @@ class Config:
     SERVICE_MAILBOX = os.environ.get("SERVICE_MAILBOX", "agendamento@tjmt.jus.br")
     OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
-    # SMTP connections the sender uses at once, and how long one run keeps draining.
+    # SMTP connections the senders use at once, in all, and how long one run keeps draining.
     OUTBOX_SMTP_CONNECTIONS = _env_int("OUTBOX_SMTP_CONNECTIONS", 2)
+    # Processes that send (the scheduler and OUTBOX_SENDER_PROCESSES - 1 beside it): a
+    # message is built on one core; the SMTP connections above are shared among them.
+    OUTBOX_SENDER_PROCESSES = _env_int("OUTBOX_SENDER_PROCESSES", 2)
     OUTBOX_DRAIN_SECONDS = _env_int("OUTBOX_DRAIN_SECONDS", 60)
     # Calendar writes and webhook sequences delivered at once (one thread each).
     OUTBOX_CHANNEL_WORKERS = _env_int("OUTBOX_CHANNEL_WORKERS", 4)

@@ -1,12 +1,12 @@
-"""Command-line entry points: `flask --app wsgi users|directory|demo|scheduler|mailcatcher|
-check|backup`."""
+"""Command-line entry points: `flask --app wsgi users|directory|demo|scheduler|
+outbox-sender|mailcatcher|check|backup`."""
 
 import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from .extensions import db
 
@@ -160,10 +160,30 @@ def demo_command(if_empty):
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command():
-    """Run the job scheduler in the foreground (one per deployment)."""
+    """Run the job scheduler in the foreground (one per deployment), with its senders."""
+    from .notifications.senders import sender_command_line
     from .scheduler import run_scheduler
 
-    run_scheduler(current_app._get_current_object())
+    script = click.get_current_context().find_object(ScriptInfo)
+    run_scheduler(current_app._get_current_object(),
+                  sender_command_line(script.app_import_path if script else None))
+
+
+@click.command("outbox-sender")
+@with_appcontext
+@click.option("--parent", type=int, default=None, hidden=True,
+              help="The scheduler that started this sender: stop when it is gone.")
+def outbox_sender_command(parent):
+    """Send what waits in the outbox until TERM (the scheduler starts these; any number
+    may run)."""
+    import signal
+
+    from .notifications.senders import run_sender
+    from .stopping import request_stop
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: request_stop())
+    run_sender(parent)
 
 
 @click.command("mailcatcher")
@@ -224,4 +244,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(outbox_sender_command)
     app.cli.add_command(mailcatcher_command)

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from .database import utcnow
 from .extensions import db
 from .jobs import JOBS
+from .notifications.senders import SenderProcesses
 from .request_log import job_context
 from .scheduler_status import record_run
 from .stopping import request_stop
@@ -100,12 +101,19 @@ def run_job(app: Flask, func, name: str | None = None) -> None:
             db.session.remove()
 
 
-def run_scheduler(app: Flask) -> None:
+def run_scheduler(app: Flask, sender_command: list[str] | None = None) -> None:
     """Run the jobs until TERM or INT: then the running jobs finish (the sender after the
     message it is sending, handing the rest of its batch back), no other starts, and the
-    lock is released for a successor."""
+    lock is released for a successor. With `sender_command`, OUTBOX_SENDER_PROCESSES - 1
+    more sender processes run beside it while it holds the lock."""
     with scheduler_lock(app):
         scheduler = build_scheduler(app)
+        senders = SenderProcesses(
+            max(0, app.config["OUTBOX_SENDER_PROCESSES"] - 1) if sender_command else 0,
+            sender_command or [])
+        if senders.count:
+            scheduler.add_job(senders.revive, "interval", seconds=30, id="revive_senders",
+                              name="revive_senders")
 
         def stop(signum, _frame):
             log.info("signal %s: finishing the running jobs, starting no other", signum)
@@ -115,5 +123,9 @@ def run_scheduler(app: Flask) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, stop)
         log.info("scheduler started with jobs: %s", ", ".join(job.name for job in JOBS))
-        scheduler.start()
+        senders.start()
+        try:
+            scheduler.start()
+        finally:
+            senders.stop()
         log.info("scheduler stopped")

@@ -16,6 +16,11 @@ def stop_requested() -> bool:
     return _requested.is_set()
 
 
+def wait_for_stop(seconds: float) -> bool:
+    """Pause for up to `seconds`, ending at once when a stop is asked; True if one was."""
+    return _requested.wait(seconds)
+
+
 def forget_stop() -> None:
     """For a process that runs the scheduler again (tests)."""
     _requested.clear()

@@ -1,16 +1,28 @@
-"""A person's older message in flight holds the newer back, so that several senders never
-deliver a booking's versions out of order."""
+"""Several sender processes drain one outbox: the scheduler starts them and stops them with
+it, each message goes once, and a person's older message in flight holds the newer back."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
+from booking.notifications.senders import SenderProcesses
 from booking.notifications.service import claim_due, due_messages, queue
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def notice(topic: str, version: int, number: int = 0) -> None:
@@ -69,3 +81,114 @@ def test_a_lease_that_ran_out_no_longer_holds_the_newer_back(app):
                                                   OutboxMessage.status)).all())
         assert statuses == {1: "superseded", 2: "pending"}
         assert len(due_ids()) == 1
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:  # gone meanwhile
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(condition, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+def test_the_scheduler_sends_with_its_helpers_each_message_once_and_stops_them(
+        app, database_url, smtp_server, tmp_path):
+    count = 300
+    with app.app_context():
+        for number in range(count):
+            queue(dedupe_key=f"senders:{number}", kind="notice",
+                  to=f"pessoa{number % 40}@example.com", subject=f"Aviso {number}",
+                  text="Mensagem de teste.")
+        db.session.commit()
+    env = {**os.environ, "BOOKING_ENV": "test", "DATABASE_URL": database_url,
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_server.port),
+           "SCHEDULER_LOCK_FILE": str(tmp_path / "scheduler.lock"),
+           "OUTBOX_SENDER_PROCESSES": "3", "OUTBOX_SMTP_CONNECTIONS": "3",
+           "OUTBOX_BATCH_SIZE": "10"}
+    output = tempfile.TemporaryFile()
+    scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"],
+                                 cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
+
+    def printed() -> str:
+        output.seek(0)
+        return output.read().decode(errors="replace")
+
+    helpers: set[int] = set()
+    try:
+        assert wait_for(lambda: len(children_of(scheduler.pid)) == 2), printed()
+        helpers = children_of(scheduler.pid)
+        for pid in helpers:
+            assert b"outbox-sender" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert wait_for(lambda: len(smtp_server.received) >= count, 90), printed()
+        scheduler.send_signal(signal.SIGTERM)
+        assert scheduler.wait(60) == 0, printed()
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+            scheduler.wait()
+        output.close()
+    assert not any(alive(pid) for pid in helpers)  # stopped with it, not left behind
+    ids = Counter(received.message["Message-ID"] for received in smtp_server.received)
+    assert len(ids) == count and set(ids.values()) == {1}
+    # more than one process sent: each connection is one client port
+    assert len({received.peer for received in smtp_server.received}) >= 2
+    with app.app_context():
+        assert set(db.session.scalars(select(OutboxMessage.status))) == {"sent"}
+
+
+def test_a_sender_whose_scheduler_is_gone_stops_by_itself(app, database_url, tmp_path):
+    env = {**os.environ, "BOOKING_ENV": "test", "DATABASE_URL": database_url,
+           "SCHEDULER_LOCK_FILE": str(tmp_path / "scheduler.lock")}
+    # started by this test, it is told that another process is its scheduler
+    stranger = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "outbox-sender",
+                               "--parent", str(os.getpid() + 999_999)], cwd=REPO, env=env,
+                              capture_output=True, timeout=60)
+    assert stranger.returncode == 0
+    assert b"is gone" in stranger.stderr + stranger.stdout
+
+
+def test_a_sender_that_died_is_started_again_and_all_are_stopped(tmp_path):
+    marker = tmp_path / "starts"
+    # a stand-in command that notes each start, then dies (the first) or waits for TERM
+    script = ("import sys, time, pathlib\n"
+              f"p = pathlib.Path({str(marker)!r})\n"
+              "n = len(p.read_text()) if p.exists() else 0\n"
+              "p.write_text('x' * (n + 1))\n"
+              "sys.exit(3) if n == 0 else time.sleep(120)\n")
+    senders = SenderProcesses(1, [sys.executable, "-c", script])
+    senders.start()
+    try:
+        first = senders.processes[0]
+        assert first.wait(30) == 3
+        senders.revive()
+        second = senders.processes[0]
+        assert second.pid != first.pid
+        assert wait_for(lambda: marker.exists() and marker.read_text() == "xx")
+        senders.revive()  # alive: left alone
+        assert senders.processes[0] is second
+    finally:
+        senders.stop(timeout=10)
+    assert second.returncode == -signal.SIGTERM

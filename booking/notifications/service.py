@@ -436,12 +436,18 @@ def send_due(now: datetime | None = None) -> dict:
             return _hand_back(batch, sent, failed)
     if not batch or stop_requested():
         return _hand_back(batch, sent, failed)
-    connections = max(1, min(current_app.config["OUTBOX_SMTP_CONNECTIONS"], len(batch)))
+    connections = max(1, min(smtp_connections_per_process(current_app.config), len(batch)))
     if connections == 1:
         outcome = _send_emails(batch, now)
     else:
         outcome = _send_emails_in_parallel(batch, now, connections)
     return {"sent": sent + outcome["sent"], "failed": failed + outcome["failed"]}
+
+
+def smtp_connections_per_process(config) -> int:
+    """OUTBOX_SMTP_CONNECTIONS is the scheduler's total (what the mail server is asked to
+    bear), shared among its sender processes."""
+    return max(1, config["OUTBOX_SMTP_CONNECTIONS"] // max(1, config["OUTBOX_SENDER_PROCESSES"]))
 
 
 def _send_emails_in_parallel(batch: list[OutboxMessage], now: datetime, connections: int) -> dict:
