@@ -39,6 +39,7 @@ from bench.harness import (
     warm_and_measured_bodies,
     wrk,
 )
+from config import Config
 from tests.support.postgres import free_port
 
 CUIABA = ZoneInfo("America/Cuiaba")
@@ -324,7 +325,9 @@ def closure(url: str, bookings: int = 3000, timeout: float = 900) -> dict:
             "day": day.isoformat(), "bookings": booked, "bookings_hit": created["bookings_hit"],
             "answer_seconds": round(answered, 2), "messages_expected": expected,
             "messages_received": sink.count,
-            "last_message_seconds": round(last, 1) if last is not None else None}
+            "last_message_seconds": round(last, 1) if last is not None else None,
+            "sender_processes": Config.OUTBOX_SENDER_PROCESSES,
+            "smtp_connections": Config.OUTBOX_SMTP_CONNECTIONS}
 
 
 def _instant(value) -> datetime:

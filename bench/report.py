@@ -34,6 +34,14 @@ def _row(label: str, run: dict | None, share: str = "—") -> str:
             f"| {_statuses(run)} |")
 
 
+def _senders(closure: dict) -> str:
+    """How the closure's e-mails were sent (runs before sender processes: one)."""
+    if "sender_processes" not in closure:
+        return "one sender process"
+    return (f"{closure['sender_processes']} sender processes with "
+            f"{closure['smtp_connections']} SMTP connections in all")
+
+
 def _target(text: str, measured: str, passed: bool | None) -> str:
     return f"| {text} | {measured} | {'—' if passed is None else _ok(passed)} |"
 
@@ -170,7 +178,7 @@ def _combo(result: dict) -> list[str]:
             _target(f"its {closure['messages_expected']:,} e-mails accepted by the SMTP server "
                     "< 2 min after the request".replace(",", "."),
                     f"{closure['last_message_seconds']} s ({closure['messages_received']:,} "
-                    "received)".replace(",", "."),
+                    f"received; {_senders(closure)})".replace(",", "."),
                     closure["last_message_seconds"] is not None
                     and closure["messages_received"] >= closure["messages_expected"]
                     and closure["last_message_seconds"] < 120)]
