@@ -47,10 +47,10 @@ def wait_for(condition, timeout: float = 30) -> bool:
 class Scheduler:
     """`flask --app wsgi scheduler` as an operator runs it, in its own process."""
 
-    def __init__(self, database_url: str, smtp: SmtpServer, lock_file: Path):
+    def __init__(self, database_url: str, smtp: SmtpServer, lock_file: Path, **settings: str):
         self.env = {**os.environ, "BOOKING_ENV": "test", "DATABASE_URL": database_url,
                     "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port),
-                    "SCHEDULER_LOCK_FILE": str(lock_file)}
+                    "SCHEDULER_LOCK_FILE": str(lock_file), **settings}
         self.output = tempfile.TemporaryFile()
         self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi",
                                          "scheduler"], cwd=REPO, env=self.env,

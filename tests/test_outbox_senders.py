@@ -7,8 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
-import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +19,7 @@ from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.notifications.senders import SenderProcesses
 from booking.notifications.service import claim_due, due_messages, queue
+from tests.test_graceful_stop import Scheduler, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -104,15 +103,6 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_for(condition, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.slow
 def test_the_scheduler_sends_with_its_helpers_each_message_once_and_stops_them(
         app, database_url, smtp_server, tmp_path):
@@ -123,38 +113,29 @@ def test_the_scheduler_sends_with_its_helpers_each_message_once_and_stops_them(
                   to=f"pessoa{number % 40}@example.com", subject=f"Aviso {number}",
                   text="Mensagem de teste.")
         db.session.commit()
-    env = {**os.environ, "BOOKING_ENV": "test", "DATABASE_URL": database_url,
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_server.port),
-           "SCHEDULER_LOCK_FILE": str(tmp_path / "scheduler.lock"),
-           "OUTBOX_SENDER_PROCESSES": "3", "OUTBOX_SMTP_CONNECTIONS": "3",
-           "OUTBOX_BATCH_SIZE": "10"}
-    output = tempfile.TemporaryFile()
-    scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"],
-                                 cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
-
-    def printed() -> str:
-        output.seek(0)
-        return output.read().decode(errors="replace")
-
+    smtp_server.sink.delay = 0.02  # each message takes a moment: the senders overlap
+    scheduler = Scheduler(database_url, smtp_server, tmp_path / "scheduler.lock",
+                          OUTBOX_SENDER_PROCESSES="3", OUTBOX_SMTP_CONNECTIONS="3",
+                          OUTBOX_BATCH_SIZE="10")
     helpers: set[int] = set()
     try:
-        assert wait_for(lambda: len(children_of(scheduler.pid)) == 2), printed()
-        helpers = children_of(scheduler.pid)
-        for pid in helpers:
-            assert b"outbox-sender" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        assert wait_for(lambda: len(smtp_server.received) >= count, 90), printed()
-        scheduler.send_signal(signal.SIGTERM)
-        assert scheduler.wait(60) == 0, printed()
+        pid = scheduler.process.pid
+        assert wait_for(lambda: len(children_of(pid)) == 2), scheduler.printed()
+        helpers = children_of(pid)
+        for helper in helpers:
+            assert b"outbox-sender" in Path(f"/proc/{helper}/cmdline").read_bytes()
+        assert wait_for(lambda: len(smtp_server.received) >= count, 90), scheduler.printed()
+        assert scheduler.terminate(60) == 0, scheduler.printed()
     finally:
-        if scheduler.poll() is None:
-            scheduler.kill()
-            scheduler.wait()
-        output.close()
+        scheduler.close()
     assert not any(alive(pid) for pid in helpers)  # stopped with it, not left behind
     ids = Counter(received.message["Message-ID"] for received in smtp_server.received)
     assert len(ids) == count and set(ids.values()) == {1}
-    # more than one process sent: each connection is one client port
-    assert len({received.peer for received in smtp_server.received}) >= 2
+    # Several processes sent at once: each has one connection (3 in all over 3 processes),
+    # so a connection's messages interleaved with another's mean two processes at work.
+    peers = [received.peer for received in smtp_server.received]
+    assert any(peers[i] != peers[i + 1] and peers[i] in peers[i + 2:]
+               for i in range(len(peers) - 2))
     with app.app_context():
         assert set(db.session.scalars(select(OutboxMessage.status))) == {"sent"}
 
