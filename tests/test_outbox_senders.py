@@ -20,6 +20,7 @@ from booking.notifications.models import OutboxMessage
 from booking.notifications.senders import SenderProcesses
 from booking.notifications.service import claim_due, due_messages, queue
 from tests.test_graceful_stop import Scheduler, wait_for
+from tests.test_outbox_drain import queue_many
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -107,12 +108,7 @@ def alive(pid: int) -> bool:
 def test_the_scheduler_sends_with_its_helpers_each_message_once_and_stops_them(
         app, database_url, smtp_server, tmp_path):
     count = 300
-    with app.app_context():
-        for number in range(count):
-            queue(dedupe_key=f"senders:{number}", kind="notice",
-                  to=f"pessoa{number % 40}@example.com", subject=f"Aviso {number}",
-                  text="Mensagem de teste.")
-        db.session.commit()
+    queue_many(app, count, to=lambda number: f"pessoa{number % 40}@example.com")
     smtp_server.sink.delay = 0.02  # each message takes a moment: the senders overlap
     scheduler = Scheduler(database_url, smtp_server, tmp_path / "scheduler.lock",
                           OUTBOX_SENDER_PROCESSES="3", OUTBOX_SMTP_CONNECTIONS="3",
