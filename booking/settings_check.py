@@ -68,6 +68,16 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
             "error", "Ninguém conseguiria entrar: login por senha desligado e nenhum provedor "
                      "de identidade (OIDC_ISSUER).",
             "Nobody could sign in: password login is off and there is no identity provider."))
+    processes = int(config.get("OUTBOX_SENDER_PROCESSES") or 1)
+    connections = int(config.get("OUTBOX_SMTP_CONNECTIONS") or 1)
+    if processes > connections:
+        # each sender process opens at least one connection of its own
+        found.append(Finding(
+            "warning", f"OUTBOX_SENDER_PROCESSES={processes} é maior que "
+                       f"OUTBOX_SMTP_CONNECTIONS={connections}: cada processo abre ao menos uma "
+                       f"conexão, e o servidor de e-mail receberá {processes} ao mesmo tempo.",
+            f"Each sender process opens at least one SMTP connection: the mail server will get "
+            f"{processes} at once, not {connections}."))
     networks = [part.strip() for part in str(config.get("METRICS_ALLOWED_NETWORKS") or "").split(",")
                 if part.strip()]
     malformed = [part for part in networks if not _is_network(part)]

@@ -19,10 +19,8 @@ from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.notifications.senders import SenderProcesses
 from booking.notifications.service import claim_due, due_messages, queue
-from tests.test_graceful_stop import Scheduler, wait_for
+from tests.test_graceful_stop import REPO, Scheduler, wait_for
 from tests.test_outbox_drain import queue_many
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def notice(topic: str, version: int, number: int = 0) -> None:

@@ -74,3 +74,12 @@ def test_the_production_start_runs_the_check(tmp_path):
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL não é https"):
         server.start()
     server.stop()
+
+
+def test_more_sender_processes_than_smtp_connections_is_said():
+    result = check({**readme_example(), "OUTBOX_SENDER_PROCESSES": "4",
+                    "OUTBOX_SMTP_CONNECTIONS": "2"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "AVISO: OUTBOX_SENDER_PROCESSES=4" in result.stdout
+    assert "receberá 4 ao mesmo tempo" in result.stdout
+    assert "OUTBOX_SENDER_PROCESSES" not in check(readme_example()).stdout

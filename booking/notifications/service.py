@@ -13,8 +13,8 @@ Messages about one thing to one person share a topic ("booking:42:lawyer") and c
 the version of the thing they describe (the booking's SEQUENCE). Queueing a newer
 version supersedes the older ones still waiting (one a sender is sending goes first,
 the newer waits for it); the sender never sends a version older than one it already
-sent to that topic, and asks the domain (a registered
-freshness check) whether a reminder still describes the booking as it is.
+sent to that topic, and asks the domain (a registered freshness check) whether a
+reminder still describes the booking as it is.
 
 A message is either stored rendered (text, HTML, .ics) or as a payload that
 a renderer registered by the domain that queued it turns into an e-mail at
