@@ -2,7 +2,7 @@
 with its preview and exceptions, and the administration's closures page."""
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,15 +34,18 @@ def log_in(client, email):
     assert client.get("/equipe").status_code == 200
 
 
-def test_public_agenda_shows_the_week_the_brazilian_way(client, judge):
+def test_public_agenda_shows_the_week_the_brazilian_way(app, client, judge):
     html = client.get(f"/magistrados/{judge['id']}/agenda").get_data(as_text=True)
     assert "Juíza de Direito Ana Souza" in html
     assert "horário de Cuiabá" in html
     assert "Lei 8.906/1994" in html  # booking is an option, not a gate
     assert re.search(r"(segunda|terça|quarta|quinta|sexta)-feira, \d{1,2} de \w+ de 20\d\d", html)
-    next_week = client.get(f"/magistrados/{judge['id']}/agenda?semana="
-                           f"{(datetime.now().date() + timedelta(days=7)).isoformat()}")
-    slot_times = re.findall(r'class="slot-time">(\d\d:\d\d)<', next_week.get_data(as_text=True))
+    with app.app_context():  # a week asked for: the last one with an open time (not the recess)
+        last_open = db.session.scalar(select(func.max(Slot.start_at)).where(
+            Slot.magistrate_id == judge["id"], Slot.state == "open"))
+    week = last_open.astimezone(ZoneInfo("America/Cuiaba")).date()
+    later_week = client.get(f"/magistrados/{judge['id']}/agenda?semana={week.isoformat()}")
+    slot_times = re.findall(r'class="slot-time">(\d\d:\d\d)<', later_week.get_data(as_text=True))
     assert slot_times and set(slot_times) <= {f"{h}:{m}" for h in (13, 14, 15, 16) for m in ("00", "30")}
 
 
@@ -141,6 +144,32 @@ def test_preview_shows_slots_without_saving_then_save_publishes(app, client, jud
     local = {s.astimezone(ZoneInfo("America/Cuiaba")).strftime("%a %H:%M") for s in starts}
     assert local <= {"Mon 09:00", "Mon 10:00", "Mon 11:00"}
     assert "Regras salvas" in client.get(url).get_data(as_text=True)
+
+
+def test_rules_edited_in_the_recess_preview_the_first_weeks_after_it(app, judge):
+    """On Sunday night in the year-end recess the next two weeks hold no working day: the
+    preview starts at the first slot the rules publish (7 January) instead of showing an
+    empty list, as if the rules were wrong."""
+    from booking.availability.service import PREVIEW_DAYS, preview
+    from booking.courts.models import Magistrate
+
+    cuiaba = ZoneInfo("America/Cuiaba")
+    sunday_night = datetime(2026, 12, 27, 23, 30, tzinfo=cuiaba)
+    mornings = [{"weekday": weekday, "start": time(9), "end": time(12), "modes": ["video"]}
+                for weekday in range(5)]
+    rules = {"slot_minutes": 60, "buffer_minutes": 0, "min_notice_hours": 24,
+             "horizon_days": 60, "weekly_windows": mornings}
+    with app.app_context():
+        slots = preview(db.session.get(Magistrate, judge["id"]), rules, now=sunday_night)
+    days = sorted({slot.start.astimezone(cuiaba).date() for slot in slots})
+    assert days[0] == date(2027, 1, 7)  # the recess ends on the 6th, a Wednesday
+    assert days[-1] < days[0] + timedelta(days=PREVIEW_DAYS)
+    assert len(days) == 10  # two working weeks, no holiday in them
+    assert {slot.start.astimezone(cuiaba).strftime("%H:%M") for slot in slots} == {
+        "09:00", "10:00", "11:00"}
+    with app.app_context():
+        assert preview(db.session.get(Magistrate, judge["id"]), {**rules, "horizon_days": 10},
+                       now=sunday_night) == []  # nothing within the horizon: nothing
 
 
 def test_rule_errors_appear_beside_their_fields(client, judge):

@@ -539,18 +539,29 @@ def replace_rules(magistrate: Magistrate, data: dict, user, now: datetime | None
     return result
 
 
-def preview(magistrate: Magistrate, data: dict, days: int = 14,
+PREVIEW_DAYS = 14
+
+
+def preview(magistrate: Magistrate, data: dict, days: int = PREVIEW_DAYS,
             now: datetime | None = None) -> list[SlotSpec]:
-    """What the given rules would publish in the next days, without saving anything."""
+    """What the given rules would publish, without saving anything: `days` days from the
+    first slot within the horizon. From the first slot, not from today: rules edited in the
+    year-end recess or before a holiday would otherwise preview nothing, as if wrong."""
     now = now or utcnow()
-    today = now.astimezone(ZoneInfo(magistrate.timezone)).date()
+    zone = ZoneInfo(magistrate.timezone)
+    today = now.astimezone(zone).date()
     rules = Rules(slot_minutes=data["slot_minutes"], buffer_minutes=data["buffer_minutes"],
                   min_notice=timedelta(hours=data["min_notice_hours"]),
                   horizon_days=data["horizon_days"])
     windows = [Window(w["weekday"], w["start"], w["end"], "video" in w["modes"],
                       "in_person" in w["modes"]) for w in data["weekly_windows"]]
-    return compute_slots(magistrate, rules, windows, today, today + timedelta(days=days), now,
-                         busy=taken_times(magistrate.id, now))
+    slots = compute_slots(magistrate, rules, windows, today,
+                          today + timedelta(days=rules.horizon_days), now,
+                          busy=taken_times(magistrate.id, now))
+    if not slots:
+        return []
+    past_the_preview = slots[0].start.astimezone(zone).date() + timedelta(days=days)
+    return [slot for slot in slots if slot.start.astimezone(zone).date() < past_the_preview]
 
 
 def add_exception(magistrate: Magistrate, data: dict, user,
