@@ -228,6 +228,8 @@ def test_an_extra_opening_on_a_closed_day_is_refused_with_the_reason(client, cou
     url = f"/api/v1/magistrates/{court['judge']}/exceptions"
     today = datetime.now(ZoneInfo("America/Cuiaba")).date()
     saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    while closed_days(saturday, saturday)[saturday] != "Fim de semana":  # the recess, a holiday
+        saturday += timedelta(days=7)
     extra = {"kind": "extra", "start": f"{saturday}T08:00:00-04:00",
              "end": f"{saturday}T10:00:00-04:00", "modes": ["video"]}
     refused = client.post(url, json=extra, headers=headers)
