@@ -67,12 +67,16 @@ def restore(database_url: str, dump: Path, tmp_path: Path) -> tuple[str, Postgre
         return f"sqlite:///{dump}", None
     server = PostgresServer()
     server.start()
-    server.admin_execute("CREATE DATABASE restored")
-    result = subprocess.run(
-        [str(server.bindir / "pg_restore"), "--no-owner", "--exit-on-error",
-         "--dbname", f"postgresql://postgres@127.0.0.1:{server.port}/restored", str(dump)],
-        capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+    try:
+        server.admin_execute("CREATE DATABASE restored")
+        result = subprocess.run(
+            [str(server.bindir / "pg_restore"), "--no-owner", "--exit-on-error",
+             "--dbname", f"postgresql://postgres@127.0.0.1:{server.port}/restored", str(dump)],
+            capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    except BaseException:  # a failed restore leaves no server behind
+        server.stop()
+        raise
     return server.url("restored"), server
 
 

@@ -82,22 +82,22 @@ def running_site(folder: Path, settings=lambda server_url: {}):
     url = f"sqlite:///{folder / 'booking.db'}"
     migrate_to_head(url)
     smtp = SmtpServer()
-    smtp.start()
     redis = RedisServer()  # rate limits shared by the workers, as under make run
-    redis.start()
     # The same SECRET_KEY as the server: what it seals in the outbox, this process opens.
     app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
                    SECRET_KEY="e2e-only-secret")
-    with app.app_context():
-        load_demo()
-        db.session.commit()
     server = LiveServer(url, workers=2, extra_env={
         "BOOKING_ENV": "development", "SECRET_KEY": "e2e-only-secret", "MAIL_PORT": str(smtp.port),
         "MAIL_SERVER": "127.0.0.1", "SCHEDULER_LOCK_FILE": str(folder / "scheduler.lock"),
         "RATELIMIT_STORAGE_URI": redis.url, "COMPLAINT_FILES_DIR": str(folder / "anexos")})
     server.extra_env.update(PUBLIC_BASE_URL=server.url, **settings(server.url))
     app.config["PUBLIC_BASE_URL"] = server.url
-    try:
+    try:  # from the first start on: whatever fails, nothing started is left running
+        smtp.start()
+        redis.start()
+        with app.app_context():
+            load_demo()
+            db.session.commit()
         server.start()
         yield Site(server, app, smtp)
     finally:
