@@ -135,7 +135,8 @@ def test_preview_shows_slots_without_saving_then_save_publishes(app, client, jud
     preview = client.post(url, data=rules_form())
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200
-    assert "Prévia" in html and "segunda-feira" in html and "09:00, horário de Cuiabá" in html
+    assert "Prévia: 14 dias a partir do primeiro horário" in html
+    assert "segunda-feira" in html and "09:00, horário de Cuiabá" in html
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Slot)) == before
     saved = client.post(url, data=rules_form(action="save"))

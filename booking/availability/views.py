@@ -89,6 +89,7 @@ def rules_page(magistrate_id: int):
     return render_template(
         "availability/rules.html", magistrate=magistrate, doc=document, errors=errors,
         window_rows=window_rows_for_page(document["weekly_windows"]), preview=preview,
+        preview_days=service.PREVIEW_DAYS,
         exceptions=service.exceptions_of(magistrate.id, since=utcnow()),
         sources=busy.sources_of(magistrate.id),
         zone_label=zone_label(magistrate.timezone),
