@@ -219,24 +219,28 @@ def test_exception_form_blocks_and_unblocks_a_day(app, client, judge):
 
 
 def test_closures_page_is_for_admins(app, client, judge):
+    with app.app_context():  # ahead of today whenever it runs: the page lists closures to come
+        first = local_today() + timedelta(days=60)
+    second, day_before = first + timedelta(days=1), first - timedelta(days=1)
     log_in(client, "magistrate@example.jus.br")
     assert client.get("/equipe/fechamentos").status_code == 403
     client.post("/sair")
     log_in(client, "admin@example.jus.br")
     assert client.get("/equipe/fechamentos").status_code == 200
     response = client.post("/equipe/fechamentos", data={
-        "comarca_id": "", "first_day": "2027-03-10", "last_day": "2027-03-09", "reason": "Obras"})
+        "comarca_id": "", "first_day": first.isoformat(), "last_day": day_before.isoformat(),
+        "reason": "Obras"})
     assert response.status_code == 422
     assert "Último dia" in response.get_data(as_text=True)
     preview = client.post("/equipe/fechamentos", data={
-        "comarca_id": "", "first_day": "2027-03-10", "last_day": "2027-03-11",
+        "comarca_id": "", "first_day": first.isoformat(), "last_day": second.isoformat(),
         "reason": "Obras no prédio", "action": "preview"})
     assert preview.status_code == 200 and "agendamento(s) confirmado(s)" in preview.get_data(
         as_text=True)
     with app.app_context():
         assert db.session.scalars(select(CourtClosure.reason)).all() == []  # only a preview
     response = client.post("/equipe/fechamentos", data={
-        "comarca_id": "", "first_day": "2027-03-10", "last_day": "2027-03-11",
+        "comarca_id": "", "first_day": first.isoformat(), "last_day": second.isoformat(),
         "reason": "Obras no prédio", "action": "save", "on_bookings": "flag"})
     assert response.status_code == 302
     with app.app_context():
