@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from booking.availability.weeks import monday_of
 from booking.bookings.models import Booking, UrgentRequest
 from booking.database import utcnow
 from booking.extensions import db
@@ -196,17 +197,17 @@ def test_rescheduling_reaches_the_whole_horizon_week_by_week(app, client):
     url, far, steps, first_week = f"{base}/remarcar?token={token}", None, 0, None
     while far is None and steps < 20:
         page = client.get(url).get_data(as_text=True)
-        starts = [datetime.fromisoformat(start)
-                  for start in re.findall(r'name="start" value="([^"]+)"', page)]
-        first_week = first_week or monday_of(min(starts))
-        far = next((start.isoformat() for start in starts if start >= eight_weeks), None)
+        starts = re.findall(r'name="start" value="([^"]+)"', page)  # as the page offers them
+        first_week = first_week or week_of(min(map(datetime.fromisoformat, starts)))
+        far = next((start for start in starts if datetime.fromisoformat(start) >= eight_weeks),
+                   None)
         following = re.search(r'href="([^"]+)">Próxima semana', page)
         if far is None:
             assert following, "the week links stop before eight weeks"
             url, steps = following.group(1).replace("&amp;", "&"), steps + 1
             assert f"token={token}" in url
     # One step a week from the first page's week (in the year-end recess that is January's).
-    assert far is not None and steps == (monday_of(datetime.fromisoformat(far)) - first_week).days // 7
+    assert far is not None and steps == (week_of(datetime.fromisoformat(far)) - first_week).days // 7
     assert steps >= 4
     moved = client.post(f"{base}/remarcar", data={"token": token, "start": far})
     assert moved.status_code == 302
@@ -214,10 +215,9 @@ def test_rescheduling_reaches_the_whole_horizon_week_by_week(app, client):
         assert db.session.scalars(select(Booking)).one().start_at == datetime.fromisoformat(far)
 
 
-def monday_of(instant: datetime) -> date:
+def week_of(instant: datetime) -> date:
     """The Monday of the court's week an instant falls in."""
-    day = instant.astimezone(ZoneInfo("America/Cuiaba")).date()
-    return day - timedelta(days=day.weekday())
+    return monday_of(instant.astimezone(ZoneInfo("America/Cuiaba")).date())
 
 
 def log_in(client, email):
