@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from booking.availability import service
-from booking.availability.court_calendar import closed_days
+from booking.availability.court_calendar import WEEKEND_REASON, closed_days
 from booking.availability.models import AvailabilityRule, Slot
 from booking.availability.schemas import SlotQuerySchema
 from booking.courts.models import Magistrate
@@ -228,7 +228,7 @@ def test_an_extra_opening_on_a_closed_day_is_refused_with_the_reason(client, cou
     url = f"/api/v1/magistrates/{court['judge']}/exceptions"
     today = datetime.now(ZoneInfo("America/Cuiaba")).date()
     saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
-    while closed_days(saturday, saturday)[saturday] != "Fim de semana":  # the recess, a holiday
+    while closed_days(saturday, saturday)[saturday] != WEEKEND_REASON:  # the recess, a holiday
         saturday += timedelta(days=7)
     extra = {"kind": "extra", "start": f"{saturday}T08:00:00-04:00",
              "end": f"{saturday}T10:00:00-04:00", "modes": ["video"]}
