@@ -41,6 +41,11 @@ class Config:
     # with a key derived from SECRET_KEY (rotating SECRET_KEY then voids them).
     DATA_ENCRYPTION_KEY = os.environ.get("DATA_ENCRYPTION_KEY", "")
 
+    # Argon2id's cost for staff passwords, one of argon2-cffi's profiles: RFC 9106's
+    # low-memory one (64 MiB, 3 passes; about a quarter second a sign-in) or its high-memory
+    # one (2 GiB, 1 pass). Hashes made at another cost are redone at the next sign-in.
+    PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
+
     # Staff accounts: links e-mailed to set or reset a password, and two-factor.
     ACCOUNT_LINK_TTL_HOURS = _env_int("ACCOUNT_LINK_TTL_HOURS", 48)
     # Roles that may sign in with a local password (comma-separated); the others only
@@ -267,6 +272,8 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", False)
     TRANSPARENCY_CACHE_SECONDS = 0  # each test counts what it wrote
     MAIL_SUPPRESS_SEND = False
+    # Nobody's password here is real: the cheapest hash spares each sign-in a quarter second.
+    PASSWORD_HASH_PROFILE = "CHEAPEST"
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}

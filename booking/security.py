@@ -1,7 +1,9 @@
 """Secrets that reach clients (tokens) and secrets that never do (passwords).
 
 Tokens are random, shown once, and stored only as SHA-256; passwords are
-hashed with Argon2id. Comparisons of secrets run in constant time. What must be
+hashed with Argon2id at the cost PASSWORD_HASH_PROFILE names (one of argon2-cffi's
+profiles; a hash made at another cost still verifies, and is redone at the next sign-in).
+Comparisons of secrets run in constant time. What must be
 read back (a TOTP secret) is sealed with Fernet under DATA_ENCRYPTION_KEY, or
 under a key derived from SECRET_KEY when that setting is empty.
 """
@@ -12,16 +14,15 @@ import hashlib
 import hmac
 import secrets
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
-_hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so that both cases cost the same.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# The profiles a deployment may choose; CHEAPEST only where nobody's password is real.
+PASSWORD_HASH_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
 
 
 def new_token() -> str:
@@ -37,20 +38,37 @@ def tokens_match(token: str, stored_hash: str) -> bool:
     return hmac.compare_digest(token_hash(token), stored_hash)
 
 
+@functools.lru_cache(maxsize=len(PASSWORD_HASH_PROFILES))
+def _hasher_for(profile: str) -> tuple[PasswordHasher, str]:
+    """The hasher, and a hash verified against when the e-mail is unknown (the same cost)."""
+    if profile not in PASSWORD_HASH_PROFILES:
+        raise ValueError(f"PASSWORD_HASH_PROFILE={profile!r} is not one of "
+                         f"{', '.join(PASSWORD_HASH_PROFILES)}")
+    hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    return _hasher_for(current_app.config["PASSWORD_HASH_PROFILE"])
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    hasher, _ = _hasher()
+    return hasher.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when the password matches; also burns the same time when there is no user."""
+    hasher, dummy_hash = _hasher()
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return hasher.verify(stored_hash or dummy_hash, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def password_needs_rehash(stored_hash: str) -> bool:
-    return _hasher.check_needs_rehash(stored_hash)
+    hasher, _ = _hasher()
+    return hasher.check_needs_rehash(stored_hash)
 
 
 def _fernet() -> Fernet:

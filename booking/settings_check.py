@@ -13,6 +13,8 @@ from ipaddress import ip_network
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from .security import PASSWORD_HASH_PROFILES
+
 
 class Finding(NamedTuple):
     level: str  # "error" stops a start; "warning" is worth a look
@@ -68,6 +70,15 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
             "error", "Ninguém conseguiria entrar: login por senha desligado e nenhum provedor "
                      "de identidade (OIDC_ISSUER).",
             "Nobody could sign in: password login is off and there is no identity provider."))
+    profile = config.get("PASSWORD_HASH_PROFILE")
+    if profile not in PASSWORD_HASH_PROFILES or (production and profile == "CHEAPEST"):
+        found.append(Finding(
+            "error", f"PASSWORD_HASH_PROFILE={profile} não serve: use RFC_9106_LOW_MEMORY ou "
+                     "RFC_9106_HIGH_MEMORY (CHEAPEST só nos testes; as senhas ficariam fáceis de "
+                     "descobrir a partir de uma cópia do banco).",
+            "PASSWORD_HASH_PROFILE must be RFC_9106_LOW_MEMORY or RFC_9106_HIGH_MEMORY "
+            "(CHEAPEST is for the suite: passwords would be easy to crack from a copy of the "
+            "database)."))
     processes = int(config.get("OUTBOX_SENDER_PROCESSES") or 1)
     connections = int(config.get("OUTBOX_SMTP_CONNECTIONS") or 1)
     if processes > connections:

@@ -39,6 +39,26 @@ def test_login_gives_a_bearer_token_stored_only_as_hash(app, client):
     assert me.get_json()["email"] == "assistant@example.jus.br"
 
 
+def test_production_hashes_at_rfc_9106_cost_and_older_hashes_are_redone_at_sign_in(app, client):
+    """The suite hashes at the cheapest cost; a deployment at RFC 9106's, and a password
+    hashed at another cost is rehashed at the configured one when its owner signs in."""
+    from booking.accounts.models import User
+    from booking.security import hash_password
+    from config import Config
+
+    assert Config.PASSWORD_HASH_PROFILE == "RFC_9106_LOW_MEMORY"
+    with app.app_context():
+        make_staff("assistant")
+        db.session.commit()
+    app.config["PASSWORD_HASH_PROFILE"] = Config.PASSWORD_HASH_PROFILE
+    assert login(client, "assistant@example.jus.br").status_code == 200
+    with app.app_context():
+        stored = db.session.scalars(select(User)).one().password_hash
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert hash_password(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert login(client, "assistant@example.jus.br", "not the password").status_code == 401
+
+
 def test_wrong_password_and_unknown_email_get_the_same_401(app, client):
     with app.app_context():
         make_staff("assistant")

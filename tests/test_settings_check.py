@@ -46,6 +46,8 @@ def test_the_readmes_production_example_passes():
     ({"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8, intranet"}, "intranet"),
     ({"COMPLAINT_FILES_STORE": "s3"}, "COMPLAINT_S3_BUCKET"),
     ({"COMPLAINT_FILES_STORE": "ftp"}, "COMPLAINT_FILES_STORE"),
+    ({"PASSWORD_HASH_PROFILE": "CHEAPEST"}, "PASSWORD_HASH_PROFILE"),
+    ({"PASSWORD_HASH_PROFILE": "md5"}, "PASSWORD_HASH_PROFILE"),
 ])
 def test_each_misconfiguration_is_an_error(change, says):
     result = check({**readme_example(), **change})
