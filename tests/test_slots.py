@@ -117,6 +117,19 @@ def test_booked_time_splits_the_window_and_keeps_the_grid():
         "14:00", "15:15", "15:45", "16:15"]
 
 
+def test_a_short_block_between_two_slots_does_not_shorten_the_buffer():
+    """Found by the property above: a 10-minute block right after a slot let the next slot
+    start when the block ended, 10 minutes after the first, not the 20 of the buffer."""
+    zone = ZoneInfo("America/Cuiaba")
+    block = (datetime(2027, 3, 2, 18, 30, tzinfo=UTC), datetime(2027, 3, 2, 18, 40, tzinfo=UTC))
+    slots = generate_slots(
+        rules=Rules(slot_minutes=30, buffer_minutes=20, min_notice=timedelta(0), horizon_days=3),
+        windows=[Window(1, time(14), time(17))], zone=zone, first_day=date(2027, 3, 2),
+        last_day=date(2027, 3, 2), now=datetime(2027, 3, 1, tzinfo=UTC), blocks=[block])
+    assert [s.start.astimezone(zone).strftime("%H:%M") for s in slots] == [
+        "14:00", "14:50", "15:40", "16:30"]
+
+
 def test_wall_clock_times_survive_a_daylight_saving_change():
     """São Paulo left DST on 17 Feb 2019: 14:00 stays 14:00, the UTC instant moves."""
     zone = ZoneInfo("America/Sao_Paulo")

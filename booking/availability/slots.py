@@ -141,16 +141,19 @@ def generate_slots(
                 if not (period.video or period.in_person):
                     continue  # a window that offers no mode offers nothing
                 # Slots follow the window's own grid; the notice and the horizon
-                # only drop slots, so the times offered stay round.
-                for start, end in _subtract([(period.start, period.end)], [*blocks, *taken]):
-                    cursor = start
-                    while cursor + length <= end:
-                        if earliest <= cursor < latest:
-                            slot = SlotSpec(cursor, cursor + length, period.video,
-                                            period.in_person)
-                            slots.append(slot)
-                            taken.append((slot.start - gap, slot.end + gap))
-                        cursor += length + gap
+                # only drop slots, so the times offered stay round. What a block
+                # leaves is cleared of the slots just placed before it, so that a
+                # short block does not shorten the buffer between two slots.
+                for open_start, open_end in _subtract([(period.start, period.end)], blocks):
+                    for start, end in _subtract([(open_start, open_end)], taken):
+                        cursor = start
+                        while cursor + length <= end:
+                            if earliest <= cursor < latest:
+                                slot = SlotSpec(cursor, cursor + length, period.video,
+                                                period.in_person)
+                                slots.append(slot)
+                                taken.append((slot.start - gap, slot.end + gap))
+                            cursor += length + gap
         day += timedelta(days=1)
     slots.sort()
     return slots
