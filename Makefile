@@ -77,16 +77,15 @@ LIGHTHOUSE := tests/lighthouse/node_modules/.package-lock.json
 $(LIGHTHOUSE): tests/lighthouse/package-lock.json | system-deps
 	cd tests/lighthouse && npm ci --silent --no-audit --no-fund
 
-# The suite in two pytest processes, one per core: the browser suites, the fuzzers and the
-# suites that drive servers of their own (which wait mostly on Chromium, gunicorn, nginx,
-# Redis, Radicale and the OpenID Provider) beside everything else, about as long. The
+# The suite in two pytest processes, one per core: the browser suites, the fuzzers and
+# most suites that drive servers of their own (which wait mostly on Chromium, gunicorn,
+# nginx, Radicale and the OpenID Provider) beside everything else, about as long. The
 # second one's report is printed whole after the first's; either failing fails the
 # target, and an interrupted run stops both.
 SECOND_HALF := tests/e2e tests/test_fuzz.py tests/test_page_fuzz.py \
-  tests/test_backup.py tests/test_settings_check.py tests/test_proxy.py \
-  tests/test_shared_limits.py tests/test_graceful_stop.py tests/test_booking_race.py \
-  tests/test_faults.py tests/test_oidc.py tests/test_live_server.py \
-  tests/test_scheduler.py tests/test_busy_times.py tests/test_outbox_senders.py
+  tests/test_settings_check.py tests/test_proxy.py tests/test_oidc.py \
+  tests/test_live_server.py tests/test_scheduler.py tests/test_busy_times.py \
+  tests/test_outbox_senders.py
 test: $(STAMP) system-deps $(AXE) $(OIDC) $(S3) $(LIGHTHOUSE)
 	@report=$$(mktemp); \
 	AXE_JS=$(AXE) $(BIN)/pytest $(SECOND_HALF) > $$report 2>&1 & second=$$!; \
