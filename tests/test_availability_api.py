@@ -270,6 +270,64 @@ def test_comarca_closure_empties_that_comarca_only(client, court):
     assert bad.status_code == 422 and "comarca_id" in bad.get_json()["errors"]
 
 
+def test_lifting_a_closure_republishes_its_days_only_and_as_before(app, client, court):
+    """A court-wide closure lifted: its day gets back the very slots it had, and every other
+    day keeps its rows (the admin does not wait for every agenda's whole horizon)."""
+    def open_slots():
+        with app.app_context():
+            return {row.start_at.replace(tzinfo=UTC): (row.id, row.end_at, row.offers_video,
+                                                      row.offers_in_person)
+                    for row in db.session.scalars(select(Slot).where(
+                        Slot.magistrate_id == court["judge"], Slot.state == "open"))}
+
+    days = sorted({datetime.fromisoformat(s["start"]).date() for s in slots_of(client, court["judge"])})
+    day = days[len(days) // 2]
+    before = open_slots()
+    closure = {"first_day": day.isoformat(), "last_day": day.isoformat(), "reason": "Decreto"}
+    created = client.post("/api/v1/closures", json=closure, headers=bearer(court["tokens"]["admin"]))
+    assert created.status_code == 201
+    assert client.delete(f"/api/v1/closures/{created.get_json()['id']}",
+                         headers=bearer(court["tokens"]["admin"])).status_code == 204
+    after = open_slots()
+
+    def on_day(start):
+        return start.astimezone(CUIABA).date() == day
+
+    assert {k: v[1:] for k, v in after.items()} == {k: v[1:] for k, v in before.items()}
+    assert any(on_day(start) for start in after)
+    assert {k: v for k, v in after.items() if not on_day(k)} == \
+        {k: v for k, v in before.items() if not on_day(k)}, "other days were rewritten"
+    with app.app_context():
+        service.publish_slots(db.session.get(Magistrate, court["judge"]))
+        db.session.commit()
+    assert {k: v[1:] for k, v in open_slots().items()} == {k: v[1:] for k, v in after.items()}
+
+
+def test_republishing_one_day_keeps_the_buffer_from_the_slot_before_midnight(app):
+    """Extra openings on both sides of midnight: republishing only the second day places its
+    first slot after the buffer from the eve's last slot, exactly as a whole republish does."""
+    now = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    day = date(2027, 3, 3)
+    midnight = datetime.combine(day, time(0), CUIABA)
+    with app.app_context():
+        magistrate = make_magistrate()
+        make_rules(magistrate, now=now, slot_minutes=60, buffer_minutes=30, min_notice_hours=0)
+        for start, end in [(midnight - timedelta(hours=1), midnight),
+                           (midnight, midnight + timedelta(hours=2))]:
+            service.add_exception(magistrate, {"kind": "extra", "start_at": start, "end_at": end,
+                                               "modes": ["video"]}, None, now=now)
+
+        def published():
+            return sorted((s.start_at.replace(tzinfo=UTC), s.end_at.replace(tzinfo=UTC))
+                          for s in db.session.scalars(select(Slot).where(
+                              Slot.magistrate_id == magistrate.id)))
+
+        whole = published()
+        assert (midnight + timedelta(minutes=30), midnight + timedelta(minutes=90)) in whole
+        service.publish_slots(magistrate, now, from_day=day, to_day=day)
+        assert published() == whole
+
+
 @pytest.mark.parametrize("now, closed, reason", [
     (datetime(2027, 9, 1, 12, tzinfo=UTC), date(2027, 9, 7), "national holiday"),
     (datetime(2023, 11, 10, 12, tzinfo=UTC), date(2023, 11, 20), "Mato Grosso holiday"),

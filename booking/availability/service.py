@@ -395,12 +395,15 @@ def compute_slots(magistrate: Magistrate, rules: Rules, windows: list[Window],
 # --- publishing ------------------------------------------------------------------
 
 def publish_slots(magistrate: Magistrate, now: datetime | None = None,
-                  from_day: date | None = None) -> PublishResult:
-    """Rewrite the magistrate's open future slots from from_day (default today) on.
+                  from_day: date | None = None, to_day: date | None = None) -> PublishResult:
+    """Rewrite the magistrate's open future slots from from_day (default today) to to_day
+    (default the end of the horizon).
 
     Open slots are deleted first, then booked ones are read: a booking that
     commits in between has either flipped its slot already (and is read as
     busy) or finds it gone (and answers 409). Booked slots are never touched.
+    A few days (to_day given) cost a few days' work, not the horizon's: the open
+    slots just outside them keep their place and their buffer.
     """
     now = now or utcnow()
     zone = ZoneInfo(magistrate.timezone)
@@ -408,15 +411,22 @@ def publish_slots(magistrate: Magistrate, now: datetime | None = None,
     first_day = max(from_day or today, today)
     rule = rule_of(magistrate.id)
     boundary = max(now, local_instant(first_day, time(0), zone))
+    in_range = [Slot.magistrate_id == magistrate.id, Slot.state == "open", Slot.start_at >= boundary]
+    if to_day is not None:
+        in_range.append(Slot.start_at < local_instant(to_day + timedelta(days=1), time(0), zone))
     removed = db.session.execute(
-        delete(Slot).where(Slot.magistrate_id == magistrate.id, Slot.state == "open",
-                           Slot.start_at >= boundary)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        delete(Slot).where(*in_range).execution_options(synchronize_session=False)).rowcount
     if rule is None:
         return PublishResult(removed, 0)
-    last_day = today + timedelta(days=rule.horizon_days)
+    horizon_end = today + timedelta(days=rule.horizon_days)
+    last_day = horizon_end if to_day is None else min(to_day, horizon_end)
+    if last_day < first_day:
+        return PublishResult(removed, 0)
     busy = taken_times(magistrate.id, local_instant(first_day, time(0), zone))
+    if to_day is not None:
+        busy += _open_slots_beside(magistrate.id, local_instant(first_day, time(0), zone),
+                                   local_instant(last_day + timedelta(days=1), time(0), zone),
+                                   timedelta(minutes=rule.buffer_minutes))
     specs = compute_slots(magistrate, _rules(rule), _windows(windows_of(magistrate.id)),
                           first_day, last_day, now, busy=busy)
     if specs:
@@ -424,8 +434,17 @@ def publish_slots(magistrate: Magistrate, now: datetime | None = None,
             {"magistrate_id": magistrate.id, "start_at": s.start, "end_at": s.end,
              "offers_video": s.video, "offers_in_person": s.in_person, "state": "open"}
             for s in specs])
-    rule.published_until = last_day
+    if to_day is None:
+        rule.published_until = last_day
     return PublishResult(removed, len(specs))
+
+
+def _open_slots_beside(magistrate_id: int, start: datetime, end: datetime,
+                       gap: timedelta) -> list[tuple[datetime, datetime]]:
+    """Open slots within a buffer of a republished range: new slots keep clear of them."""
+    return [tuple(row) for row in db.session.execute(select(Slot.start_at, Slot.end_at).where(
+        Slot.magistrate_id == magistrate_id, Slot.state == "open",
+        Slot.end_at > start - gap, Slot.start_at < end + gap))]
 
 
 def taken_times(magistrate_id: int, after: datetime) -> list[tuple[datetime, datetime]]:
@@ -685,6 +704,8 @@ def get_closure(closure_id: int) -> CourtClosure | None:
 
 
 def remove_closure(closure_id: int, user) -> bool:
+    """Reopen the closed days: only they are republished, in every agenda the closure
+    covered, so that lifting a court-wide closure answers the admin at once."""
     closure = db.session.get(CourtClosure, closure_id)
     if closure is None:
         return False
@@ -692,6 +713,6 @@ def remove_closure(closure_id: int, user) -> bool:
     db.session.delete(closure)
     db.session.flush()
     for magistrate in _magistrates_with_rules(comarca_id):
-        publish_slots(magistrate)
+        publish_slots(magistrate, from_day=closure.first_day, to_day=closure.last_day)
     audit.record("closure.removed", "court_closure", closure_id, user=user)
     return True
