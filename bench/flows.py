@@ -281,7 +281,8 @@ class SmtpSink:
 def closure(url: str, bookings: int = 3000, timeout: float = 900) -> dict:
     """Book `bookings` appointments on one working day, then close the whole court on it
     with "cancel": the admin's answer time, and the time from the request to the last
-    message accepted by the SMTP server (each booking: lawyer, magistrate and office)."""
+    message accepted by the SMTP server (each booking: lawyer, magistrate and office);
+    then lift it: the admin's answer time again."""
     day, booked = _book_a_full_day(url, bookings)
     token = _admin_token(url)
     with SmtpSink() as sink:
@@ -307,6 +308,7 @@ def closure(url: str, bookings: int = 3000, timeout: float = 900) -> dict:
                 created = json.loads(answer.read())
             answered = time.monotonic() - started
             expected = _wait_for_every_message(url, sink, started, timeout)
+            lifted = _lift(service.url, token, created["id"])
         finally:
             os.killpg(scheduler.pid, signal.SIGTERM)
             scheduler.wait(timeout=60)
@@ -323,11 +325,23 @@ def closure(url: str, bookings: int = 3000, timeout: float = 900) -> dict:
     return {"applied_seconds": round((_instant(applied[1]) - _instant(applied[0]))
                                      .total_seconds(), 1) if applied and applied[1] else None,
             "day": day.isoformat(), "bookings": booked, "bookings_hit": created["bookings_hit"],
-            "answer_seconds": round(answered, 2), "messages_expected": expected,
+            "answer_seconds": round(answered, 2), "lift_seconds": round(lifted, 2),
+            "messages_expected": expected,
             "messages_received": sink.count,
             "last_message_seconds": round(last, 1) if last is not None else None,
             "sender_processes": Config.OUTBOX_SENDER_PROCESSES,
             "smtp_connections": Config.OUTBOX_SMTP_CONNECTIONS}
+
+
+def _lift(service_url: str, token: str, closure_id: int) -> float:
+    """The admin lifts the closure (the court opened after all): every agenda gets the day
+    back; seconds until the answer."""
+    started = time.monotonic()
+    request = urllib.request.Request(f"{service_url}/api/v1/closures/{closure_id}",
+                                     method="DELETE", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=300) as answer:
+        answer.read()
+    return time.monotonic() - started
 
 
 def _instant(value) -> datetime:

@@ -182,6 +182,10 @@ def _combo(result: dict) -> list[str]:
                     closure["last_message_seconds"] is not None
                     and closure["messages_received"] >= closure["messages_expected"]
                     and closure["last_message_seconds"] < 120)]
+        if "lift_seconds" in closure:
+            lines.append(_target("the closure lifted, every agenda given the day back: the "
+                                 "admin's answer < 5 s", f"{closure['lift_seconds']:.2f} s",
+                                 closure["lift_seconds"] < 5))
     lines.append(_target("race: 1,000 requests over 100 connections for one slot",
                          str(result["race"]), _race_ok(result["race"])))
     if "race_two_instances" in result:
