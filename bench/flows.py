@@ -308,29 +308,36 @@ def closure(url: str, bookings: int = 3000, timeout: float = 900) -> dict:
                 created = json.loads(answer.read())
             answered = time.monotonic() - started
             expected = _wait_for_every_message(url, sink, started, timeout)
+            applied = _applied_seconds(url, created["id"])  # read before the lift deletes it
             lifted = _lift(service.url, token, created["id"])
         finally:
             os.killpg(scheduler.pid, signal.SIGTERM)
             scheduler.wait(timeout=60)
             service.stop()
     last = (sink.last_at - started) if sink.last_at else None
-    engine = engine_for(url)
-    from sqlalchemy import text
-
-    with engine.connect() as connection:
-        applied = connection.execute(text(
-            "SELECT created_at, bookings_finished_at FROM court_closure WHERE id = :id"),
-            {"id": created["id"]}).first()
-    engine.dispose()
-    return {"applied_seconds": round((_instant(applied[1]) - _instant(applied[0]))
-                                     .total_seconds(), 1) if applied and applied[1] else None,
-            "day": day.isoformat(), "bookings": booked, "bookings_hit": created["bookings_hit"],
+    return {"applied_seconds": applied, "day": day.isoformat(), "bookings": booked,
+            "bookings_hit": created["bookings_hit"],
             "answer_seconds": round(answered, 2), "lift_seconds": round(lifted, 2),
             "messages_expected": expected,
             "messages_received": sink.count,
             "last_message_seconds": round(last, 1) if last is not None else None,
             "sender_processes": Config.OUTBOX_SENDER_PROCESSES,
             "smtp_connections": Config.OUTBOX_SMTP_CONNECTIONS}
+
+
+def _applied_seconds(url: str, closure_id: int) -> float | None:
+    """From the closure's creation to the scheduler's last batch of its decision."""
+    from sqlalchemy import text
+
+    engine = engine_for(url)
+    with engine.connect() as connection:
+        applied = connection.execute(text(
+            "SELECT created_at, bookings_finished_at FROM court_closure WHERE id = :id"),
+            {"id": closure_id}).first()
+    engine.dispose()
+    if not applied or not applied[1]:
+        return None
+    return round((_instant(applied[1]) - _instant(applied[0])).total_seconds(), 1)
 
 
 def _lift(service_url: str, token: str, closure_id: int) -> float:
