@@ -324,8 +324,40 @@ def test_republishing_one_day_keeps_the_buffer_from_the_slot_before_midnight(app
 
         whole = published()
         assert (midnight + timedelta(minutes=30), midnight + timedelta(minutes=90)) in whole
-        service.publish_slots(magistrate, now, from_day=day, to_day=day)
+        service.publish_days([magistrate], day, day, now)
         assert published() == whole
+
+
+def test_republishing_days_of_many_agendas_at_once_publishes_what_each_would_alone(app):
+    """Two zones, a block, a booked slot and the buffer: publish_days over three days of
+    both agendas leaves exactly the slots a whole republish of each leaves."""
+    now = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    first, last = date(2027, 3, 3), date(2027, 3, 5)
+    with app.app_context():
+        agendas = [make_magistrate(name="Ana Souza"),
+                   make_magistrate(name="Bruno Lima", timezone="America/Sao_Paulo")]
+        for magistrate in agendas:
+            make_rules(magistrate, now=now, slot_minutes=40, buffer_minutes=15)
+        zone = ZoneInfo("America/Sao_Paulo")
+        service.add_exception(agendas[1], {
+            "kind": "block", "start_at": datetime.combine(first, time(14, 10), zone),
+            "end_at": datetime.combine(first, time(14, 20), zone)}, None, now=now)
+        booked = db.session.scalars(select(Slot).where(
+            Slot.magistrate_id == agendas[0].id, Slot.start_at >= datetime.combine(
+                date(2027, 3, 4), time(0), CUIABA)).order_by(Slot.start_at)).first()
+        booked.state = "booked"
+        db.session.flush()
+
+        def published():
+            return sorted((s.magistrate_id, s.start_at.replace(tzinfo=UTC), s.state)
+                          for s in db.session.scalars(select(Slot)))
+
+        for magistrate in agendas:
+            service.publish_slots(magistrate, now)
+        whole = published()
+        result = service.publish_days(agendas, first, last, now)
+        assert published() == whole
+        assert result.created == result.removed > 0
 
 
 @pytest.mark.parametrize("now, closed, reason", [

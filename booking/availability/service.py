@@ -395,15 +395,12 @@ def compute_slots(magistrate: Magistrate, rules: Rules, windows: list[Window],
 # --- publishing ------------------------------------------------------------------
 
 def publish_slots(magistrate: Magistrate, now: datetime | None = None,
-                  from_day: date | None = None, to_day: date | None = None) -> PublishResult:
-    """Rewrite the magistrate's open future slots from from_day (default today) to to_day
-    (default the end of the horizon).
+                  from_day: date | None = None) -> PublishResult:
+    """Rewrite the magistrate's open future slots from from_day (default today) on.
 
     Open slots are deleted first, then booked ones are read: a booking that
     commits in between has either flipped its slot already (and is read as
     busy) or finds it gone (and answers 409). Booked slots are never touched.
-    A few days (to_day given) cost a few days' work, not the horizon's: the open
-    slots just outside them keep their place and their buffer.
     """
     now = now or utcnow()
     zone = ZoneInfo(magistrate.timezone)
@@ -411,40 +408,134 @@ def publish_slots(magistrate: Magistrate, now: datetime | None = None,
     first_day = max(from_day or today, today)
     rule = rule_of(magistrate.id)
     boundary = max(now, local_instant(first_day, time(0), zone))
-    in_range = [Slot.magistrate_id == magistrate.id, Slot.state == "open", Slot.start_at >= boundary]
-    if to_day is not None:
-        in_range.append(Slot.start_at < local_instant(to_day + timedelta(days=1), time(0), zone))
     removed = db.session.execute(
-        delete(Slot).where(*in_range).execution_options(synchronize_session=False)).rowcount
+        delete(Slot).where(Slot.magistrate_id == magistrate.id, Slot.state == "open",
+                           Slot.start_at >= boundary)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if rule is None:
         return PublishResult(removed, 0)
-    horizon_end = today + timedelta(days=rule.horizon_days)
-    last_day = horizon_end if to_day is None else min(to_day, horizon_end)
-    if last_day < first_day:
-        return PublishResult(removed, 0)
+    last_day = today + timedelta(days=rule.horizon_days)
     busy = taken_times(magistrate.id, local_instant(first_day, time(0), zone))
-    if to_day is not None:
-        busy += _open_slots_beside(magistrate.id, local_instant(first_day, time(0), zone),
-                                   local_instant(last_day + timedelta(days=1), time(0), zone),
-                                   timedelta(minutes=rule.buffer_minutes))
     specs = compute_slots(magistrate, _rules(rule), _windows(windows_of(magistrate.id)),
                           first_day, last_day, now, busy=busy)
     if specs:
-        db.session.execute(insert(Slot), [
-            {"magistrate_id": magistrate.id, "start_at": s.start, "end_at": s.end,
-             "offers_video": s.video, "offers_in_person": s.in_person, "state": "open"}
-            for s in specs])
-    if to_day is None:
-        rule.published_until = last_day
+        db.session.execute(insert(Slot), [_slot_row(magistrate.id, s) for s in specs])
+    rule.published_until = last_day
     return PublishResult(removed, len(specs))
 
 
-def _open_slots_beside(magistrate_id: int, start: datetime, end: datetime,
-                       gap: timedelta) -> list[tuple[datetime, datetime]]:
-    """Open slots within a buffer of a republished range: new slots keep clear of them."""
-    return [tuple(row) for row in db.session.execute(select(Slot.start_at, Slot.end_at).where(
-        Slot.magistrate_id == magistrate_id, Slot.state == "open",
-        Slot.end_at > start - gap, Slot.start_at < end + gap))]
+def _slot_row(magistrate_id: int, spec: SlotSpec) -> dict:
+    return {"magistrate_id": magistrate_id, "start_at": spec.start, "end_at": spec.end,
+            "offers_video": spec.video, "offers_in_person": spec.in_person, "state": "open"}
+
+
+# Agendas republished together in publish_days: bounds each statement's list of ids.
+PUBLISH_DAYS_CHUNK = 500
+
+
+def publish_days(magistrates: list[Magistrate], first_day: date, last_day: date,
+                 now: datetime | None = None) -> PublishResult:
+    """What publish_slots would publish on a few days (local to each agenda), for many
+    agendas in a few statements for them all rather than ten for each: lifting a
+    court-wide closure republishes every agenda's closed days while the admin waits.
+
+    The open slots just outside the days keep their place, and new slots keep their
+    buffer from them; booked slots are never touched; the horizon is not moved.
+    """
+    now = now or utcnow()
+    result = PublishResult(0, 0)
+    for offset in range(0, len(magistrates), PUBLISH_DAYS_CHUNK):
+        chunk = _publish_days(magistrates[offset:offset + PUBLISH_DAYS_CHUNK],
+                              first_day, last_day, now)
+        result = PublishResult(result.removed + chunk.removed, result.created + chunk.created)
+    return result
+
+
+def _publish_days(magistrates: list[Magistrate], first_day: date, last_day: date,
+                  now: datetime) -> PublishResult:
+    rules = {rule.magistrate_id: rule for rule in rules_of([m.id for m in magistrates])}
+    # each agenda's days to generate, and the instants they span in its zone
+    spans: dict[int, tuple[date, date, datetime, datetime]] = {}
+    by_range: dict[tuple[datetime, datetime], list[int]] = {}
+    for magistrate in magistrates:
+        zone = ZoneInfo(magistrate.timezone)
+        today = now.astimezone(zone).date()
+        first = max(first_day, today)
+        rule = rules.get(magistrate.id)
+        last = last_day if rule is None else min(last_day, today + timedelta(days=rule.horizon_days))
+        start = local_instant(first, time(0), zone)
+        spans[magistrate.id] = (first, last, start,
+                                local_instant(last + timedelta(days=1), time(0), zone))
+        by_range.setdefault((max(now, start),
+                             local_instant(last_day + timedelta(days=1), time(0), zone)),
+                            []).append(magistrate.id)
+    removed = 0
+    for (boundary, end), in_range in by_range.items():  # one range per time zone
+        removed += db.session.execute(delete(Slot).where(
+            Slot.magistrate_id.in_(in_range), Slot.state == "open", Slot.start_at >= boundary,
+            Slot.start_at < end).execution_options(synchronize_session=False)).rowcount
+    ids = [m.id for m in magistrates if m.id in rules and spans[m.id][0] <= spans[m.id][1]]
+    wanted = set(ids)
+    if not ids:
+        return PublishResult(removed, 0)
+    earliest = min(spans[i][2] for i in ids)
+    widest_gap = timedelta(minutes=max(rules[i].buffer_minutes for i in ids))
+    latest = max(spans[i][3] for i in ids)
+    windows = _grouped(select(WeeklyWindow).where(WeeklyWindow.magistrate_id.in_(ids))
+                       .order_by(WeeklyWindow.weekday, WeeklyWindow.start_time))
+    exceptions = _grouped(select(AvailabilityException).where(
+        AvailabilityException.magistrate_id.in_(ids), AvailabilityException.end_at > now)
+        .order_by(AvailabilityException.start_at))
+    taken = _grouped_periods(  # as taken_times reads them, for all the agendas at once
+        select(Slot.magistrate_id, Slot.start_at, Slot.end_at).where(
+            Slot.magistrate_id.in_(ids), Slot.state == "booked", Slot.end_at > earliest),
+        select(BusyPeriod.magistrate_id, BusyPeriod.start_at, BusyPeriod.end_at).where(
+            BusyPeriod.magistrate_id.in_(ids), BusyPeriod.end_at > earliest))
+    beside = _grouped_periods(select(Slot.magistrate_id, Slot.start_at, Slot.end_at).where(
+        Slot.magistrate_id.in_(ids), Slot.state == "open", Slot.end_at > earliest - widest_gap,
+        Slot.start_at < latest + widest_gap))
+    closed_by_comarca: dict[int | None, dict[date, str]] = {}
+    rows = []
+    for magistrate in magistrates:
+        if magistrate.id not in wanted:
+            continue
+        first, last, start, end = spans[magistrate.id]
+        rule = rules[magistrate.id]
+        gap = timedelta(minutes=rule.buffer_minutes)
+        comarca_id = magistrate.unit.comarca_id
+        if comarca_id not in closed_by_comarca:
+            closed_by_comarca[comarca_id] = court_closed_days(comarca_id, first_day, last_day)
+        own = exceptions.get(magistrate.id, [])
+        specs = generate_slots(
+            rules=_rules(rule), windows=_windows(windows.get(magistrate.id, [])),
+            zone=ZoneInfo(magistrate.timezone), first_day=first, last_day=last, now=now,
+            closed_days=closed_by_comarca[comarca_id],
+            blocks=[(e.start_at, e.end_at) for e in own if e.kind == "block"],
+            extras=[Interval(e.start_at, e.end_at, e.offers_video, e.offers_in_person)
+                    for e in own if e.kind == "extra"],
+            busy=[period for period in taken.get(magistrate.id, []) if period[1] > start]
+            + [period for period in beside.get(magistrate.id, [])
+               if period[1] > start - gap and period[0] < end + gap])
+        rows += [_slot_row(magistrate.id, spec) for spec in specs]
+    if rows:
+        db.session.execute(insert(Slot), rows)
+    return PublishResult(removed, len(rows))
+
+
+def _grouped(statement) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for row in db.session.scalars(statement):
+        grouped.setdefault(row.magistrate_id, []).append(row)
+    return grouped
+
+
+def _grouped_periods(*statements) -> dict[int, list[tuple[datetime, datetime]]]:
+    grouped: dict[int, list[tuple[datetime, datetime]]] = {}
+    for statement in statements:
+        for magistrate_id, start, end in db.session.execute(statement):
+            grouped.setdefault(magistrate_id, []).append((start, end))
+    return grouped
 
 
 def taken_times(magistrate_id: int, after: datetime) -> list[tuple[datetime, datetime]]:
@@ -712,7 +803,6 @@ def remove_closure(closure_id: int, user) -> bool:
     comarca_id = closure.comarca_id
     db.session.delete(closure)
     db.session.flush()
-    for magistrate in _magistrates_with_rules(comarca_id):
-        publish_slots(magistrate, from_day=closure.first_day, to_day=closure.last_day)
+    publish_days(_magistrates_with_rules(comarca_id), closure.first_day, closure.last_day)
     audit.record("closure.removed", "court_closure", closure_id, user=user)
     return True
