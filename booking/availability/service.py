@@ -487,11 +487,14 @@ def _publish_days(magistrates: list[Magistrate], first_day: date, last_day: date
     exceptions = _grouped(select(AvailabilityException).where(
         AvailabilityException.magistrate_id.in_(ids), AvailabilityException.end_at > now)
         .order_by(AvailabilityException.start_at))
-    taken = _grouped_periods(  # as taken_times reads them, for all the agendas at once
+    # what taken_times reads, for all the agendas at once and only near the days
+    taken = _grouped_periods(
         select(Slot.magistrate_id, Slot.start_at, Slot.end_at).where(
-            Slot.magistrate_id.in_(ids), Slot.state == "booked", Slot.end_at > earliest),
+            Slot.magistrate_id.in_(ids), Slot.state == "booked", Slot.end_at > earliest,
+            Slot.start_at < latest + widest_gap),
         select(BusyPeriod.magistrate_id, BusyPeriod.start_at, BusyPeriod.end_at).where(
-            BusyPeriod.magistrate_id.in_(ids), BusyPeriod.end_at > earliest))
+            BusyPeriod.magistrate_id.in_(ids), BusyPeriod.end_at > earliest,
+            BusyPeriod.start_at < latest + widest_gap))
     beside = _grouped_periods(select(Slot.magistrate_id, Slot.start_at, Slot.end_at).where(
         Slot.magistrate_id.in_(ids), Slot.state == "open", Slot.end_at > earliest - widest_gap,
         Slot.start_at < latest + widest_gap))
