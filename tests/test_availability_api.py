@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import delete, event, func, select, text
 
 from booking.availability import service
 from booking.availability.court_calendar import WEEKEND_REASON, closed_days
@@ -390,6 +390,74 @@ def test_daily_roll_forward_publishes_new_days_once(app):
         assert after == before + 8  # 12 to 14 March: only Friday the 12th is a weekday
         assert service.roll_horizon_forward(later) == 0
         assert db.session.scalar(select(func.count()).select_from(Slot)) == after
+
+
+def test_the_daily_roll_forward_keeps_the_buffer_from_the_last_published_day(app):
+    """Extra openings on both sides of the horizon's last midnight: the day the roll
+    publishes places its first slot after the buffer from the eve's last slot, as a whole
+    republish does."""
+    now = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    midnight = datetime.combine(date(2027, 3, 12), time(0), CUIABA)
+    with app.app_context():
+        magistrate = make_magistrate()
+        make_rules(magistrate, now=now, horizon_days=10, slot_minutes=60, buffer_minutes=30,
+                   min_notice_hours=0)
+        for start, end in [(midnight - timedelta(hours=1), midnight),
+                           (midnight, midnight + timedelta(hours=2))]:
+            service.add_exception(magistrate, {"kind": "extra", "start_at": start, "end_at": end,
+                                               "modes": ["video"]}, None, now=now)
+
+        def after_midnight():
+            return sorted(s.start_at.replace(tzinfo=UTC) for s in db.session.scalars(
+                select(Slot).where(Slot.magistrate_id == magistrate.id,
+                                   Slot.start_at >= midnight, Slot.start_at < midnight
+                                   + timedelta(hours=2))))
+
+        assert after_midnight() == []  # beyond the horizon until the roll
+        assert service.roll_horizon_forward(now + timedelta(days=1)) == 1
+        rolled = after_midnight()
+        assert rolled == [midnight + timedelta(minutes=30)]
+        service.publish_slots(magistrate, now + timedelta(days=1))
+        assert after_midnight() == rolled
+
+
+def test_the_daily_roll_forward_of_many_agendas_costs_the_same_statements(app):
+    """Every agenda due the same days is published in the same few statements: the court's
+    thousands of agendas roll forward every night."""
+    now = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    with app.app_context():
+        engine = db.engine
+        unit = make_unit("2ª Vara Cível de Cuiabá", "Cuiabá", office_email="x@example.jus.br")
+        other = make_unit("Vara de Sinop", "Sinop", office_email="s@example.jus.br")
+        agendas = [make_magistrate(unit=(unit, other)[index % 2], name=f"Juiz {index}")
+                   for index in range(8)]
+        for magistrate in agendas:
+            make_rules(magistrate, now=now, horizon_days=10)
+        db.session.commit()
+        new_days = datetime.combine(date(2027, 3, 10), time(0), CUIABA)
+
+        def published_on_new_days() -> set[int]:
+            return set(db.session.scalars(select(Slot.magistrate_id).where(
+                Slot.start_at >= new_days)))
+
+        counts = []
+        for count in (2, 8):  # as if their last two days were not published yet
+            rolling = [magistrate.id for magistrate in agendas[:count]]
+            db.session.execute(delete(Slot).where(Slot.magistrate_id.in_(rolling),
+                                                  Slot.start_at >= new_days))
+            for magistrate_id in rolling:
+                db.session.get(AvailabilityRule, magistrate_id).published_until = date(2027, 3, 9)
+            db.session.commit()
+            assert published_on_new_days() == {m.id for m in agendas[count:]}
+            db.session.expire_all()
+            statements, stop = count_statements(engine)
+            assert service.roll_horizon_forward(now) == count
+            db.session.flush()
+            stop()
+            counts.append(len([s for s in statements if not s.startswith("UPDATE")]))
+            db.session.commit()
+            assert published_on_new_days() == {m.id for m in agendas}
+        assert counts[0] == counts[1], counts
 
 
 def count_statements(engine):

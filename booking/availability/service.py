@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from ..audit import service as audit
 from ..courts.models import Comarca, Magistrate, Unit
@@ -606,18 +607,28 @@ def publish_all(now: datetime | None = None) -> int:
 
 
 def roll_horizon_forward(now: datetime | None = None) -> int:
-    """The daily job: publish the days that came within each horizon since the last run."""
+    """The daily job: publish the days that came within each horizon since the last run.
+
+    Agendas due the same days are published together (publish_days: a few statements for
+    hundreds of agendas, and the new first day keeps its buffer from the last slot of
+    the day before it).
+    """
     now = now or utcnow()
-    rolled = 0
-    for magistrate in _magistrates_with_rules():
-        rule = rule_of(magistrate.id)
+    due: dict[tuple[date, date], list[tuple[Magistrate, AvailabilityRule]]] = {}
+    for magistrate, rule in db.session.execute(
+            select(Magistrate, AvailabilityRule)
+            .join(AvailabilityRule, AvailabilityRule.magistrate_id == Magistrate.id)
+            .options(selectinload(Magistrate.unit)).order_by(Magistrate.id)).tuples():
         today = now.astimezone(ZoneInfo(magistrate.timezone)).date()
-        if rule.published_until is None or rule.published_until < today + timedelta(
-                days=rule.horizon_days):
-            start = (rule.published_until + timedelta(days=1)) if rule.published_until else today
-            publish_slots(magistrate, now, from_day=start)
-            rolled += 1
-    return rolled
+        horizon = today + timedelta(days=rule.horizon_days)
+        if rule.published_until is None or rule.published_until < horizon:
+            start = rule.published_until + timedelta(days=1) if rule.published_until else today
+            due.setdefault((start, horizon), []).append((magistrate, rule))
+    for (first_day, last_day), agendas in due.items():
+        publish_days([magistrate for magistrate, _ in agendas], first_day, last_day, now)
+        for _, rule in agendas:
+            rule.published_until = last_day
+    return sum(len(agendas) for agendas in due.values())
 
 
 def _magistrates_with_rules(comarca_id: int | None = None) -> list[Magistrate]:
@@ -626,7 +637,9 @@ def _magistrates_with_rules(comarca_id: int | None = None) -> list[Magistrate]:
     if comarca_id is not None:
         statement = statement.join(Unit, Unit.id == Magistrate.unit_id).where(
             Unit.comarca_id == comarca_id)
-    return list(db.session.scalars(statement.order_by(Magistrate.id)))
+    # each agenda's comarca decides its closed days: the units in one read, not one each
+    return list(db.session.scalars(statement.options(selectinload(Magistrate.unit))
+                                   .order_by(Magistrate.id)))
 
 
 # --- changing the rules -----------------------------------------------------------
