@@ -112,6 +112,10 @@ def _init_extensions(app: Flask) -> None:
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     if os.environ.get("BOOKING_WEB_WORKER") != "1":
         _init_migrations(app)
+    else:
+        from .formatting import load_locale_data
+
+        load_locale_data()
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

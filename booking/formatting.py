@@ -52,6 +52,11 @@ def moment_label(moment: datetime, zone_name: str) -> str:
     return f"{long_date(at.date())}, {at:%H:%M}, {zone_label(zone_name)}"
 
 
+def load_locale_data() -> None:
+    """Have Babel read its Portuguese data now (a web worker's start), not inside a fresh
+    worker's first booking, which formats its messages while it holds SQLite's write lock."""
+    format_date(date(2000, 1, 3), format="full", locale=LOCALE)
+    get_timezone_location("America/Cuiaba", locale=LOCALE, return_city=True)
 
 
 def modes_label(modes) -> str:
