@@ -112,10 +112,12 @@ def _init_extensions(app: Flask) -> None:
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     if os.environ.get("BOOKING_WEB_WORKER") != "1":
         _init_migrations(app)
-    else:
+    else:  # what a worker's first requests would otherwise do while people wait
         from .formatting import load_locale_data
+        from .security import prepare_password_hashing
 
         load_locale_data()
+        prepare_password_hashing(app.config["PASSWORD_HASH_PROFILE"])
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -48,6 +48,12 @@ def _hasher_for(profile: str) -> tuple[PasswordHasher, str]:
     return hasher, hasher.hash("not-a-real-password")
 
 
+def prepare_password_hashing(profile: str) -> None:
+    """Make the unknown e-mail's hash when a web worker starts: made at a first sign-in, it
+    would make that one answer slower when the e-mail is unknown."""
+    _hasher_for(profile)
+
+
 def _hasher() -> tuple[PasswordHasher, str]:
     return _hasher_for(current_app.config["PASSWORD_HASH_PROFILE"])
 
