@@ -73,9 +73,9 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
     profile = config.get("PASSWORD_HASH_PROFILE")
     if profile not in PASSWORD_HASH_PROFILES or (production and profile == "CHEAPEST"):
         found.append(Finding(
-            "error", f"PASSWORD_HASH_PROFILE={profile} não serve: use RFC_9106_LOW_MEMORY ou "
-                     "RFC_9106_HIGH_MEMORY (CHEAPEST só nos testes; as senhas ficariam fáceis de "
-                     "descobrir a partir de uma cópia do banco).",
+            "error", f"PASSWORD_HASH_PROFILE deve ser RFC_9106_LOW_MEMORY ou RFC_9106_HIGH_MEMORY "
+                     f"(recebido: {profile}). CHEAPEST é só para os testes: com ele, as senhas "
+                     "seriam fáceis de descobrir a partir de uma cópia do banco.",
             "PASSWORD_HASH_PROFILE must be RFC_9106_LOW_MEMORY or RFC_9106_HIGH_MEMORY "
             "(CHEAPEST is for the suite: passwords would be easy to crack from a copy of the "
             "database)."))
