@@ -460,6 +460,35 @@ def test_the_daily_roll_forward_of_many_agendas_costs_the_same_statements(app):
         assert counts[0] == counts[1], counts
 
 
+def test_the_daily_roll_forward_keeps_the_chunks_done_before_a_failure(app, monkeypatch):
+    """Each chunk of agendas is committed on its own: a failure in the third keeps the first
+    two published (SQLite's write lock is held a chunk at a time, not for the court)."""
+    now = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    with app.app_context():
+        unit = make_unit("2ª Vara Cível de Cuiabá", "Cuiabá", office_email="x@example.jus.br")
+        agendas = [make_magistrate(unit=unit, name=f"Juiz {index}") for index in range(7)]
+        for magistrate in agendas:
+            make_rules(magistrate, now=now, horizon_days=10)
+        db.session.commit()
+        monkeypatch.setattr(service, "PUBLISH_DAYS_CHUNK", 3)
+        publish_days, calls = service.publish_days, []
+
+        def failing_third(magistrates, *args):
+            calls.append([m.id for m in magistrates])
+            if len(calls) == 3:
+                raise RuntimeError("the database went away")
+            return publish_days(magistrates, *args)
+
+        monkeypatch.setattr(service, "publish_days", failing_third)
+        with pytest.raises(RuntimeError):
+            service.roll_horizon_forward(now + timedelta(days=2))
+        db.session.rollback()
+        rolled = {rule.magistrate_id: rule.published_until
+                  for rule in db.session.scalars(select(AvailabilityRule))}
+        assert calls == [[m.id for m in agendas[index:index + 3]] for index in (0, 3, 6)]
+        assert [rolled[m.id] for m in agendas] == [date(2027, 3, 13)] * 6 + [date(2027, 3, 11)]
+
+
 def count_statements(engine):
     statements = []
 

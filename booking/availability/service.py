@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from ..audit import service as audit
 from ..courts.models import Comarca, Magistrate, Unit
-from ..database import instant_from_stored, stored, utcnow
+from ..database import commit_keeping_loaded, instant_from_stored, stored, utcnow
 from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
 from .court_calendar import Closure, closed_days
@@ -611,7 +611,8 @@ def roll_horizon_forward(now: datetime | None = None) -> int:
 
     Agendas due the same days are published together (publish_days: a few statements for
     hundreds of agendas, and the new first day keeps its buffer from the last slot of
-    the day before it).
+    the day before it), each chunk in its own commit: SQLite's write lock is never held
+    for the whole court, and a failure leaves the chunks before it done.
     """
     now = now or utcnow()
     due: dict[tuple[date, date], list[tuple[Magistrate, AvailabilityRule]]] = {}
@@ -625,9 +626,12 @@ def roll_horizon_forward(now: datetime | None = None) -> int:
             start = rule.published_until + timedelta(days=1) if rule.published_until else today
             due.setdefault((start, horizon), []).append((magistrate, rule))
     for (first_day, last_day), agendas in due.items():
-        publish_days([magistrate for magistrate, _ in agendas], first_day, last_day, now)
-        for _, rule in agendas:
-            rule.published_until = last_day
+        for offset in range(0, len(agendas), PUBLISH_DAYS_CHUNK):
+            chunk = agendas[offset:offset + PUBLISH_DAYS_CHUNK]
+            publish_days([magistrate for magistrate, _ in chunk], first_day, last_day, now)
+            for _, rule in chunk:
+                rule.published_until = last_day
+            commit_keeping_loaded(db.session())  # the next chunks' agendas stay loaded
     return sum(len(agendas) for agendas in due.values())
 
 
