@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 import vobject
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from booking.bookings.models import Booking
 from booking.database import utcnow
@@ -315,6 +315,58 @@ def test_daily_agenda_at_seven_local_time(mail_app, smtp_server, judge):
     agenda = [r for r in smtp_server.received if "agenda de atendimentos de hoje" in r.message["Subject"]]
     assert len(agenda) == 1 and agenda[0].rcpt_tos == [JUDGE]
     assert "14:00" in agenda[0].message.get_body(("plain",)).get_content()
+
+
+def test_daily_agendas_read_each_zone_once_and_go_to_those_booked_that_day(mail_app):
+    """Four magistrates, two zones: at seven in each zone only those with a booking that day
+    get their agenda, and which ones is one read of the bookings, not one per magistrate."""
+    from zoneinfo import ZoneInfo
+
+    from booking.bookings.messages import queue_daily_agendas
+    from tests.support.factories import make_unit
+
+    client = mail_app.test_client()
+    with mail_app.app_context():
+        unit = make_unit()
+        judges = {}
+        for name, zone in (("Ana Souza", "America/Cuiaba"), ("Bruno Lima", "America/Cuiaba"),
+                           ("Carla Dias", "America/Sao_Paulo"), ("Davi Reis", "America/Cuiaba")):
+            magistrate = make_magistrate(unit=unit, name=name, timezone=zone)
+            make_rules(magistrate)
+            judges[name] = {"id": magistrate.id, "email": magistrate.email}
+        db.session.commit()
+    first = slot_at(client, judges["Ana Souza"])
+    day = first[:10]
+    book(client, judges["Ana Souza"], first)
+
+    def starts(name, **query):
+        return [s["start"] for s in client.get(f"/api/v1/magistrates/{judges[name]['id']}/slots",
+                                               query_string=query).get_json()]
+
+    book(client, judges["Carla Dias"], starts("Carla Dias", **{"from": day, "to": day})[0])
+    book(client, judges["Davi Reis"], next(start for start in starts("Davi Reis", **{"from": day})
+                                           if start[:10] > day))
+    reads = []
+
+    def record(conn, cursor, statement, *args):
+        if "FROM booking" in statement:
+            reads.append(statement)
+
+    with mail_app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            seven = datetime.fromisoformat(day + "T07:00:00")
+            assert queue_daily_agendas(seven.replace(tzinfo=ZoneInfo("America/Cuiaba"))) == 1
+            assert len(reads) == 1, reads
+            assert queue_daily_agendas(seven.replace(tzinfo=ZoneInfo("America/Sao_Paulo"))) == 1
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        db.session.commit()
+        told = sorted(email for message in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "daily_agenda"))
+            for email in message.recipients)
+    assert told == sorted([judges["Ana Souza"]["email"], judges["Carla Dias"]["email"]])
 
 
 def test_subscribable_feed_with_rotatable_token(mail_app, judge):
