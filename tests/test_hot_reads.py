@@ -53,6 +53,20 @@ def test_an_address_future_bookings_are_counted_from_their_own_index(app, client
         assert "ix_booking_email_magistrate_start" in plan, plan
 
 
+def test_the_waitlist_pass_finds_its_addresses_bookings_from_their_own_index(app, client, desk,  # noqa: F811
+                                                                            backend):
+    """Every minute the waitlist pass reads whether the waiting addresses booked in their
+    ranges: from the address's index, not the magistrates' whole agendas."""
+    from booking.bookings.waitlist import bookings_of_addresses
+
+    grow_bookings(app, client, desk)
+    now = utcnow()
+    statement = bookings_of_addresses({"maria@example.com", "outra7@example.com"},
+                                      {desk["judge"], desk["other"]}, now, now + timedelta(days=90))
+    plan = query_plan(app, backend, statement, {})
+    assert "ix_booking_email_magistrate_start" in plan, plan
+
+
 def test_rebook_requests_past_their_deadline_are_found_from_their_own_index(
         app, client, desk, backend):  # noqa: F811
     """Every ten minutes the scheduler looks for lawyers who did not choose a new time by

@@ -89,6 +89,50 @@ def test_a_cancellation_tells_the_waitlist_in_order_and_the_first_to_book_wins(a
     assert first["id"] != second["id"]
 
 
+def test_each_entry_is_offered_its_own_magistrates_times_in_its_range_in_a_few_reads(
+        app, client, desk):  # noqa: F811
+    """Five people wait with two magistrates on different days: each hears only of open times
+    with their magistrate on their days, and the pass reads bookings and slots a fixed
+    number of times, not per person (it runs every minute)."""
+    from sqlalchemy import event
+
+    from booking.formatting import long_date
+
+    def days_of(magistrate_id):
+        listed = client.get(f"/api/v1/magistrates/{magistrate_id}/slots").get_json()
+        return sorted({datetime.fromisoformat(s["start"]).date() for s in listed})
+
+    judge_days, other_days = days_of(desk["judge"]), days_of(desk["other"])
+    waiting = [("ana@example.com", desk["judge"], judge_days[0]),
+               ("bia@example.com", desk["judge"], judge_days[1]),
+               ("caio@example.com", desk["other"], other_days[0]),
+               ("davi@example.com", desk["other"], other_days[2]),
+               ("eva@example.com", desk["judge"], judge_days[2])]
+    for email, magistrate_id, day in waiting:
+        join(app, client, {**desk, "judge": magistrate_id}, email, day)
+    reads = []
+
+    def record(conn, cursor, statement, *args):
+        if "FROM slot" in statement or "FROM booking" in statement:
+            reads.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            told = offer_open_times()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        db.session.commit()
+    assert len(reads) <= 3, reads
+    for email, magistrate_id, day in waiting:
+        listed = client.get(f"/api/v1/magistrates/{magistrate_id}/slots", query_string={
+            "from": day.isoformat(), "to": day.isoformat()}).get_json()
+        offers = offers_to(app, email)
+        assert len(offers) == len(listed) > 0, email
+        assert all(long_date(day) in offer.subject for offer in offers), email
+    assert told == sum(len(offers_to(app, email)) for email, *_ in waiting)
+
+
 def test_only_a_confirmed_entry_is_told_and_entries_end_with_their_range(app, client,
                                                                          desk):  # noqa: F811
     day = datetime.fromisoformat(desk["slots"][0]["start"]).date()

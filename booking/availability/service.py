@@ -337,15 +337,21 @@ def slot_at(magistrate_id: int, start: datetime) -> Slot | None:
                                                 Slot.start_at == start))
 
 
-def slot_by_id(slot_id: int) -> Slot | None:
-    return db.session.get(Slot, slot_id)
+def slots_by_id(slot_ids) -> dict[int, Slot]:
+    """These slots (those that still exist), in one read."""
+    ids = sorted(set(slot_ids))
+    return {slot.id: slot for slot in db.session.scalars(select(Slot).where(Slot.id.in_(ids)))} \
+        if ids else {}
 
 
-def open_slots_within(magistrate_id: int, first: datetime, last: datetime) -> list[Slot]:
-    """The magistrate's open slots starting in [first, last), soonest first."""
-    return list(db.session.scalars(select(Slot).where(
-        Slot.magistrate_id == magistrate_id, Slot.state == "open", Slot.start_at >= first,
-        Slot.start_at < last).order_by(Slot.start_at)))
+def open_slots_within(magistrate_ids, first: datetime, last: datetime) -> dict[int, list[Slot]]:
+    """Each magistrate's open slots starting in [first, last), soonest first, in one read."""
+    grouped: dict[int, list[Slot]] = {}
+    for slot in db.session.scalars(select(Slot).where(
+            Slot.magistrate_id.in_(sorted(set(magistrate_ids))), Slot.state == "open",
+            Slot.start_at >= first, Slot.start_at < last).order_by(Slot.start_at)):
+        grouped.setdefault(slot.magistrate_id, []).append(slot)
+    return grouped
 
 
 def first_open_slot(magistrate_id: int, after: datetime) -> datetime | None:
