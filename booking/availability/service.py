@@ -16,7 +16,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..audit import service as audit
@@ -344,12 +344,16 @@ def slots_by_id(slot_ids) -> dict[int, Slot]:
         if ids else {}
 
 
-def open_slots_within(magistrate_ids, first: datetime, last: datetime) -> dict[int, list[Slot]]:
-    """Each magistrate's open slots starting in [first, last), soonest first, in one read."""
+def open_slots_within(ranges: dict[int, tuple[datetime, datetime]]) -> dict[int, list[Slot]]:
+    """Open slots starting in [first, last) of each magistrate's range, soonest first, by
+    magistrate: one read for them all."""
+    if not ranges:
+        return {}
     grouped: dict[int, list[Slot]] = {}
-    for slot in db.session.scalars(select(Slot).where(
-            Slot.magistrate_id.in_(sorted(set(magistrate_ids))), Slot.state == "open",
-            Slot.start_at >= first, Slot.start_at < last).order_by(Slot.start_at)):
+    for slot in db.session.scalars(select(Slot).where(Slot.state == "open", or_(*(
+            and_(Slot.magistrate_id == magistrate_id, Slot.start_at >= first,
+                 Slot.start_at < last)
+            for magistrate_id, (first, last) in sorted(ranges.items())))).order_by(Slot.start_at)):
         grouped.setdefault(slot.magistrate_id, []).append(slot)
     return grouped
 

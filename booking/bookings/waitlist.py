@@ -132,8 +132,11 @@ def offer_open_times(now: datetime | None = None) -> int:
     earliest = min(first for _, _, first, _ in waiting)
     latest = max(last for _, _, _, last in waiting)
     booked = _booked_between([entry for entry, *_ in waiting], earliest, latest)
-    open_slots = availability.open_slots_within({entry.magistrate_id for entry, *_ in waiting},
-                                                max(earliest, now), latest)
+    ranges: dict[int, tuple[datetime, datetime]] = {}  # each magistrate's entries' span
+    for entry, _, first, last in waiting:
+        known = ranges.get(entry.magistrate_id, (max(first, now), last))
+        ranges[entry.magistrate_id] = (min(known[0], max(first, now)), max(known[1], last))
+    open_slots = availability.open_slots_within(ranges)
     offered = availability.slots_by_id(
         slot_id for entry, *_ in waiting for slot_id in entry.offered or [])
     queued = 0
