@@ -338,10 +338,12 @@ def slot_at(magistrate_id: int, start: datetime) -> Slot | None:
 
 
 def slots_by_id(slot_ids) -> dict[int, Slot]:
-    """These slots (those that still exist), in one read."""
-    ids = sorted(set(slot_ids))
-    return {slot.id: slot for slot in db.session.scalars(select(Slot).where(Slot.id.in_(ids)))} \
-        if ids else {}
+    """These slots (those that still exist), in one read per 500."""
+    ids, found = sorted(set(slot_ids)), {}
+    for offset in range(0, len(ids), 500):
+        found.update((slot.id, slot) for slot in db.session.scalars(
+            select(Slot).where(Slot.id.in_(ids[offset:offset + 500]))))
+    return found
 
 
 def open_slots_within(ranges: dict[int, tuple[datetime, datetime]]) -> dict[int, list[Slot]]:
