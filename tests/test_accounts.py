@@ -68,6 +68,34 @@ def test_admin_invites_an_assistant_who_sets_a_password_and_signs_in(app, client
     assert {"user.created", "user.set_password_link_sent", "user.password_set"} <= actions
 
 
+def test_the_account_pages_of_a_large_court_show_every_account_and_magistrate(app, client,
+                                                                             office):
+    """Hundreds of magistrates, some without a public agenda: an account may be linked to,
+    or assist, any of them; and the accounts are listed page by page, none left out."""
+    from booking.accounts.views import ACCOUNTS_PER_PAGE
+    from tests.support.factories import make_unit
+
+    with app.app_context():
+        unit = make_unit("2ª Vara Criminal de Rondonópolis", "Rondonópolis",
+                         office_email="roo@example.jus.br")
+        for n in range(105):
+            make_magistrate(unit=unit, name=f"Zuleica {n:03d}")
+        make_magistrate(unit=unit, name="Zélia Sem Agenda").publishes_agenda = False
+        for n in range(ACCOUNTS_PER_PAGE):
+            make_staff("assistant", f"z{n:03d}@example.jus.br")
+        db.session.commit()
+    client.log_in("admin@example.jus.br", PASSWORD)
+    for page in (client.get("/equipe/contas"), client.get(f"/equipe/contas/{office['admin_id']}")):
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "Zuleica 104 — 2ª Vara Criminal de Rondonópolis" in text
+        assert "Zélia Sem Agenda" in text
+    last = f"z{ACCOUNTS_PER_PAGE - 1:03d}@example.jus.br"  # the last by e-mail
+    first_page = client.get("/equipe/contas").get_data(as_text=True)
+    assert "Página 1 de 2" in first_page and last not in first_page
+    assert last in client.get("/equipe/contas?pagina=2").get_data(as_text=True)
+
+
 def test_an_expired_or_superseded_link_does_not_set_a_password(app, client, office):
     client.post("/api/v1/users", headers=bearer(office["admin"]), json={
         "email": "x@tjmt.jus.br", "name": "Xavier", "role": "corregedoria"})

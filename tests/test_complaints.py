@@ -336,6 +336,24 @@ def test_the_desk_pages(app, client, desk):
     assert stats.count("<svg") == 5 and "Balcão Virtual" in stats
 
 
+def test_every_unit_of_a_large_court_is_offered_and_named_on_the_desk(app, client, desk):
+    """A court has hundreds of units: the public form offers every active one, grouped by
+    comarca, and the desk names the unit of each complaint, the hundred-and-sixth too."""
+    with app.app_context():
+        many = [make_unit(f"Vara {n:03d} de Várzea Grande", "Várzea Grande",
+                          office_email=f"vg{n}@example.jus.br") for n in range(105)]
+        last = many[-1].id
+        make_staff("corregedoria", "desk@example.jus.br")
+        db.session.commit()
+    form = client.get("/reclamacoes/nova").get_data(as_text=True)
+    assert f'<option value="{last}"' in form and 'label="Comarca de Várzea Grande"' in form
+    report(client, unit_id=last)
+    client.log_in("desk@example.jus.br", PASSWORD)
+    listing = client.get("/corregedoria").get_data(as_text=True)
+    assert "<td>Vara 104 de Várzea Grande</td>" in listing
+    assert f'<option value="{last}"' in listing
+
+
 def test_weekly_digest_goes_once_a_week(app, client, desk):
     seed_known_set(app, client, desk)
     with app.app_context():

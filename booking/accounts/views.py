@@ -29,6 +29,7 @@ from marshmallow import ValidationError
 from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
+from ..pagination import page_number
 from ..urls import external_url
 from . import oidc, service, staff, two_factor
 from .auth import login_required_page
@@ -39,6 +40,8 @@ from .schemas import StaffUserChangeSchema, StaffUserInSchema
 blp = Blueprint("accounts_pages", __name__)
 
 PENDING_SECONDS = 300
+# Staff accounts listed per page on /equipe/contas (a court has hundreds).
+ACCOUNTS_PER_PAGE = 50
 # Every form that takes a password, a code or an e-mail shares the login's rate limit.
 login_limit = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 
@@ -257,10 +260,11 @@ def accounts_page():
         else:
             flash(f"Conta criada; {user.email} recebeu o link para definir a senha.", "success")
             return redirect(url_for("accounts_pages.accounts_page"))
-    users, _ = service.list_users(per_page=100)
-    return render_template("accounts/accounts.html", users=users, errors=errors, values=values,
-                           roles=ROLE_NAMES, magistrates=courts.list_magistrates(per_page=100)[0]
-                           ), status
+    page = page_number()
+    users, total = service.list_users(page=page, per_page=ACCOUNTS_PER_PAGE)
+    return render_template("accounts/accounts.html", users=users, total=total, page=page,
+                           per_page=ACCOUNTS_PER_PAGE, errors=errors, values=values,
+                           roles=ROLE_NAMES, magistrates=courts.magistrate_choices()), status
 
 
 @blp.route("/equipe/contas/<int:user_id>", methods=["GET", "POST"])
@@ -296,4 +300,4 @@ def account_page(user_id: int):
             return redirect(url_for("accounts_pages.account_page", user_id=user.id))
     return render_template("accounts/account.html", user=user, errors=errors, roles=ROLE_NAMES,
                            role_codes=ROLES,
-                           magistrates=courts.list_magistrates(per_page=100)[0]), status
+                           magistrates=courts.magistrate_choices()), status

@@ -47,7 +47,7 @@ FILES_FIELD = "anexos"
 
 
 def _units():
-    return courts.list_units(per_page=100)[0]
+    return courts.unit_choices()
 
 
 @blp.route("/reclamacoes/nova", methods=["GET", "POST"])
@@ -247,10 +247,10 @@ def desk():
     filters, raw = _desk_filters()
     page = page_number()
     items, total = paginate(service.filtered(filters), page, 25)
-    units = {u.id: u for u in _units()}
     return render_template(
         "complaints/desk.html", complaints=items, total=total, page=page, per_page=25,
-        raw=raw, units=units, comarcas=courts.list_comarcas(), statuses=service.STATUS_LABELS,
+        raw=raw, units=_units(), unit_names=courts.unit_names(c.unit_id for c in items),
+        comarcas=courts.list_comarcas(), statuses=service.STATUS_LABELS,
         channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
         flagged=service.flagged_units(utcnow()), now=utcnow())
 

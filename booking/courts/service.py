@@ -2,7 +2,7 @@
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import cnj
 from ..audit import service as audit
@@ -87,6 +87,28 @@ def get_magistrate(magistrate_id: int, *, with_unit: bool = False) -> Magistrate
     """with_unit: the unit and its comarca come in the same query (pages that show them)."""
     options = [joinedload(Magistrate.unit).joinedload(Unit.comarca)] if with_unit else None
     return db.session.get(Magistrate, magistrate_id, options=options)
+
+
+def unit_choices() -> list[Unit]:
+    """Every active unit with its comarca, in the directory's order: a form's choice of unit
+    (all of them, however many the court has; no channels or magistrates loaded)."""
+    return list(db.session.scalars(
+        select(Unit).join(Unit.comarca).where(Unit.is_active.is_(True))
+        .options(contains_eager(Unit.comarca)).order_by(Comarca.name, Unit.instance, Unit.name)))
+
+
+def unit_names(unit_ids) -> dict[int, str]:
+    """The names of these units, active or not (a list of complaints names each one's)."""
+    ids = sorted({unit_id for unit_id in unit_ids if unit_id is not None})
+    return dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) \
+        if ids else {}
+
+
+def magistrate_choices() -> list[Magistrate]:
+    """Every magistrate with the unit, by name: whom a staff account may be or assist (also
+    those who publish no agenda, and the inactive, marked as such on the page)."""
+    return list(db.session.scalars(select(Magistrate).options(selectinload(Magistrate.unit))
+                                   .order_by(Magistrate.name, Magistrate.id)))
 
 
 def list_comarcas() -> list[Comarca]:
