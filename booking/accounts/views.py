@@ -241,7 +241,7 @@ def _user_form(form) -> dict:
 @login_required_page("admin")
 def accounts_page():
     """Every staff account, and the form that invites a new one."""
-    from ..courts import service as courts
+    from ..courts import directory
 
     errors: dict[str, list[str]] = {}
     values: dict = {}
@@ -264,7 +264,7 @@ def accounts_page():
     users, total = service.list_users(page=page, per_page=ACCOUNTS_PER_PAGE)
     return render_template("accounts/accounts.html", users=users, total=total, page=page,
                            per_page=ACCOUNTS_PER_PAGE, errors=errors, values=values,
-                           roles=ROLE_NAMES, magistrates=courts.magistrate_choices()), status
+                           roles=ROLE_NAMES, magistrates=directory.magistrates()), status
 
 
 @blp.route("/equipe/contas/<int:user_id>", methods=["GET", "POST"])
@@ -272,7 +272,7 @@ def accounts_page():
 def account_page(user_id: int):
     from flask_smorest import abort
 
-    from ..courts import service as courts
+    from ..courts import directory
 
     user = service.get_user(user_id)
     if user is None:
@@ -300,4 +300,4 @@ def account_page(user_id: int):
             return redirect(url_for("accounts_pages.account_page", user_id=user.id))
     return render_template("accounts/account.html", user=user, errors=errors, roles=ROLE_NAMES,
                            role_codes=ROLES,
-                           magistrates=courts.magistrate_choices()), status
+                           magistrates=directory.magistrates()), status

@@ -191,6 +191,8 @@ def units(*, q: str | None = None) -> list[Unit]:
 
 
 def magistrates() -> list[Magistrate]:
+    """Every magistrate, active or not, with the unit: for the administration (the directory,
+    and whom a staff account may be or assist)."""
     return list(db.session.scalars(select(Magistrate).options(selectinload(Magistrate.unit))
                                    .order_by(Magistrate.name)))
 

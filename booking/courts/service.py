@@ -104,13 +104,6 @@ def unit_names(unit_ids) -> dict[int, str]:
         if ids else {}
 
 
-def magistrate_choices() -> list[Magistrate]:
-    """Every magistrate with the unit, by name: whom a staff account may be or assist (also
-    those who publish no agenda, and the inactive, marked as such on the page)."""
-    return list(db.session.scalars(select(Magistrate).options(selectinload(Magistrate.unit))
-                                   .order_by(Magistrate.name, Magistrate.id)))
-
-
 def list_comarcas() -> list[Comarca]:
     return list(db.session.scalars(select(Comarca).order_by(Comarca.name)))
 
