@@ -13,6 +13,7 @@ from ipaddress import ip_network
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from .bookings.video import PROVIDERS as VIDEO_PROVIDERS
 from .security import PASSWORD_HASH_PROFILES
 
 
@@ -79,6 +80,23 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
             "PASSWORD_HASH_PROFILE must be RFC_9106_LOW_MEMORY or RFC_9106_HIGH_MEMORY "
             "(CHEAPEST is for the suite: passwords would be easy to crack from a copy of the "
             "database)."))
+    video = config.get("VIDEO_PROVIDER", "fixed")
+    if video not in VIDEO_PROVIDERS:
+        # every video booking would fail when it asks for its room
+        found.append(Finding(
+            "error", f"VIDEO_PROVIDER deve ser {' ou '.join(VIDEO_PROVIDERS)} (recebido: {video}): "
+                     "os agendamentos por vídeo não teriam sala.",
+            f"VIDEO_PROVIDER must be {' or '.join(VIDEO_PROVIDERS)}: video bookings would "
+            f"have no room."))
+    secret = str(config.get("JITSI_APP_SECRET") or "")
+    if video == "jitsi" and secret and (len(secret.encode()) < 32 or not config.get("JITSI_APP_ID")):
+        # HS256 with a short key can be guessed offline from one room link
+        found.append(Finding(
+            "error", "JITSI_APP_SECRET precisa de pelo menos 32 caracteres, e JITSI_APP_ID do "
+                     "nome do aplicativo: com um segredo curto, quem recebe um link de sala "
+                     "poderia descobri-lo e abrir salas de outros atendimentos.",
+            "JITSI_APP_SECRET needs at least 32 bytes, and JITSI_APP_ID the application's "
+            "name: a short secret can be guessed from one room link, opening other rooms."))
     processes = int(config.get("OUTBOX_SENDER_PROCESSES") or 1)
     connections = int(config.get("OUTBOX_SMTP_CONNECTIONS") or 1)
     if processes > connections:
