@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from ipaddress import ip_network
 from typing import NamedTuple
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import holidays
 
 from .bookings.video import PROVIDERS as VIDEO_PROVIDERS
 from .security import PASSWORD_HASH_PROFILES
@@ -80,6 +83,18 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
             "PASSWORD_HASH_PROFILE must be RFC_9106_LOW_MEMORY or RFC_9106_HIGH_MEMORY "
             "(CHEAPEST is for the suite: passwords would be easy to crack from a copy of the "
             "database)."))
+    zone = str(config.get("COURT_TIMEZONE") or "")
+    if not _is_zone(zone):
+        found.append(Finding(
+            "error", f"COURT_TIMEZONE não é um fuso horário conhecido (recebido: {zone}); use um "
+                     "nome da base IANA, como America/Cuiaba.",
+            "COURT_TIMEZONE is not an IANA time zone (for example America/Cuiaba)."))
+    subdivision = config.get("HOLIDAY_SUBDIVISION", "MT")
+    if subdivision not in holidays.Brazil.subdivisions:
+        found.append(Finding(
+            "error", f"HOLIDAY_SUBDIVISION deve ser a sigla de um estado (recebido: "
+                     f"{subdivision}): os feriados estaduais decidem os dias sem expediente.",
+            "HOLIDAY_SUBDIVISION must be a Brazilian state's code: its holidays close days."))
     video = config.get("VIDEO_PROVIDER", "fixed")
     if video not in VIDEO_PROVIDERS:
         # every video booking would fail when it asks for its room
@@ -120,6 +135,14 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
                        "METRICS_ALLOWED_NETWORKS para o monitoramento.",
             "Nobody may read /metrics: set METRICS_TOKEN or METRICS_ALLOWED_NETWORKS."))
     return found
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (LookupError, ValueError):
+        return False
+    return bool(name)
 
 
 def _is_network(text: str) -> bool:

@@ -48,6 +48,8 @@ def test_the_readmes_production_example_passes():
     ({"COMPLAINT_FILES_STORE": "ftp"}, "COMPLAINT_FILES_STORE"),
     ({"PASSWORD_HASH_PROFILE": "CHEAPEST"}, "PASSWORD_HASH_PROFILE"),
     ({"PASSWORD_HASH_PROFILE": "md5"}, "PASSWORD_HASH_PROFILE"),
+    ({"COURT_TIMEZONE": "America/Cuiabá"}, "COURT_TIMEZONE"),
+    ({"HOLIDAY_SUBDIVISION": "XX"}, "HOLIDAY_SUBDIVISION"),
     ({"VIDEO_PROVIDER": "teams"}, "VIDEO_PROVIDER"),
     ({"VIDEO_PROVIDER": "jitsi", "JITSI_APP_ID": "agendamento",
       "JITSI_APP_SECRET": "segredo-do-jitsi"}, "JITSI_APP_SECRET"),
