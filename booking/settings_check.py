@@ -83,6 +83,14 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
             "PASSWORD_HASH_PROFILE must be RFC_9106_LOW_MEMORY or RFC_9106_HIGH_MEMORY "
             "(CHEAPEST is for the suite: passwords would be easy to crack from a copy of the "
             "database)."))
+    issuer = str(config.get("OIDC_ISSUER") or "")
+    if issuer and (not config.get("OIDC_CLIENT_ID") or (
+            production and urlsplit(issuer).scheme != "https")):
+        found.append(Finding(
+            "error", "OIDC_ISSUER precisa de OIDC_CLIENT_ID e, em produção, de um endereço "
+                     "https: sem eles, ninguém entraria pelo login do tribunal.",
+            "OIDC_ISSUER needs OIDC_CLIENT_ID and, in production, an https address: nobody "
+            "could sign in through the court's identity provider."))
     zone = str(config.get("COURT_TIMEZONE") or "")
     if not _is_zone(zone):
         found.append(Finding(
