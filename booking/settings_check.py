@@ -115,9 +115,10 @@ def findings(config: Mapping, workers: int) -> list[Finding]:
     if video == "jitsi" and secret and (len(secret.encode()) < 32 or not config.get("JITSI_APP_ID")):
         # HS256 with a short key can be guessed offline from one room link
         found.append(Finding(
-            "error", "JITSI_APP_SECRET precisa de pelo menos 32 caracteres, e JITSI_APP_ID do "
-                     "nome do aplicativo: com um segredo curto, quem recebe um link de sala "
-                     "poderia descobri-lo e abrir salas de outros atendimentos.",
+            "error", "JITSI_APP_SECRET precisa ter pelo menos 32 caracteres, e JITSI_APP_ID "
+                     "(o nome do aplicativo no Jitsi) precisa estar definido: com um segredo "
+                     "curto, quem recebe um link de sala poderia descobri-lo e abrir as salas "
+                     "de outros atendimentos.",
             "JITSI_APP_SECRET needs at least 32 bytes, and JITSI_APP_ID the application's "
             "name: a short secret can be guessed from one room link, opening other rooms."))
     processes = int(config.get("OUTBOX_SENDER_PROCESSES") or 1)
