@@ -13,6 +13,7 @@ in METRICS_ALLOWED_NETWORKS; with neither set, nobody may read it.
 
 from __future__ import annotations
 
+import glob
 import hmac
 import ipaddress
 import logging
@@ -166,11 +167,27 @@ class ServiceState:
         yield from (finished, duration, failures)
 
 
+class _WorkersCollector(multiprocess.MultiProcessCollector):
+    """Every worker's metric files, but the empty ones: a worker creates each file before it
+    sizes it, so a scrape in that instant (or for ever, if the worker died then) would fail
+    on the empty file and lose every worker's metrics (prometheus/client_python#1199)."""
+
+    def collect(self):
+        files = []
+        for path in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(path) > 0:  # once sized, a file only grows
+                    files.append(path)
+            except FileNotFoundError:  # a dead worker's file, removed meanwhile
+                pass
+        return self.merge(files, accumulate=True)
+
+
 def exposition() -> bytes:
     """Every metric in the Prometheus text format."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         workers = CollectorRegistry()
-        multiprocess.MultiProcessCollector(workers)
+        _WorkersCollector(workers)
     else:
         workers = REGISTRY
     state = CollectorRegistry(auto_describe=False)

@@ -152,3 +152,24 @@ def test_the_last_minute_sends_are_counted_by_channel_from_their_index(app, clie
         assert value(found, "booking_outbox_sent_last_minute", channel=channel) == count
     plan = query_plan(app, backend, sends_since(now - timedelta(minutes=1)), {})
     assert "ix_outbox_sent_at" in plan, plan
+
+
+def test_a_workers_empty_metrics_file_does_not_fail_the_scrape(app, monkeypatch, tmp_path):
+    """A worker creates its metric file before sizing it: a scrape in that instant (or after
+    the worker died in it) finds an empty file, which prometheus_client cannot read
+    (prometheus/client_python#1199). The scrape leaves it out and answers the rest."""
+    import struct
+
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    from booking.metrics import exposition
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    (folder / "counter_4242.db").write_bytes(b"")
+    with pytest.raises(struct.error):  # the library's own collector
+        multiprocess.MultiProcessCollector(CollectorRegistry()).collect()
+    with app.app_context():
+        text = exposition().decode()
+    assert "booking_outbox_messages" in text
