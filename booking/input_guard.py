@@ -38,6 +38,8 @@ MAX_JSON_DEPTH = 32
 def _deeper_than(raw: bytes, limit: int) -> bool:
     """Whether JSON text nests arrays and objects deeper than `limit`, read without parsing
     it (the parser's own recursion is what a deep body attacks)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # no deeper than its opening brackets: every usual body, counted in C
     depth, in_string, escaped = 0, False, False
     for byte in raw:
         if in_string:

@@ -3,6 +3,7 @@ range, JSON nested deeper than any form needs, integers of 25 digits in query st
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import pytest
@@ -62,6 +63,16 @@ def test_json_nested_deeper_than_any_form_is_a_400(client):
         assert response.mimetype == "application/problem+json"
     shallow = client.post("/api/v1/complaints", json={"a": [[[1]]]})
     assert shallow.status_code == 422  # a normal body goes on to its schema
+
+
+def test_json_depth_is_read_from_the_nesting_not_the_count_of_brackets():
+    from booking.input_guard import _deeper_than
+
+    wide = json.dumps([{"a": [1]} for _ in range(100)]).encode()  # 201 brackets, depth 3
+    assert not _deeper_than(wide, 3) and _deeper_than(wide, 2)
+    quoted = json.dumps({"note": "[" * 100}).encode()  # brackets in a string do not nest
+    assert not _deeper_than(quoted, 1)
+    assert _deeper_than(b"[" * 33 + b"]" * 33, 32) and not _deeper_than(b"[" * 32 + b"]" * 32, 32)
 
 
 def test_integers_of_any_length_in_query_strings(client, court):
