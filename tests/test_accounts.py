@@ -96,6 +96,50 @@ def test_the_account_pages_of_a_large_court_show_every_account_and_magistrate(ap
     assert last in client.get("/equipe/contas?pagina=2").get_data(as_text=True)
 
 
+def _checked(html: str, name: str) -> set[str]:
+    """The values of the checked boxes (or selected options) named `name` on a page."""
+    boxes = re.findall(rf'<input type="checkbox" name="{name}" value="(\d+)" checked>', html)
+    select = re.search(rf'<select id="{name}" name="{name}".*?</select>', html, re.S)
+    options = re.findall(r'<option value="(\w+)" selected>', select.group(0)) if select else []
+    return set(boxes) | set(options)
+
+
+def test_an_account_form_refused_keeps_the_magistrates_chosen(app, client, office):
+    """A refused form comes back with what the admin chose, the magistrates among hundreds
+    too, and the message beside the field; a change refused halfway stores nothing."""
+    with app.app_context():
+        second, third = make_magistrate(name="Segunda"), make_magistrate(name="Terceira")
+        linked = make_staff("magistrate", "juiza@example.jus.br", magistrate_id=third.id,
+                            name="Juíza Terceira")
+        make_staff("magistrate", "segunda@example.jus.br", magistrate_id=second.id)
+        second_id, third_id, linked_id = second.id, third.id, linked.id
+        db.session.commit()
+    client.log_in("admin@example.jus.br", PASSWORD)
+    refused = client.post("/equipe/contas", data={
+        "name": "Assessora", "email": "não é e-mail", "role": "assistant",
+        "magistrate_id": str(second_id), "assists": [str(office["judge"]), str(third_id)]})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="email-erro"' in page
+    assert _checked(page, "assists") == {str(office["judge"]), str(third_id)}
+    assert _checked(page, "magistrate_id") == {str(second_id)}
+
+    # The name would change before the magistrate is refused (that one has an account
+    # already): nothing is stored, and the form shows what was typed.
+    refused = client.post(f"/equipe/contas/{linked_id}", data={
+        "name": "Nome Novo", "role": "magistrate", "magistrate_id": str(second_id),
+        "assists": [str(third_id)], "is_active": "nao"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Este magistrado já tem uma conta." in page
+    assert 'value="Nome Novo"' in page
+    assert _checked(page, "magistrate_id") == {str(second_id)}
+    assert _checked(page, "is_active") == {"nao"}
+    assert _checked(page, "assists") == {str(third_id)}
+    with app.app_context():
+        stored = db.session.get(User, linked_id)
+        assert (stored.name, stored.magistrate_id, stored.is_active) == ("Juíza Terceira",
+                                                                          third_id, True)
+
+
 def test_an_expired_or_superseded_link_does_not_set_a_password(app, client, office):
     client.post("/api/v1/users", headers=bearer(office["admin"]), json={
         "email": "x@tjmt.jus.br", "name": "Xavier", "role": "corregedoria"})

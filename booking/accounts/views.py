@@ -284,6 +284,7 @@ def account_page(user_id: int):
         db.session.commit()
         flash("Link para definir a senha enviado por e-mail.", "success")
         return redirect(url_for("accounts_pages.account_page", user_id=user.id))
+    values = _stored_values(user)
     if request.method == "POST":
         values = _user_form(request.form)
         try:
@@ -294,10 +295,20 @@ def account_page(user_id: int):
         except ValidationError as error:
             errors, status = flatten_errors(error.messages), 422
         except DomainError as error:
+            # update_user may have changed some fields before refusing another: none stays
+            db.session.rollback()
             errors, status = form_errors(error)
         else:
             flash("Conta atualizada.", "success")
             return redirect(url_for("accounts_pages.account_page", user_id=user.id))
     return render_template("accounts/account.html", user=user, errors=errors, roles=ROLE_NAMES,
-                           role_codes=ROLES,
+                           role_codes=ROLES, values=values,
                            magistrates=directory.magistrates()), status
+
+
+def _stored_values(user) -> dict:
+    """The account as stored, in the shape of _user_form's values (the form shows these,
+    or what was typed when it comes back with an error)."""
+    return {"name": user.name, "role": user.role,
+            "magistrate_id": str(user.magistrate_id) if user.magistrate_id else None,
+            "assists": [str(m.id) for m in user.assists], "is_active": user.is_active}
