@@ -213,9 +213,17 @@ def test_exception_form_blocks_and_unblocks_a_day(app, client, judge):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Slot).where(
             Slot.magistrate_id == judge["id"], Slot.start_at == first)) == 1
+    # Refused: the page again, with what was typed and the message beside the day.
     bad = client.post(f"/equipe/magistrados/{judge['id']}/excecoes", data={
-        "kind": "block", "start_day": "", "end_day": day, "reason": "x"}, follow_redirects=True)
-    assert "Início:" in bad.get_data(as_text=True)
+        "kind": "extra", "start_day": "", "start_time": "08:00", "end_day": day,
+        "end_time": "12:00", "reason": "Mutirão", "mode-in_person": "1"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'id="start_day-erro"' in page
+    assert 'aria-describedby="start_day-erro"' in page
+    assert '<option value="extra" selected>' in page and 'value="Mutirão"' in page
+    assert f'id="end_day" name="end_day" type="date" value="{day}"' in page
+    assert 'value="08:00"' in page and 'name="mode-in_person" value="1" checked' in page
+    assert 'name="mode-video" value="1" checked' not in page
 
 
 def test_closures_page_is_for_admins(app, client, judge):
@@ -230,8 +238,19 @@ def test_closures_page_is_for_admins(app, client, judge):
     response = client.post("/equipe/fechamentos", data={
         "comarca_id": "", "first_day": first.isoformat(), "last_day": day_before.isoformat(),
         "reason": "Obras"})
-    assert response.status_code == 422
-    assert "Último dia" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422  # as typed, the message beside the last day
+    assert re.search(r'id="last_day-erro"[^>]*>O último dia deve ser igual ou posterior', page)
+    assert f'value="{day_before.isoformat()}"' in page and 'value="Obras"' in page
+    # Refused at the second step: the decision taken stays on the page, with its reason.
+    response = client.post("/equipe/fechamentos", data={
+        "comarca_id": "", "first_day": first.isoformat(), "last_day": second.isoformat(),
+        "reason": "Obras no prédio", "action": "save", "on_bookings": "cancel",
+        "bookings_reason": "Prédio interditado. " * 30})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="bookings_reason-erro"' in page
+    assert 'name="on_bookings" value="cancel" checked' in page
+    assert 'value="Prédio interditado. Prédio' in page and 'value="Obras no prédio"' in page
     preview = client.post("/equipe/fechamentos", data={
         "comarca_id": "", "first_day": first.isoformat(), "last_day": second.isoformat(),
         "reason": "Obras no prédio", "action": "preview"})

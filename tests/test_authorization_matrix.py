@@ -252,7 +252,7 @@ PAGES = [
     ("GET", "/equipe/magistrados/<int:magistrate_id>/pedidos-urgentes",
      "/equipe/magistrados/{judge}/pedidos-urgentes", STAFF_PAGE(200)),
     ("POST", "/equipe/magistrados/<int:magistrate_id>/excecoes",
-     "/equipe/magistrados/{judge}/excecoes", STAFF_PAGE(302)),
+     "/equipe/magistrados/{judge}/excecoes", STAFF_PAGE(422)),  # empty: refused, shown again
     ("POST", "/equipe/magistrados/<int:magistrate_id>/perguntas",
      "/equipe/magistrados/{judge}/perguntas", STAFF_PAGE(302)),
     ("POST", "/equipe/magistrados/<int:magistrate_id>/excecoes/<int:exception_id>/remover",

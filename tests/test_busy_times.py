@@ -595,8 +595,12 @@ def test_the_rules_page_adds_and_removes_a_calendar(court, calendars):
         source_id = db.session.scalars(select(BusySource.id)).one()
     client.post(f"/equipe/magistrados/{court.judge}/calendarios/{source_id}/remover")
     assert any(s.astimezone(CUIABA).date() == day for s in open_starts(court))
-    refused = client.post(f"/equipe/magistrados/{court.judge}/calendarios",
-                          data={"kind": "ics", "url": "https://intranet.example.invalid/a.ics"})
-    assert refused.status_code == 302
-    assert "não está entre os permitidos" in client.get(
-        f"/equipe/magistrados/{court.judge}/disponibilidade").get_data(as_text=True)
+    refused = client.post(f"/equipe/magistrados/{court.judge}/calendarios", data={
+        "kind": "caldav", "url": "https://intranet.example.invalid/a.ics", "username": "juiza",
+        "password": "segredo-da-juiza", "write_back": "sim"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422  # the page again, as typed, the message beside the URL
+    assert re.search(r'id="source-url-erro"[^>]*>[^<]*não está entre os permitidos', page)
+    assert 'value="https://intranet.example.invalid/a.ics"' in page and 'value="juiza"' in page
+    assert '<option value="caldav" selected>' in page and 'value="sim" checked' in page
+    assert "segredo-da-juiza" not in page and "Digite a senha de novo." in page

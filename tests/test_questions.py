@@ -4,9 +4,12 @@ the booking, shown to the magistrate, and in the invite only when not under seal
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
+from booking.availability import service
 from booking.availability.questions import answers_for, numbered
 from booking.bookings.models import Booking
 from booking.extensions import db
@@ -128,3 +131,24 @@ def test_the_magistrates_page_edits_the_questions(app, client, desk):  # noqa: F
     assert [(q["label"], q["required"]) for q in public["questions"]] == [
         ("Há réu preso?", True), ("Fase", False)]
     assert public["questions"][1]["options"] == ["Conhecimento", "Execução"]
+
+
+def test_refused_questions_come_back_as_typed(app, desk):  # noqa: F811
+    """Ten rows typed and one wrong: none is lost, the message is beside that row's options
+    (row 4 on the page, the second question loaded: blank rows are left out), and the
+    questions saved before stay."""
+    staff = app.test_client()
+    staff.log_in("magistrate@example.jus.br", PASSWORD)
+    refused = staff.post(f"/equipe/magistrados/{desk['judge']}/perguntas", data={
+        "q-0-label": "Há réu preso?", "q-0-kind": "yes_no", "q-0-required": "1",
+        "q-4-label": "Fase", "q-4-kind": "choice", "q-4-options": "Só uma",
+        "q-9-label": "Observações", "q-9-kind": "long_text"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert re.search(r'id="q-4-options-erro"[^>]*>Informe ao menos duas opções', page)
+    assert re.search(r'id="q-4-options"[^>]*value="Só uma"[^>]*aria-invalid="true"', page)
+    assert 'value="Há réu preso?"' in page and 'value="Observações"' in page
+    assert 'name="q-0-required" value="1" checked' in page
+    assert 'id="q-0-label-erro"' not in page and 'id="q-9-label-erro"' not in page
+    with app.app_context():
+        assert service.questions_of(desk["judge"]) == []

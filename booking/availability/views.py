@@ -86,8 +86,18 @@ def rules_page(magistrate_id: int):
                                         magistrate_id=magistrate.id))
             preview = service.preview(magistrate, data)
             document = {**document, **data}
+    return _rules_page(magistrate, document=document, errors=errors, preview=preview,
+                       status=status)
+
+
+def _rules_page(magistrate, *, document: dict | None = None, errors: dict | None = None,
+                preview=None, typed: dict | None = None, status: int = 200):
+    """The rules page with its smaller forms (questions, exceptions, calendars). `typed`: one
+    of those refused, shown again as typed with its errors beside the fields (a redirect
+    would have lost what was typed): {"form": name, "values": ..., "errors": ...}."""
+    document = document or availability_document(magistrate)
     return render_template(
-        "availability/rules.html", magistrate=magistrate, doc=document, errors=errors,
+        "availability/rules.html", magistrate=magistrate, doc=document, errors=errors or {},
         window_rows=window_rows_for_page(document["weekly_windows"]), preview=preview,
         preview_days=service.PREVIEW_DAYS,
         exceptions=service.exceptions_of(magistrate.id, since=utcnow()),
@@ -95,7 +105,33 @@ def rules_page(magistrate_id: int):
         zone_label=zone_label(magistrate.timezone),
         questions=service.questions_of(magistrate.id), question_rows=QUESTION_ROWS,
         question_kinds=QUESTION_KINDS,
+        typed=typed or {"form": None, "values": {}, "errors": {}},
     ), status
+
+
+def _refused(magistrate, form: str, values, errors: dict[str, list[str]]):
+    """A smaller form refused: the page again (422), with `values` typed and `errors` keyed
+    by the id of the input they are about."""
+    db.session.rollback()
+    return _rules_page(magistrate, status=422,
+                       typed={"form": form, "values": values, "errors": errors})
+
+
+def _errors_by_input(messages: dict[str, list[str]], inputs: dict[str, str]) -> dict:
+    """Errors keyed by field, re-keyed by the input that shows them ("_schema": above the
+    form, for a field that has no input of its own)."""
+    keyed: dict[str, list[str]] = {}
+    for field, texts in messages.items():
+        keyed.setdefault(inputs.get(field, "_schema"), []).extend(texts)
+    return keyed
+
+
+# The exception form's inputs for ExceptionSchema's fields (start and end are a day and a
+# time each: the message goes beside the day).
+_EXCEPTION_INPUTS = {"kind": "kind", "start": "start_day", "end": "end_day",
+                     "reason": "reason", "modes": "exception-modes"}
+_SOURCE_INPUTS = {"kind": "source-kind", "url": "source-url", "username": "source-username",
+                  "password": "source-password", "write_back": "source-write_back"}
 
 
 @blp.post("/equipe/magistrados/<int:magistrate_id>/excecoes")
@@ -107,18 +143,33 @@ def add_exception_page(magistrate_id: int):
         data = ExceptionSchema().load(raw)
         service.add_exception(magistrate, data, current_user)
     except ValidationError as error:
-        db.session.rollback()
-        _flash_errors(error.messages)
+        return _refused(magistrate, "exception", request.form,
+                        _errors_by_input(flatten_errors(error.messages), _EXCEPTION_INPUTS))
     except InvalidField as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Exceção registrada e agenda republicada.", "success")
+        return _refused(magistrate, "exception", request.form,
+                        _errors_by_input({error.field: [str(error)]}, _EXCEPTION_INPUTS))
+    db.session.commit()
+    flash("Exceção registrada e agenda republicada.", "success")
     return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id) + "#excecoes")
 
 
 QUESTION_ROWS = 10
+
+
+def _question_errors(messages: dict[str, list[str]], rows: list[int]) -> dict:
+    """QuestionsSchema's errors ("questions.1.options") keyed by the input of the form's row
+    they are about ("q-3-options": blank rows were left out before loading)."""
+    keyed: dict[str, list[str]] = {}
+    for field, texts in messages.items():
+        parts = field.split(".")
+        if len(parts) >= 3 and parts[1].isdigit() and parts[2] in ("label", "kind", "options"):
+            key = f"q-{rows[int(parts[1])]}-{parts[2]}"
+        elif len(parts) >= 2 and parts[1].isdigit():  # the row's own check: beside its label
+            key = f"q-{rows[int(parts[1])]}-label"
+        else:
+            key = "_schema"
+        keyed.setdefault(key, []).extend(texts)
+    return keyed
 
 
 @blp.post("/equipe/magistrados/<int:magistrate_id>/perguntas")
@@ -126,27 +177,22 @@ QUESTION_ROWS = 10
 def questions_page(magistrate_id: int):
     """The magistrate's own questions on the booking form (rows left blank are dropped)."""
     magistrate = managed_magistrate(magistrate_id)
-    raw = []
-    for row in range(QUESTION_ROWS):
-        label = request.form.get(f"q-{row}-label", "").strip()
-        if not label:
-            continue
-        raw.append({"label": label, "kind": request.form.get(f"q-{row}-kind", "short_text"),
-                    "required": bool(request.form.get(f"q-{row}-required")),
-                    "options": [o for o in request.form.get(f"q-{row}-options", "").split(";")
-                                if o.strip()]})
+    typed = [{"label": request.form.get(f"q-{row}-label", "").strip(),
+              "kind": request.form.get(f"q-{row}-kind", "short_text"),
+              "required": bool(request.form.get(f"q-{row}-required")),
+              "options": [o for o in request.form.get(f"q-{row}-options", "").split(";")
+                          if o.strip()]} for row in range(QUESTION_ROWS)]
+    rows = [row for row, question in enumerate(typed) if question["label"]]  # blank: dropped
     try:
-        data = QuestionsSchema().load({"questions": raw})
+        data = QuestionsSchema().load({"questions": [typed[row] for row in rows]})
         service.replace_questions(magistrate, data["questions"], current_user)
     except ValidationError as error:
-        db.session.rollback()
-        _flash_errors(error.messages)
+        return _refused(magistrate, "questions", typed,
+                        _question_errors(flatten_errors(error.messages), rows))
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"Perguntas salvas: {len(raw)}. Os próximos agendamentos já as mostram.", "success")
+        return _refused(magistrate, "questions", typed, {"_schema": [str(error)]})
+    db.session.commit()
+    flash(f"Perguntas salvas: {len(rows)}. Os próximos agendamentos já as mostram.", "success")
     return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id)
                     + "#perguntas")
 
@@ -165,11 +211,11 @@ def add_source_page(magistrate_id: int):
         busy.refresh(source)
         db.session.commit()
     except ValidationError as error:
-        db.session.rollback()
-        _flash_errors(error.messages)
+        return _refused(magistrate, "source", request.form,
+                        _errors_by_input(flatten_errors(error.messages), _SOURCE_INPUTS))
     except InvalidField as error:
-        db.session.rollback()
-        _flash_errors({error.field: [str(error)]})
+        return _refused(magistrate, "source", request.form,
+                        _errors_by_input({error.field: [str(error)]}, _SOURCE_INPUTS))
     else:
         if source.failures:
             flash(f"Calendário registrado, mas a primeira leitura falhou: {source.last_error}.",
@@ -204,62 +250,48 @@ def remove_exception_page(magistrate_id: int, exception_id: int):
     return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate.id) + "#excecoes")
 
 
-FIELD_LABELS = {"start": "Início", "end": "Fim", "kind": "Tipo", "reason": "Motivo",
-                "url": "Endereço do calendário", "write_back": "Gravar agendamentos",
-                "modes": "Modos", "first_day": "Primeiro dia", "last_day": "Último dia",
-                "comarca_id": "Comarca", "_schema": "Formulário"}
-
-
-def _flash_errors(messages: dict) -> None:
-    for field, texts in flatten_errors(messages).items():
-        parts = field.split(".")
-        if parts[0] == "questions" and len(parts) > 1 and parts[1].isdigit():
-            label = f"Pergunta {int(parts[1]) + 1}"
-        else:
-            label = FIELD_LABELS.get(field, field)
-        flash(f"{label}: {' '.join(texts)}", "error")
-
-
 @blp.route("/equipe/fechamentos", methods=["GET", "POST"])
 @login_required_page("admin")
 def closures_page():
-    """Court-wide or comarca closures beyond the holiday calendar."""
-    status = 200
+    """Court-wide or comarca closures beyond the holiday calendar: the period first, then,
+    with the count of confirmed bookings it covers, what to do with them. A refused form
+    comes back as typed, with each message beside its field."""
+    status, errors, deciding, hit = 200, {}, False, None
+    values = request.form if request.method == "POST" else {}
     if request.method == "POST":
+        saving = request.form.get("action") == "save"
         raw = {"comarca_id": request.form.get("comarca_id") or None,
                "first_day": request.form.get("first_day") or None,
                "last_day": request.form.get("last_day") or None,
                "reason": (request.form.get("reason") or "").strip() or None,
                "on_bookings": request.form.get("on_bookings") or "flag",
                "bookings_reason": (request.form.get("bookings_reason") or "").strip() or None,
-               "dry_run": request.form.get("action") != "save"}
+               "dry_run": not saving}
         try:
             data = ClosureSchema().load(raw)
             closure, hit = service.add_closure(data, current_user)
-            if data["dry_run"]:
-                db.session.rollback()
-                return render_template(
-                    "availability/closures.html", closures=service.closures(since=local_today()),
-                    comarcas=courts.list_comarcas(), pending=request.form, bookings_hit=hit)
-            db.session.commit()
         except ValidationError as error:
-            _flash_errors(error.messages)
-            status = 422
+            errors, status, deciding = flatten_errors(error.messages), 422, saving
         except InvalidField as error:
             db.session.rollback()
-            _flash_errors({error.field: [str(error)]})
-            status = 422
+            errors, status, deciding = {error.field: [str(error)]}, 422, saving
         else:
-            message = ("Fechamento registrado; os horários livres desses dias saíram das "
-                       f"agendas ({hit} agendamento(s) no período).")
-            if closure.bookings_pending:
-                message += (f" A decisão está sendo aplicada a {closure.bookings_total} "
-                            "agendamento(s) em segundo plano; acompanhe o andamento abaixo.")
-            flash(message, "success")
-            return redirect(url_for("availability_pages.closures_page"))
+            if not saving:  # the preview: only the count, nothing kept
+                db.session.rollback()
+                deciding = True
+            else:
+                db.session.commit()
+                message = ("Fechamento registrado; os horários livres desses dias saíram das "
+                           f"agendas ({hit} agendamento(s) no período).")
+                if closure.bookings_pending:
+                    message += (f" A decisão está sendo aplicada a {closure.bookings_total} "
+                                "agendamento(s) em segundo plano; acompanhe o andamento abaixo.")
+                flash(message, "success")
+                return redirect(url_for("availability_pages.closures_page"))
     return render_template("availability/closures.html",
                            closures=service.closures(since=local_today()),
-                           comarcas=courts.list_comarcas(), pending=None), status
+                           comarcas=courts.list_comarcas(), values=values, errors=errors,
+                           deciding=deciding, bookings_hit=hit), status
 
 
 @blp.get("/equipe/fechamentos/<int:closure_id>/andamento")

@@ -109,6 +109,40 @@ def test_staff_pages(site, axe_page):
     assert {k: v for k, v in failures.items() if v} == {}
 
 
+def test_refused_staff_forms(site, axe_page):
+    """A staff form refused comes back with each message beside its field, announced, and
+    the cursor in the first field to fix: the magistrate's questions and the admin's
+    closure (their two other forms share the page and the markup of the questions')."""
+    failures = {}
+    sign_in(axe_page, site, "magistrado@demo.tjmt.jus.br", "demo-magistrado-2027")
+    axe_page.goto(site.url + "/equipe/magistrados/1/disponibilidade")
+    axe_page.get_by_label("Pergunta 1", exact=True).fill("Fase do processo")
+    axe_page.get_by_label("Tipo da pergunta 1", exact=True).select_option("choice")
+    axe_page.get_by_label("Opções da pergunta 1", exact=True).fill("Só uma")
+    axe_page.get_by_role("button", name="Salvar perguntas").click()
+    options = axe_page.get_by_label("Opções da pergunta 1", exact=True)
+    expect(options).to_be_focused()
+    assert options.get_attribute("aria-invalid") == "true"
+    assert "duas opções" in axe_page.locator("#" + options.get_attribute("aria-describedby")
+                                             ).inner_text()
+    expect(axe_page.get_by_label("Pergunta 1", exact=True)).to_have_value("Fase do processo")
+    failures["questions refused"] = axe_violations(axe_page)
+
+    axe_page.context.clear_cookies()
+    sign_in(axe_page, site, "admin@demo.tjmt.jus.br", "demo-admin-2027")
+    axe_page.goto(site.url + "/equipe/fechamentos")
+    axe_page.get_by_label("Primeiro dia").fill("2031-03-10")
+    axe_page.get_by_label("Último dia").fill("2031-03-09")
+    axe_page.get_by_label("Motivo").fill("Obras no fórum")
+    axe_page.get_by_role("button", name="Ver os agendamentos atingidos").click()
+    last_day = axe_page.get_by_label("Último dia")
+    expect(last_day).to_be_focused()
+    expect(last_day).to_have_value("2031-03-09")
+    expect(axe_page.get_by_label("Motivo")).to_have_value("Obras no fórum")
+    failures["closure refused"] = axe_violations(axe_page)
+    assert {k: v for k, v in failures.items() if v} == {}
+
+
 def test_booking_with_the_keyboard_alone(site, page):
     page.goto(site.url + "/magistrados/1/agenda")
     page.keyboard.press("Tab")  # the skip link comes first
