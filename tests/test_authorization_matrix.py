@@ -307,7 +307,7 @@ PAGES = [
     ("GET", "/corregedoria/reclamacoes/<int:complaint_id>/anexos/<int:attachment_id>",
      "/corregedoria/reclamacoes/{complaint}/anexos/{attachment}", DESK_PAGE(200)),
     ("POST", "/corregedoria/reclamacoes/<int:complaint_id>/encaminhar",
-     "/corregedoria/reclamacoes/{complaint}/encaminhar", DESK_PAGE(302)),
+     "/corregedoria/reclamacoes/{complaint}/encaminhar", DESK_PAGE(422)),  # it has no unit
     # The reporter's file: the follow code is the credential, whoever is signed in.
     ("GET", "/reclamacoes/anexos/<int:attachment_id>",
      "/reclamacoes/anexos/{attachment}?protocolo={protocol}&token=wrong-token", NOT_YOURS),

@@ -330,8 +330,23 @@ def test_the_desk_pages(app, client, desk):
     moved = client.post(f"/corregedoria/reclamacoes/{complaint_id}",
                         data={"status": "in_review", "note": "Verificando"})
     assert moved.status_code == 302
-    illegal = client.post(f"/corregedoria/reclamacoes/{complaint_id}", data={"status": "new"})
-    assert illegal.status_code == 409
+    # Refused: what was typed comes back (an answer may be long), nothing is recorded.
+    answer = "Prezado reclamante, verificamos o ocorrido. " * 20
+    illegal = client.post(f"/corregedoria/reclamacoes/{complaint_id}", data={
+        "status": "new", "note": "Nota que não pode se perder", "public_answer": answer})
+    page = illegal.get_data(as_text=True)
+    assert illegal.status_code == 409 and "Nada foi registrado. Não é possível passar" in page
+    assert f">{answer}</textarea>" in page  # exactly as typed
+    assert ">Nota que não pode se perder</textarea>" in page
+    too_long = client.post(f"/corregedoria/reclamacoes/{complaint_id}", data={
+        "note": "x" * 4001, "public_answer": "Resposta curta"})
+    page = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and 'id="note-erro"' in page
+    assert re.search(r'id="note"[^>]*aria-invalid="true"', page)
+    assert ">Resposta curta</textarea>" in page
+    with app.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        assert complaint.status == "in_review" and complaint.public_answer is None
     stats = client.get("/corregedoria/estatisticas").get_data(as_text=True)
     assert stats.count("<svg") == 5 and "Balcão Virtual" in stats
 

@@ -261,7 +261,6 @@ def complaint_page(complaint_id: int):
     complaint = db.session.get(Complaint, complaint_id)
     if complaint is None:
         abort(404)
-    status = 200
     if request.method == "POST":
         raw = {"status": request.form.get("status") or None,
                "note": request.form.get("note", "").strip() or None,
@@ -275,19 +274,28 @@ def complaint_page(complaint_id: int):
             flash("Registro salvo no histórico.", "success")
             return redirect(url_for("complaints_pages.complaint_page", complaint_id=complaint.id))
         except ValidationError as error:
-            status = 422
-            flash(" ".join(text for texts in flatten_errors(error.messages).values()
-                           for text in texts), "error")
+            return _complaint_detail(complaint, values=request.form,
+                                     errors=flatten_errors(error.messages), status=422)
         except DomainError as error:
-            _, status = form_errors(error)
-            flash(str(error), "error")
+            errors, status = form_errors(error)
+            return _complaint_detail(complaint, values=request.form, errors=errors,
+                                     status=status)
+    return _complaint_detail(complaint)
+
+
+def _complaint_detail(complaint: Complaint, *, values=None, errors: dict | None = None,
+                      form: str = "review", status: int = 200):
+    """The complaint, its history and the Corregedoria's forms. A refused form (`form`:
+    review or forward) comes back with what was typed (answers of up to 4,000 characters)
+    and its messages beside the fields."""
     staff = accounts.staff_with_role("corregedoria")
     audit.record_read(current_user, "complaint", [complaint.id])
+    typed = {"form": form, "values": values or {}, "errors": errors or {}}
     return render_template(
         "complaints/detail.html", complaint=complaint, unit=courts.get_unit(complaint.unit_id)
         if complaint.unit_id else None, moves=sorted(service.MOVES.get(complaint.status, ())),
         statuses=service.STATUS_LABELS, channels=service.CHANNEL_LABELS,
-        kinds=service.KIND_LABELS, staff=staff), status
+        kinds=service.KIND_LABELS, staff=staff, typed=typed), status
 
 
 @blp.post("/corregedoria/reclamacoes/<int:complaint_id>/encaminhar")
@@ -301,10 +309,11 @@ def forward(complaint_id: int):
     try:
         service.forward_to_unit(complaint, user=current_user, message=message)
         db.session.commit()
-        flash("Reclamação encaminhada à secretaria da unidade.", "success")
     except DomainError as error:
-        form_errors(error)
-        flash(str(error), "error")
+        errors, status = form_errors(error)
+        return _complaint_detail(complaint, values=request.form, errors=errors,
+                                 form="forward", status=status)
+    flash("Reclamação encaminhada à secretaria da unidade.", "success")
     return redirect(url_for("complaints_pages.complaint_page", complaint_id=complaint_id))
 
 
