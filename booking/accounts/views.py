@@ -295,9 +295,7 @@ def account_page(user_id: int):
         except ValidationError as error:
             errors, status = flatten_errors(error.messages), 422
         except DomainError as error:
-            # update_user may have changed some fields before refusing another: none stays
-            db.session.rollback()
-            errors, status = form_errors(error)
+            errors, status = form_errors(error)  # it rolls back what update_user changed
         else:
             flash("Conta atualizada.", "success")
             return redirect(url_for("accounts_pages.account_page", user_id=user.id))
