@@ -74,6 +74,38 @@ def oidc_site(tmp_path_factory):
             provider.stop()
 
 
+def test_the_assists_filter_narrows_the_magistrates(site, page):
+    """Hundreds of magistrates to choose from: typing part of a name or unit (accents and
+    case aside) leaves the matching ones in view, and those ticked; Enter does not submit."""
+    import unicodedata
+
+    def plain(text: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFD", text)
+                       if not unicodedata.combining(c)).lower()
+
+    sign_in(page, site, "admin@demo.tjmt.jus.br", "demo-admin-2027")
+    page.goto(site.url + "/equipe/contas")
+    form = page.locator("form", has=page.get_by_role("button", name="Criar e enviar o convite"))
+    labels = form.locator("label.choice")
+    texts = labels.all_inner_texts()
+    assert len(texts) >= 3
+    labels.first.locator("input").check()
+    wanted = texts[-1].split(" — ")[0].strip()
+    typed = plain(wanted).upper()  # the filter ignores case and accents
+    expected = sum(1 for n, text in enumerate(texts) if plain(wanted) in plain(text) or n == 0)
+    assert expected < len(texts)
+    box = form.get_by_label("Filtrar por nome ou unidade")
+    box.fill(typed)
+    box.press("Enter")
+    expect(form.locator("label.choice:visible")).to_have_count(expected)
+    expect(form.locator("#assists-filtro-contagem")).to_have_text(
+        f"{expected} de {len(texts)} em vista (os marcados sempre aparecem).")
+    expect(page).to_have_url(re.compile(r"/equipe/contas$"))  # still the form, not submitted
+    expect(form.locator("label.choice", has_text=wanted).first).to_be_visible()
+    box.fill("")
+    expect(form.locator("label.choice:visible")).to_have_count(len(texts))
+
+
 def test_a_magistrate_signs_in_with_the_court_login(oidc_site, page, snap):
     page.goto(oidc_site.url + "/entrar")
     page.get_by_role("link", name="Entrar com a conta do tribunal").click()
