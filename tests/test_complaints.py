@@ -453,6 +453,32 @@ def test_the_statistics_page_has_period_controls_and_exports_its_attendance(app,
     assert sum(int(r[2]) for r in short_rows[1:]) < sum(offered.values())
 
 
+def test_the_statistics_tables_follow_the_comarca_chosen(app, client, desk):
+    """Filtered to a comarca, the attendance and urgent-request tables (and the CSV) are of
+    that comarca's magistrates, as the charts above them are, not of the whole court."""
+    with app.app_context():
+        from booking.courts.models import Unit
+
+        make_magistrate(unit=db.session.get(Unit, desk["sinop"]), name="Sônia de Sinop")
+        make_staff("corregedoria", "desk@example.jus.br")
+        sinop_comarca = db.session.get(Unit, desk["sinop"]).comarca_id
+        db.session.commit()
+    client.log_in("desk@example.jus.br", PASSWORD)
+    whole = client.get("/corregedoria/estatisticas").get_data(as_text=True)
+    assert "Sônia de Sinop" in whole and "1ª Vara Cível de Cuiabá" in whole
+    page = client.get(f"/corregedoria/estatisticas?comarca={sinop_comarca}").get_data(as_text=True)
+    assert "Atendimento oferecido pelos magistrados — Comarca de Sinop" in page
+    assert "Sônia de Sinop" in page and "1ª Vara Cível de Cuiabá" not in page
+    link = re.search(r'href="(/corregedoria/estatisticas/atendimento\.csv\?[^"]+)"', page).group(1)
+    assert f"comarca={sinop_comarca}" in link
+    rows = list(csv.reader(io.StringIO(client.get(link.replace("&amp;", "&")).data.decode(
+        "utf-8-sig")), delimiter=";"))
+    assert [row[0] for row in rows[1:]] == ["Vara Única de Sinop"]
+    api = client.get(f"/api/v1/attendance/stats?comarca_id={desk['cuiaba_comarca']}",
+                     headers=bearer(desk["tokens"]["corregedoria"])).get_json()
+    assert {row["unit"] for row in api} == {"1ª Vara Cível de Cuiabá"}
+
+
 def test_the_desk_forwards_a_complaint_to_the_unit_office(app, client, desk):
     filed = report(client, unit_id=desk["sinop"])
     no_unit = report(client)

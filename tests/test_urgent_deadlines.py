@@ -16,7 +16,7 @@ from booking.bookings.urgent import flag_overdue
 from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
-from tests.support.factories import bearer, make_staff, staff_token
+from tests.support.factories import bearer, make_staff, make_unit, staff_token
 from tests.test_bookings_api import desk, form  # noqa: F401  (the fixture)
 
 CUIABA = ZoneInfo("America/Cuiaba")
@@ -112,3 +112,16 @@ def test_the_corregedoria_reads_response_times_per_unit(app, client, desk):  # n
     assert (cuiaba["received"], cuiaba["answered"], cuiaba["answered_in_time"],
             cuiaba["open_overdue"]) == (3, 2, 1, 1)
     assert cuiaba["median_hours_to_answer"] == pytest.approx(45, abs=0.2)  # 10 h and 80 h
+    # One comarca's units only, when asked for.
+    with app.app_context():
+        from booking.courts.models import Magistrate, Unit
+
+        comarca_id = db.session.get(Unit, db.session.get(Magistrate, desk["judge"]).unit_id
+                                    ).comarca_id
+        elsewhere = make_unit("Vara Única de Sorriso", "Sorriso").comarca_id
+        db.session.commit()
+    mine = client.get(f"/api/v1/urgent-requests/stats?comarca_id={comarca_id}",
+                      headers=bearer(token)).get_json()
+    assert [row["unit"] for row in mine] == ["1ª Vara Cível de Cuiabá"]
+    assert client.get(f"/api/v1/urgent-requests/stats?comarca_id={elsewhere}",
+                      headers=bearer(token)).get_json() == []

@@ -715,9 +715,11 @@ def mark_reminder_queued(booking_id: int, flag: str) -> None:
 
 # --- what the Corregedoria reads ---------------------------------------------------
 
-def attendance(first_day: date, last_day: date, now: datetime | None = None) -> list[dict]:
-    """Per magistrate: slots offered, booked, cancelled by the court, no-shows, and the
-    days until the first open slot: what shows that attendance was offered."""
+def attendance(first_day: date, last_day: date, now: datetime | None = None, *,
+               comarca_id: int | None = None) -> list[dict]:
+    """Per magistrate (of one comarca, or all): slots offered, booked, cancelled by the
+    court, no-shows, and the days until the first open slot: what shows that attendance
+    was offered."""
     now = now or utcnow()
     zone = court_zone()
     start = datetime.combine(first_day, time(0), zone)
@@ -745,9 +747,11 @@ def attendance(first_day: date, last_day: date, now: datetime | None = None) -> 
         select(Slot.magistrate_id, func.min(Slot.start_at))
         .where(Slot.state == "open", Slot.start_at >= now).group_by(Slot.magistrate_id)).all())
     rows = []
-    for magistrate, unit in db.session.execute(
-            select(Magistrate, Unit).join(Unit, Unit.id == Magistrate.unit_id)
-            .order_by(Unit.name, Magistrate.name)):
+    magistrates = (select(Magistrate, Unit).join(Unit, Unit.id == Magistrate.unit_id)
+                   .order_by(Unit.name, Magistrate.name))
+    if comarca_id is not None:
+        magistrates = magistrates.where(Unit.comarca_id == comarca_id)
+    for magistrate, unit in db.session.execute(magistrates):
         soonest = first_open.get(magistrate.id)
         rows.append({
             "unit_id": unit.id, "unit": unit.name, "magistrate_id": magistrate.id,
@@ -760,20 +764,24 @@ def attendance(first_day: date, last_day: date, now: datetime | None = None) -> 
     return rows
 
 
-def urgent_response_times(first_day: date, last_day: date) -> list[dict]:
-    """Per unit, for the Corregedoria: urgent requests received between the two days, how
-    many were answered, how many within their deadline, how many are open past it, and the
-    median hours to an answer."""
+def urgent_response_times(first_day: date, last_day: date, *,
+                          comarca_id: int | None = None) -> list[dict]:
+    """Per unit (of one comarca, or all), for the Corregedoria: urgent requests received
+    between the two days, how many were answered, how many within their deadline, how many
+    are open past it, and the median hours to an answer."""
     zone = court_zone()
     start = datetime.combine(first_day, time(0), zone)
     end = datetime.combine(last_day + timedelta(days=1), time(0), zone)
     now = utcnow()
     rows: dict[int, dict] = {}
     hours: dict[int, list[float]] = {}
-    for request, unit in db.session.execute(
-            select(UrgentRequest, Unit).join(Magistrate, Magistrate.id == UrgentRequest.magistrate_id)
-            .join(Unit, Unit.id == Magistrate.unit_id)
-            .where(UrgentRequest.created_at >= start, UrgentRequest.created_at < end)):
+    received = (select(UrgentRequest, Unit)
+                .join(Magistrate, Magistrate.id == UrgentRequest.magistrate_id)
+                .join(Unit, Unit.id == Magistrate.unit_id)
+                .where(UrgentRequest.created_at >= start, UrgentRequest.created_at < end))
+    if comarca_id is not None:
+        received = received.where(Unit.comarca_id == comarca_id)
+    for request, unit in db.session.execute(received):
         row = rows.setdefault(unit.id, {"unit_id": unit.id, "unit": unit.name, "received": 0,
                                         "answered": 0, "answered_in_time": 0,
                                         "open_overdue": 0, "median_hours_to_answer": None})

@@ -19,7 +19,7 @@ from ..clock import local_today
 from ..courts import service as courts
 from ..errors import problem_response
 from ..extensions import db, limiter
-from ..fields import CourtDate
+from ..fields import CourtDate, RecordId
 from ..openapi import RATE_LIMITED, STAFF_SECURITY
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
 from . import files, reports, service
@@ -309,6 +309,7 @@ class ComplaintExportJson(MethodView):
 class AttendanceQuerySchema(Schema):
     from_ = CourtDate(data_key="from")
     to = CourtDate()
+    comarca_id = RecordId(metadata={"description": "Só os magistrados desta comarca."})
 
 
 def _period(args: dict, *, days_back: int, days_ahead: int):
@@ -344,7 +345,8 @@ class AttendanceStats(MethodView):
     def get(self, args):
         """Per unit and magistrate: slots offered, booked, cancelled by the court,
         no-shows, and days until the first open slot (default: 30 days back and ahead)."""
-        return bookings.attendance(*_period(args, days_back=30, days_ahead=30))
+        return bookings.attendance(*_period(args, days_back=30, days_ahead=30),
+                                   comarca_id=args.get("comarca_id"))
 
 
 class UrgentTimesRowSchema(Schema):
@@ -366,4 +368,5 @@ class UrgentRequestStats(MethodView):
     def get(self, args):
         """Per unit: urgent requests received, answered, answered within the deadline, open
         past it, and the median hours to an answer (default: the last 90 days)."""
-        return bookings.urgent_response_times(*_period(args, days_back=90, days_ahead=0))
+        return bookings.urgent_response_times(*_period(args, days_back=90, days_ahead=0),
+                                              comarca_id=args.get("comarca_id"))

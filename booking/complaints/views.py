@@ -339,16 +339,20 @@ def statistics():
         result = service.stats(group_by, filters)
         summary = summary or result
         charts[group_by] = {"title": title, "chart": bar_chart(result["groups"])}
+    # The tables below the charts follow the same comarca (and period) as the charts.
+    comarca_id = filters.get("comarca_id")
     first, last = _attendance_period(filters)
-    attendance = bookings.attendance(first, last)
+    attendance = bookings.attendance(first, last, comarca_id=comarca_id)
     # Urgent requests look back: the chosen period, or the last 90 days.
     urgent_last = min(filters.get("to") or local_today(), local_today())
     urgent_first = min(filters.get("from_") or urgent_last - timedelta(days=90), urgent_last)
+    comarcas = courts.list_comarcas()
     return render_template(
         "complaints/stats.html", charts=charts, summary=summary, raw=raw, attendance=attendance,
-        urgent_times=bookings.urgent_response_times(urgent_first, urgent_last), first=first,
-        last=last, urgent_first=urgent_first, urgent_last=urgent_last,
-        comarcas=courts.list_comarcas())
+        urgent_times=bookings.urgent_response_times(urgent_first, urgent_last,
+                                                    comarca_id=comarca_id),
+        first=first, last=last, urgent_first=urgent_first, urgent_last=urgent_last,
+        comarcas=comarcas, comarca=next((c for c in comarcas if c.id == comarca_id), None))
 
 
 def _attendance_period(filters: dict):
@@ -365,8 +369,8 @@ def attendance_export():
     """The attendance table of the statistics page, for a spreadsheet, same period."""
     filters, _ = _desk_filters()
     first, last = _attendance_period(filters)
-    response = current_app.response_class(reports.attendance_csv(
-        bookings.attendance(first, last)), mimetype="text/csv")
+    response = current_app.response_class(reports.attendance_csv(bookings.attendance(
+        first, last, comarca_id=filters.get("comarca_id"))), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="atendimento-{first.isoformat()}-a-{last.isoformat()}.csv"')
