@@ -52,17 +52,21 @@ def _hhmm(value) -> str:
     return value.strftime("%H:%M") if hasattr(value, "strftime") else str(value or "")
 
 
-def form_errors(messages: dict, rows: list[int]) -> dict[str, list[str]]:
-    """Schema error keys (weekly_windows.2.start) to form field names (win-5-start)."""
+def row_errors(messages: dict, rows: list[int], collection: str, prefix: str,
+               first_field: str) -> dict[str, list[str]]:
+    """Schema error keys of a list's items to the inputs of the form's rows, which may
+    differ from the items' positions (blank rows are left out before loading):
+    weekly_windows.2.start to win-5-start; an item's own error goes beside its
+    `first_field`. Other keys are kept as they are."""
     from ..errors import flatten_errors
 
     out: dict[str, list[str]] = {}
     for key, value in flatten_errors(messages).items():
         parts = key.split(".")
-        if parts[0] == "weekly_windows" and len(parts) >= 2 and parts[1].isdigit():
+        if parts[0] == collection and len(parts) >= 2 and parts[1].isdigit():
             index = int(parts[1])
-            field = parts[2] if len(parts) > 2 else "start"
-            key = f"win-{rows[index] if index < len(rows) else index}-{field}"
+            field = parts[2] if len(parts) > 2 else first_field
+            key = f"{prefix}-{rows[index] if index < len(rows) else index}-{field}"
         out.setdefault(key, []).extend(value)
     return out
 

@@ -23,7 +23,7 @@ from . import busy, service, weeks
 from .api import availability_document
 from .forms import (
     exception_from_form,
-    form_errors,
+    row_errors,
     rules_from_form,
     window_rows_for_page,
 )
@@ -73,7 +73,7 @@ def rules_page(magistrate_id: int):
         try:
             data = AvailabilitySchema().load(raw)
         except ValidationError as error:
-            errors, status = form_errors(error.messages, rows), 422
+            errors, status = row_errors(error.messages, rows, "weekly_windows", "win", "start"), 422
             document = {**document, **{k: v for k, v in raw.items() if k != "weekly_windows"},
                         "weekly_windows": raw["weekly_windows"]}
         else:
@@ -156,22 +156,6 @@ def add_exception_page(magistrate_id: int):
 QUESTION_ROWS = 10
 
 
-def _question_errors(messages: dict[str, list[str]], rows: list[int]) -> dict:
-    """QuestionsSchema's errors ("questions.1.options") keyed by the input of the form's row
-    they are about ("q-3-options": blank rows were left out before loading)."""
-    keyed: dict[str, list[str]] = {}
-    for field, texts in messages.items():
-        parts = field.split(".")
-        if len(parts) >= 3 and parts[1].isdigit() and parts[2] in ("label", "kind", "options"):
-            key = f"q-{rows[int(parts[1])]}-{parts[2]}"
-        elif len(parts) >= 2 and parts[1].isdigit():  # the row's own check: beside its label
-            key = f"q-{rows[int(parts[1])]}-label"
-        else:
-            key = "_schema"
-        keyed.setdefault(key, []).extend(texts)
-    return keyed
-
-
 @blp.post("/equipe/magistrados/<int:magistrate_id>/perguntas")
 @login_required_page("magistrate", "assistant")
 def questions_page(magistrate_id: int):
@@ -187,8 +171,11 @@ def questions_page(magistrate_id: int):
         data = QuestionsSchema().load({"questions": [typed[row] for row in rows]})
         service.replace_questions(magistrate, data["questions"], current_user)
     except ValidationError as error:
-        return _refused(magistrate, "questions", typed,
-                        _question_errors(flatten_errors(error.messages), rows))
+        errors: dict[str, list[str]] = {}
+        for key, texts in row_errors(error.messages, rows, "questions", "q", "label").items():
+            # a row's, beside its input; the list's own (how many), above the form
+            errors.setdefault(key if key.startswith("q-") else "_schema", []).extend(texts)
+        return _refused(magistrate, "questions", typed, errors)
     except DomainError as error:
         return _refused(magistrate, "questions", typed, {"_schema": [str(error)]})
     db.session.commit()
