@@ -99,7 +99,7 @@ def test_the_assists_filter_narrows_the_magistrates(site, page):
     box.press("Enter")
     expect(form.locator("label.choice:visible")).to_have_count(expected)
     expect(form.locator("#assists-filtro-contagem")).to_have_text(
-        f"{expected} de {len(texts)} em vista (os marcados sempre aparecem).")
+        f"{expected} de {len(texts)} exibidos (os marcados aparecem sempre).")
     expect(page).to_have_url(re.compile(r"/equipe/contas$"))  # still the form, not submitted
     expect(form.locator("label.choice", has_text=wanted).first).to_be_visible()
     box.fill("")

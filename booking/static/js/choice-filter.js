@@ -22,7 +22,7 @@
         if (keep) { shown += 1; }
       });
       if (count) {
-        count.textContent = wanted ? shown + " de " + choices.length + " em vista (os marcados sempre aparecem)." : "";
+        count.textContent = wanted ? shown + " de " + choices.length + " exibidos (os marcados aparecem sempre)." : "";
       }
     }
     input.addEventListener("input", apply);
