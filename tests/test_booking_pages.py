@@ -306,6 +306,40 @@ def test_urgent_request_reaches_the_office_and_the_answer_reaches_the_lawyer(app
         assert kinds.count("urgent_request") == 2 and kinds.count("urgent_answer") == 1
 
 
+def test_the_urgent_requests_page_lists_them_a_page_at_a_time(app, client, judge):
+    """They stay (anonymized after the retention period) and add up over the years: those
+    waiting come first, then the newest, 25 a page."""
+    from datetime import timedelta
+
+    from booking.bookings.views import URGENT_PER_PAGE
+    from booking.database import utcnow
+
+    with app.app_context():
+        now = utcnow()
+        for n in range(URGENT_PER_PAGE + 2):
+            db.session.add(UrgentRequest(
+                magistrate_id=judge, case_number="0001234-03.2026.8.11.0041",
+                reason=f"Pedido respondido {n:02d}", status="answered", answer="Ok.",
+                answered_at=now, created_at=now - timedelta(days=n + 1), lawyer_name="Maria",
+                lawyer_oab="1/MT", lawyer_email="m@example.com", lawyer_phone="65999990000"))
+        db.session.add(UrgentRequest(
+            magistrate_id=judge, case_number="0001234-03.2026.8.11.0041",
+            reason="Pedido aguardando, o mais antigo", created_at=now - timedelta(days=400),
+            lawyer_name="Maria", lawyer_oab="1/MT", lawyer_email="m@example.com",
+            lawyer_phone="65999990000"))
+        db.session.commit()
+    log_in(client, "magistrate@example.jus.br")
+    first = client.get(f"/equipe/magistrados/{judge}/pedidos-urgentes").get_data(as_text=True)
+    reasons = re.findall(r"Pedido (?:respondido \d+|aguardando, o mais antigo)", first)
+    assert len(reasons) == URGENT_PER_PAGE and reasons[0] == "Pedido aguardando, o mais antigo"
+    assert reasons[1] == "Pedido respondido 00"  # then the newest
+    assert f"{URGENT_PER_PAGE + 3} pedidos" in first and "Página 1 de 2" in first
+    second = client.get(f"/equipe/magistrados/{judge}/pedidos-urgentes?pagina=2").get_data(
+        as_text=True)
+    assert re.findall(r"Pedido respondido \d+", second) == [  # the 24 newest were on page 1
+        f"Pedido respondido {n:02d}" for n in range(URGENT_PER_PAGE - 1, URGENT_PER_PAGE + 2)]
+
+
 def test_a_browser_that_confirmed_an_address_books_with_it_without_a_code(app, client, judge):
     book_on_page(app, client, first_slot_link(client, judge))
     assert client.get_cookie("endereco_confirmado") is not None

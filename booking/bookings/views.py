@@ -43,6 +43,7 @@ from ..extensions import db, limiter
 from ..fields import OUT_OF_RANGE, plausible, plausible_instant
 from ..formatting import zone_label
 from ..notifications import text_gateway
+from ..pagination import page_number, paginate
 from ..security import seal, unseal
 from . import conflicts, messages, service, urgent, waitlist
 from .models import Booking, UrgentRequest
@@ -588,11 +589,18 @@ def waitlist_entry(entry_id: int):
 @blp.get("/equipe/magistrados/<int:magistrate_id>/pedidos-urgentes")
 @login_required_page("magistrate", "assistant")
 def urgent_list(magistrate_id: int):
+    """The magistrate's urgent requests, those waiting first, a page at a time: they stay
+    (anonymized after the retention period) and add up over the years."""
     magistrate = managed_magistrate(magistrate_id)
-    requests_ = db.session.scalars(urgent.of_magistrate(magistrate.id)).all()
+    page = page_number()
+    requests_, total = paginate(urgent.of_magistrate(magistrate.id), page, URGENT_PER_PAGE)
     audit.record_read(current_user, "urgent_request", [r.id for r in requests_])
     return render_template("bookings/urgent_list.html", magistrate=magistrate,
-                           requests=requests_, zone=magistrate.timezone, now=utcnow())
+                           requests=requests_, zone=magistrate.timezone, now=utcnow(),
+                           page=page, total=total, per_page=URGENT_PER_PAGE)
+
+
+URGENT_PER_PAGE = 25
 
 
 @blp.post("/equipe/pedidos-urgentes/<int:request_id>/responder")
