@@ -329,3 +329,11 @@ def test_urgent_request_through_the_api(client, desk):
     assert again.status_code == 409
     invalid = client.post(url, json={**body, "case_number": "0058967-77.2016.8.19.0000"})
     assert invalid.status_code == 422 and "case_number" in invalid.get_json()["errors"]
+    # A page at a time, with the total, as the other lists: they add up over the years.
+    second = client.post(url, json=body).get_json()
+    page = client.get(url, query_string={"per_page": 1}, headers=bearer(desk["tokens"]["assistant"]))
+    assert page.headers["X-Total-Count"] == "2"
+    assert [r["id"] for r in page.get_json()] == [second["id"]]  # the one waiting first
+    rest = client.get(url, query_string={"per_page": 1, "page": 2},
+                      headers=bearer(desk["tokens"]["assistant"]))
+    assert [r["id"] for r in rest.get_json()] == [created.get_json()["id"]]

@@ -421,16 +421,18 @@ class UrgentRequests(MethodView):
     @require_staff("magistrate", "assistant")
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(UrgentQuerySchema(), location="query")
-    @blp.response(200, UrgentRequestSchema(many=True))
+    @blp.response(200, UrgentRequestSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args, magistrate_id):
-        """The magistrate's urgent requests, open ones first."""
+        """The magistrate's urgent requests, open ones first, then the newest, a page at a
+        time (they stay, anonymized, after the retention period)."""
         magistrate = courts.get_magistrate(magistrate_id)
         if magistrate is None:
             abort(404, message="Magistrado não encontrado.")
         ensure_acts_for(current_api_user(), magistrate.id)
-        rows = db.session.scalars(urgent.of_magistrate(magistrate.id, args.get("status"))).all()
+        rows, total = paginate(urgent.of_magistrate(magistrate.id, args.get("status")),
+                               args["page"], args["per_page"])
         audit.record_read(current_api_user(), "urgent_request", [r.id for r in rows])
-        return rows
+        return with_total(rows, total)
 
 
 @blp.route("/urgent-requests/<int:request_id>/answer")

@@ -12,6 +12,7 @@ from ..database import utcnow
 from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
 from ..formatting import MODES, e164
 from ..notifications import text_gateway
+from ..pagination import PageArgsSchema
 from . import oab
 from .models import BOOKING_STATUSES, URGENT_STATUSES
 
@@ -390,7 +391,7 @@ class UrgentAnswerSchema(Schema):
     answer = fields.String(required=True, validate=validate.Length(min=3, max=1000))
 
 
-class UrgentQuerySchema(Schema):
+class UrgentQuerySchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(URGENT_STATUSES))
 
 
