@@ -325,3 +325,20 @@ def test_on_a_phone_a_citizen_sends_a_screenshot_and_answers_the_corregedoria(
         expect(citizen.get_by_role("button", name="Enviar mensagem")).to_have_count(0)
     finally:
         phone.close()
+
+
+def test_the_booking_form_shows_only_the_fields_of_the_requester(site, page):
+    """A lawyer is asked for the OAB number, not for a CPF or an institution; a public
+    defender for the institution. The other fields are out of sight, not merely disabled."""
+    page.goto(site.url + "/magistrados/1/agenda")
+    page.locator("a.slot").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agendar atendimento")
+    oab, cpf = page.get_by_label(re.compile("^Número da OAB")), page.get_by_label(re.compile("^CPF"))
+    institution = page.get_by_label(re.compile("^Instituição"))
+    expect(oab).to_be_visible()
+    expect(cpf).to_be_hidden()
+    expect(institution).to_be_hidden()
+    page.get_by_label("Você é").select_option("public_defender")  # the agendas' default list
+    expect(institution).to_be_visible()
+    expect(oab).to_be_hidden()
+    expect(cpf).to_be_hidden()
