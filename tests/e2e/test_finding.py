@@ -9,7 +9,7 @@ from sqlalchemy import select
 from booking.courts.models import Magistrate, Unit
 from booking.courts.search import normalize
 from booking.extensions import db
-from tests.e2e.conftest import fits_the_screen, loopback_context
+from tests.e2e.conftest import fits_the_screen, loopback_context, sign_in
 
 SEARCHES = [  # what people type, and the unit that must come up
     ("cuiaba", "1ª Vara Cível de Cuiabá"), ("familia", "1ª Vara de Família e Sucessões de Cuiabá"),
@@ -113,3 +113,24 @@ def test_on_a_phone_the_first_time_is_near_the_top_and_a_refused_form_points_at_
     phone.get_by_role("button", name="Enviar reclamação").tap()
     expect(phone.get_by_label("Canal", exact=True)).to_be_focused()
     assert fits_the_screen(phone)
+
+
+def test_checkboxes_and_radios_are_tappable_beside_long_labels(site, phone):
+    """A checkbox beside a label of several lines kept shrinking to a dot (the label's flex
+    row squeezed it): on a phone each box and radio is at least 20 px square, on the booking
+    form (modes, seal, consent) and on an account's list of magistrates."""
+    def smallest(page) -> float:
+        return page.evaluate("""() => Math.min(...[...document.querySelectorAll(
+            '.choice input[type=checkbox], .choice input[type=radio]')].filter(
+            e => e.offsetParent).map(e => Math.min(e.getBoundingClientRect().width,
+                                                  e.getBoundingClientRect().height)))""")
+
+    phone.goto(site.url + "/magistrados/1/agenda")
+    phone.locator("a.slot").first.click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Agendar atendimento")
+    phone.wait_for_load_state("load")  # the stylesheet applied
+    assert smallest(phone) >= 20
+    sign_in(phone, site, "admin@demo.tjmt.jus.br", "demo-admin-2027")
+    phone.goto(site.url + "/equipe/contas/2")  # goto waits for the load event
+    assert phone.locator(".choice input[type=checkbox]").count() > 20
+    assert smallest(phone) >= 20
