@@ -586,6 +586,9 @@ def waitlist_entry(entry_id: int):
         magistrate=courts.get_magistrate(entry.magistrate_id, with_unit=True)), status)))
 
 
+URGENT_PER_PAGE = 25
+
+
 @blp.get("/equipe/magistrados/<int:magistrate_id>/pedidos-urgentes")
 @login_required_page("magistrate", "assistant")
 def urgent_list(magistrate_id: int):
@@ -598,9 +601,6 @@ def urgent_list(magistrate_id: int):
     return render_template("bookings/urgent_list.html", magistrate=magistrate,
                            requests=requests_, zone=magistrate.timezone, now=utcnow(),
                            page=page, total=total, per_page=URGENT_PER_PAGE)
-
-
-URGENT_PER_PAGE = 25
 
 
 @blp.post("/equipe/pedidos-urgentes/<int:request_id>/responder")

@@ -1,6 +1,6 @@
 // A long list of checkboxes (the magistrates an assistant serves: hundreds in a court) gets
 // a filter: typing part of a name or a unit leaves only the matching ones in view, accents
-// and case aside. Those ticked always stay in view; hidden ones are still sent with the form.
+// and case aside. Those ticked always stay in view, so nothing chosen is ever out of sight.
 // Without this script the filter stays hidden and the whole list shows.
 (function () {
   function plain(text) {
