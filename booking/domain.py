@@ -10,11 +10,21 @@ from __future__ import annotations
 
 
 class InvalidField(ValueError):
-    """422: one field's value cannot be accepted; the message is for a person."""
+    """422: a field's value cannot be accepted; the message is for a person. `more` holds
+    the other fields refused at the same time (a form's unanswered questions), so that one
+    answer names them all."""
 
-    def __init__(self, message: str, field: str = "_schema"):
+    def __init__(self, message: str, field: str = "_schema", *,
+                 more: dict[str, str] | None = None):
         super().__init__(message)
         self.field = field
+        self.more = more or {}
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        """Every refused field with its message, this one first."""
+        return {self.field: [str(self)], **{field: [message] for field, message
+                                             in self.more.items()}}
 
 
 class NotAllowedNow(Exception):

@@ -232,7 +232,7 @@ def handle_invalid_field(error: InvalidField):
     db.session.rollback()
     if not is_api_request():
         return _html_error(422, str(error))
-    return problem_response(422, errors={error.field: [str(error)]})
+    return problem_response(422, errors=error.errors)
 
 
 def handle_not_allowed_now(error: NotAllowedNow):
@@ -251,7 +251,8 @@ def form_errors(error: InvalidField | NotAllowedNow) -> tuple[dict[str, list[str
     """For a page with a form: the message beside its field (409s at the top), and the status."""
     db.session.rollback()
     if isinstance(error, InvalidField):
-        return {error.field.removeprefix("lawyer."): [str(error)]}, 422
+        return {field.removeprefix("lawyer."): messages
+                for field, messages in error.errors.items()}, 422
     return {"_schema": [str(error)]}, 409
 
 

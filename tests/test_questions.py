@@ -109,6 +109,27 @@ def test_the_page_asks_the_questions_and_says_what_is_missing(app, client, desk)
                                                                  "answer": "Sim"}
 
 
+def test_one_refusal_names_every_problem_of_the_form(client, desk):  # noqa: F811
+    """Each question refused, and the questions beside the other fields: a form refused for
+    its name once told of the questions only on the next try, and then of the first one."""
+    set_questions(client, desk)
+    both = client.post("/api/v1/bookings", headers=DIRECT, json=form(desk, answers={}))
+    assert both.status_code == 422
+    assert {"answers.q1", "answers.q2"} <= set(both.get_json()["errors"])
+
+    page = f"/magistrados/{desk['judge']}/agendar"
+    body = form(desk)
+    fields = {"start": body["start"], "mode": "video", "name": "", "oab": "",
+              "email": "maria@example.com", "phone": "(65) 99999-0000",
+              "case_number": body["case_number"], "subject": "Pedido", "consent": "on"}
+    refused = client.post(page, data=fields)
+    shown = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    for field in ("name", "oab", "answer-q1", "answer-q2"):
+        assert f'id="{field}-erro"' in shown, field
+    assert "Informe o número da OAB com a seccional" in shown
+
+
 @pytest.mark.parametrize("questions, says", [
     ([{"label": "Fase?", "kind": "choice", "options": ["Só uma"]}], "duas opções"),
     ([{"label": "Pergunta", "kind": "audio"}], "Deve ser um de"),

@@ -201,7 +201,7 @@ def test_the_migration_moves_attorneys_to_one_type_and_back(app, client, desk): 
     assert accepted == ["public_attorney", "lawyer"]
 
 
-@pytest.mark.parametrize("requester_type, lawyer, field, says", [
+BAD_IDENTITIES = [
     ("lawyer", {"oab": "12345/XX"}, "lawyer.oab", "Seccional XX desconhecida"),
     ("lawyer", {"oab": None}, "lawyer.oab", "Informe o número da OAB"),
     ("public_defender", {"oab": None, "registration": "4455"}, "lawyer.institution", "instituição"),
@@ -209,7 +209,10 @@ def test_the_migration_moves_attorneys_to_one_type_and_back(app, client, desk): 
      "lawyer.registration", "matrícula"),
     ("party", {"oab": None, "cpf": "529.982.247-26"}, "lawyer.cpf", "verificadores"),
     ("judge", {}, "requester_type", "Deve ser um de"),
-])
+]
+
+
+@pytest.mark.parametrize("requester_type, lawyer, field, says", BAD_IDENTITIES)
 def test_each_kind_of_bad_input_gets_its_message(client, desk, requester_type, lawyer,  # noqa: F811
                                                   field, says):
     answer = client.post("/api/v1/bookings", headers=DIRECT,
@@ -217,6 +220,30 @@ def test_each_kind_of_bad_input_gets_its_message(client, desk, requester_type, l
     assert answer.status_code == 422
     assert any(says in message for message in answer.get_json()["errors"][field]), \
         answer.get_json()
+
+
+@pytest.mark.parametrize("requester_type, lawyer, field, says", BAD_IDENTITIES)
+def test_what_a_kind_lacks_is_named_beside_the_other_errors(client, desk, requester_type,  # noqa: F811
+                                                             lawyer, field, says):
+    """The identity is checked after the fields load; a body refused for its subject too
+    names both in one answer (the OAB number was told only on the next try)."""
+    body = form(desk, requester_type=requester_type, lawyer=lawyer, subject="")
+    errors = client.post("/api/v1/bookings", headers=DIRECT, json=body).get_json()["errors"]
+    assert "subject" in errors and any(says in message for message in errors[field]), errors
+
+
+@pytest.mark.parametrize("change", [
+    {"requester": {"type": ["lawyer"], "name": ""}},
+    {"requester": {"type": "lawyer", "name": "", "oab": 12345, "cpf": {"a": 1}}},
+    {"requester": "Maria", "subject": ""},
+    {"lawyer": ["Maria"], "requester": None, "subject": ""},
+    {"lawyer": {"name": ""}, "requester": None, "requester_type": 7},
+    {"lawyer": {"name": ""}, "requester": None, "requester_type": ["party"]},
+])
+def test_a_body_of_odd_shapes_is_refused_with_messages(client, desk, change):  # noqa: F811
+    body = {**contract_form(desk), **change}
+    answer = client.post("/api/v1/bookings", headers=DIRECT, json=body)
+    assert answer.status_code == 422 and answer.get_json()["errors"], answer.get_json()
 
 
 def test_a_party_books_only_where_the_magistrate_allows_it(app, client, desk):  # noqa: F811

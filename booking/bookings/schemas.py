@@ -177,6 +177,36 @@ class BookingRequestSchema(Schema):
                                         else "requester_type")
         return data
 
+    def handle_error(self, error, data, **kwargs):
+        """A body refused for other fields also says what its requester's type lacks (the
+        OAB number, the CPF...): that check runs after loading, so without this a form with a
+        blank name and a blank OAB number was told of the OAB only on its next try."""
+        _add_requester_errors(error.messages, data)
+
+
+def _add_requester_errors(messages: dict, data) -> None:
+    """identified()'s messages for the body as sent, beside those of the fields (each
+    field keeps the message it already has)."""
+    if not isinstance(data, dict) or (data.get("requester") is None) == (data.get("lawyer") is None):
+        return  # not a form, or the missing or doubled person is the message
+    field = "requester" if data.get("requester") is not None else "lawyer"
+    person, known = data[field], messages.get(field, {})
+    if not isinstance(person, dict) or not isinstance(known, dict):
+        return
+    given = person.get("type") if field == "requester" else data.get("requester_type")
+    kind = requesters.canonical(given) if isinstance(given, str | None) else None
+    if kind not in requesters.TYPES:
+        return
+    try:
+        identified(kind, {key: value for key, value in person.items() if isinstance(value, str)},
+                   field=field)
+    except ValidationError as refused:
+        found = {key: value for key, value in refused.messages[field].items() if key not in known}
+        if found:
+            messages[field] = {**known, **found}
+    except oab.OabError:
+        pass  # a malformed number: the oab field's own validator already said so
+
 
 def _who_asks(data: dict) -> str:
     """Who asks, from `requester` or `lawyer` (exactly one), moved to `lawyer` with its type

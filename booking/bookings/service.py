@@ -96,13 +96,26 @@ def _check_requester(rule: AvailabilityRule, requester_type: str,
 
 
 def _answers(rule: AvailabilityRule, given: dict) -> list[dict]:
-    """The answers to the magistrate's questions, checked; the first problem is a 422 on
-    its question (answers.q2)."""
+    """The answers to the magistrate's questions, checked; a problem is a 422 naming each
+    question refused (answers.q2)."""
     kept, errors = questions.answers_for(rule.questions or [], given)
     if errors:
-        question_id, message = next(iter(errors.items()))
-        raise InvalidField(message, f"answers.{question_id}")
+        (first, message), *others = answer_errors(errors).items()
+        raise InvalidField(message, first, more=dict(others))
     return kept
+
+
+def answer_errors(errors: dict[str, str]) -> dict[str, str]:
+    """questions.answers_for's problems keyed as the body names the answers (answers.q2)."""
+    return {f"answers.{question_id}": message for question_id, message in errors.items()}
+
+
+def answer_problems(magistrate_id: int, given: dict) -> dict[str, str]:
+    """What is wrong with the answers to the magistrate's questions, for a form refused for
+    other fields: its page names every problem at once, not the questions on a second try."""
+    rule = availability.rule_of(magistrate_id)
+    return answer_errors(questions.answers_for((rule.questions or []) if rule else [],
+                                               given)[1])
 
 
 def _check_bookable(slot: Slot | None, magistrate: Magistrate, rule: AvailabilityRule | None,

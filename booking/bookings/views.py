@@ -166,14 +166,17 @@ def book_page(magistrate_id: int):
     status = 200
     if request.method == "POST":
         values = request.form.to_dict()
+        body = _form_to_request(magistrate.id, request.form)
         try:
-            data = BookingRequestSchema().load(_form_to_request(magistrate.id, request.form))
+            data = BookingRequestSchema().load(body)
             remembered = _remembered_address() == data["lawyer"]["email"].lower()
             booked = service.book_slot(data, direct=remembered,
                                        client=service.client_hash(request.remote_addr))
             db.session.commit()
         except ValidationError as error:
-            errors, status = _schema_errors(error.messages, request.form), 422
+            # The questions are checked after the form loads: named now, not on a next try.
+            problems = service.answer_problems(magistrate.id, body["answers"])
+            errors, status = _schema_errors({**problems, **error.messages}, request.form), 422
         except DomainError as error:
             errors, status = form_errors(error)
             errors = {key.replace("answers.", "answer-", 1): value
