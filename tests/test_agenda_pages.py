@@ -185,6 +185,8 @@ def test_rule_errors_appear_beside_their_fields(client, judge):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert re.search(r'id="slot_minutes-erro"[^>]*>Deve estar entre 15 e 120\.', html)
+    # told in the same answer, not after the duration is fixed
+    assert re.search(r'id="win-2-start-erro"[^>]*>Sobrepõe outro horário de segunda-feira', html)
     response = client.post(url, data=rules_form(**{
         "win-2-weekday": "0", "win-2-start": "11:00", "win-2-end": "13:00", "win-2-video": "1"}))
     assert re.search(r'id="win-2-start-erro"[^>]*>Sobrepõe outro horário de segunda-feira',

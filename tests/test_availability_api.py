@@ -136,14 +136,34 @@ def test_invalid_rules_are_422_per_field(client, court):
         {"weekday": 1, "start": "16:00", "end": "18:00", "modes": ["video"]}]}
     response = client.put(url, json=body, headers=bearer(court["tokens"]["magistrate"]))
     assert response.status_code == 422
-    assert response.get_json()["errors"]["slot_minutes"] == ["Deve estar entre 15 e 120."]
-    body["slot_minutes"] = 30
-    errors = client.put(url, json=body, headers=bearer(court["tokens"]["magistrate"])).get_json()["errors"]
+    errors = response.get_json()["errors"]  # every problem in one answer, not one per try
+    assert errors["slot_minutes"] == ["Deve estar entre 15 e 120."]
     assert errors["weekly_windows.1.start"] == ["Sobrepõe outro horário de terça-feira."]
     assert "meeting_url" in errors
     body["weekly_windows"] = [{"weekday": 5, "start": "17:00", "end": "13:00", "modes": []}]
     errors = client.put(url, json=body, headers=bearer(court["tokens"]["magistrate"])).get_json()["errors"]
     assert {"weekly_windows.0.weekday", "weekly_windows.0.modes"} <= set(errors)
+
+
+@pytest.mark.parametrize("change, told", [
+    # a window refused whole: the others are not compared under shifted indices
+    ({"weekly_windows": ["13:00", {"weekday": 1, "start": "13:00", "end": "17:00",
+                                   "modes": ["in_person"]}]}, {"weekly_windows.0", "address"}),
+    # a refused link is told once, by its own message
+    ({"meeting_url": "http://sala", "slot_minutes": 5}, {"meeting_url", "slot_minutes"}),
+    ({"meeting_url": 12, "address": ["x"]}, {"meeting_url", "address"}),
+    ({"weekly_windows": {"weekday": 1}}, {"weekly_windows"}),
+    ({"weekly_windows": [None, 7, [], {"modes": "video"}]}, {"weekly_windows.0"}),
+])
+def test_odd_rules_are_told_field_by_field(client, court, change, told):
+    url = f"/api/v1/magistrates/{court['judge']}/availability"
+    body = {"slot_minutes": 30, "meeting_url": None, "weekly_windows": [
+        {"weekday": 1, "start": "13:00", "end": "17:00", "modes": ["video"]}], **change}
+    response = client.put(url, json=body, headers=bearer(court["tokens"]["magistrate"]))
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert all(any(key.startswith(name) for key in errors) for name in told), errors
+    assert all(len(messages) == 1 for messages in errors.values()), errors
 
 
 def test_changing_rules_republishes_and_never_moves_a_booked_slot(app, client, court):
@@ -583,3 +603,20 @@ def test_listing_query_uses_its_index(app, backend, court, reader):
     # Either index leads with (magistrate_id, ...) and bounds start_at: never a scan of all slots.
     assert "ix_slot_listing" in plan or "uq_slot_magistrate_start" in plan, plan
     assert "Seq Scan" not in plan and "SCAN slot" not in plan.replace("SCAN slot USING", ""), plan
+
+
+@pytest.mark.parametrize("path, body, told", [
+    ("/api/v1/closures", {"first_day": "2031-03-10", "last_day": "2031-03-02", "reason": "x"},
+     {"last_day", "reason"}),
+    ("/api/v1/magistrates/{judge}/exceptions",
+     {"kind": "block", "start": "2031-03-10T14:00:00-04:00", "end": "2031-03-10T13:00:00-04:00",
+      "reason": "x" * 301}, {"end", "reason"}),
+])
+def test_periods_in_the_wrong_order_are_told_with_the_other_fields(client, court, path, body,
+                                                                   told):
+    """An end before its start is said in the same answer as a refused reason."""
+    who = "magistrate" if "exceptions" in path else "admin"
+    response = client.post(path.format(judge=court["judge"]), json=body,
+                           headers=bearer(court["tokens"][who]))
+    assert response.status_code == 422
+    assert told <= set(response.get_json()["errors"]), response.get_json()

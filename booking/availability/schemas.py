@@ -37,10 +37,13 @@ class WeeklyWindowSchema(Schema):
     end = fields.Time(required=True, format="%H:%M", metadata={"example": "17:00"})
     modes = ModesField(required=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # told with the fields' errors
     def start_before_end(self, data, **kwargs):
         if "start" in data and "end" in data and data["start"] >= data["end"]:
             raise ValidationError("O fim deve ser depois do início.", "end")
+
+
+WINDOW_KEYS = frozenset(WeeklyWindowSchema().fields)
 
 
 class AvailabilitySchema(Schema):
@@ -77,21 +80,28 @@ class AvailabilitySchema(Schema):
             data["accepted_requesters"] = requesters.canonical_list(data["accepted_requesters"])
         return data
 
-    @validates_schema
-    def windows_fit_together(self, data, **kwargs):
-        windows = data.get("weekly_windows") or []
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def windows_fit_together(self, data, original_data, **kwargs):
+        """Overlapping windows and the place each mode needs, told with the fields' own
+        errors: a refused duration no longer hides them until the next try. A field refused
+        on its own is missing from `data` and gets no second message here."""
+        loaded = [w if isinstance(w, dict) else {} for w in data.get("weekly_windows") or []]
+        sent = original_data.get("weekly_windows") if isinstance(original_data, dict) else None
+        # A window refused whole may be missing from the list: compare only when the count is
+        # as sent, so that each index is the one the client sent.
+        whole = ([(i, w) for i, w in enumerate(loaded) if WINDOW_KEYS <= w.keys()]
+                 if isinstance(sent, list) and len(sent) == len(loaded) else [])
         errors: dict[str, list[str]] = {}
-        for i, window in enumerate(windows):
-            for j in range(i):
-                other = windows[j]
+        for position, (i, window) in enumerate(whole):
+            for _, other in whole[:position]:
                 if window["weekday"] == other["weekday"] and window["start"] < other["end"] \
                         and other["start"] < window["end"]:
                     errors[f"weekly_windows.{i}.start"] = [
                         f"Sobrepõe outro horário de {WEEKDAY_NAMES[window['weekday']]}."]
-        modes = {mode for window in windows for mode in window["modes"]}
-        if "video" in modes and not data.get("meeting_url"):
+        modes = {mode for window in loaded for mode in window.get("modes", ())}
+        if "video" in modes and "meeting_url" in data and not data["meeting_url"]:
             errors["meeting_url"] = ["Informe o link da sala de vídeo, pois há horários por vídeo."]
-        if "in_person" in modes and not (data.get("address") or "").strip():
+        if "in_person" in modes and "address" in data and not (data["address"] or "").strip():
             errors["address"] = ["Informe o endereço, pois há horários presenciais."]
         if errors:
             raise ValidationError(errors)
@@ -102,7 +112,7 @@ class SlotQuerySchema(Schema):
         "description": "Primeiro dia (AAAA-MM-DD), local. Padrão: hoje."})
     to = CourtDate(metadata={"description": "Último dia, inclusive. Padrão: 4 semanas depois de from."})
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # told with the fields' errors
     def range_is_sane(self, data, **kwargs):
         first, last = data.get("from_"), data.get("to")
         if first and last:
@@ -135,7 +145,7 @@ class ExceptionSchema(Schema):
                            metadata={"example": "Sessão do Tribunal do Júri"})
     modes = ModesField(load_default=None, allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # told with the fields' errors
     def period_is_sane(self, data, **kwargs):
         start, end = data.get("start_at"), data.get("end_at")
         if start and end:
@@ -170,7 +180,7 @@ class ClosureSchema(Schema):
     bookings_done = fields.Integer(dump_only=True)
     bookings_finished_at = fields.DateTime(dump_only=True, allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # told with the fields' errors
     def days_in_order(self, data, **kwargs):
         if data.get("first_day") and data.get("last_day"):
             if data["last_day"] < data["first_day"]:
