@@ -54,9 +54,9 @@ def test_the_csv_has_every_published_number_in_brazilian_form():
                     ["Reclamações por mês", "nov/2026", "Mediana de horas", "3,0"],
                     ["Reclamações por mês", "dez/2026", "Recebidas", HIDDEN],
                     ["Reclamações por mês", "dez/2026", "Mediana de horas", "—"]]
-    bars = chart(data).bars
-    assert (bars[0].text, bars[1].text, bars[1].width) == ("7", HIDDEN, 0)
-    assert bars[0].width > 0
+    drawn = chart(data)
+    assert [(bar.text, bar.share) for bar in drawn.bars] == [("7", 100), (HIDDEN, 0)]
+    assert drawn.description == "Reclamações por mês — recebidas: nov/2026: 7; dez/2026: <5"
 
 
 # --- the service, on both databases -----------------------------------------------------------
@@ -224,3 +224,14 @@ def test_a_month_in_the_court_s_time_on_both_databases(app, client):
         first, last = service.period(2)
         rows = service.tables(first, last)[0].rows
     assert [row["received"] for row in rows] == [5, 0]
+
+
+def test_bars_are_shares_of_the_longest():
+    from booking.charts import chart as bar_chart
+
+    drawn = bar_chart("Por canal", [("Telefone", 40), ("E-mail", 10), ("WhatsApp", 1),
+                                    ("Balcão", 0), ("Outro", None), ("Mediana", 2.25)])
+    assert [bar.share for bar in drawn.bars] == [100, 25, 2.5, 0, 0, 0]
+    assert [bar.text for bar in drawn.bars][-3:] == ["0", "—", "2,2"]
+    assert bar_chart("x", [("a", 1), ("b", 1000)]).bars[0].share == 0.5  # a sliver, not nothing
+    assert bar_chart("x", [("a", 0)]).bars[0].share == 0

@@ -22,6 +22,7 @@ from ..accounts import service as accounts
 from ..accounts.auth import login_required_page
 from ..audit import service as audit
 from ..bookings import service as bookings
+from ..charts import chart
 from ..clock import court_zone, local_today
 from ..courts import service as courts
 from ..database import utcnow
@@ -30,7 +31,6 @@ from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
 from ..pagination import page_number, paginate
 from . import files, reports, service
-from .charts import bar_chart
 from .models import Complaint
 from .schemas import (
     ComplaintFilterSchema,
@@ -327,18 +327,22 @@ def staff_file(complaint_id: int, attachment_id: int):
     return files.response_for(attachment)
 
 
+BARS_PER_CHART = 15  # the groups with most complaints; the export has them all
+
+
 @blp.get("/corregedoria/estatisticas")
 @login_required_page("corregedoria")
 def statistics():
     filters, raw = _desk_filters()
-    charts = {}
+    charts = []
     summary = None
     for group_by, title in (("channel", "Por canal"), ("kind", "Por tipo de falha"),
                             ("comarca", "Por comarca"), ("unit", "Por unidade"),
                             ("week", "Por semana")):
         result = service.stats(group_by, filters)
         summary = summary or result
-        charts[group_by] = {"title": title, "chart": bar_chart(result["groups"])}
+        charts.append(chart(title, [(group["label"], group["count"])
+                                    for group in result["groups"][:BARS_PER_CHART]]))
     # The tables below the charts follow the same comarca (and period) as the charts.
     comarca_id = filters.get("comarca_id")
     first, last = _attendance_period(filters)

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import median
 
+from ..charts import Chart, shown_text
+from ..charts import chart as bar_chart
+
 SMALL = 5
 HIDDEN = "<5"
 MONTH_NAMES = ("jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov",
@@ -78,48 +81,11 @@ def table(key: str, title: str, row_header: str, columns: list[tuple[str, str]],
 
 # --- charts ----------------------------------------------------------------------------
 
-ROW, LABEL_WIDTH, BAR_AREA = 26, 150, 300
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    text: str
-    y: int
-    width: int
-
-
-@dataclass(frozen=True)
-class Chart:
-    title: str
-    bars: list[Bar]
-    height: int
-    width: int = LABEL_WIDTH + BAR_AREA + 50
-    label_width: int = LABEL_WIDTH
-
-    @property
-    def description(self) -> str:
-        return f"{self.title}: " + "; ".join(f"{b.label}: {b.text}" for b in self.bars)
-
-
 def chart(data: Table) -> Chart:
     """Bars of the table's chart column; a hidden count gets no bar, only its "<5"."""
-    values = [row[data.chart_column] for row in data.rows]
-    top = max((v for v in values if isinstance(v, int)), default=0) or 1
-    bars = [Bar(label=row["label"][:22], text=_text(value), y=index * ROW,
-                width=round(BAR_AREA * value / top) if isinstance(value, int) else 0)
-            for index, (row, value) in enumerate(zip(data.rows, values, strict=True))]
     label = dict(data.columns)[data.chart_column]
-    return Chart(title=f"{data.title} — {label.lower()}", bars=bars,
-                 height=max(ROW, len(bars) * ROW))
-
-
-def _text(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    return str(value)
+    return bar_chart(f"{data.title} — {label.lower()}",
+                     [(row["label"], row[data.chart_column]) for row in data.rows])
 
 
 # --- the CSV ---------------------------------------------------------------------------
@@ -133,7 +99,7 @@ def as_csv(tables: list[Table]) -> bytes:
     for data in tables:
         for row in data.rows:
             for column, label in data.columns:
-                writer.writerow([data.title, row["label"], label, _text(row[column])])
+                writer.writerow([data.title, row["label"], label, shown_text(row[column])])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

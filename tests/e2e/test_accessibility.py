@@ -226,6 +226,12 @@ def test_the_transparency_page_fits_a_phone_and_shows_its_csv(site, browser):
                                    delimiter=";"))
             assert {"|".join(row) for row in rows[1:]} == on_page
             assert len(on_page) > 20
+            # The charts' words are the page's text, not a drawing scaled to the width: they
+            # were 6 px tall on a phone.
+            sizes = page.evaluate("""() => [...document.querySelectorAll(
+                '.chart .bar-label, .chart .bar-value')].map(
+                e => parseFloat(getComputedStyle(e).fontSize) * (e.getClientRects().length ? 1 : 0))""")
+            assert sizes and min(sizes) >= 14, sizes
         finally:
             phone.close()
 

@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
@@ -238,7 +239,10 @@ def test_a_citizen_reports_a_failure_and_the_corregedoria_resolves_it(site, brow
                            delimiter=";"))
     assert rows[0][0] == "Protocolo" and protocol in [r[0] for r in rows[1:]]
     desk.get_by_role("link", name="Estatísticas e gráficos").click()
-    expect(desk.locator("svg")).to_have_count(5)
+    expect(desk.locator("figure.chart")).to_have_count(5)
+    # the one complaint's bar is the longest: it fills its row's bar area
+    longest, area = desk.locator(".chart .bar").first, desk.locator(".chart .bar-area").first
+    assert longest.bounding_box()["width"] == pytest.approx(area.bounding_box()["width"], abs=1)
     snap(desk, "estatisticas")
     desk.context.close()
 
