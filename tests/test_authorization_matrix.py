@@ -232,6 +232,8 @@ PAGES = [
      NOT_YOURS),
     ("POST", "/agendamentos/<int:booking_id>/confirmar", "/agendamentos/{live}/confirmar?token={other_token}",
      NOT_YOURS),
+    ("POST", "/agendamentos/<int:booking_id>/liberar", "/agendamentos/{live}/liberar?token={other_token}",
+     NOT_YOURS),
     ("GET", "/agendamentos/<int:booking_id>/cancelar", "/agendamentos/{live}/cancelar?token={other_token}",
      NOT_YOURS),
     ("POST", "/agendamentos/<int:booking_id>/cancelar", "/agendamentos/{live}/cancelar?token={other_token}",

@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from booking.availability import service as availability
+from booking.availability.models import Slot
 from booking.availability.weeks import monday_of
 from booking.bookings.models import Booking, UrgentRequest
+from booking.courts.models import Magistrate
 from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
@@ -92,6 +95,49 @@ def test_the_form_holds_the_slot_and_only_the_code_confirms_it(app, client, judg
         assert db.session.scalar(select(Booking.status)) == "confirmed"
         assert sorted(m.kind for m in db.session.scalars(select(OutboxMessage))) == [
             "booking_booked", "booking_booked", "booking_booked", "booking_code"]
+
+
+def test_a_mistyped_address_gives_the_time_back_and_the_form_comes_back_filled(app, client,
+                                                                               judge):
+    """An e-mail typed wrong never gets the code: the hold's page gives the time back at once
+    (not in 15 minutes) and the form comes back as sent, to correct and send again."""
+    with app.app_context():
+        availability.replace_questions(db.session.get(Magistrate, judge), [
+            {"label": "Há réu preso?", "kind": "yes_no", "required": True},
+            {"label": "Data da audiência", "kind": "date"}], user=None)
+        db.session.commit()
+    link = first_slot_link(client, judge)
+    held = client.post(link, data=lawyer_form(link, email="maria@exmaple.com",
+                                              participants="socio@example.com",
+                                              **{"answer-q1": "sim", "answer-q2": "2027-03-02"}))
+    page = client.get(held.headers["Location"]).get_data(as_text=True)
+    assert "Liberar o horário e corrigir os dados" in page
+    booking_id = int(held.headers["Location"].split("/")[-2])
+
+    stranger = app.test_client().post(f"/agendamentos/{booking_id}/liberar")
+    assert stranger.status_code == 404  # only the browser that holds it, or the e-mail's link
+    released = client.post(f"/agendamentos/{booking_id}/liberar")
+    assert released.status_code == 302 and f"corrigir={booking_id}" in released.headers["Location"]
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        assert (booking.status, booking.cancelled_by) == ("cancelled", "hold_expired")
+        assert db.session.scalar(select(Slot.state).where(Slot.id == booking.slot_id)) == "open"
+    form = client.get(released.headers["Location"]).get_data(as_text=True)
+    for typed in ('value="maria@exmaple.com"', 'value="Maria Souza"', 'value="12345/MT"',
+                  'value="(65) 99999-0000"',
+                  "Pedido de liminar", "socio@example.com", 'value="2027-03-02"'):
+        assert typed in form, typed
+    assert re.search(r'name="answer-q1" value="sim" checked', form)
+    assert re.search(r'name="consent" value="1" checked', form)
+    assert "Reserva liberada" in form
+    twice = client.post(f"/agendamentos/{booking_id}/liberar")  # no longer held: its page says so
+    assert twice.headers["Location"].endswith(f"/agendamentos/{booking_id}/confirmar")
+
+    again = client.post(link, data=lawyer_form(link, email="maria@example.com",
+                                               **{"answer-q1": "sim"}))
+    assert again.status_code == 302 and again.headers["Location"].endswith("/confirmar")
+    live_hold = client.get(link + f"&corrigir={booking_id + 1}")  # not a released hold
+    assert 'value="maria@example.com"' not in live_hold.get_data(as_text=True)
 
 
 def test_the_emails_link_confirms_only_with_a_press(app, client, judge):

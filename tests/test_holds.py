@@ -91,6 +91,20 @@ def test_an_unconfirmed_hold_expires_and_its_slot_opens_again(app, client, desk)
         "email": "outra@example.com"})).status_code == 201
 
 
+def test_the_requester_gives_a_hold_back_and_its_slot_opens_at_once(app, client, desk):  # noqa: F811
+    held = hold(client, desk)
+    cancel = f"/api/v1/bookings/{held['id']}/cancel"
+    assert client.post(cancel, json={}).status_code == 401  # only with the manage token
+    given_back = client.post(cancel, json={}, headers=bearer(held["manage_token"]))
+    assert given_back.status_code == 200 and given_back.get_json()["status"] == "cancelled"
+    assert desk["slots"][0]["start"] in open_starts(client, desk)  # now, not in 15 minutes
+    assert kinds(app) == ["booking_code"]  # nobody else knew of it: nobody is told
+    late = confirm(client, held, code_of(app, held))
+    assert late.status_code == 409 and late.get_json()["code"] == "hold_expired"
+    again = client.post(cancel, json={}, headers=bearer(held["manage_token"]))
+    assert again.status_code == 409  # a cancelled booking cannot be cancelled twice
+
+
 def test_wrong_codes_are_counted_and_release_the_slot(app, client, desk):  # noqa: F811
     held = hold(client, desk)
     right = code_of(app, held)

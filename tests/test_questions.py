@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from booking.availability import service
-from booking.availability.questions import answers_for, numbered
+from booking.availability.questions import answers_for, as_typed, numbered
 from booking.bookings.models import Booking
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
@@ -37,6 +37,19 @@ def test_answers_are_checked_and_kept_with_the_question_as_asked():
     _, errors = answers_for(questions, {"q2": "Recurso", "q3": "0001-01-01", "q9": "x"})
     assert set(errors) == {"q1", "q2", "q3", "q9"}
     assert errors["q1"] == "Responda esta pergunta."
+
+
+def test_kept_answers_go_back_into_the_form_as_typed():
+    """A form filled in again from a booking (a hold given back to correct it): each answer
+    in the input's own shape, a question changed meanwhile left blank."""
+    questions = numbered(QUESTIONS)
+    typed = {"q1": "nao", "q2": "Execução", "q3": "2027-03-02", "q4": "Réu preso desde maio."}
+    kept, errors = answers_for(questions, typed)
+    assert errors == {} and as_typed(questions, kept) == typed
+    edited = numbered([{**QUESTIONS[0], "label": "Há réu preso no processo?"},
+                       {**QUESTIONS[1], "options": ["Conhecimento", "Recurso"]}, *QUESTIONS[2:]])
+    assert as_typed(edited, kept) == {"q3": "2027-03-02", "q4": "Réu preso desde maio."}
+    assert as_typed(questions, None) == {}
 
 
 def set_questions(client, desk, questions=QUESTIONS):  # noqa: F811

@@ -75,3 +75,25 @@ def _answer(question: dict, value) -> tuple[str | None, str | None]:
     if not 1900 <= day.year <= 2100:
         return None, "Informe uma data entre 1900 e 2100."
     return day.strftime("%d/%m/%Y"), None
+
+
+def as_typed(questions: list[dict], kept: list[dict]) -> dict[str, str]:
+    """Answers kept with a booking, as the form's inputs take them again (by question id),
+    for a form filled in anew: the question matched by its words, a "Sim" as "sim", a date
+    as AAAA-MM-DD. A question changed meanwhile is left blank."""
+    by_label = {answer["question"]: answer["answer"] for answer in kept or []}
+    typed = {}
+    for question in questions:
+        answer = by_label.get(question["label"])
+        if answer is None:
+            continue
+        if question["kind"] == "yes_no":
+            answer = {YES: "sim", NO: "nao"}.get(answer)
+        elif question["kind"] == "date":
+            day, month, year = answer.split("/") if answer.count("/") == 2 else ("", "", "")
+            answer = f"{year}-{month}-{day}" if year else None
+        elif question["kind"] == "choice" and answer not in question["options"]:
+            answer = None
+        if answer is not None:
+            typed[question["id"]] = answer
+    return typed

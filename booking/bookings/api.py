@@ -330,9 +330,14 @@ class BookingCancel(MethodView):
     @blp.arguments(CancelSchema())
     @blp.response(200, BookingSchema)
     def post(self, data, booking_id):
-        """Cancel: the lawyer until the cutoff; the magistrate's side with a reason."""
+        """Cancel: the lawyer until the cutoff; the magistrate's side with a reason. A hold
+        not yet confirmed is given back by its requester at once (its time opens again)."""
         access = booking_access(booking_id)
-        service.cancel(access.booking, by=access.by, reason=data.get("reason"), user=access.user)
+        if access.user is None and access.booking.status == "held":
+            service.release_hold(access.booking)
+        else:
+            service.cancel(access.booking, by=access.by, reason=data.get("reason"),
+                           user=access.user)
         db.session.commit()
         return booking_document(access.booking, reveal_sealed=access.user is not None)
 

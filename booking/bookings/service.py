@@ -469,7 +469,21 @@ def remaining_tries(booking: Booking) -> int:
     return max(0, current_app.config["BOOKING_CONFIRM_MAX_TRIES"] - booking.confirm_attempts)
 
 
-def _release_hold(booking: Booking, now: datetime) -> None:
+def release_hold(booking: Booking, now: datetime | None = None) -> bool:
+    """The requester gives the held time back before confirming it (a mistyped e-mail never
+    gets the code): it opens again now, not when the hold expires. False when it is no
+    longer held (confirmed or expired meanwhile). Nobody else was told of a hold, so
+    nobody is told of its end but the webhooks. The caller commits."""
+    _lock_magistrate(booking.magistrate_id)
+    db.session.refresh(booking, _HOLD_STATE)
+    if booking.status != "held":
+        return False
+    _release_hold(booking, now or utcnow(), action="booking.hold_released")
+    return True
+
+
+def _release_hold(booking: Booking, now: datetime, *,
+                  action: str = "booking.hold_expired") -> None:
     """The hold is over unconfirmed: its slot opens again."""
     booking.status = "cancelled"
     booking.cancelled_at = now
@@ -478,7 +492,7 @@ def _release_hold(booking: Booking, now: datetime) -> None:
     booking.updated_at = now
     if booking.slot_id is not None:
         availability.release_slot(booking.slot_id)
-    audit.record("booking.hold_expired", "booking", booking.id)
+    audit.record(action, "booking", booking.id)
     _publish(booking, "booking.hold_expired")
 
 

@@ -30,8 +30,8 @@ from marshmallow import ValidationError
 from .. import metrics, requesters
 from ..accounts.auth import acted_on, login_required_page, managed_magistrate
 from ..audit import service as audit
+from ..availability import questions, weeks
 from ..availability import service as availability
-from ..availability import weeks
 from ..availability.slots import local_instant
 from ..clock import local_now, local_today
 from ..courts import service as courts
@@ -41,7 +41,7 @@ from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
 from ..fields import OUT_OF_RANGE, plausible, plausible_instant
-from ..formatting import zone_label
+from ..formatting import phone_label, zone_label
 from ..notifications import text_gateway
 from ..pagination import page_number, paginate
 from ..security import seal, unseal
@@ -162,7 +162,8 @@ def book_page(magistrate_id: int):
         return redirect(url_for("availability_pages.public_agenda", magistrate_id=magistrate.id))
     slot = _open_slot(magistrate, start)
     errors: dict[str, list[str]] = {}
-    values = {"mode": "video" if slot and slot.video else "in_person"}
+    values = (_released_hold_values(magistrate.id, start)
+              or {"mode": "video" if slot and slot.video else "in_person"})
     status = 200
     if request.method == "POST":
         values = request.form.to_dict()
@@ -236,6 +237,48 @@ def _just_booked_token(booking_id: int) -> str | None:
     just = session.get("just_booked") or {}
     return unseal(just["sealed"]) if just.get("id") == booking_id and just.get("sealed") \
         else None
+
+
+def _released_hold_values(magistrate_id: int, start: datetime) -> dict | None:
+    """The form as it was sent for a hold this browser gave back to correct it
+    (release_hold_page), for ?corrigir=<its id>; None for any other booking."""
+    booking_id = request.args.get("corrigir", type=int)
+    token = _just_booked_token(booking_id) if booking_id else None
+    booking = service.booking_for_token(booking_id, token) if token else None
+    if booking is None or booking.status != "cancelled" or booking.anonymized_at is not None \
+            or booking.magistrate_id != magistrate_id or booking.start_at != start:
+        return None
+    registration = {"lawyer": "oab", "party": "cpf"}.get(booking.requester_type, "registration")
+    return {"mode": booking.mode, "requester_type": booking.requester_type,
+            "name": booking.lawyer_name, registration: booking.lawyer_oab,
+            "institution": booking.requester_institution or "",
+            "email": booking.lawyer_email, "phone": phone_label(booking.lawyer_phone),
+            "participants": "\n".join(booking.participants or []),
+            "notify_by": booking.notify_by or "", "case_number": booking.case_number,
+            "subject": booking.subject, "under_seal": booking.under_seal,
+            "consent": True,  # given for this same request a moment ago
+            **{f"answer-{question_id}": answer for question_id, answer in questions.as_typed(
+                availability.questions_of(magistrate_id), booking.answers).items()}}
+
+
+@blp.post("/agendamentos/<int:booking_id>/liberar")
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])
+def release_hold_page(booking_id: int):
+    """The requester gives the held time back to correct the form (an e-mail mistyped never
+    gets its code): the time opens again at once and the form comes back as it was sent."""
+    token = request.values.get("token") or _just_booked_token(booking_id)
+    booking = service.booking_for_token(booking_id, token) if token else None
+    if booking is None:
+        abort(404)
+    released = service.release_hold(booking)
+    db.session.commit()
+    session["just_booked"] = {"id": booking.id, "sealed": seal(token)}  # also from the e-mail
+    if not released:  # confirmed or expired meanwhile: the page says which
+        return redirect(url_for("bookings_pages.confirm_hold", booking_id=booking.id))
+    flash("Reserva liberada. Corrija os dados e confirme de novo; se o horário ainda estiver "
+          "livre, ele é seu.", "success")
+    return redirect(url_for("bookings_pages.book_page", magistrate_id=booking.magistrate_id,
+                            inicio=booking.start_at.isoformat(), corrigir=booking.id))
 
 
 CONFIRM_PAGE_REFUSALS = {
