@@ -283,11 +283,13 @@ def test_the_admin_pages_import_with_a_dry_run_and_edit_a_unit(app, client):
         unit = db.session.scalar(select(Unit).where(Unit.code == "MT00001"))
         unit_id, comarca_id = unit.id, unit.comarca_id
     form = client.get(f"/equipe/diretorio/unidades/{unit_id}").get_data(as_text=True)
-    assert 'value="MT00001"' in form and "Canal 3: tipo" in form
+    assert 'value="MT00001"' in form and 'Canal 3: </span>Tipo' in form
     bad = client.post(f"/equipe/diretorio/unidades/{unit_id}", data={
         "code": "MT00001", "name": "1ª Vara Cível de Cuiabá", "comarca_id": str(comarca_id),
         "instance": "1", "is_active": "sim", "channel_kind_0": "phone", "channel_value_0": ""})
     assert bad.status_code == 422 and 'id="channel_value_0-erro"' in bad.get_data(as_text=True)
+    assert re.search(r'<input id="channel_value_0"[^>]*aria-invalid="true"[^>]*'
+                     r'aria-describedby="channel_value_0-erro"', bad.get_data(as_text=True))
     saved = client.post(f"/equipe/diretorio/unidades/{unit_id}", data={
         "code": "MT00001", "name": "1ª Vara Cível de Cuiabá", "comarca_id": str(comarca_id),
         "instance": "1", "is_active": "nao", "future_bookings": "keep",

@@ -106,6 +106,21 @@ def test_the_assists_filter_narrows_the_magistrates(site, page):
     expect(form.locator("label.choice:visible")).to_have_count(len(texts))
 
 
+def test_a_units_channels_are_edited_one_field_under_the_other_on_a_phone(site, page):
+    """Each channel's three inputs under their own labels, as wide as the form: they ran
+    together in one line with the next channel's labels."""
+    sign_in(page, site, "admin@demo.tjmt.jus.br", "demo-admin-2027")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(site.url + "/equipe/diretorio/unidades/1")
+    group = page.get_by_role("group", name="Canal 1", exact=True)
+    width = group.bounding_box()["width"]
+    for label in ("Tipo", "Endereço ou número", "Horário"):
+        field = group.get_by_label(label)
+        assert field.bounding_box()["width"] >= width - 1, label
+        above = group.locator("label", has_text=label).bounding_box()
+        assert above["y"] + above["height"] <= field.bounding_box()["y"], label
+
+
 def test_a_magistrate_signs_in_with_the_court_login(oidc_site, page, snap):
     page.goto(oidc_site.url + "/entrar")
     page.get_by_role("link", name="Entrar com a conta do tribunal").click()
