@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -134,3 +136,35 @@ def test_checkboxes_and_radios_are_tappable_beside_long_labels(site, phone):
     phone.goto(site.url + "/equipe/contas/2")  # goto waits for the load event
     assert phone.locator(".choice input[type=checkbox]").count() > 20
     assert smallest(phone) >= 20
+
+
+def test_a_booking_with_a_long_meeting_link_fits_a_phone(site, phone):
+    """A meeting link runs to 200 characters (Teams): the confirmation and the manage page
+    break it instead of widening the page past the screen (a 48-character one did)."""
+    from booking.availability.models import AvailabilityRule
+
+    room = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_" + "N2E5ZjQ" * 24
+    with site.app.app_context():
+        rule = db.session.scalars(select(AvailabilityRule).order_by(AvailabilityRule.magistrate_id)).first()
+        rule.meeting_url, judge = room, rule.magistrate_id
+        db.session.commit()
+    phone.goto(f"{site.url}/magistrados/{judge}/agenda")
+    phone.locator("a.slot").first.tap()
+    phone.get_by_label("Nome completo").fill("Maria Aparecida Souza")
+    phone.get_by_label("Número da OAB (advogados)").fill("12345/MT")
+    phone.locator("#email").fill("sala.longa@example.com")
+    phone.get_by_label("Telefone").fill("(65) 99999-0000")
+    phone.get_by_label("Número do processo (CNJ)").fill("0001234-03.2026.8.11.0041")
+    phone.get_by_label("Assunto do atendimento").fill("Pedido de liminar")
+    phone.get_by_label(re.compile("Concordo")).check()
+    phone.get_by_label("Por vídeo").check()
+    phone.get_by_role("button", name="Confirmar agendamento").tap()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Confirme seu agendamento")
+    phone.get_by_label("Código recebido por e-mail").fill(site.emailed_code("sala.longa@example.com"))
+    phone.get_by_role("button", name="Confirmar agendamento").tap()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Atendimento agendado")
+    expect(phone.locator(".summary")).to_contain_text(room[:40])
+    assert fits_the_screen(phone)
+    phone.goto(phone.locator(".manage-link a").get_attribute("href"))
+    expect(phone.locator(".summary")).to_contain_text(room[:40])
+    assert fits_the_screen(phone)
