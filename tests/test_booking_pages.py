@@ -223,6 +223,10 @@ def test_lawyer_reschedules_then_cancels_from_the_pages(app, client, judge):
         booking = db.session.scalars(select(Booking)).one()
         assert booking.ical_sequence == 1
         assert booking.start_at.isoformat()[:16] != unquote(link.split("inicio=")[1])[:16]
+    refused = client.post(f"{base}/cancelar", data={"token": token, "reason": "Acordo. " * 80})
+    assert refused.status_code == 422  # too long: the reason comes back as typed, to shorten
+    assert re.search(r'id="reason-erro"', refused.get_data(as_text=True))
+    assert ">" + "Acordo. " * 80 + "</textarea>" in refused.get_data(as_text=True)
     cancelled = client.post(f"{base}/cancelar", data={"token": token, "reason": "Acordo"})
     assert cancelled.status_code == 302
     assert "Cancelado" in client.get(f"{base}?token={token}").get_data(as_text=True)
