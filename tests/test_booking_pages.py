@@ -390,6 +390,16 @@ def test_the_urgent_requests_page_lists_them_a_page_at_a_time(app, client, judge
         as_text=True)
     assert re.findall(r"Pedido respondido \d+", second) == [  # the 24 newest were on page 1
         f"Pedido respondido {n:02d}" for n in range(URGENT_PER_PAGE - 1, URGENT_PER_PAGE + 2)]
+    assert '<a href="tel:65999990000">' in first  # the office calls the lawyer from the page
+    with app.app_context():
+        from booking.bookings.urgent import anonymize_created_before
+
+        assert anonymize_created_before(now) == URGENT_PER_PAGE + 3
+        db.session.commit()
+    gone = client.get(f"/equipe/magistrados/{judge}/pedidos-urgentes?pagina=2").get_data(
+        as_text=True)
+    assert "contato removido ao fim do prazo de guarda" in gone
+    assert "tel:" not in gone and "mailto:" not in gone and "anonimizado.invalid" not in gone
 
 
 def test_a_browser_that_confirmed_an_address_books_with_it_without_a_code(app, client, judge):

@@ -34,6 +34,11 @@ class LawyerColumns:
     lawyer_email: Mapped[str] = mapped_column(String(254))
     lawyer_phone: Mapped[str] = mapped_column(String(20))
 
+    @property
+    def lawyer_removed(self) -> bool:
+        """The retention period removed who asked (the row stays, for the statistics)."""
+        return self.lawyer_email == REMOVED_EMAIL
+
 
 class Booking(LawyerColumns, db.Model):
     """One appointment. Its slot, times and invite UID are fixed until it is rescheduled."""
