@@ -275,6 +275,16 @@ def test_a_short_code_printed_with_the_protocol_follows_the_complaint(app, clien
     wrong = ("A" if code[0] != "A" else "B") + code[1:]
     assert client.get("/reclamacoes/acompanhar", query_string={
         "protocolo": protocol, "token": wrong}).status_code == 404
+    # The registered page's link brings the protocol only: it waits for the code, no error.
+    linked = client.get("/reclamacoes/acompanhar", query_string={"protocolo": protocol})
+    html = linked.get_data(as_text=True)
+    assert linked.status_code == 200 and "não encontrado" not in html
+    assert f'value="{protocol}"' in html and re.search(r'<input id="token"[^>]*autofocus', html)
+    blank = client.get("/reclamacoes/acompanhar", query_string={"protocolo": protocol,
+                                                                "token": ""})
+    assert blank.status_code == 422 and "não encontrado" not in blank.get_data(as_text=True)
+    assert re.search(r'id="token-erro"[^>]*>Informe o código de acompanhamento',
+                     blank.get_data(as_text=True))
     api = client.get(f"/api/v1/complaints/{protocol}", query_string={"token": code})
     assert api.status_code == 200
     # No e-mail was given: the page offers to send the link to one.

@@ -168,10 +168,18 @@ def _reporter_credentials(source) -> tuple[str, str]:
 @blp.get("/reclamacoes/acompanhar")
 @limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
 def follow():
+    """The reporter's view of a complaint, by protocol and code. A link that brings only the
+    protocol (the page that registered it) prefills it and waits for the code: no error yet."""
     protocol, token = _reporter_credentials(request.args)
-    complaint = service.lookup(protocol, token) if protocol and token else None
-    return _follow_page(protocol, token, complaint,
-                        status=404 if (protocol and token and not complaint) else 200)
+    if protocol and token:
+        complaint = service.lookup(protocol, token)
+        return _follow_page(protocol, token, complaint, status=200 if complaint else 404)
+    errors = {}
+    if "token" in request.args:  # the form was sent with a field left blank
+        errors = {name: [message] for name, message, given in (
+            ("protocolo", "Informe o protocolo (por exemplo RC-2027-000123).", protocol),
+            ("token", "Informe o código de acompanhamento.", token)) if not given}
+    return _follow_page(protocol, token, None, errors=errors, status=422 if errors else 200)
 
 
 def _follow_page(protocol: str, token: str, complaint: Complaint | None, *,
@@ -179,7 +187,7 @@ def _follow_page(protocol: str, token: str, complaint: Complaint | None, *,
     response = current_app.make_response((render_template(
         "complaints/follow.html", protocol=protocol, token=token, complaint=complaint,
         history=service.public_history(complaint) if complaint else [],
-        searched=bool(protocol or token), labels=service.STATUS_LABELS,
+        not_found=bool(protocol and token and complaint is None), labels=service.STATUS_LABELS,
         channels=service.CHANNEL_LABELS, errors=errors or {}, values=values or {},
         files_field=FILES_FIELD, files_hint=files.limits_hint()), status))
     response.headers["Referrer-Policy"] = "no-referrer"
