@@ -130,14 +130,20 @@ def test_a_mistyped_address_gives_the_time_back_and_the_form_comes_back_filled(a
     assert re.search(r'name="answer-q1" value="sim" checked', form)
     assert re.search(r'name="consent" value="1" checked', form)
     assert "Reserva liberada" in form
-    twice = client.post(f"/agendamentos/{booking_id}/liberar")  # no longer held: its page says so
-    assert twice.headers["Location"].endswith(f"/agendamentos/{booking_id}/confirmar")
+    twice = client.post(f"/agendamentos/{booking_id}/liberar")  # a second press: the form again
+    assert f"corrigir={booking_id}" in twice.headers["Location"]
+    assert "Reserva liberada" not in client.get(twice.headers["Location"]).get_data(as_text=True)
 
     again = client.post(link, data=lawyer_form(link, email="maria@example.com",
                                                **{"answer-q1": "sim"}))
     assert again.status_code == 302 and again.headers["Location"].endswith("/confirmar")
     live_hold = client.get(link + f"&corrigir={booking_id + 1}")  # not a released hold
     assert 'value="maria@example.com"' not in live_hold.get_data(as_text=True)
+    confirm_by_code(app, client, again.headers["Location"])
+    late = client.post(f"/agendamentos/{booking_id + 1}/liberar")  # confirmed meanwhile
+    assert late.headers["Location"].endswith(f"/agendamentos/{booking_id + 1}/confirmar")
+    with app.app_context():
+        assert db.session.get(Booking, booking_id + 1).status == "confirmed"
 
 
 def test_the_emails_link_confirms_only_with_a_press(app, client, judge):

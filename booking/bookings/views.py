@@ -46,7 +46,7 @@ from ..notifications import text_gateway
 from ..pagination import page_number, paginate
 from ..security import seal, unseal
 from . import conflicts, messages, service, urgent, waitlist
-from .models import Booking, UrgentRequest
+from .models import HOLD_EXPIRED, Booking, UrgentRequest
 from .schemas import (
     BookingRequestSchema,
     CancelSchema,
@@ -245,7 +245,7 @@ def _released_hold_values(magistrate_id: int, start: datetime) -> dict | None:
     booking_id = request.args.get("corrigir", type=int)
     token = _just_booked_token(booking_id) if booking_id else None
     booking = service.booking_for_token(booking_id, token) if token else None
-    if booking is None or booking.status != "cancelled" or booking.anonymized_at is not None \
+    if booking is None or booking.cancelled_by != HOLD_EXPIRED or booking.lawyer_removed \
             or booking.magistrate_id != magistrate_id or booking.start_at != start:
         return None
     registration = {"lawyer": "oab", "party": "cpf"}.get(booking.requester_type, "registration")
@@ -273,10 +273,11 @@ def release_hold_page(booking_id: int):
     released = service.release_hold(booking)
     db.session.commit()
     session["just_booked"] = {"id": booking.id, "sealed": seal(token)}  # also from the e-mail
-    if not released:  # confirmed or expired meanwhile: the page says which
+    if booking.status != "cancelled":  # confirmed meanwhile (the e-mail's link): its page
         return redirect(url_for("bookings_pages.confirm_hold", booking_id=booking.id))
-    flash("Reserva liberada. Corrija os dados e confirme de novo; se o horário ainda estiver "
-          "livre, ele é seu.", "success")
+    if released:  # not when it had expired, or a second press released it already
+        flash("Reserva liberada. Corrija os dados e confirme de novo; se o horário ainda "
+              "estiver livre, ele é seu.", "success")
     return redirect(url_for("bookings_pages.book_page", magistrate_id=booking.magistrate_id,
                             inicio=booking.start_at.isoformat(), corrigir=booking.id))
 
