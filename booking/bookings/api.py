@@ -333,9 +333,9 @@ class BookingCancel(MethodView):
         """Cancel: the lawyer until the cutoff; the magistrate's side with a reason. A hold
         not yet confirmed is given back by its requester at once (its time opens again)."""
         access = booking_access(booking_id)
-        if access.user is None and access.booking.status == "held":
-            service.release_hold(access.booking)
-        else:
+        released = (access.user is None and access.booking.status == "held"
+                    and service.release_hold(access.booking))
+        if not released:  # a hold confirmed meanwhile is cancelled as any booking is
             service.cancel(access.booking, by=access.by, reason=data.get("reason"),
                            user=access.user)
         db.session.commit()

@@ -100,12 +100,12 @@ def _answers(rule: AvailabilityRule, given: dict) -> list[dict]:
     question refused (answers.q2)."""
     kept, errors = questions.answers_for(rule.questions or [], given)
     if errors:
-        (first, message), *others = answer_errors(errors).items()
+        (first, message), *others = _answer_errors(errors).items()
         raise InvalidField(message, first, more=dict(others))
     return kept
 
 
-def answer_errors(errors: dict[str, str]) -> dict[str, str]:
+def _answer_errors(errors: dict[str, str]) -> dict[str, str]:
     """questions.answers_for's problems keyed as the body names the answers (answers.q2)."""
     return {f"answers.{question_id}": message for question_id, message in errors.items()}
 
@@ -114,7 +114,7 @@ def answer_problems(magistrate_id: int, given: dict) -> dict[str, str]:
     """What is wrong with the answers to the magistrate's questions, for a form refused for
     other fields: its page names every problem at once, not the questions on a second try."""
     rule = availability.rule_of(magistrate_id)
-    return answer_errors(questions.answers_for((rule.questions or []) if rule else [],
+    return _answer_errors(questions.answers_for((rule.questions or []) if rule else [],
                                                given)[1])
 
 
