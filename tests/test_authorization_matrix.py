@@ -315,6 +315,19 @@ PAGES = [
      "/reclamacoes/anexos/{attachment}?protocolo={protocol}&token=wrong-token", NOT_YOURS),
 ]
 
+# A refused form is shown again (422) at the address it was posted to; a GET of that
+# address returns to the form's page (rule, the page it redirects to).
+RELOADS = [
+    ("/equipe/magistrados/<int:magistrate_id>/excecoes", "/equipe/magistrados/{judge}/disponibilidade"),
+    ("/equipe/magistrados/<int:magistrate_id>/perguntas", "/equipe/magistrados/{judge}/disponibilidade"),
+    ("/equipe/magistrados/<int:magistrate_id>/calendarios",
+     "/equipe/magistrados/{judge}/disponibilidade"),
+    ("/corregedoria/reclamacoes/<int:complaint_id>/encaminhar", "/corregedoria/reclamacoes/{complaint}"),
+    ("/equipe/diretorio/importar", "/equipe/diretorio"),
+    ("/reclamacoes/acompanhar/responder", "/reclamacoes/acompanhar"),
+    ("/reclamacoes/registrada/enviar-link", "/reclamacoes/registrada"),
+]
+
 # Routes whose answer does not depend on who calls (forms that anyone may post, the
 # mechanics of login) are listed with the reason they are out of the matrix.
 NOT_IN_MATRIX = {
@@ -350,6 +363,9 @@ NOT_IN_MATRIX = {
     ("POST", "/equipe/magistrados/<int:magistrate_id>/disponibilidade"): "same guard as its GET",
     ("POST", "/equipe/fechamentos"): "same guard as its GET",
     ("POST", "/corregedoria/reclamacoes/<int:complaint_id>"): "same guard as its GET",
+    **{("GET", rule): "a reload of a refused form: a redirect to its guarded page "
+                      "(test_reloading_a_refused_form_returns_to_its_page)"
+       for rule, _ in RELOADS},
     ("GET", "/api/docs/assets/<path:filename>"): "static files of the docs page",
     ("GET", "/static/<path:filename>"): "static files",
 }
@@ -463,6 +479,18 @@ def test_api_matrix(world, method, rule, path, body, expected):
         if response.status_code >= 400:
             assert response.mimetype == "application/problem+json", (actor, response.data)
     assert actual == expected
+
+
+@pytest.mark.parametrize("rule, page", RELOADS)
+def test_reloading_a_refused_form_returns_to_its_page(world, rule, page):
+    """A refused form comes back (422) at the address it was posted to; a GET of that
+    address (a reload, the address bar) goes to its page, not to "method not allowed"."""
+    app, ids, _ = world
+    path = rule.replace("<int:magistrate_id>", "{judge}").replace("<int:complaint_id>",
+                                                                  "{complaint}")
+    response = app.test_client().get(_fill(path, ids))
+    assert response.status_code == 302
+    assert response.headers["Location"] == _fill(page, ids)
 
 
 @pytest.mark.parametrize("method, rule, path, expected", PAGES, ids=[f"{m} {r}" for m, r, *_ in PAGES])

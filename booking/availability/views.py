@@ -134,6 +134,15 @@ _SOURCE_INPUTS = {"kind": "source-kind", "url": "source-url", "username": "sourc
                   "password": "source-password", "write_back": "source-write_back"}
 
 
+@blp.get("/equipe/magistrados/<int:magistrate_id>/excecoes")
+@blp.get("/equipe/magistrados/<int:magistrate_id>/perguntas")
+@blp.get("/equipe/magistrados/<int:magistrate_id>/calendarios")
+def back_to_rules_page(magistrate_id: int):
+    """A refused form comes back at the address it was sent to: reloading that address (a
+    GET) returns to the rules page, not to "method not allowed"."""
+    return redirect(url_for("availability_pages.rules_page", magistrate_id=magistrate_id))
+
+
 @blp.post("/equipe/magistrados/<int:magistrate_id>/excecoes")
 @login_required_page("magistrate", "assistant")
 def add_exception_page(magistrate_id: int):

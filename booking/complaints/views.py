@@ -194,6 +194,18 @@ def _follow_page(protocol: str, token: str, complaint: Complaint | None, *,
     return response
 
 
+@blp.get("/reclamacoes/acompanhar/responder")
+def back_to_follow():
+    """A refused reply comes back at this address; reloading it returns to the lookup."""
+    return redirect(url_for("complaints_pages.follow"))
+
+
+@blp.get("/reclamacoes/registrada/enviar-link")
+def back_to_filed():
+    """As back_to_follow, for the request to have the link e-mailed."""
+    return redirect(url_for("complaints_pages.filed"))
+
+
 @blp.post("/reclamacoes/acompanhar/responder")
 @limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"])
 def reply():
@@ -304,6 +316,12 @@ def _complaint_detail(complaint: Complaint, *, values=None, errors: dict | None 
         if complaint.unit_id else None, moves=sorted(service.MOVES.get(complaint.status, ())),
         statuses=service.STATUS_LABELS, channels=service.CHANNEL_LABELS,
         kinds=service.KIND_LABELS, staff=staff, typed=typed), status
+
+
+@blp.get("/corregedoria/reclamacoes/<int:complaint_id>/encaminhar")
+def back_to_complaint(complaint_id: int):
+    """A refused forward comes back at this address; reloading it returns to the complaint."""
+    return redirect(url_for("complaints_pages.complaint_page", complaint_id=complaint_id))
 
 
 @blp.post("/corregedoria/reclamacoes/<int:complaint_id>/encaminhar")

@@ -86,6 +86,12 @@ def overview():
                            kinds=KINDS, plan=None)
 
 
+@blp.get("/equipe/diretorio/importar")
+def back_to_overview():
+    """An import's plan is shown at this address; reloading it returns to the directory."""
+    return redirect(url_for("directory_pages.overview"))
+
+
 @blp.post("/equipe/diretorio/importar")
 @login_required_page("admin")
 def import_page():
