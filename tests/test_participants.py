@@ -8,6 +8,7 @@ from sqlalchemy import select
 from booking.bookings.models import Booking
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
+from booking.notifications.service import as_email
 from tests.support.factories import DIRECT, PASSWORD, bearer
 from tests.test_bookings_api import book, desk, form  # noqa: F401  (the fixture)
 
@@ -36,6 +37,18 @@ def test_participants_receive_the_invite_and_changes_without_the_manage_link(app
     assert sent["maria@example.com"][0].payload["sealed_link"] is not None
     attendees = [a[0] for a in sent["maria@example.com"][0].payload["booking"]["attendees"]]
     assert {"co.advogado@example.com", "estagiaria@example.com"} <= set(attendees)
+    # A participant reads who included them, not the office's "new booking on the agenda",
+    # and not the lawyer's phone; the office reads the phone the Brazilian way.
+    with app.app_context():
+        invited, cancelled = (as_email(m).body for m in sent["estagiaria@example.com"])
+        office = as_email(next(m for address, rows in sent.items() for m in rows
+                               if m.payload.get("role") == "office")).body
+    lawyer = booked["lawyer"]["name"]
+    assert f"{lawyer} incluiu você neste atendimento" in invited and "Contato:" not in invited
+    assert "convite.ics" in invited
+    assert f"O atendimento em que {lawyer} incluiu você foi cancelado." in cancelled
+    assert "Novo atendimento agendado na agenda" in office
+    assert "Contato: maria@example.com, (65) 99999-0000" in office
 
 
 def test_too_many_or_malformed_participants_are_refused_by_name(app, client, desk):  # noqa: F811
