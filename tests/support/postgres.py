@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -27,10 +28,44 @@ def find_pg_bindir() -> Path | None:
     return Path(initdb).resolve().parent if initdb else None
 
 
+_GIVEN: set[int] = set()  # the ports this process handed out, never handed out twice
+
+
 def free_port() -> int:
+    """A loopback port free now, for a server that binds it a moment later.
+
+    It is taken below the kernel's ephemeral range: a port from bind(0) lies inside that
+    range, and between this call and the server's bind an outgoing connection (the
+    browser's, a database driver's) could be given it as its source port, so that the
+    server failed to start now and then. Where the range leaves no room below it, bind(0).
+    """
+    low = _ephemeral_range()[0]
+    if low > 12_000:
+        for _ in range(200):
+            port = random.randint(low - 10_000, low - 1)
+            if port not in _GIVEN and _bindable(port):
+                _GIVEN.add(port)
+                return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 class PostgresServer:
