@@ -71,10 +71,14 @@ def staff_home():
     for magistrate in managed:
         zone = ZoneInfo(magistrate.timezone)
         start = datetime.combine(local_today(magistrate.timezone), time(0), zone)
-        rows = db.session.scalars(bookings.bookings_of(
-            magistrate.id, first=start, last=start + timedelta(days=1))).all()
-        today.append((magistrate, [b for b in rows if b.status != "cancelled"]))
-    audit.record_read(current_user, "booking", [b.id for _, rows in today for b in rows])
+        tomorrow = start + timedelta(days=1)
+        rows = [b for b in db.session.scalars(bookings.bookings_of(
+            magistrate.id, first=start, last=tomorrow)) if b.status != "cancelled"]
+        # A free day still says when the next appointment is (only its time is shown).
+        upcoming = None if rows else db.session.scalars(bookings.bookings_of(
+            magistrate.id, first=tomorrow, status="confirmed").limit(1)).first()
+        today.append((magistrate, rows, upcoming))
+    audit.record_read(current_user, "booking", [b.id for _, rows, _ in today for b in rows])
     return render_template("staff_home.html", user=current_user, managed=managed, today=today,
                            urgent_open=urgent.open_count([m.id for m in managed]),
                            conflicts_open=conflicts.open_count([m.id for m in managed]),

@@ -432,9 +432,18 @@ def test_with_remembering_off_every_booking_asks_for_the_code(app, client, judge
 
 
 def test_the_staff_home_shows_today_s_appointments(app, client, judge):
-    """Whatever the hour: an appointment starting now is today's, in Cuiabá."""
+    """Whatever the hour: an appointment starting now is today's, in Cuiabá; a free day
+    says when the next one is."""
     link = first_slot_link(client, judge)
     book_on_page(app, client, link)
+    log_in(client, "magistrate@example.jus.br")
+    with app.app_context():
+        start = db.session.scalar(select(Booking.start_at))
+    local = start.astimezone(ZoneInfo("America/Cuiaba"))
+    free = client.get("/equipe").get_data(as_text=True)  # 24 hours' notice: never today
+    assert "Nenhum atendimento agendado para hoje. O próximo:" in free
+    assert f"dia={local.date().isoformat()}" in free and local.strftime("%H:%M") in free
+    assert "Maria Souza" not in free  # only the time, no one's name
     with app.app_context():
         booking = db.session.scalars(select(Booking)).one()
         now = utcnow().replace(second=0, microsecond=0)
