@@ -130,6 +130,8 @@ def test_a_mistyped_address_gives_the_time_back_and_the_form_comes_back_filled(a
     assert re.search(r'name="answer-q1" value="sim" checked', form)
     assert re.search(r'name="consent" value="1" checked', form)
     assert "Reserva liberada" in form
+    back = client.get(f"/agendamentos/{booking_id}/confirmar")  # its page, revisited
+    assert back.status_code == 409 and "expirou ou foi liberada" in back.get_data(as_text=True)
     twice = client.post(f"/agendamentos/{booking_id}/liberar")  # a second press: the form again
     assert f"corrigir={booking_id}" in twice.headers["Location"]
     assert "Reserva liberada" not in client.get(twice.headers["Location"]).get_data(as_text=True)

@@ -283,7 +283,8 @@ def release_hold_page(booking_id: int):
 
 
 CONFIRM_PAGE_REFUSALS = {
-    service.HOLD_GONE: "A reserva expirou antes da confirmação e o horário voltou para a agenda.",
+    service.HOLD_GONE: "A reserva não está mais ativa (expirou ou foi liberada) e o horário voltou "
+                       "para a agenda.",
     service.TOO_MANY_TRIES: "O código foi digitado errado vezes demais e a reserva foi liberada.",
 }
 
