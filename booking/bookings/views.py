@@ -162,7 +162,7 @@ def book_page(magistrate_id: int):
         return redirect(url_for("availability_pages.public_agenda", magistrate_id=magistrate.id))
     slot = _open_slot(magistrate, start)
     errors: dict[str, list[str]] = {}
-    values = (_released_hold_values(magistrate.id, start)
+    values = ((request.method == "GET" and _released_hold_values(magistrate.id, start))
               or {"mode": "video" if slot and slot.video else "in_person"})
     status = 200
     if request.method == "POST":
