@@ -5,6 +5,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -526,3 +527,57 @@ def test_the_desk_forwards_a_complaint_to_the_unit_office(app, client, desk):
     api = client.post(f"/api/v1/complaints/{complaint_id}/forward", headers=headers,
                       json={"message": "De novo."})
     assert api.status_code == 200 and "De novo." in api.get_json()["history"][-1]["note"]
+
+
+def test_a_failure_reported_without_its_hour_is_never_shown_at_midnight(app, client, desk):
+    """The form's hour is optional: a report with the day only says so wherever the
+    Corregedoria reads it (its page, the desk, the CSV, the unit's e-mail, the API)."""
+    day = datetime.fromisoformat(a_recent_failure()).date()
+    filed = client.post("/reclamacoes/nova", data={
+        "channel": "phone", "kind": "no_answer", "unit_id": str(desk["sinop"]),
+        "description": "Ninguém atendeu o telefone.", "occurred_day": day.isoformat(),
+        "occurred_time": ""})
+    assert filed.status_code == 302
+    # Through the API, the day only: whatever hour is sent, the day's start in Cuiabá.
+    report(client, occurred_at=f"{day.isoformat()}T23:30:00-04:00", occurred_time_known=False)
+    with_hour = report(client, occurred_at=f"{day.isoformat()}T00:00:00-04:00")
+    with app.app_context():
+        complaints = [(c.id, c.protocol, c.occurred_at, c.occurred_time_known) for c in
+                      db.session.scalars(select(Complaint).order_by(Complaint.id))]
+        make_staff("corregedoria", "desk@example.jus.br")
+        db.session.commit()
+    midnight = datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)  # 00:00 in Cuiabá
+    assert [when for _, _, *when in complaints] == [
+        [midnight, False], [midnight, False], [midnight, True]]
+    first_id, first_protocol = complaints[0][:2]
+    shown = f"{day:%d/%m/%Y}, hora não informada"
+    headers = bearer(desk["tokens"]["corregedoria"])
+    listed = client.get("/api/v1/complaints", headers=headers).get_json()
+    assert sorted(c["occurred_time_known"] for c in listed) == [False, False, True]
+    client.log_in("desk@example.jus.br", PASSWORD)
+    desk_page = client.get("/corregedoria").get_data(as_text=True)
+    assert desk_page.count(f"<td>{shown}</td>") == 2
+    assert desk_page.count(f"<td>{day:%d/%m/%Y} 00:00</td>") == 1  # a midnight given as such
+    detail = client.get(f"/corregedoria/reclamacoes/{first_id}").get_data(as_text=True)
+    assert f"<dd>{shown}</dd>" in detail
+    rows = list(csv.reader(io.StringIO(client.get(
+        "/api/v1/complaints/export.csv", headers=headers).data.decode("utf-8-sig")),
+        delimiter=";"))
+    by_protocol = {row[0]: row[6] for row in rows[1:]}
+    assert by_protocol[first_protocol] == f"{day:%d/%m/%Y}"
+    assert by_protocol[with_hour["protocol"]] == f"{day:%d/%m/%Y} 00:00"
+    client.post(f"/corregedoria/reclamacoes/{first_id}/encaminhar", data={})
+    with app.app_context():
+        message = db.session.scalar(select(OutboxMessage).where(
+            OutboxMessage.kind == "complaint_forward"))
+        assert f"Quando: {shown}" in message.body_text
+    # The day is what is checked: today counts whatever hour came with it, tomorrow never.
+    today = utcnow().astimezone(ZoneInfo("America/Cuiaba")).date()
+    report(client, occurred_at=f"{today.isoformat()}T23:59:00-04:00", occurred_time_known=False)
+    tomorrow = client.post("/api/v1/complaints", json={
+        "channel": "phone", "kind": "no_answer", "description": "Ninguém atendeu o telefone.",
+        "occurred_at": f"{today + timedelta(days=1)}T00:01:00-04:00",
+        "occurred_time_known": False})
+    assert tomorrow.status_code == 422
+    assert tomorrow.get_json()["errors"]["occurred_at"] == [
+        "A data da falha não pode estar no futuro."]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, one_of, utcnow
@@ -38,6 +38,9 @@ class Complaint(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # False when the reporter gave the day only: occurred_at is then the day's start in the
+    # court's zone, and no one should read that midnight as the hour of the failure.
+    occurred_time_known: Mapped[bool] = mapped_column(default=True, server_default=true())
     description: Mapped[str] = mapped_column(Text)
     reporter_name: Mapped[str | None] = mapped_column(String(200))
     reporter_email: Mapped[str | None] = mapped_column(String(254))

@@ -59,7 +59,9 @@ def complaints_csv(complaints) -> bytes:
         unit = units.get(c.unit_id)
         return (c.protocol, STATUS_LABELS[c.status], CHANNEL_LABELS[c.channel],
                 KIND_LABELS[c.kind], unit.name if unit else "", unit.comarca.name if unit else "",
-                _when(c.occurred_at, zone), _when(c.created_at, zone), _when(c.closed_at, zone),
-                c.description, c.public_answer)
+                # the day alone when the reporter did not give the hour
+                _when(c.occurred_at, zone) if c.occurred_time_known
+                else f"{c.occurred_at.astimezone(zone):%d/%m/%Y}",
+                _when(c.created_at, zone), _when(c.closed_at, zone), c.description, c.public_answer)
 
     return _csv(CSV_COLUMNS, (row(c) for c in complaints))

@@ -1,8 +1,12 @@
 """The complaint form as the API takes it; the public and the desk's views of a report."""
 
-from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from datetime import datetime, time, timedelta
 
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from ..clock import court_zone
+from ..database import utcnow
 from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
 from ..pagination import PageArgsSchema
 from .models import COMPLAINT_CHANNELS, COMPLAINT_KINDS, COMPLAINT_STATUSES, REPORTER_ROLES
@@ -29,21 +33,37 @@ class ComplaintInSchema(Schema):
                          metadata={"enum": list(COMPLAINT_KINDS)})
     unit_id = RecordId(load_default=None, allow_none=True)
     occurred_at = CourtDateTime(required=True, metadata={"example": "2027-03-02T14:10:00-04:00"})
+    occurred_time_known = fields.Boolean(load_default=True, metadata={
+        "description": "false quando quem reclama sabe só o dia: occurred_at é então o início "
+                       "desse dia no fuso do tribunal, e a hora não é mostrada."})
     description = fields.String(required=True,
                                 validate=validate.Length(min=10, max=DESCRIPTION_MAX))
     reporter = fields.Nested(ReporterSchema, load_default=None, allow_none=True)
 
-    @validates("occurred_at")
-    def _not_in_the_future(self, value, **kwargs):
-        from datetime import timedelta
-
-        from ..database import utcnow
-
-        if value > utcnow() + timedelta(minutes=5):
-            raise ValidationError("A data da falha não pode estar no futuro.")
+    @validates_schema(skip_on_field_errors=False)
+    def _a_recent_past(self, data, **kwargs):
+        if "occurred_at" not in data:
+            return
+        at = _as_reported(data)
+        if at > utcnow() + timedelta(minutes=5):
+            raise ValidationError("A data da falha não pode estar no futuro.", "occurred_at")
         days = current_app.config["COMPLAINT_MAX_AGE_DAYS"]
-        if value < utcnow() - timedelta(days=days):
-            raise ValidationError(f"Informe falhas dos últimos {days} dias.")
+        if at < utcnow() - timedelta(days=days):
+            raise ValidationError(f"Informe falhas dos últimos {days} dias.", "occurred_at")
+
+    @post_load
+    def _the_day_alone(self, data, **kwargs):
+        data["occurred_at"] = _as_reported(data)
+        return data
+
+
+def _as_reported(data: dict) -> datetime:
+    """The instant given; without its hour, the start of that day in the court's zone (the
+    hour an API client sent with it is not kept)."""
+    if data.get("occurred_time_known", True):
+        return data["occurred_at"]
+    zone = court_zone()
+    return datetime.combine(data["occurred_at"].astimezone(zone).date(), time(), tzinfo=zone)
 
 
 class ComplaintFiledSchema(Schema):
@@ -115,6 +135,7 @@ class ComplaintSchema(Schema):
     kind = fields.String()
     unit_id = fields.Integer(allow_none=True)
     occurred_at = CourtDateTime()
+    occurred_time_known = fields.Boolean()
     description = fields.String()
     reporter = fields.Function(lambda c: {"name": c.reporter_name, "email": c.reporter_email,
                                           "role": c.reporter_role})

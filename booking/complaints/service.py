@@ -97,9 +97,11 @@ def file_complaint(data: dict, now: datetime | None = None,
         protocol=protocol, lookup_token_hash=token_hash(token),
         short_code_hash=short_code_hash(protocol, short_code),
         channel=data["channel"], kind=data["kind"], unit_id=data.get("unit_id"),
-        occurred_at=data["occurred_at"], description=data["description"],
-        reporter_name=reporter.get("name"), reporter_email=reporter.get("email"),
-        reporter_role=reporter.get("role"), status="new", created_at=now, updated_at=now)
+        occurred_at=data["occurred_at"],
+        occurred_time_known=data.get("occurred_time_known", True),
+        description=data["description"], reporter_name=reporter.get("name"),
+        reporter_email=reporter.get("email"), reporter_role=reporter.get("role"),
+        status="new", created_at=now, updated_at=now)
     db.session.add(complaint)
     db.session.flush()
     filing = ComplaintEvent(complaint_id=complaint.id, from_status=None, to_status="new", at=now)
@@ -110,6 +112,14 @@ def file_complaint(data: dict, now: datetime | None = None,
     _publish(complaint, "complaint.created")
     _tell_reporter(complaint, "filed", token, version=0, short_code=short_code)
     return Filed(complaint, token, short_code)
+
+
+def occurred_label(complaint: Complaint) -> str:
+    """When the failure happened, in the court's zone: '02/03/2027 14:10', or the day with
+    'hora não informada' when the reporter did not give the hour."""
+    at = complaint.occurred_at.astimezone(court_zone())
+    return f"{at:%d/%m/%Y %H:%M}" if complaint.occurred_time_known \
+        else f"{at:%d/%m/%Y}, hora não informada"
 
 
 def _publish(complaint: Complaint, event_type: str, **extra) -> None:
@@ -247,7 +257,7 @@ def forward_to_unit(complaint: Complaint, *, user, message: str | None = None,
         text=render_template(
             "email/complaint_forward.txt", complaint=complaint, unit=unit, message=message,
             sender=user, channel_label=CHANNEL_LABELS[complaint.channel],
-            kind_label=KIND_LABELS[complaint.kind], zone=court_zone(),
+            kind_label=KIND_LABELS[complaint.kind], occurred=occurred_label(complaint),
             corregedoria_email=current_app.config["CORREGEDORIA_EMAIL"],
             court_name=current_app.config["COURT_NAME"]))
     audit.record("complaint.forwarded", "complaint", complaint.id, user=user,

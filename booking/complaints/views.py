@@ -66,6 +66,7 @@ def new_complaint():
             "unit_id": request.form.get("unit_id") or None,
             "occurred_at": _local_instant(request.form.get("occurred_day", ""),
                                           request.form.get("occurred_time", "")),
+            "occurred_time_known": bool(request.form.get("occurred_time", "").strip()),
             "description": request.form.get("description", "").strip(),
             "reporter": {"name": request.form.get("reporter_name", "").strip() or None,
                          "email": request.form.get("reporter_email", "").strip() or None,
@@ -272,7 +273,7 @@ def desk():
         raw=raw, units=_units(), unit_names=courts.unit_names(c.unit_id for c in items),
         comarcas=courts.list_comarcas(), statuses=service.STATUS_LABELS,
         channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
-        flagged=service.flagged_units(utcnow()), now=utcnow())
+        occurred=service.occurred_label, flagged=service.flagged_units(utcnow()), now=utcnow())
 
 
 @blp.route("/corregedoria/reclamacoes/<int:complaint_id>", methods=["GET", "POST"])
@@ -315,7 +316,8 @@ def _complaint_detail(complaint: Complaint, *, values=None, errors: dict | None 
         "complaints/detail.html", complaint=complaint, unit=courts.get_unit(complaint.unit_id)
         if complaint.unit_id else None, moves=sorted(service.MOVES.get(complaint.status, ())),
         statuses=service.STATUS_LABELS, channels=service.CHANNEL_LABELS,
-        kinds=service.KIND_LABELS, staff=staff, typed=typed), status
+        kinds=service.KIND_LABELS, occurred=service.occurred_label(complaint), staff=staff,
+        typed=typed), status
 
 
 @blp.get("/corregedoria/reclamacoes/<int:complaint_id>/encaminhar")
