@@ -164,6 +164,20 @@ def test_bad_entries_are_refused_by_field(client, desk):  # noqa: F811
                                       "first_day": (today + timedelta(days=2)).isoformat(),
                                       "last_day": (today + timedelta(days=200)).isoformat()})
     assert too_long.status_code == 422 and "last_day" in too_long.get_json()["errors"]
+    # The days are told with the other fields, in one answer (page and API alike).
+    body = {"name": "", "email": "não é e-mail", "consent": True,
+            "first_day": (today - timedelta(days=3)).isoformat(),
+            "last_day": (today + timedelta(days=200)).isoformat()}
+    everything = client.post(url, json=body)
+    assert everything.status_code == 422
+    assert set(everything.get_json()["errors"]) == {"name", "email", "first_day", "last_day"}
+    page = client.post(f"/magistrados/{desk['judge']}/lista-de-espera",
+                       data={**body, "consent": "1"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert re.search(r'id="first_day-erro"[^>]*>O período não pode começar no passado', html)
+    assert re.search(r'id="last_day-erro"[^>]*>O período termina depois do início', html)
+    assert re.search(r'id="name-erro"', html)
 
 
 def test_the_page_joins_confirms_and_leaves(app, client, desk):  # noqa: F811

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from .. import cnj, requesters
+from ..clock import court_zone
 from ..database import utcnow
 from ..fields import CourtDate, CourtDateTime, MailboxAddress, RecordId
 from ..formatting import MODES, e164
@@ -362,6 +372,33 @@ class WaitlistJoinSchema(Schema):
         if value is not True:
             raise ValidationError("Para entrar na lista, é preciso concordar com o uso do "
                                   "nome e do e-mail para os avisos (LGPD).")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _period(self, data, **kwargs):
+        """Told with the other fields' errors; the court's today here, the magistrate's
+        again when joining (waitlist.join)."""
+        problems = waitlist_period_problems(data.get("first_day"), data.get("last_day"),
+                                            utcnow().astimezone(court_zone()).date())
+        if problems:
+            raise ValidationError({field: [message] for field, message in problems.items()})
+
+
+# A wait is for so many days at most.
+WAITLIST_MAX_DAYS = 90
+
+
+def waitlist_period_problems(first: date | None, last: date | None,
+                             today: date) -> dict[str, str]:
+    """What is wrong with a waitlist's days, per field (a day missing or refused is told
+    by its own field)."""
+    problems = {}
+    if first is not None and first < today:
+        problems["first_day"] = "O período não pode começar no passado."
+    if first is not None and last is not None and (
+            last < first or (last - first).days > WAITLIST_MAX_DAYS):
+        problems["last_day"] = (f"O período termina depois do início e tem no máximo "
+                                f"{WAITLIST_MAX_DAYS} dias.")
+    return problems
 
 
 class WaitlistEntrySchema(Schema):

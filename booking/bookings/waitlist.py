@@ -27,23 +27,21 @@ from ..notifications import service as notifications
 from ..security import new_token, token_hash, tokens_match
 from ..urls import external_url
 from .models import REMOVED, REMOVED_EMAIL, Booking, WaitlistEntry
+from .schemas import waitlist_period_problems
 from .service import code_hash
 
 # A person waits in so many lists at once, at most (a list is per magistrate).
 MAX_ENTRIES_PER_EMAIL = 3
-MAX_RANGE_DAYS = 90
 
 
 def join(magistrate, data: dict, now: datetime | None = None) -> tuple[WaitlistEntry, str]:
     """A held entry and its manage token; the code goes to the address given."""
     now = now or utcnow()
     first, last = data["first_day"], data["last_day"]
-    today = now.astimezone(ZoneInfo(magistrate.timezone)).date()
-    if first < today:
-        raise InvalidField("O período não pode começar no passado.", "first_day")
-    if last < first or (last - first).days > MAX_RANGE_DAYS:
-        raise InvalidField(f"O período termina depois do início e tem no máximo "
-                           f"{MAX_RANGE_DAYS} dias.", "last_day")
+    if problems := waitlist_period_problems(
+            first, last, now.astimezone(ZoneInfo(magistrate.timezone)).date()):
+        field, message = next(iter(problems.items()))
+        raise InvalidField(message, field, more=dict(list(problems.items())[1:]))
     email = data["email"]
     live = db.session.scalar(select(db.func.count()).select_from(WaitlistEntry).where(
         db.func.lower(WaitlistEntry.email) == email.lower(),
