@@ -302,3 +302,54 @@ def test_the_admin_pages_import_with_a_dry_run_and_edit_a_unit(app, client):
     export = client.get("/equipe/diretorio/exportar.csv?tipo=magistrados")
     assert export.status_code == 200 and "magistrado1@exemplo.tjmt.jus.br" in export.get_data(
         as_text=True)
+
+
+def test_the_admin_finds_a_unit_or_a_magistrate_by_words_and_comarca(app, client):
+    """A court has hundreds of units and magistrates: the directory's page narrows its lists
+    by words typed the way people type (no accents, any order) and by comarca."""
+    from tests.support.factories import make_magistrate, make_unit
+
+    with app.app_context():
+        make_staff("admin")
+        civel = make_unit("1ª Vara Cível de Cuiabá", "Cuiabá")
+        criminal = make_unit("2ª Vara Criminal de Cuiabá", "Cuiabá")
+        sinop = make_unit("Vara Única de Sinop", "Sinop")
+        make_magistrate(unit=civel, name="Ana Cristina Prado")
+        make_magistrate(unit=criminal, name="Bruno Lima")
+        make_magistrate(unit=sinop, name="Carla Ávila Prado")
+        db.session.commit()
+        cuiaba_id = civel.comarca_id
+    client.log_in("admin@example.jus.br", PASSWORD)
+
+    def found(**query):
+        page = client.get("/equipe/diretorio", query_string=query)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        lists = {section: re.findall(r'<li><a href="/equipe/diretorio/[^"]+">([^<]+)</a>',
+                                     re.search(rf'id="lista-{section}".*?</section>', html,
+                                               re.S).group(0))
+                 for section in ("comarcas", "unidades", "magistrados")}
+        return lists, html
+
+    everything, html = found()
+    assert len(everything["unidades"]) == 3 and "Encontrados" not in html
+    by_words, html = found(busca="civel CUIABA")
+    assert by_words == {"comarcas": [], "unidades": ["1ª Vara Cível de Cuiabá"],
+                        "magistrados": ["Juíza de Direito Ana Cristina Prado"]}
+    assert "Encontrados: 0 comarcas, 1 unidade, 1 magistrado." in html
+    assert 'value="civel CUIABA"' in html and "Mostrar tudo" in html
+    # A magistrate's name finds the magistrate, and the unit where they sit.
+    by_person, _ = found(busca="avila prado")
+    assert by_person["magistrados"] == ["Juíza de Direito Carla Ávila Prado"]
+    assert by_person["unidades"] == ["Vara Única de Sinop"]
+    by_comarca, html = found(busca="prado", comarca=str(cuiaba_id))
+    assert by_comarca == {"comarcas": [], "unidades": ["1ª Vara Cível de Cuiabá"],
+                          "magistrados": ["Juíza de Direito Ana Cristina Prado"]}
+    assert f'<option value="{cuiaba_id}" selected>' in html
+    assert found(busca="cuiabá")[0]["comarcas"] == ["Cuiabá"]
+    nothing, html = found(busca="inexistente")
+    assert nothing == {"comarcas": [], "unidades": [], "magistrados": []}
+    assert "Nenhuma unidade com essa busca." in html
+    # An unknown comarca, or a very long search, is no error: the lists as far as they go.
+    assert found(comarca="99999")[0] == everything
+    assert found(busca="x" * 5000)[0]["unidades"] == []

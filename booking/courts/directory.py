@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 from ..audit import service as audit
 from ..domain import InvalidField
 from ..extensions import db
-from . import directory_file
+from . import directory_file, search
 from .directory_file import KINDS, REQUIRED, Row, Sheet
 from .models import CHANNEL_KINDS, Channel, Comarca, Magistrate, Unit
 
@@ -178,23 +178,44 @@ def _loggable(data: dict) -> dict:
     return {key: value for key, value in data.items() if isinstance(value, str | int | bool)}
 
 
-def comarcas() -> list[Comarca]:
-    return list(db.session.scalars(select(Comarca).order_by(Comarca.name)))
+def comarcas(*, q: str | None = None) -> list[Comarca]:
+    """Every comarca, active or not; `q` keeps those with every word typed in the name."""
+    found = db.session.scalars(select(Comarca).order_by(Comarca.name))
+    terms = search.terms(q)
+    return [comarca for comarca in found
+            if _has_every_word(search.search_text(comarca.name, None, []), terms)]
 
 
-def units(*, q: str | None = None) -> list[Unit]:
-    """Every unit, active or not, for the administration."""
+def units(*, q: str | None = None, comarca_id: int | None = None) -> list[Unit]:
+    """Every unit, active or not, for the administration; `q` keeps those with every word
+    typed in their name, comarca or active magistrates' names (as the public's search)."""
     statement = select(Unit).options(selectinload(Unit.comarca), selectinload(Unit.channels))
-    if q:
-        statement = statement.where(Unit.name.ilike(f"%{q}%"))
+    for term in search.terms(q):
+        statement = statement.where(Unit.search_text.like(f"% {term}%"))
+    if comarca_id:
+        statement = statement.where(Unit.comarca_id == comarca_id)
     return list(db.session.scalars(statement.order_by(Unit.name)))
 
 
-def magistrates() -> list[Magistrate]:
+def magistrates(*, q: str | None = None, comarca_id: int | None = None) -> list[Magistrate]:
     """Every magistrate, active or not, with the unit: for the administration (the directory,
-    and whom a staff account may be or assist)."""
-    return list(db.session.scalars(select(Magistrate).options(selectinload(Magistrate.unit))
-                                   .order_by(Magistrate.name)))
+    and whom a staff account may be or assist); `q` keeps those with every word typed in
+    their name, unit or comarca."""
+    statement = select(Magistrate).options(selectinload(Magistrate.unit)
+                                           .selectinload(Unit.comarca))
+    if comarca_id:
+        statement = statement.join(Magistrate.unit).where(Unit.comarca_id == comarca_id)
+    found = db.session.scalars(statement.order_by(Magistrate.name))
+    if not (terms := search.terms(q)):
+        return list(found)
+    return [magistrate for magistrate in found
+            if _has_every_word(search.search_text(
+                magistrate.unit.name, magistrate.unit.comarca.name, [magistrate.name]), terms)]
+
+
+def _has_every_word(text: str, terms: list[str]) -> bool:
+    """As the units' search in SQL: each term begins a word of the text."""
+    return all(f" {term}" in text for term in terms)
 
 
 # --- import ----------------------------------------------------------------------------

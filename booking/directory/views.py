@@ -12,7 +12,7 @@ from flask_smorest import abort
 from marshmallow import ValidationError
 
 from ..accounts.auth import login_required_page
-from ..courts import directory
+from ..courts import directory, search
 from ..courts import service as courts
 from ..courts.directory_file import KINDS
 from ..domain import DomainError
@@ -80,10 +80,9 @@ def _save(schema, raw: dict, save, success: str, target: str):
 @blp.get("/equipe/diretorio")
 @login_required_page("admin")
 def overview():
-    """Everything in the directory, and the spreadsheet import and export."""
-    return render_template("directory/overview.html", comarcas=directory.comarcas(),
-                           units=directory.units(), magistrates=directory.magistrates(),
-                           kinds=KINDS, plan=None)
+    """Everything in the directory, or what a search finds in it; the spreadsheet import
+    and export."""
+    return _overview_page()
 
 
 @blp.get("/equipe/diretorio/importar")
@@ -112,9 +111,26 @@ def import_page():
               f"alterados, {summary['deactivate']} desativados, {summary['unchanged']} sem "
               "mudança.", "success")
         return redirect(url_for("directory_pages.overview"))
-    return render_template("directory/overview.html", comarcas=directory.comarcas(),
-                           units=directory.units(), magistrates=directory.magistrates(),
-                           kinds=KINDS, plan=plan, dry_run=dry_run), 422 if plan.errors else 200
+    return _overview_page(plan, dry_run), 422 if plan.errors else 200
+
+
+SEARCH_MAX = 100
+
+
+def _overview_page(plan=None, dry_run: bool = False) -> str:
+    """The directory's lists, narrowed by the search's words and comarca when given (an
+    import's plan is shown over the whole directory)."""
+    q = request.args.get("busca", "").strip()[:SEARCH_MAX] if plan is None else ""
+    every_comarca = directory.comarcas()
+    chosen = request.args.get("comarca", "") if plan is None else ""
+    comarca_id = next((c.id for c in every_comarca if str(c.id) == chosen), None)
+    return render_template(
+        "directory/overview.html", every_comarca=every_comarca,
+        comarcas=[c for c in directory.comarcas(q=q) if comarca_id in (None, c.id)],
+        units=directory.units(q=q, comarca_id=comarca_id),
+        magistrates=directory.magistrates(q=q, comarca_id=comarca_id), q=q,
+        comarca_id=comarca_id, searching=bool(search.terms(q) or comarca_id), kinds=KINDS,
+        plan=plan, dry_run=dry_run)
 
 
 @blp.get("/equipe/diretorio/exportar.<fmt>")
