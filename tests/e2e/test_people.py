@@ -86,6 +86,7 @@ def test_the_assists_filter_narrows_the_magistrates(site, page):
     sign_in(page, site, "admin@demo.tjmt.jus.br", "demo-admin-2027")
     page.goto(site.url + "/equipe/contas")
     form = page.locator("form", has=page.get_by_role("button", name="Criar e enviar o convite"))
+    form.get_by_label("Papel", exact=True).select_option(label="Assessor(a)")
     labels = form.locator("label.choice")
     texts = labels.all_inner_texts()
     assert len(texts) >= 3
@@ -104,6 +105,36 @@ def test_the_assists_filter_narrows_the_magistrates(site, page):
     expect(form.locator("label.choice", has_text=wanted).first).to_be_visible()
     box.fill("")
     expect(form.locator("label.choice:visible")).to_have_count(len(texts))
+
+
+def test_the_account_form_asks_only_what_the_role_needs(site, page):
+    """A magistrate's account names its magistrate, an assistant's the magistrates served;
+    the other roles see neither, and an account whose role changes sends only what the new
+    role needs."""
+    sign_in(page, site, "admin@demo.tjmt.jus.br", "demo-admin-2027")
+    page.goto(site.url + "/equipe/contas")
+    form = page.locator("form", has=page.get_by_role("button", name="Criar e enviar o convite"))
+    role = form.get_by_label("Papel", exact=True)
+    own = form.get_by_label("Magistrado(a) da conta (papel magistrado)")
+    served = form.get_by_role("group", name="Magistrados a quem serve (papel assessor)")
+    for label, own_shown, served_shown in (("Magistrado(a)", True, False),
+                                           ("Assessor(a)", False, True),
+                                           ("Corregedoria", False, False),
+                                           ("Administração", False, False)):
+        role.select_option(label=label)
+        expect(own).to_be_visible() if own_shown else expect(own).to_be_hidden()
+        expect(served).to_be_visible() if served_shown else expect(served).to_be_hidden()
+    # An assistant's ticks are not sent once the role became the Corregedoria's.
+    role.select_option(label="Assessor(a)")
+    served.locator("input[name=assists]").first.check()
+    role.select_option(label="Corregedoria")
+    form.get_by_label("Nome", exact=True).fill("Rui Corregedor")
+    form.get_by_label("E-mail", exact=True).fill("rui.corregedor@tjmt.jus.br")
+    form.get_by_role("button", name="Criar e enviar o convite").click()
+    expect(page.get_by_role("status")).to_contain_text("rui.corregedor@tjmt.jus.br")
+    page.get_by_role("link", name="Rui Corregedor").click()
+    expect(page.get_by_role("main")).to_contain_text("Corregedoria · ativa")
+    expect(page.get_by_label("Magistrado(a) da conta (papel magistrado)")).to_be_hidden()
 
 
 def test_a_units_channels_are_edited_one_field_under_the_other_on_a_phone(site, page):
