@@ -571,13 +571,14 @@ def test_a_failure_reported_without_its_hour_is_never_shown_at_midnight(app, cli
         message = db.session.scalar(select(OutboxMessage).where(
             OutboxMessage.kind == "complaint_forward"))
         assert f"Quando: {shown}" in message.body_text
-    # The day is what is checked: today counts whatever hour came with it, tomorrow never.
+    # The day is what is checked: today counts whatever hour came with it, a later day never
+    # (the day after tomorrow: tomorrow's start is within the five minutes' grace at 23:56).
     today = utcnow().astimezone(ZoneInfo("America/Cuiaba")).date()
     report(client, occurred_at=f"{today.isoformat()}T23:59:00-04:00", occurred_time_known=False)
-    tomorrow = client.post("/api/v1/complaints", json={
+    later = client.post("/api/v1/complaints", json={
         "channel": "phone", "kind": "no_answer", "description": "Ninguém atendeu o telefone.",
-        "occurred_at": f"{today + timedelta(days=1)}T00:01:00-04:00",
+        "occurred_at": f"{today + timedelta(days=2)}T00:01:00-04:00",
         "occurred_time_known": False})
-    assert tomorrow.status_code == 422
-    assert tomorrow.get_json()["errors"]["occurred_at"] == [
+    assert later.status_code == 422
+    assert later.get_json()["errors"]["occurred_at"] == [
         "A data da falha não pode estar no futuro."]
