@@ -122,6 +122,9 @@ class Config:
     # (0: always ask for the code).
     BOOKING_REMEMBER_DAYS = _env_int("BOOKING_REMEMBER_DAYS", 30)
     LAWYER_CHANGE_CUTOFF_HOURS = _env_int("LAWYER_CHANGE_CUTOFF_HOURS", 2)
+    # A lawyer who lost the booking's e-mail asks for the links again (bookings/links.py):
+    # each link sent that way works for these days.
+    BOOKING_RECOVERED_LINK_DAYS = _env_int("BOOKING_RECOVERED_LINK_DAYS", 14)
     IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 24)
 
     # Complaints about the attendance channels, and the Corregedoria's desk.

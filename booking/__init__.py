@@ -205,7 +205,7 @@ def _connect_domains() -> None:
     """What lower packages call back into, registered by the upper ones (no import loop)."""
     from .accounts.staff import register_mailer
     from .availability.service import register_change_listener
-    from .bookings import conflicts, messages
+    from .bookings import conflicts, links, messages
     from .bookings.messages import render_booking_payload, write_to_magistrate_calendar
     from .bookings.service import cancel_future_bookings
     from .courts.directory import register_change_listener as register_directory_listener
@@ -221,6 +221,7 @@ def _connect_domains() -> None:
 
     register_renderer("booking_", render_booking_payload)
     register_renderer("daily_agenda", messages.render_daily_agenda)
+    register_renderer(links.KIND, links.render_links)
     register_freshness("daily_agenda", messages.daily_agenda_still_useful)
     register_freshness("booking_reminder", messages.reminder_still_true)
     register_freshness("booking_code", messages.code_still_useful)

@@ -223,6 +223,10 @@ PAGES = [
     ("GET", "/magistrados/<int:magistrate_id>/pedido-urgente", "/magistrados/{judge}/pedido-urgente",
      PUBLIC_200),
     ("GET", "/reclamacoes/nova", "/reclamacoes/nova", PUBLIC_200),
+    ("GET", "/agendamentos/recuperar-link", "/agendamentos/recuperar-link", PUBLIC_200),
+    # empty: refused beside the field, whoever asks (the links go only to the address)
+    ("POST", "/agendamentos/recuperar-link", "/agendamentos/recuperar-link",
+     row(422, 422, 422, 422, 422, 422, 422)),
     ("GET", "/reclamacoes/registrada", "/reclamacoes/registrada", PUBLIC_200),
     ("GET", "/reclamacoes/acompanhar", "/reclamacoes/acompanhar", PUBLIC_200),
     ("GET", "/entrar", "/entrar", PUBLIC_200),

@@ -40,7 +40,7 @@ from ..openapi import (
 from ..pagination import TOTAL_COUNT_HEADER, paginate, with_total
 from ..security import seal, tokens_match, unseal
 from ..urls import external_url
-from . import messages, service, urgent, waitlist
+from . import links, messages, service, urgent, waitlist
 from .models import Booking, IdempotencyRecord, UrgentRequest
 from .schemas import (
     AttendanceSchema,
@@ -102,7 +102,7 @@ def booking_access(booking_id: int) -> Access:
     if not token:
         abort(401)
     booking = db.session.get(Booking, booking_id)
-    if booking is not None and tokens_match(token, booking.manage_token_hash):
+    if booking is not None and links.opens(booking, token):
         return Access(booking, lawyer_token=token)
     # A staff token is accepted only in the header: a URL ends up in logs and histories.
     user = accounts.user_for_token(header_token) if header_token else None

@@ -333,6 +333,11 @@ class BookingHeldSchema(BookingCreatedSchema):
         "example": "/api/v1/bookings/42/confirm"})
 
 
+class LinksRequestSchema(Schema):
+    """A lawyer who lost the booking's e-mail asks for the links again (links.py)."""
+    email = MailboxAddress(required=True)
+
+
 class ConfirmSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=20), metadata={
         "description": "O código de 6 dígitos enviado ao e-mail informado.",

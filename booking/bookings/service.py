@@ -51,9 +51,9 @@ from ..database import reads_before_writing, utcnow
 from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
 from ..notifications import service as notifications
-from ..security import new_token, token_hash, tokens_match
+from ..security import new_token, token_hash
 from ..webhooks import service as webhooks
-from . import urgent, video
+from . import links, urgent, video
 from .models import (
     ACTIVE_STATUSES,
     BOOKING_STATUS_LABELS,
@@ -531,9 +531,10 @@ def _booking_context(magistrate_id: int, start: datetime, *, lock: bool = False)
 
 
 def booking_for_token(booking_id: int, token: str) -> Booking | None:
-    """The booking if the manage token is its own (compared in constant time), else None."""
+    """The booking if the token opens it (its manage token, or a link sent again: see
+    links.py), else None."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None or not tokens_match(token, booking.manage_token_hash):
+    if booking is None or not links.opens(booking, token):
         return None
     return booking
 

@@ -45,11 +45,12 @@ from ..formatting import phone_label, zone_label
 from ..notifications import text_gateway
 from ..pagination import page_number, paginate
 from ..security import seal, unseal
-from . import conflicts, messages, service, urgent, waitlist
+from . import conflicts, links, messages, service, urgent, waitlist
 from .models import HOLD_EXPIRED, Booking, UrgentRequest
 from .schemas import (
     BookingRequestSchema,
     CancelSchema,
+    LinksRequestSchema,
     UrgentAnswerSchema,
     UrgentRequestInSchema,
     WaitlistJoinSchema,
@@ -259,6 +260,26 @@ def _released_hold_values(magistrate_id: int, start: datetime) -> dict | None:
             "consent": True,  # given for this same request a moment ago
             **{f"answer-{question_id}": answer for question_id, answer in questions.as_typed(
                 availability.questions_of(magistrate_id), booking.answers).items()}}
+
+
+@blp.route("/agendamentos/recuperar-link", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
+def recover_links():
+    """Lost the e-mail with the manage link: the links of the address's bookings still
+    ahead are e-mailed again. The answer never says whether the address has any."""
+    values = {"email": request.form.get("email", "").strip()[:320]}
+    if request.method == "POST":
+        try:
+            email = LinksRequestSchema().load(values)["email"]
+        except ValidationError as error:
+            return render_template("bookings/recover_links.html", values=values,
+                                   errors=flatten_errors(error.messages)), 422
+        links.send_links(email)
+        db.session.commit()
+        flash(f"Se houver agendamentos futuros com {email}, os links chegam a esse e-mail em "
+              "alguns minutos. Confira também a caixa de spam.", "success")
+        return redirect(url_for("bookings_pages.recover_links"))
+    return render_template("bookings/recover_links.html", values={}, errors={})
 
 
 @blp.post("/agendamentos/<int:booking_id>/liberar")

@@ -11,7 +11,8 @@ from tests.e2e.conftest import AXE, fits_the_screen, loopback_context, sign_in
 
 PUBLIC = ["/", "/unidades/1", "/magistrados/1/agenda", "/magistrados/1/pedido-urgente",
           "/reclamacoes/nova", "/reclamacoes/acompanhar", "/privacidade", "/entrar",
-          "/esqueci-a-senha", "/definir-senha?token=vencido", "/transparencia"]
+          "/esqueci-a-senha", "/definir-senha?token=vencido", "/transparencia",
+          "/agendamentos/recuperar-link"]
 STAFF = {
     "magistrado@demo.tjmt.jus.br:demo-magistrado-2027": [
         "/equipe", "/equipe/magistrados/1/disponibilidade", "/equipe/magistrados/1/atendimentos",

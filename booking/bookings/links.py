@@ -1,0 +1,103 @@
+"""The lawyer's way back to a booking. A booking is managed by the link e-mailed when it was
+made, and only its token's hash is kept: a lawyer who lost that e-mail cannot be sent the
+same link again. They ask for their links by address instead, and each booking of that
+address still ahead is e-mailed a signed link that lasts BOOKING_RECOVERED_LINK_DAYS.
+
+The answer is the same whether the address has bookings or not (nobody learns who booked),
+and one address receives one such e-mail per RECOVERY_MINUTES however often it is asked.
+As every manage link, the links travel sealed in the outbox and are erased once sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+
+from flask import current_app, render_template
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from ..audit import service as audit
+from ..courts import service as courts
+from ..database import utcnow
+from ..extensions import db
+from ..formatting import MODE_LABELS, moment_label
+from ..notifications import service as notifications
+from ..security import seal, tokens_match, unseal
+from .messages import manage_url
+from .models import Booking
+
+# One e-mail of links per address in this many minutes; more bookings than MAX_LISTED are
+# not listed (an address with that many is not a lawyer's).
+RECOVERY_MINUTES = 10
+MAX_LISTED = 20
+KIND = "manage_links"
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="booking-manage-link")
+
+
+def signed_token(booking: Booking) -> str:
+    return _signer().dumps(booking.id)
+
+
+def opens(booking: Booking, token: str | None) -> bool:
+    """Whether a token opens this booking: its own manage token (compared in constant time),
+    or a link sent again for it that has not expired."""
+    if not token:
+        return False
+    if tokens_match(token, booking.manage_token_hash):
+        return True
+    if "." not in token:  # a manage token never has one; a signed link always
+        return False
+    max_age = current_app.config["BOOKING_RECOVERED_LINK_DAYS"] * 86400
+    try:
+        return _signer().loads(token, max_age=max_age) == booking.id
+    except (BadData, ValueError, TypeError):
+        return False
+
+
+def send_links(email: str, now: datetime | None = None) -> bool:
+    """E-mail the links of this address's confirmed bookings still ahead; False when there
+    were none, or one such e-mail went in the last RECOVERY_MINUTES (the caller answers the
+    same either way)."""
+    now = now or utcnow()
+    found = list(db.session.scalars(
+        select(Booking).where(func.lower(Booking.lawyer_email) == email.lower(),
+                              Booking.status == "confirmed", Booking.end_at > now)
+        .order_by(Booking.start_at).limit(MAX_LISTED)))
+    if not found:
+        return False
+    listed = []
+    for booking in found:
+        magistrate = courts.get_magistrate(booking.magistrate_id, with_unit=True)
+        listed.append({"when": moment_label(booking.start_at, magistrate.timezone),
+                       "who": f"{magistrate.title} {magistrate.name}",
+                       "unit": magistrate.unit.name, "mode": MODE_LABELS[booking.mode],
+                       "link": manage_url(booking, signed_token(booking))})
+    address = hmac.new(current_app.config["SECRET_KEY"].encode(), email.lower().encode(),
+                       hashlib.sha256).hexdigest()[:32]
+    window = int(now.timestamp()) // (RECOVERY_MINUTES * 60)
+    queued = notifications.queue(
+        dedupe_key=f"booking-links:{address}:{window}", kind=KIND, to=found[0].lawyer_email,
+        subject="Os links dos seus agendamentos",
+        payload={"sealed_bookings": seal(json.dumps(listed))})
+    if queued:
+        for booking in found:
+            audit.record("booking.links_sent", "booking", booking.id, actor="public")
+    return queued
+
+
+def render_links(payload: dict) -> tuple[str, None, None]:
+    """The e-mail's text, at sending (the sender calls this; see register_renderer)."""
+    sealed = payload.get("sealed_bookings")
+    listed = unseal(sealed) if sealed else None
+    if listed is None:  # fail loudly, as a booking's message without its manage link
+        raise RuntimeError("the links cannot be unsealed (was DATA_ENCRYPTION_KEY or "
+                           "SECRET_KEY changed?)")
+    return render_template("email/booking_links.txt", bookings=json.loads(listed),
+                           days=current_app.config["BOOKING_RECOVERED_LINK_DAYS"],
+                           court_name=current_app.config["COURT_NAME"]), None, None

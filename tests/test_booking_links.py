@@ -1,0 +1,105 @@
+"""A lawyer who lost the booking's e-mail asks for the links again by address: each booking
+of that address still ahead gets a signed link that opens it, on the pages and the API, for
+a while; nobody learns from the answer whether an address booked anything."""
+
+from __future__ import annotations
+
+import re
+import time
+from html import unescape
+
+from itsdangerous import TimestampSigner
+from sqlalchemy import select
+
+from booking.bookings.models import Booking
+from booking.extensions import db
+from booking.notifications.models import OutboxMessage
+from booking.notifications.service import as_email
+from tests.test_bookings_api import book, desk, form  # noqa: F401
+
+PAGE = "/agendamentos/recuperar-link"
+SENT = "os links chegam a esse e-mail em alguns minutos"
+
+
+def links_messages(app) -> list[tuple[list[str], str, str]]:
+    """(recipients, the text as sent, the row as stored) of each e-mail of links."""
+    with app.test_request_context():
+        return [(message.recipients, as_email(message).body,
+                 f"{message.body_text} {message.payload}")
+                for message in db.session.scalars(select(OutboxMessage).where(
+                    OutboxMessage.kind == "manage_links").order_by(OutboxMessage.id))]
+
+
+def test_the_links_of_an_address_bookings_still_ahead_are_sent_again(app, client, desk):  # noqa: F811
+    app.config["MAX_FUTURE_BOOKINGS_PER_LAWYER"] = 5
+    kept = [book(client, desk, 0), book(client, desk, 2)]
+    gone = book(client, desk, 1)
+    client.post(f"/api/v1/bookings/{gone['id']}/cancel",
+                headers={"Authorization": f"Bearer {gone['manage_token']}"}, json={})
+    someone_else = book(client, desk, 3, lawyer={"email": "outra@example.com"})
+
+    asked = client.post(PAGE, data={"email": "  MARIA@Example.com "})
+    assert asked.status_code == 302
+    assert SENT in client.get(PAGE).get_data(as_text=True)
+    [(recipients, text, stored)] = links_messages(app)
+    assert recipients == ["maria@example.com"]
+    urls = re.findall(r"https?://\S+/agendamentos/(\d+)\?token=(\S+)", text)
+    assert [int(booking_id) for booking_id, _ in urls] == [b["id"] for b in kept]
+    assert "Ana Souza" in text and "14 dias" in text
+    assert str(someone_else["id"]) not in [booking_id for booking_id, _ in urls]
+    # As every manage link, sealed in the outbox (and erased once sent).
+    assert "agendamentos/" not in stored and urls[0][1] not in stored
+
+    first_id, first_token = int(urls[0][0]), unescape(urls[0][1])
+    page = client.get(f"/agendamentos/{first_id}", query_string={"token": first_token})
+    assert page.status_code == 200 and "Cancelar" in page.get_data(as_text=True)
+    # A link opens its own booking only, on the pages and the API.
+    assert client.get(f"/agendamentos/{kept[1]['id']}",
+                      query_string={"token": first_token}).status_code == 404
+    api = client.get(f"/api/v1/bookings/{first_id}",
+                     headers={"Authorization": f"Bearer {first_token}"})
+    assert api.status_code == 200 and api.get_json()["id"] == first_id
+    assert client.get(f"/api/v1/bookings/{kept[1]['id']}",
+                      headers={"Authorization": f"Bearer {first_token}"}).status_code == 404
+    # The first link, from the booking's own e-mail, still works too.
+    assert client.get(f"/agendamentos/{first_id}",
+                      query_string={"token": kept[0]["manage_token"]}).status_code == 200
+    cancelled = client.post(f"/agendamentos/{first_id}/cancelar",
+                            data={"token": first_token, "reason": "Acordo entre as partes"})
+    assert cancelled.status_code == 302
+    with app.app_context():
+        assert db.session.get(Booking, first_id).status == "cancelled"
+
+
+def test_the_answer_never_tells_whether_an_address_booked(app, client, desk):  # noqa: F811
+    book(client, desk, 0)
+    for address in ("ninguem@example.com", "maria@example.com"):
+        answer = client.post(PAGE, data={"email": address}, follow_redirects=True)
+        assert answer.status_code == 200 and SENT in answer.get_data(as_text=True)
+    assert [recipients for recipients, *_ in links_messages(app)] == [["maria@example.com"]]
+    # Asked again at once: the same answer, and no second e-mail to fill the inbox.
+    again = client.post(PAGE, data={"email": "maria@example.com"}, follow_redirects=True)
+    assert SENT in again.get_data(as_text=True) and len(links_messages(app)) == 1
+    for typed in ("", "não é e-mail", "a\x01@example.com", "x" * 400 + "@example.com"):
+        refused = client.post(PAGE, data={"email": typed})
+        assert refused.status_code == 422
+        assert re.search(r'id="email-erro"', refused.get_data(as_text=True))
+
+
+def test_a_link_sent_again_stops_working_after_its_days(app, client, desk, monkeypatch):  # noqa: F811
+    booked = book(client, desk, 0)
+    from booking.bookings import links
+
+    days = app.config["BOOKING_RECOVERED_LINK_DAYS"]
+    with app.test_request_context():
+        booking = db.session.get(Booking, booked["id"])
+        fresh = links.signed_token(booking)
+        monkeypatch.setattr(TimestampSigner, "get_timestamp",
+                            lambda self: int(time.time()) - (days + 1) * 86400)
+        stale = links.signed_token(booking)
+        monkeypatch.undo()
+        assert links.opens(booking, fresh) and not links.opens(booking, stale)
+        assert not links.opens(booking, fresh[:-2] + ("AA" if fresh[-2:] != "AA" else "BB"))
+        assert not links.opens(booking, "") and not links.opens(booking, None)
+    assert client.get(f"/agendamentos/{booked['id']}",
+                      query_string={"token": stale}).status_code == 404
