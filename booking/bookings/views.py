@@ -68,7 +68,11 @@ def count_booking_requests(response):
         metrics.count_booking_answer(response, success="confirmed")
     return response
 
+
+# The requester's fields as the booking and urgent forms name them.
 LAWYER_FIELDS = ("name", "oab", "email", "phone")
+
+
 def _no_referrer(response):
     """Pages whose URL carries a manage token must not leak it to other sites."""
     response.headers["Referrer-Policy"] = "no-referrer"
