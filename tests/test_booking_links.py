@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from html import unescape
 
 from itsdangerous import TimestampSigner
@@ -71,8 +72,13 @@ def test_the_links_of_an_address_bookings_still_ahead_are_sent_again(app, client
         assert db.session.get(Booking, first_id).status == "cancelled"
 
 
-def test_the_answer_never_tells_whether_an_address_booked(app, client, desk):  # noqa: F811
+def test_the_answer_never_tells_whether_an_address_booked(app, client, desk, monkeypatch):  # noqa: F811
+    from booking.bookings import links
+    from booking.database import utcnow
+
     book(client, desk, 0)
+    asked_at = utcnow()  # every request in one window of RECOVERY_MINUTES, whatever the hour
+    monkeypatch.setattr(links, "utcnow", lambda: asked_at)
     for address in ("ninguem@example.com", "maria@example.com"):
         answer = client.post(PAGE, data={"email": address}, follow_redirects=True)
         assert answer.status_code == 200 and SENT in answer.get_data(as_text=True)
@@ -80,6 +86,10 @@ def test_the_answer_never_tells_whether_an_address_booked(app, client, desk):  #
     # Asked again at once: the same answer, and no second e-mail to fill the inbox.
     again = client.post(PAGE, data={"email": "maria@example.com"}, follow_redirects=True)
     assert SENT in again.get_data(as_text=True) and len(links_messages(app)) == 1
+    later = asked_at + timedelta(minutes=links.RECOVERY_MINUTES + 1)
+    monkeypatch.setattr(links, "utcnow", lambda: later)
+    client.post(PAGE, data={"email": "maria@example.com"})
+    assert len(links_messages(app)) == 2  # a later window: the links go again
     for typed in ("", "não é e-mail", "a\x01@example.com", "x" * 400 + "@example.com"):
         refused = client.post(PAGE, data={"email": typed})
         assert refused.status_code == 422

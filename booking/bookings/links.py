@@ -4,7 +4,8 @@ same link again. They ask for their links by address instead, and each booking o
 address still ahead is e-mailed a signed link that lasts BOOKING_RECOVERED_LINK_DAYS.
 
 The answer is the same whether the address has bookings or not (nobody learns who booked),
-and one address receives one such e-mail per RECOVERY_MINUTES however often it is asked.
+and one address receives at most one such e-mail in each window of RECOVERY_MINUTES however
+often it is asked.
 As every manage link, the links travel sealed in the outbox and are erased once sent.
 """
 
@@ -29,8 +30,8 @@ from ..security import seal, tokens_match, unseal
 from .messages import manage_url
 from .models import Booking
 
-# One e-mail of links per address in this many minutes; more bookings than MAX_LISTED are
-# not listed (an address with that many is not a lawyer's).
+# At most one e-mail of links per address in each window of this many minutes; more
+# bookings than MAX_LISTED are not listed (an address with that many is not a lawyer's).
 RECOVERY_MINUTES = 10
 MAX_LISTED = 20
 KIND = "manage_links"
@@ -62,8 +63,8 @@ def opens(booking: Booking, token: str | None) -> bool:
 
 def send_links(email: str, now: datetime | None = None) -> bool:
     """E-mail the links of this address's confirmed bookings still ahead; False when there
-    were none, or one such e-mail went in the last RECOVERY_MINUTES (the caller answers the
-    same either way)."""
+    were none, or one such e-mail went already in this window of RECOVERY_MINUTES (the
+    caller answers the same either way)."""
     now = now or utcnow()
     found = list(db.session.scalars(
         select(Booking).where(func.lower(Booking.lawyer_email) == email.lower(),
