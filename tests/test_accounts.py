@@ -96,6 +96,50 @@ def test_the_account_pages_of_a_large_court_show_every_account_and_magistrate(ap
     assert last in client.get("/equipe/contas?pagina=2").get_data(as_text=True)
 
 
+def test_the_admin_finds_an_account_by_name_or_e_mail_and_role(app, client, office):
+    """Hundreds of accounts in order of e-mail: words of the name or the e-mail (accents and
+    capitals aside) and the role narrow the list, on the page (its pages keep the search)
+    and on the API."""
+    from booking.accounts.views import ACCOUNTS_PER_PAGE
+
+    with app.app_context():
+        make_staff("assistant", "patricia.lemos@example.jus.br", name="Patrícia Lemos")
+        make_staff("corregedoria", "plemos@example.jus.br", name="Paulo Lemos")
+        make_staff("magistrate", "ana@example.jus.br", name="Ana Patrícia Souza",
+                   magistrate_id=office["judge"])
+        for n in range(ACCOUNTS_PER_PAGE + 1):
+            make_staff("assistant", f"lemos{n:03d}@example.jus.br", name=f"Assessor {n}")
+        db.session.commit()
+    client.log_in("admin@example.jus.br", PASSWORD)
+
+    def listed(**query) -> tuple[list[str], str]:
+        page = client.get("/equipe/contas", query_string=query)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        return re.findall(r'<a href="/equipe/contas/\d+">([^<]+)</a>', html), html
+
+    names, html = listed(busca="PATRICIA")
+    assert names == ["Ana Patrícia Souza", "Patrícia Lemos"]  # in order of e-mail
+    assert "2 contas encontradas" in html and 'value="PATRICIA"' in html
+    assert listed(busca="lemos patr")[0] == ["Patrícia Lemos"]
+    assert listed(busca="lemos", papel="corregedoria")[0] == ["Paulo Lemos"]
+    assert listed(busca="trici")[0] == []  # words are found by how they begin
+    # A search longer than a page keeps itself on the next page's link.
+    first, html = listed(busca="lemos", papel="assistant")
+    assert len(first) == ACCOUNTS_PER_PAGE and "Página 1 de 2" in html
+    following = re.search(r'href="([^"]+)">Próxima página', html).group(1).replace("&amp;", "&")
+    assert "busca=lemos" in following and "papel=assistant" in following
+    second = re.findall(r'<a href="/equipe/contas/\d+">([^<]+)</a>',
+                        client.get(following).get_data(as_text=True))
+    assert len(second) == 2 and not set(second) & set(first)
+    # An unknown role is no filter; the API answers the same search.
+    assert len(listed(papel="juiz")[0]) == ACCOUNTS_PER_PAGE
+    api = client.get("/api/v1/users", query_string={"q": "patrícia", "role": "magistrate"},
+                     headers=bearer(office["admin"]))
+    assert [user["name"] for user in api.get_json()] == ["Ana Patrícia Souza"]
+    assert api.headers["X-Total-Count"] == "1"
+
+
 def _checked(html: str, name: str) -> set[str]:
     """The values of the checked boxes (or selected options) named `name` on a page."""
     boxes = re.findall(rf'<input type="checkbox" name="{name}" value="(\d+)" checked>', html)

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 # Every query parameter a page reads (grep request.args and page_number in the views).
 PARAMS = ["busca", "comarca", "pagina", "semana", "dia", "visao", "inicio", "de", "ate",
           "situacao", "canal", "tipo", "unidade", "destinatario", "protocolo", "token",
-          "proximo", "status", "magistrado", "numero", "codigo"]
+          "proximo", "status", "magistrado", "numero", "codigo", "papel"]
 # The API has schemathesis; the probes answer 503 by design; /metrics only a scraper
 # reads (tests/test_metrics.py); OIDC needs the provider.
 SKIPPED = ("/api", "/static", "/healthz", "/readyz", "/metrics", "/entrar/tribunal")

@@ -57,3 +57,5 @@ class StaffUserChangeSchema(Schema):
 
 class StaffUserQuerySchema(PageArgsSchema):
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"enum": list(ROLES)})
+    q = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "Palavras do nome ou do e-mail (sem diferença de acentos e maiúsculas)."})

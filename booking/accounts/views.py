@@ -261,10 +261,13 @@ def accounts_page():
             flash(f"Conta criada; {user.email} recebeu o link para definir a senha.", "success")
             return redirect(url_for("accounts_pages.accounts_page"))
     page = page_number()
-    users, total = service.list_users(page=page, per_page=ACCOUNTS_PER_PAGE)
+    q = request.args.get("busca", "").strip()[:100]
+    role = request.args.get("papel") if request.args.get("papel") in ROLE_NAMES else None
+    users, total = service.list_users(q=q, role=role, page=page, per_page=ACCOUNTS_PER_PAGE)
     return render_template("accounts/accounts.html", users=users, total=total, page=page,
                            per_page=ACCOUNTS_PER_PAGE, errors=errors, values=values,
-                           roles=ROLE_NAMES, magistrates=directory.magistrates()), status
+                           roles=ROLE_NAMES, magistrates=directory.magistrates(), q=q,
+                           role=role), status
 
 
 @blp.route("/equipe/contas/<int:user_id>", methods=["GET", "POST"])
