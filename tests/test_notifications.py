@@ -285,6 +285,11 @@ def test_reminders_go_once_to_the_lawyer_and_the_magistrate(mail_app, smtp_serve
     client = mail_app.test_client()
     booking = book(client, judge, slot_at(client, judge, "14:00"))
     send(mail_app)
+
+    def reminders_to(address: str) -> list[str]:
+        return [r.message.get_body(("plain",)).get_content() for r in smtp_server.received
+                if "Lembrete" in r.message["Subject"] and r.rcpt_tos == [address]]
+
     with mail_app.app_context():
         from booking.bookings.messages import queue_reminders
 
@@ -292,11 +297,26 @@ def test_reminders_go_once_to_the_lawyer_and_the_magistrate(mail_app, smtp_serve
         assert queue_reminders(start - timedelta(hours=30)) == 0
         assert queue_reminders(start - timedelta(hours=23)) == 2
         assert queue_reminders(start - timedelta(hours=22)) == 0
+        db.session.commit()
+        # the lawyer's manage link is sealed in the outbox
+        stored = " ".join(f"{m.body_text} {m.payload}" for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "booking_reminder")))
+        assert "/agendamentos/" not in stored
+    send(mail_app, start - timedelta(hours=22))
+    # A day before, the lawyer may still cancel: the reminder brings a link that does it.
+    [first] = reminders_to(LAWYER)
+    assert "Não vai poder comparecer?" in first and "convite anexo" not in first
+    link = re.search(r"https?://\S+(/agendamentos/\d+\?token=\S+)", first).group(1)
+    page = client.get(link)
+    assert page.status_code == 200 and "Cancelar" in page.get_data(as_text=True)
+    with mail_app.app_context():
         assert queue_reminders(start - timedelta(minutes=50)) == 2
         db.session.commit()
     send(mail_app, start - timedelta(minutes=40))
-    reminders = [r for r in smtp_server.received if "Lembrete" in r.message["Subject"]]
-    assert sorted(r.rcpt_tos[0] for r in reminders) == sorted([LAWYER, LAWYER, JUDGE, JUDGE])
+    assert len(reminders_to(LAWYER)) == 2 and len(reminders_to(JUDGE)) == 2
+    # Fifty minutes before, past LAWYER_CHANGE_CUTOFF_HOURS: no link to a change refused.
+    assert "/agendamentos/" not in reminders_to(LAWYER)[1]
+    assert all("/agendamentos/" not in text for text in reminders_to(JUDGE))
 
 
 def test_daily_agenda_at_seven_local_time(mail_app, smtp_server, judge):

@@ -238,7 +238,7 @@ def _created_body(booked: service.Booked, direct: bool) -> dict:
     document = booking_document(booked.booking, reveal_sealed=True,
                                 magistrate=booked.magistrate)
     document["manage_token"] = booked.manage_token
-    document["manage_url"] = messages.manage_url(booked.booking, booked.manage_token)
+    document["manage_url"] = links.manage_url(booked.booking, booked.manage_token)
     if not direct:
         document["hold_expires_at"] = booked.booking.hold_expires_at
         document["confirm_url"] = url_for("bookings.BookingConfirm", booking_id=booked.booking.id)

@@ -27,7 +27,7 @@ from ..extensions import db
 from ..formatting import MODE_LABELS, moment_label
 from ..notifications import service as notifications
 from ..security import seal, tokens_match, unseal
-from .messages import manage_url
+from ..urls import external_url
 from .models import Booking
 
 # At most one e-mail of links per address in each window of this many minutes; more
@@ -41,7 +41,14 @@ def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="booking-manage-link")
 
 
+def manage_url(booking: Booking, token: str) -> str:
+    """The lawyer's link to see, cancel or reschedule: the only key to the booking."""
+    return external_url("bookings_pages.manage", booking_id=booking.id, token=token)
+
+
 def signed_token(booking: Booking) -> str:
+    """A token that opens this booking for BOOKING_RECOVERED_LINK_DAYS (its manage token
+    cannot be sent again: only its hash is kept)."""
     return _signer().dumps(booking.id)
 
 

@@ -34,6 +34,7 @@ from ..notifications import text_gateway
 from ..security import seal, unseal
 from ..urls import external_url
 from . import service
+from .links import manage_url, signed_token
 from .models import Booking
 
 EVENT_SUBJECTS = {
@@ -77,11 +78,6 @@ def organizer() -> Person:
     """The service's own mailbox: never one of the recipients."""
     name, _ = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
     return Person(current_app.config["SERVICE_MAILBOX"], name or "Agendamento TJMT")
-
-
-def manage_url(booking, token: str) -> str:
-    """The lawyer's link to see, cancel or reschedule: the only key to the booking."""
-    return external_url("bookings_pages.manage", booking_id=booking.id, token=token)
 
 
 def location_of(booking, magistrate) -> str:
@@ -345,6 +341,9 @@ def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
         values.update(code=unseal(payload["sealed_code"]), minutes=payload["minutes"])
         return (render_template("email/booking_code.txt", **values),
                 render_template("email/booking_code.html", **values), None)
+    if payload["event"] == "reminder":  # the invite is already in the calendar
+        return (render_template("email/booking.txt", **values),
+                render_template("email/booking.html", **values), None)
     ics = _invite_of_event(payload["booking"], method=payload["method"], link=link,
                            stamp=payload["stamp"])
     return (render_template("email/booking.txt", **values),
@@ -364,9 +363,14 @@ def queue_reminders(now: datetime | None = None) -> int:
             Booking.start_at <= now + timedelta(hours=hours)).with_for_update(skip_locked=True))
         for booking in due:
             magistrate = courts.get_magistrate(booking.magistrate_id)
-            context = _snapshot_context(booking_snapshot(booking, magistrate))
+            snapshot = booking_snapshot(booking, magistrate)
+            context = _snapshot_context(snapshot)
             for recipient in recipients(booking, magistrate):
                 if recipient.role == "office":
+                    continue
+                if recipient.role == "lawyer" and not service.lawyer_cutoff_passed(booking, now):
+                    written += _queue_lawyer_reminder(booking, snapshot, flag, recipient, now,
+                                                      context["when"])
                     continue
                 values = {**context, "event": "reminder", "recipient": recipient, "link": None}
                 written += notifications.queue(
@@ -384,6 +388,21 @@ def queue_reminders(now: datetime | None = None) -> int:
                                                   .replace(":reminder:", f":{flag}:")})
             service.mark_reminder_queued(booking.id, flag)
     return written
+
+
+def _queue_lawyer_reminder(booking, snapshot: dict, flag: str, recipient, now: datetime,
+                           when: str) -> bool:
+    """The requester's reminder, while they may still change the booking, brings a link to
+    cancel or move it (one who cannot come frees the time for someone else): a link sent
+    again (links.py), sealed in the outbox like every manage link and rendered when sent."""
+    return notifications.queue(
+        dedupe_key=f"booking:{booking.id}:{flag}:{booking.ical_sequence}:{recipient.role}",
+        topic=f"booking:{booking.id}:reminder:{recipient.role}", version=booking.ical_sequence,
+        kind="booking_reminder", to=recipient.person.email,
+        subject=f"{EVENT_SUBJECTS['reminder']}: {when}",
+        payload={"event": "reminder", "method": None, "role": recipient.role,
+                 "sealed_link": seal(manage_url(booking, signed_token(booking))),
+                 "stamp": now.isoformat(), "booking": snapshot})
 
 
 def queue_daily_agendas(now: datetime | None = None) -> int:

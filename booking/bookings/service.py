@@ -539,7 +539,8 @@ def booking_for_token(booking_id: int, token: str) -> Booking | None:
     return booking
 
 
-def _lawyer_cutoff_passed(booking: Booking, now: datetime) -> bool:
+def lawyer_cutoff_passed(booking: Booking, now: datetime) -> bool:
+    """Whether it is too late for the lawyer to cancel or move it by link."""
     cutoff = timedelta(hours=current_app.config["LAWYER_CHANGE_CUTOFF_HOURS"])
     return booking.start_at - cutoff <= now
 
@@ -558,7 +559,7 @@ def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
                             "not_confirmed")
     if booking.start_at <= now:
         raise NotAllowedNow("O horário deste atendimento já passou.", "already_started")
-    if by == "lawyer" and _lawyer_cutoff_passed(booking, now):
+    if by == "lawyer" and lawyer_cutoff_passed(booking, now):
         raise NotAllowedNow(_cutoff_message(), "cutoff_passed")
     if by == "court" and not (reason or "").strip():
         raise InvalidField("Informe o motivo; o advogado vai lê-lo.", "reason")
@@ -595,7 +596,7 @@ def reschedule(booking: Booking, new_start: datetime, *, by: str, mode: str | No
         raise NotAllowedNow("Só agendamentos confirmados podem ser remarcados.",
                               "not_confirmed")
     asked_by_court = booking.rebook_deadline is not None  # the cutoff is the court's deadline
-    if by == "lawyer" and not asked_by_court and _lawyer_cutoff_passed(booking, now):
+    if by == "lawyer" and not asked_by_court and lawyer_cutoff_passed(booking, now):
         raise NotAllowedNow(_cutoff_message(), "cutoff_passed")
     magistrate = db.session.get(Magistrate, booking.magistrate_id)
     _lock_magistrate(magistrate.id)

@@ -367,7 +367,7 @@ def confirmation(booking_id: int):
     return _no_referrer(current_app.make_response(render_template(
         "bookings/confirmation.html", booking=booking, token=token,
         magistrate=courts.get_magistrate(booking.magistrate_id),
-        manage_url=messages.manage_url(booking, token))))
+        manage_url=links.manage_url(booking, token))))
 
 
 def _lawyer_booking(booking_id: int) -> tuple[Booking, str]:
