@@ -19,7 +19,10 @@ SECURITY_SCHEMES = {
     "manageToken": {
         "type": "http",
         "scheme": "bearer",
-        "description": "Token de gestão de um agendamento, devolvido ao advogado ao agendar.",
+        "description": "Token de gestão de um agendamento, devolvido ao advogado ao agendar "
+                       "(ou o token de um link enviado de novo pela página "
+                       "/agendamentos/recuperar-link ou no lembrete, válido por "
+                       "BOOKING_RECOVERED_LINK_DAYS dias).",
     },
     "integrationKey": {
         "type": "apiKey",

@@ -122,6 +122,20 @@ def test_search_finds_a_unit_the_way_people_type(app, client, typed):
     assert "1 unidade encontrada" in page
 
 
+@pytest.mark.parametrize("typed", [
+    "cuiaba", "civel", "vara civel cuiaba", "vara cível cuiabá", "CUIABÁ Cível", "cível de cuiabá",
+    "1a vara civel", "souza", "ana souza cuiaba", "ana"])
+def test_lists_matched_in_python_follow_the_same_rule_as_the_search(typed):
+    """The admin's lists (directory, accounts) match words in Python: the same words find
+    the same things as the portal's search in SQL above, and nothing else."""
+    from booking.courts import search
+
+    terms = search.terms(typed)
+    assert search.has_every_word(terms, "1ª Vara Cível de Cuiabá", "Cuiabá", "Ana Souza")
+    assert not search.has_every_word(terms, "Vara de Família e Sucessões de Sinop", "Sinop")
+    assert not search.has_every_word(["uiaba"], "1ª Vara Cível de Cuiabá")  # words begin
+
+
 def test_search_follows_the_directory_as_it_changes(app, client):
     def names(typed):
         return [u["name"] for u in client.get("/api/v1/units", query_string={"q": typed}).get_json()]

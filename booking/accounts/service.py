@@ -215,8 +215,7 @@ def list_users(*, role: str | None = None, q: str | None = None, page: int = 1,
         names = db.session.execute(statement.with_only_columns(User.id, User.name, User.email))
         statement = statement.where(User.id.in_([
             row.id for row in names
-            if all(f" {term}" in f" {search.normalize(f'{row.name} {row.email}')}"
-                   for term in terms)]))
+            if search.has_every_word(terms, row.name, row.email)]))
     return paginate(statement, page, per_page)
 
 

@@ -182,8 +182,7 @@ def comarcas(*, q: str | None = None) -> list[Comarca]:
     """Every comarca, active or not; `q` keeps those with every word typed in the name."""
     found = db.session.scalars(select(Comarca).order_by(Comarca.name))
     terms = search.terms(q)
-    return [comarca for comarca in found
-            if _has_every_word(search.search_text(comarca.name, None, []), terms)]
+    return [comarca for comarca in found if search.has_every_word(terms, comarca.name)]
 
 
 def units(*, q: str | None = None, comarca_id: int | None = None) -> list[Unit]:
@@ -208,14 +207,8 @@ def magistrates(*, q: str | None = None, comarca_id: int | None = None) -> list[
     found = db.session.scalars(statement.order_by(Magistrate.name))
     if not (terms := search.terms(q)):
         return list(found)
-    return [magistrate for magistrate in found
-            if _has_every_word(search.search_text(
-                magistrate.unit.name, magistrate.unit.comarca.name, [magistrate.name]), terms)]
-
-
-def _has_every_word(text: str, terms: list[str]) -> bool:
-    """As the units' search in SQL: each term begins a word of the text."""
-    return all(f" {term}" in text for term in terms)
+    return [magistrate for magistrate in found if search.has_every_word(
+        terms, magistrate.name, magistrate.unit.name, magistrate.unit.comarca.name)]
 
 
 # --- import ----------------------------------------------------------------------------

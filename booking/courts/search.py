@@ -33,6 +33,13 @@ def terms(query: str | None) -> list[str]:
     return seen[:MAX_TERMS]
 
 
+def has_every_word(terms: list[str], *parts: str | None) -> bool:
+    """Whether each term begins a word of the parts once normalised: the SQL search's rule
+    (`% {term}%` in search_text), for lists matched in Python."""
+    text = " " + " ".join(normalize(part) for part in parts if part) + " "
+    return all(f" {term}" in text for term in terms)
+
+
 def search_text(unit_name: str, comarca_name: str | None, people: list[str]) -> str:
     """What a unit is found by, with spaces around so that a word can be matched whole."""
     return " " + " ".join(normalize(part) for part in (unit_name, comarca_name or "", *people)
