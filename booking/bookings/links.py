@@ -79,9 +79,11 @@ def send_links(email: str, now: datetime | None = None) -> bool:
         .order_by(Booking.start_at).limit(MAX_LISTED)))
     if not found:
         return False
+    magistrates = {magistrate.id: magistrate for magistrate in courts.load_magistrates(
+        list({booking.magistrate_id for booking in found}))}
     listed = []
     for booking in found:
-        magistrate = courts.get_magistrate(booking.magistrate_id, with_unit=True)
+        magistrate = magistrates[booking.magistrate_id]
         listed.append({"when": moment_label(booking.start_at, magistrate.timezone),
                        "who": f"{magistrate.title} {magistrate.name}",
                        "unit": magistrate.unit.name, "mode": MODE_LABELS[booking.mode],
