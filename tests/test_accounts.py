@@ -12,8 +12,9 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from booking.accounts.models import AccountLink, User
+from booking.accounts.models import AccountLink, IntegrationKey, User
 from booking.audit.models import AuditEntry
+from booking.courts.models import Magistrate
 from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
@@ -315,3 +316,41 @@ def test_password_sign_in_can_be_switched_off_for_a_role(database_url, tmp_path)
     api = client.post("/api/v1/auth/token", json={"email": "magistrate@example.jus.br",
                                                   "password": PASSWORD})
     assert api.status_code == 401
+
+
+def test_the_admin_issues_and_revokes_an_integration_key_on_a_page(app, client, office):
+    """The court's portal books confirmed with a key: issued on the page (shown once), it
+    books; revoked there, it no longer does."""
+    from tests.support.factories import make_rules
+    from tests.test_bookings_api import form
+
+    with app.app_context():
+        make_rules(db.session.get(Magistrate, office["judge"]))
+        db.session.commit()
+    slots = client.get(f"/api/v1/magistrates/{office['judge']}/slots").get_json()
+    client.log_in("admin@example.jus.br", PASSWORD)
+    page = "/equipe/chaves-de-integracao"
+    assert "Portal de testes" in client.get(page).get_data(as_text=True)  # the tests' own
+    blank = client.post(page, data={"name": " "})
+    assert blank.status_code == 422 and re.search(r'id="name-erro"', blank.get_data(as_text=True))
+    issued = client.post(page, data={"name": "Portal do advogado"})
+    assert issued.status_code == 200
+    plain = re.search(r'<code class="break">(int_[\w-]+)</code>',
+                      issued.get_data(as_text=True)).group(1)
+    listed = client.get(page).get_data(as_text=True)
+    assert "Portal do advogado" in listed and plain not in listed  # shown once only
+
+    def book_with(key: str, slot: int):
+        return client.post("/api/v1/bookings", headers={"X-Integration-Key": key},
+                           json=form({"judge": office["judge"], "slots": slots}, slot))
+
+    booked = book_with(plain, 0)
+    assert booked.status_code == 201 and booked.get_json()["status"] == "confirmed"
+    with app.app_context():
+        key_id = db.session.scalar(select(IntegrationKey.id).where(
+            IntegrationKey.name == "Portal do advogado"))
+    revoked = client.post(f"{page}/{key_id}/revogar", follow_redirects=True)
+    assert "Chave “Portal do advogado” revogada" in revoked.get_data(as_text=True)
+    assert "Revogada em" in revoked.get_data(as_text=True)
+    assert book_with(plain, 1).status_code == 401
+    assert client.post(f"{page}/999999/revogar").status_code == 404

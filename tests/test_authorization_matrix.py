@@ -279,6 +279,11 @@ PAGES = [
     ("POST", "/equipe/fechamentos/<int:closure_id>/remover", "/equipe/fechamentos/999999/remover",
      ADMIN_PAGE(404)),
     ("GET", "/equipe/contas", "/equipe/contas", ADMIN_PAGE(200)),
+    ("GET", "/equipe/chaves-de-integracao", "/equipe/chaves-de-integracao", ADMIN_PAGE(200)),
+    ("POST", "/equipe/chaves-de-integracao", "/equipe/chaves-de-integracao",
+     ADMIN_PAGE(422)),  # empty: refused beside the field
+    ("POST", "/equipe/chaves-de-integracao/<int:key_id>/revogar",
+     "/equipe/chaves-de-integracao/999999/revogar", ADMIN_PAGE(404)),
     ("GET", "/equipe/webhooks", "/equipe/webhooks", ADMIN_PAGE(200)),
     ("POST", "/equipe/webhooks", "/equipe/webhooks", ADMIN_PAGE(422)),
     ("GET", "/equipe/webhooks/<int:subscriber_id>", "/equipe/webhooks/999999", ADMIN_PAGE(404)),

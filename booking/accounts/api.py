@@ -3,7 +3,6 @@
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields, validate
 
 from ..extensions import db, limiter
 from ..openapi import RATE_LIMITED, STAFF_SECURITY
@@ -11,6 +10,8 @@ from ..pagination import TOTAL_COUNT_HEADER, with_total
 from . import service, staff, two_factor
 from .auth import bearer_token, current_api_user, require_staff
 from .schemas import (
+    IntegrationKeyCreatedSchema,
+    IntegrationKeySchema,
     StaffUserChangeSchema,
     StaffUserInSchema,
     StaffUserQuerySchema,
@@ -131,19 +132,6 @@ def _user_or_404(user_id: int):
     if user is None:
         abort(404, message="Conta não encontrada.")
     return user
-
-
-class IntegrationKeySchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=2, max=120),
-                         metadata={"example": "Portal do advogado do TJMT"})
-    created_at = fields.DateTime(dump_only=True)
-    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
-
-
-class IntegrationKeyCreatedSchema(IntegrationKeySchema):
-    key = fields.String(dump_only=True, metadata={
-        "description": "A chave (cabeçalho X-Integration-Key), mostrada só agora."})
 
 
 @blp.route("/admin/integration-keys")

@@ -59,3 +59,16 @@ class StaffUserQuerySchema(PageArgsSchema):
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"enum": list(ROLES)})
     q = fields.String(validate=validate.Length(max=100), metadata={
         "description": "Palavras do nome ou do e-mail (sem diferença de acentos e maiúsculas)."})
+
+
+class IntegrationKeySchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=2, max=120),
+                         metadata={"example": "Portal do advogado do TJMT"})
+    created_at = fields.DateTime(dump_only=True)
+    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class IntegrationKeyCreatedSchema(IntegrationKeySchema):
+    key = fields.String(dump_only=True, metadata={
+        "description": "A chave (cabeçalho X-Integration-Key), mostrada só agora."})

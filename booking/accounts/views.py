@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from flask_smorest import abort
 from joserfc.errors import JoseError
 from marshmallow import ValidationError
 
@@ -35,7 +36,7 @@ from . import oidc, service, staff, two_factor
 from .auth import login_required_page
 from .forms import LoginForm
 from .models import ROLE_NAMES, ROLES, User
-from .schemas import StaffUserChangeSchema, StaffUserInSchema
+from .schemas import IntegrationKeySchema, StaffUserChangeSchema, StaffUserInSchema
 
 blp = Blueprint("accounts_pages", __name__)
 
@@ -273,8 +274,6 @@ def accounts_page():
 @blp.route("/equipe/contas/<int:user_id>", methods=["GET", "POST"])
 @login_required_page("admin")
 def account_page(user_id: int):
-    from flask_smorest import abort
-
     from ..courts import directory
 
     user = service.get_user(user_id)
@@ -313,3 +312,35 @@ def _stored_values(user) -> dict:
     return {"name": user.name, "role": user.role,
             "magistrate_id": str(user.magistrate_id) if user.magistrate_id else None,
             "assists": [str(m.id) for m in user.assists], "is_active": user.is_active}
+
+
+@blp.route("/equipe/chaves-de-integracao", methods=["GET", "POST"])
+@login_required_page("admin")
+def integration_keys_page():
+    """The keys of the court's systems that book directly (the API's X-Integration-Key),
+    and the form that issues one: the key is shown once, on the page that answers it."""
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        values = {"name": request.form.get("name", "").strip()}
+        try:
+            plain, key = service.issue_integration_key(
+                IntegrationKeySchema().load(values)["name"], current_user)
+            db.session.commit()
+        except ValidationError as error:
+            errors, status = flatten_errors(error.messages), 422
+        else:
+            return render_template("accounts/integration_key_issued.html", key=key,
+                                   plain=plain)
+    return render_template("accounts/integration_keys.html", keys=service.integration_keys(),
+                           values=values, errors=errors), status
+
+
+@blp.post("/equipe/chaves-de-integracao/<int:key_id>/revogar")
+@login_required_page("admin")
+def revoke_integration_key_page(key_id: int):
+    key = service.revoke_integration_key(key_id, current_user)
+    if key is None:
+        abort(404)
+    db.session.commit()
+    flash(f"Chave “{key.name}” revogada: o sistema não agenda mais com ela.", "success")
+    return redirect(url_for("accounts_pages.integration_keys_page"))

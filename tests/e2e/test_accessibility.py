@@ -21,6 +21,7 @@ STAFF = {
         "/corregedoria", "/corregedoria/estatisticas"],
     "admin@demo.tjmt.jus.br:demo-admin-2027": [
         "/equipe/fechamentos", "/equipe/mensagens", "/equipe/contas", "/equipe/contas/1",
+        "/equipe/chaves-de-integracao",
         "/equipe/diretorio", "/equipe/diretorio/unidades/1", "/equipe/diretorio/magistrados/1"],
 }
 
