@@ -116,6 +116,10 @@ class Config:
     MAX_PARTICIPANTS = _env_int("MAX_PARTICIPANTS", 3)
     BOOKING_HOLD_MINUTES = _env_int("BOOKING_HOLD_MINUTES", 15)
     BOOKING_CONFIRM_MAX_TRIES = _env_int("BOOKING_CONFIRM_MAX_TRIES", 5)
+    # A code that did not arrive may be replaced by a new one this many times, each at
+    # least these seconds after the last (the hold keeps its expiry and its tries).
+    BOOKING_CODE_RESENDS = _env_int("BOOKING_CODE_RESENDS", 2)
+    BOOKING_CODE_RESEND_SECONDS = _env_int("BOOKING_CODE_RESEND_SECONDS", 60)
     BOOKING_MAX_HOLDS_PER_EMAIL = _env_int("BOOKING_MAX_HOLDS_PER_EMAIL", 2)
     BOOKING_MAX_HOLDS_PER_CLIENT = _env_int("BOOKING_MAX_HOLDS_PER_CLIENT", 5)
     # A browser that confirmed an address books with it without a code for these days

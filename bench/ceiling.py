@@ -217,6 +217,7 @@ def _write(connection, context, body: dict, start: datetime, now: datetime, *,
         manage_token_hash=_token_hash(token),
         ical_uid=uid, ical_sequence=0, created_at=now, updated_at=now,
         confirm_attempts=0, confirmed_at=None if held else now,
+        codes_sent=1 if held else 0, code_sent_at=now if held else None,
         hold_expires_at=now + HOLD if held else None,
         hold_client=_client() if held else None,
         # the code is keyed by the invite's UID, as the service's

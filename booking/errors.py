@@ -181,8 +181,8 @@ def handle_http_error(error: HTTPException):
         headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
     if code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
-    if code == 429:
-        headers.update(_retry_after(error))
+    if code == 429:  # the route's own Retry-After, if it said one, else the limiter's
+        headers = {**_retry_after(error), **headers}
     response = problem_response(code, detail, errors=errors, headers=headers,
                                 type_=data.get("type", "about:blank"))
     if data.get("code"):  # an RFC 9457 extension member a client can switch on

@@ -135,6 +135,8 @@ API = [
     ("GET", "/api/v1/bookings/<int:booking_id>/data", "/api/v1/bookings/{live}/data", None, BOOKING_OWNER(403)),
     ("POST", "/api/v1/bookings/<int:booking_id>/confirm", "/api/v1/bookings/{live}/confirm",
      {"code": "000000"}, BOOKING_OWNER(403)),  # only the lawyer's token confirms a hold
+    ("POST", "/api/v1/bookings/<int:booking_id>/new-code", "/api/v1/bookings/{live}/new-code",
+     None, BOOKING_OWNER(403)),  # nor asks for a new code
     ("POST", "/api/v1/bookings/<int:booking_id>/cancel", "/api/v1/bookings/{cancelled}/cancel",
      {"reason": "Teste"}, BOOKING_OWNER(409)),
     ("POST", "/api/v1/bookings/<int:booking_id>/reschedule", "/api/v1/bookings/{live}/reschedule",
@@ -238,6 +240,8 @@ PAGES = [
      NOT_YOURS),
     ("POST", "/agendamentos/<int:booking_id>/liberar", "/agendamentos/{live}/liberar?token={other_token}",
      NOT_YOURS),
+    ("POST", "/agendamentos/<int:booking_id>/novo-codigo",
+     "/agendamentos/{live}/novo-codigo?token={other_token}", NOT_YOURS),
     ("GET", "/agendamentos/<int:booking_id>/cancelar", "/agendamentos/{live}/cancelar?token={other_token}",
      NOT_YOURS),
     ("POST", "/agendamentos/<int:booking_id>/cancelar", "/agendamentos/{live}/cancelar?token={other_token}",

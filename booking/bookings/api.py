@@ -53,6 +53,7 @@ from .schemas import (
     ConfirmSchema,
     FeedQuerySchema,
     FeedTokenSchema,
+    NewCodeSchema,
     RescheduleSchema,
     UrgentAnswerSchema,
     UrgentQuerySchema,
@@ -291,6 +292,48 @@ class BookingConfirm(MethodView):
         if outcome == service.HOLD_GONE:
             raise NotAllowedNow(HOLD_GONE_MESSAGE, outcome)
         return booking_document(booking, reveal_sealed=True, magistrate=known["magistrate"])
+
+
+@blp.route("/bookings/<int:booking_id>/new-code")
+class BookingNewCode(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])]
+
+    @blp.doc(security=[{"manageToken": []}])
+    @blp.response(202, NewCodeSchema, description="Um novo código foi enviado ao e-mail da "
+                  "reserva; o anterior deixou de valer. A reserva mantém o limite e as "
+                  "tentativas.")
+    @blp.alt_response(409, description="A reserva expirou ou foi liberada (hold_expired), "
+                                       "já foi confirmada (already_confirmed) ou já recebeu "
+                                       "códigos demais (too_many_codes).")
+    @blp.alt_response(401, description="Falta o token de gestão.")
+    @blp.alt_response(403, description="Um token da equipe não pede código: só o de gestão.")
+    @blp.alt_response(404, description="Agendamento não encontrado para este token.")
+    @blp.alt_response(429, description="Um código acabou de ser enviado (code_just_sent; "
+                                       "Retry-After diz quando pedir outro). Ou: "
+                                       + RATE_LIMITED)
+    def post(self, booking_id):
+        """The hold's code did not arrive: send a new one to the same address, replacing it
+        (at most BOOKING_CODE_RESENDS times, BOOKING_CODE_RESEND_SECONDS apart)."""
+        access = booking_access(booking_id)
+        if access.lawyer_token is None:
+            abort(403, message="Só quem reservou, com o token de gestão, pede um novo código.")
+        booking = access.booking
+        try:
+            outcome = service.send_new_code(booking, access.lawyer_token)
+        except service.CodeTooSoon as error:
+            db.session.rollback()
+            abort(429, message=str(error), code=error.code,
+                  headers={"Retry-After": str(error.seconds)})
+        except NotAllowedNow:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        if outcome == service.HOLD_GONE:
+            raise NotAllowedNow(HOLD_GONE_MESSAGE, outcome)
+        if outcome == service.ALREADY_CONFIRMED:
+            raise NotAllowedNow("A reserva já foi confirmada: não precisa de código.", outcome)
+        return {"hold_expires_at": booking.hold_expires_at,
+                "new_codes_left": service.new_codes_left(booking)}
 
 
 @blp.route("/bookings/<int:booking_id>")

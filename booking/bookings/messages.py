@@ -10,6 +10,7 @@ talks to a mail server: `notifications` sends.
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -152,14 +153,16 @@ def confirm_url(booking, token: str, code: str | None = None) -> str:
 
 
 def queue_confirmation_code(booking, code: str, manage_token: str, *,
-                            also: list[dict] = ()) -> int:
+                            also: list[dict] = (), number: int = 1) -> int:
     """The one message a hold sends: the code and a link that confirms, to the address
     given, and nothing to anyone else until it is confirmed. Both are sealed in the
     outbox and erased once sent. `also`: other messages of the hold (its webhook
-    events), queued in the same statement."""
+    events), queued in the same statement. `number`: which of the hold's codes this is
+    (a later one replaces the earlier)."""
     magistrate = courts.get_magistrate(booking.magistrate_id)
     return notifications.queue_payloads([{
-        "dedupe_key": f"booking:{booking.id}:code", "kind": "booking_code",
+        "dedupe_key": f"booking:{booking.id}:code" + (f":{number}" if number > 1 else ""),
+        "kind": "booking_code",
         "to": booking.lawyer_email,
         "subject": f"Confirme seu agendamento com {magistrate.title} {magistrate.name}",
         "payload": {"event": "code", "method": None, "role": "lawyer",
@@ -167,6 +170,8 @@ def queue_confirmation_code(booking, code: str, manage_token: str, *,
                     "sealed_link": seal(confirm_url(booking, manage_token, code)),
                     "stamp": utcnow().isoformat(),
                     "minutes": current_app.config["BOOKING_HOLD_MINUTES"],
+                    "expires_at": booking.hold_expires_at.isoformat(),
+                    "replaces_earlier": number > 1,
                     "booking": booking_snapshot(booking, magistrate)}}, *also])
 
 
@@ -338,7 +343,12 @@ def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
         values["previous_when"] = moment_label(datetime.fromisoformat(
             payload["previous_start"]), values["magistrate"].timezone)
     if payload["event"] == "code":
-        values.update(code=unseal(payload["sealed_code"]), minutes=payload["minutes"])
+        values.update(code=unseal(payload["sealed_code"]), minutes=payload["minutes"],
+                      replaces_earlier=payload.get("replaces_earlier", False))
+        if payload.get("expires_at"):
+            zone = values["magistrate"].timezone
+            values["expires"] = (f"{time_label(datetime.fromisoformat(payload['expires_at']), zone)}"
+                                 f" ({zone_label(zone)})")
         return (render_template("email/booking_code.txt", **values),
                 render_template("email/booking_code.html", **values), None)
     if payload["event"] == "reminder":  # the invite is already in the calendar
@@ -464,11 +474,16 @@ def daily_agenda_still_useful(message) -> bool:
 
 def code_still_useful(message) -> bool:
     """A hold's code goes only while the hold waits for it (a sender that was down for
-    longer than the hold must not send a code for a slot that is gone)."""
+    longer than the hold must not send a code for a slot that is gone), and only while it
+    is the hold's code (a newer one, asked for meanwhile, replaced it)."""
     booking_id = int(message.dedupe_key.split(":")[1])
     booking = db.session.get(Booking, booking_id)
-    return booking is not None and booking.status == "held" and \
-        booking.hold_expires_at is not None and booking.hold_expires_at > utcnow()
+    if booking is None or booking.status != "held" or booking.hold_expires_at is None \
+            or booking.hold_expires_at <= utcnow():
+        return False
+    code = unseal(message.payload.get("sealed_code") or "")
+    return code is not None and hmac.compare_digest(
+        service.code_hash(booking.ical_uid, code), booking.confirm_code_hash or "")
 
 
 def reminder_still_true(message) -> bool:

@@ -97,6 +97,9 @@ class Booking(LawyerColumns, db.Model):
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     confirm_code_hash: Mapped[str | None] = mapped_column(String(64))
     confirm_attempts: Mapped[int] = mapped_column(default=0)
+    # How many codes the hold sent (a new one replaces the last) and when the last one went.
+    codes_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    code_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who asked for the hold, as a keyed hash of the client address (live holds per client).
     hold_client: Mapped[str | None] = mapped_column(String(64), index=True)

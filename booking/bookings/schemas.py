@@ -344,6 +344,14 @@ class ConfirmSchema(Schema):
         "example": "482913"})
 
 
+class NewCodeSchema(Schema):
+    """A hold's new code went (POST /bookings/{id}/new-code)."""
+    hold_expires_at = CourtDateTime(metadata={
+        "description": "Até quando a reserva espera o código: o mesmo limite de antes."})
+    new_codes_left = fields.Integer(metadata={
+        "description": "Quantos códigos novos ainda podem ser pedidos para esta reserva."})
+
+
 class CancelSchema(Schema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 

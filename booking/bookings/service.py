@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -361,6 +362,7 @@ def write_booking(plan: BookingPlan, *, client: str | None = None) -> Booked:
         manage_token_hash=token_hash(token),
         ical_uid=uid, ical_sequence=0, confirm_code_hash=code and code_hash(uid, code),
         created_at=now, updated_at=now, confirm_attempts=0,
+        codes_sent=0 if direct else 1, code_sent_at=None if direct else now,
         confirmed_at=now if direct else None,
         hold_expires_at=None if direct else now + timedelta(
             minutes=current_app.config["BOOKING_HOLD_MINUTES"]),
@@ -465,6 +467,58 @@ def confirm_hold(booking: Booking, code: str, manage_token: str,
     return CONFIRMED
 
 
+class CodeTooSoon(NotAllowedNow):
+    """A code went moments ago: a new one may be asked for in `seconds`."""
+
+    def __init__(self, seconds: int):
+        super().__init__(f"Um código acabou de ser enviado. Aguarde {seconds} segundos antes de "
+                         "pedir outro e confira a caixa de spam.", "code_just_sent")
+        self.seconds = seconds
+
+
+CODE_SENT = "code_sent"
+
+
+def send_new_code(booking: Booking, manage_token: str, now: datetime | None = None) -> str:
+    """The requester's code did not arrive (a slow or strict mail server): a new one replaces
+    it, and a message of the old one still waiting is not sent (messages.code_still_useful).
+    The hold keeps its expiry and its wrong tries: a new code is no new time and no new
+    tries. At most BOOKING_CODE_RESENDS new codes, BOOKING_CODE_RESEND_SECONDS apart.
+    Returns CODE_SENT, ALREADY_CONFIRMED or HOLD_GONE; raises NotAllowedNow (CodeTooSoon
+    when it is only early). The caller commits."""
+    now = now or utcnow()
+    config = current_app.config
+    _lock_magistrate(booking.magistrate_id)
+    db.session.refresh(booking, [*_HOLD_STATE, "codes_sent", "code_sent_at"])
+    if booking.status != "held":
+        return ALREADY_CONFIRMED if booking.status in ("confirmed", "attended", "no_show") \
+            else HOLD_GONE
+    if booking.hold_expires_at is None or booking.hold_expires_at <= now:
+        _release_hold(booking, now)
+        return HOLD_GONE
+    if booking.codes_sent > config["BOOKING_CODE_RESENDS"]:
+        raise NotAllowedNow(
+            "Já enviamos códigos demais para esta reserva. Confira a caixa de spam e o endereço "
+            f"{booking.lawyer_email}; se estiver errado, libere o horário e corrija os dados.",
+            "too_many_codes")
+    if booking.code_sent_at is not None:
+        wait = booking.code_sent_at + timedelta(seconds=config["BOOKING_CODE_RESEND_SECONDS"]) - now
+        if wait > timedelta(0):
+            raise CodeTooSoon(math.ceil(wait.total_seconds()))
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    booking.confirm_code_hash = code_hash(booking.ical_uid, code)
+    booking.codes_sent += 1
+    booking.code_sent_at = booking.updated_at = now
+    audit.record("booking.code_resent", "booking", booking.id,
+                 actor=f"lawyer:{booking.lawyer_oab}", details={"codes_sent": booking.codes_sent})
+    _send_code(booking, code, manage_token, number=booking.codes_sent)
+    return CODE_SENT
+
+
+def new_codes_left(booking: Booking) -> int:
+    return max(0, current_app.config["BOOKING_CODE_RESENDS"] + 1 - max(booking.codes_sent, 1))
+
+
 def remaining_tries(booking: Booking) -> int:
     return max(0, current_app.config["BOOKING_CONFIRM_MAX_TRIES"] - booking.confirm_attempts)
 
@@ -508,10 +562,10 @@ def expire_holds(now: datetime | None = None) -> int:
 
 
 def _send_code(booking: Booking, code: str, manage_token: str, *,
-               also: list[dict] = ()) -> None:
+               also: list[dict] = (), number: int = 1) -> None:
     from . import messages  # not at the top: messages imports this module
 
-    messages.queue_confirmation_code(booking, code, manage_token, also=also)
+    messages.queue_confirmation_code(booking, code, manage_token, also=also, number=number)
 
 
 # On PostgreSQL the same read takes the magistrate's booking lock (one round trip less).

@@ -37,7 +37,7 @@ from ..clock import local_now, local_today
 from ..courts import service as courts
 from ..courts.views import bookable_magistrate_or_404
 from ..database import utcnow
-from ..domain import DomainError
+from ..domain import DomainError, NotAllowedNow
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
 from ..fields import OUT_OF_RANGE, plausible, plausible_instant
@@ -349,11 +349,45 @@ def confirm_hold(booking_id: int):
             status = 422
         else:
             refusal, status = refusal or CONFIRM_PAGE_REFUSALS[outcome], 409
+    return _confirm_page(booking, magistrate, token, errors=errors, refusal=refusal,
+                         status=status,
+                         code=request.args.get("codigo", "") if request.method == "GET" else "",
+                         from_link=bool(request.args.get("token")))
+
+
+def _confirm_page(booking: Booking, magistrate, token: str, *, status: int = 200,
+                  errors: dict | None = None, refusal: str | None = None,
+                  new_code_refusal: str | None = None, code: str = "",
+                  from_link: bool = False):
     return _no_referrer(current_app.make_response((render_template(
         "bookings/confirm_hold.html", booking=booking, magistrate=magistrate, token=token,
-        code=request.args.get("codigo", "") if request.method == "GET" else "",
-        errors=errors, refusal=refusal, from_link=bool(request.args.get("token")),
+        code=code, errors=errors or {}, refusal=refusal, new_code_refusal=new_code_refusal,
+        from_link=from_link, new_codes_left=service.new_codes_left(booking),
         zone_label=zone_label(magistrate.timezone)), status)))
+
+
+@blp.post("/agendamentos/<int:booking_id>/novo-codigo")
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])
+def new_code_page(booking_id: int):
+    """The code did not arrive: a new one goes to the same address and replaces it (the hold
+    keeps its time and its tries). A refusal (too soon, too many) is told beside the button."""
+    token = request.values.get("token") or _just_booked_token(booking_id)
+    booking = service.booking_for_token(booking_id, token) if token else None
+    if booking is None:
+        abort(404)
+    try:
+        outcome = service.send_new_code(booking, token)
+    except NotAllowedNow as error:
+        db.session.rollback()
+        status = 429 if isinstance(error, service.CodeTooSoon) else 409
+        return _confirm_page(booking, courts.get_magistrate(booking.magistrate_id), token,
+                             new_code_refusal=str(error), status=status)
+    db.session.commit()
+    session["just_booked"] = {"id": booking.id, "sealed": seal(token)}
+    if outcome == service.CODE_SENT:
+        flash(f"Enviamos um novo código para {booking.lawyer_email}. Digite o mais recente: "
+              "o anterior deixou de valer.", "success")
+    return redirect(url_for("bookings_pages.confirm_hold", booking_id=booking.id))
 
 
 @blp.get("/agendamentos/<int:booking_id>/confirmacao")
