@@ -205,7 +205,7 @@ def _connect_domains() -> None:
     """What lower packages call back into, registered by the upper ones (no import loop)."""
     from .accounts.staff import register_mailer
     from .availability.service import register_change_listener
-    from .bookings import conflicts, links, messages
+    from .bookings import conflicts, links, messages, waitlist
     from .bookings.messages import render_booking_payload, write_to_magistrate_calendar
     from .bookings.service import cancel_future_bookings
     from .courts.directory import register_change_listener as register_directory_listener
@@ -225,6 +225,8 @@ def _connect_domains() -> None:
     register_freshness("daily_agenda", messages.daily_agenda_still_useful)
     register_freshness("booking_reminder", messages.reminder_still_true)
     register_freshness("booking_code", messages.code_still_useful)
+    register_renderer(waitlist.CODE_KIND, waitlist.render_code)
+    register_freshness(waitlist.CODE_KIND, waitlist.code_still_useful)
     register_channel("calendar_", write_to_magistrate_calendar)
     register_channel(webhooks.KIND, webhooks.deliver)
     register_channel(webhooks.FANOUT_KIND, webhooks.fan_out)

@@ -112,6 +112,8 @@ API = [
      "/api/v1/magistrates/{judge}/waitlist", {}, row(422, 422, 422, 422, 422, 422, 422)),
     ("POST", "/api/v1/waitlist/<int:entry_id>/confirm", "/api/v1/waitlist/999999/confirm",
      {"code": "000000"}, row(404, 404, 404, 404, 404, 404, 404)),
+    ("POST", "/api/v1/waitlist/<int:entry_id>/new-code", "/api/v1/waitlist/999999/new-code",
+     None, row(404, 404, 404, 404, 404, 404, 404)),
     ("DELETE", "/api/v1/waitlist/<int:entry_id>", "/api/v1/waitlist/999999", None,
      row(404, 404, 404, 404, 404, 404, 404)),
     ("PUT", "/api/v1/magistrates/<int:magistrate_id>/questions",

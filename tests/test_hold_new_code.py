@@ -1,22 +1,24 @@
-"""A hold whose code did not arrive asks for a new one, on its page or the API: the new code
-replaces the old (whose e-mail, if still waiting, is not sent), the hold keeps its expiry
-and its wrong tries, and new codes are few and spaced apart."""
+"""A hold (or a waiting-list entry) whose code did not arrive asks for a new one, on its page
+or the API: the new code replaces the old (whose e-mail, if still waiting, is not sent), the
+hold keeps its expiry and its wrong tries, and new codes are few and spaced apart. Codes and
+links travel sealed in the outbox."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from booking.bookings import messages
-from booking.bookings.models import Booking
+from booking.bookings import messages, waitlist
+from booking.bookings.models import Booking, WaitlistEntry
 from booking.courts.models import Magistrate
 from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
-from booking.notifications.service import send_due
+from booking.notifications.service import as_email, send_due
 from tests.support.factories import bearer, confirmation_code
 from tests.test_booking_pages import first_slot_link, judge, lawyer_form  # noqa: F401
 from tests.test_bookings_api import desk  # noqa: F401  (the fixture)
@@ -154,3 +156,85 @@ def test_the_e_mails_link_page_offers_no_new_code(app, client, desk):  # noqa: F
     held = hold(client, desk)
     page = client.get(f"/agendamentos/{held['id']}/confirmar?token={held['manage_token']}")
     assert page.status_code == 200 and "Enviar um novo código" not in page.get_data(as_text=True)
+
+
+def join_waitlist(client, desk):  # noqa: F811
+    day = desk["slots"][0]["start"][:10]
+    joined = client.post(f"/api/v1/magistrates/{desk['judge']}/waitlist", json={
+        "name": "Ana Espera", "email": "ana@example.com", "first_day": day, "last_day": day,
+        "consent": True})
+    assert joined.status_code == 202, joined.get_json()
+    return joined.get_json()
+
+
+def waitlist_messages(app, entry_id: int) -> list[OutboxMessage]:
+    with app.app_context():
+        rows = list(db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.startswith(f"waitlist:{entry_id}:code"))
+            .order_by(OutboxMessage.id)))
+        db.session.expunge_all()
+    return rows
+
+
+def waitlist_code(app, message: OutboxMessage) -> str:
+    with app.app_context():
+        return re.search(r"lista de espera: (\d{6})", as_email(message).body).group(1)
+
+
+def test_a_waitlist_entrys_code_and_link_are_sealed_in_the_outbox(app, client,
+                                                                  desk):  # noqa: F811
+    entry = join_waitlist(client, desk)
+    [message] = waitlist_messages(app, entry["id"])
+    code = waitlist_code(app, message)
+    stored = json.dumps(message.payload)
+    assert message.body_text is None and entry["manage_token"] not in stored and code not in stored
+    with app.app_context():
+        body = as_email(message).body
+    assert entry["manage_token"] in body and "em até 15 minutos" in body
+
+
+def test_a_waitlist_entry_gets_a_new_code_on_the_api(app, client, desk):  # noqa: F811
+    entry = join_waitlist(client, desk)
+    url = f"/api/v1/waitlist/{entry['id']}/new-code"
+    headers = bearer(entry["manage_token"])
+    too_soon = client.post(url, headers=headers)
+    assert too_soon.status_code == 429 and too_soon.get_json()["code"] == "code_just_sent"
+    assert client.post(url).status_code == 404  # only with the entry's token
+    with app.app_context():
+        db.session.execute(update(WaitlistEntry).values(code_sent_at=utcnow() - timedelta(seconds=61)))
+        db.session.commit()
+    sent = client.post(url, headers=headers)
+    assert sent.status_code == 202 and sent.get_json()["new_codes_left"] == 1
+    old, new = waitlist_messages(app, entry["id"])
+    with app.app_context():
+        assert not waitlist.code_still_useful(db.session.get(OutboxMessage, old.id))
+        assert waitlist.code_still_useful(db.session.get(OutboxMessage, new.id))
+        text = as_email(new).body
+    assert "o código anterior deixou de valer" in text and "até as" in text
+    first, second = waitlist_code(app, old), waitlist_code(app, new)
+    confirm_url = entry["confirm_url"]
+    if first != second:
+        assert client.post(confirm_url, json={"code": first}, headers=headers).status_code == 422
+    confirmed = client.post(confirm_url, json={"code": second}, headers=headers)
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "waiting"
+    done = client.post(url, headers=headers)
+    assert done.status_code == 409 and done.get_json()["code"] == "already_confirmed"
+
+
+def test_the_waitlist_page_sends_a_new_code_and_says_why_not_beside_the_button(app, client,
+                                                                               desk):  # noqa: F811
+    entry = join_waitlist(client, desk)
+    path, token = f"/lista-de-espera/{entry['id']}", entry["manage_token"]
+    page = client.get(f"{path}?token={token}").get_data(as_text=True)
+    assert "Enviar um novo código" in page
+    too_soon = client.post(path, data={"token": token, "action": "new_code"})
+    assert too_soon.status_code == 429
+    assert re.search(r'id="novo-codigo-erro" role="alert">[^<]*Aguarde',
+                     too_soon.get_data(as_text=True))
+    with app.app_context():
+        db.session.execute(update(WaitlistEntry).values(code_sent_at=utcnow() - timedelta(seconds=61)))
+        db.session.commit()
+    sent = client.post(path, data={"token": token, "action": "new_code"})
+    assert sent.status_code == 200
+    assert "Enviamos um novo código para ana@example.com" in sent.get_data(as_text=True)
+    assert len(waitlist_messages(app, entry["id"])) == 2

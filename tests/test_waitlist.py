@@ -30,7 +30,7 @@ def join(app, client, desk, email, day):  # noqa: F811
     with app.app_context():
         message = db.session.scalar(select(OutboxMessage).where(
             OutboxMessage.dedupe_key == f"waitlist:{entry['id']}:code"))
-        code = re.search(r"lista de espera: (\d{6})", message.body_text).group(1)
+        code = re.search(r"lista de espera: (\d{6})", as_email(message).body).group(1)
     confirmed = client.post(entry["confirm_url"], json={"code": code},
                             headers=bearer(entry["manage_token"]))
     assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "waiting"

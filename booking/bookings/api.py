@@ -318,22 +318,14 @@ class BookingNewCode(MethodView):
         if access.lawyer_token is None:
             abort(403, message="Só quem reservou, com o token de gestão, pede um novo código.")
         booking = access.booking
-        try:
-            outcome = service.send_new_code(booking, access.lawyer_token)
-        except service.CodeTooSoon as error:
-            db.session.rollback()
-            abort(429, message=str(error), code=error.code,
-                  headers={"Retry-After": str(error.seconds)})
-        except NotAllowedNow:
-            db.session.rollback()
-            raise
-        db.session.commit()
+        outcome = _new_code_or_refusal(
+            lambda: service.send_new_code(booking, access.lawyer_token))
         if outcome == service.HOLD_GONE:
             raise NotAllowedNow(HOLD_GONE_MESSAGE, outcome)
         if outcome == service.ALREADY_CONFIRMED:
             raise NotAllowedNow("A reserva já foi confirmada: não precisa de código.", outcome)
         return {"hold_expires_at": booking.hold_expires_at,
-                "new_codes_left": service.new_codes_left(booking)}
+                "new_codes_left": service.new_codes_left(booking.codes_sent)}
 
 
 @blp.route("/bookings/<int:booking_id>")
@@ -556,8 +548,12 @@ class Waitlist(MethodView):
                 "confirm_url": url_for("bookings.WaitlistConfirm", entry_id=entry.id)}
 
 
+def _waitlist_token() -> str | None:
+    return bearer_token() or request.args.get("token")
+
+
 def _waitlist_entry_or_404(entry_id: int):
-    token = bearer_token() or request.args.get("token")
+    token = _waitlist_token()
     entry = waitlist.entry_for_token(entry_id, token) if token else None
     if entry is None:
         abort(404, message="Inscrição não encontrada.")
@@ -585,6 +581,48 @@ class WaitlistConfirm(MethodView):
         if outcome in ("hold_expired", "too_many_tries"):
             raise NotAllowedNow("A inscrição expirou; entre na lista de novo.", outcome)
         return entry
+
+
+@blp.route("/waitlist/<int:entry_id>/new-code")
+class WaitlistNewCode(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])]
+
+    @blp.doc(security=[{"manageToken": []}])
+    @blp.response(202, NewCodeSchema, description="Um novo código foi enviado ao e-mail da "
+                  "inscrição; o anterior deixou de valer. O limite e as tentativas seguem.")
+    @blp.alt_response(404, description="Inscrição não encontrada para este token.")
+    @blp.alt_response(409, description="A inscrição expirou (hold_expired), já foi confirmada "
+                                       "(already_confirmed) ou já recebeu códigos demais "
+                                       "(too_many_codes).")
+    @blp.alt_response(429, description="Um código acabou de ser enviado (code_just_sent; "
+                                       "Retry-After diz quando pedir outro). Ou: "
+                                       + RATE_LIMITED)
+    def post(self, entry_id):
+        """The entry's code did not arrive: send a new one, as for a booking's hold."""
+        entry = _waitlist_entry_or_404(entry_id)
+        outcome = _new_code_or_refusal(lambda: waitlist.send_new_code(entry, _waitlist_token()))
+        if outcome == "hold_expired":
+            raise NotAllowedNow("A inscrição expirou; entre na lista de novo.", outcome)
+        if outcome == "already_confirmed":
+            raise NotAllowedNow("A inscrição já foi confirmada: não precisa de código.", outcome)
+        return {"hold_expires_at": entry.hold_expires_at,
+                "new_codes_left": service.new_codes_left(entry.codes_sent)}
+
+
+def _new_code_or_refusal(send) -> str:
+    """Commits what `send` did and answers its outcome; its refusals as problems (a code
+    sent moments ago: 429 with Retry-After)."""
+    try:
+        outcome = send()
+    except service.CodeTooSoon as error:
+        db.session.rollback()
+        abort(429, message=str(error), code=error.code,
+              headers={"Retry-After": str(error.seconds)})
+    except NotAllowedNow:
+        db.session.rollback()
+        raise
+    db.session.commit()  # an expired hold was released on the way
+    return outcome
 
 
 @blp.route("/waitlist/<int:entry_id>")

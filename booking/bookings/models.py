@@ -202,6 +202,8 @@ class WaitlistEntry(db.Model):
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     confirm_code_hash: Mapped[str | None] = mapped_column(String(64))
     confirm_attempts: Mapped[int] = mapped_column(default=0)
+    codes_sent: Mapped[int] = mapped_column(default=0, server_default="0")  # as a booking's
+    code_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -483,11 +483,9 @@ def send_new_code(booking: Booking, manage_token: str, now: datetime | None = No
     """The requester's code did not arrive (a slow or strict mail server): a new one replaces
     it, and a message of the old one still waiting is not sent (messages.code_still_useful).
     The hold keeps its expiry and its wrong tries: a new code is no new time and no new
-    tries. At most BOOKING_CODE_RESENDS new codes, BOOKING_CODE_RESEND_SECONDS apart.
-    Returns CODE_SENT, ALREADY_CONFIRMED or HOLD_GONE; raises NotAllowedNow (CodeTooSoon
-    when it is only early). The caller commits."""
+    tries. Returns CODE_SENT, ALREADY_CONFIRMED or HOLD_GONE; raises as
+    check_new_code_allowed. The caller commits."""
     now = now or utcnow()
-    config = current_app.config
     _lock_magistrate(booking.magistrate_id)
     db.session.refresh(booking, [*_HOLD_STATE, "codes_sent", "code_sent_at"])
     if booking.status != "held":
@@ -496,15 +494,7 @@ def send_new_code(booking: Booking, manage_token: str, now: datetime | None = No
     if booking.hold_expires_at is None or booking.hold_expires_at <= now:
         _release_hold(booking, now)
         return HOLD_GONE
-    if booking.codes_sent > config["BOOKING_CODE_RESENDS"]:
-        raise NotAllowedNow(
-            "Já enviamos códigos demais para esta reserva. Confira a caixa de spam e o endereço "
-            f"{booking.lawyer_email}; se estiver errado, libere o horário e corrija os dados.",
-            "too_many_codes")
-    if booking.code_sent_at is not None:
-        wait = booking.code_sent_at + timedelta(seconds=config["BOOKING_CODE_RESEND_SECONDS"]) - now
-        if wait > timedelta(0):
-            raise CodeTooSoon(math.ceil(wait.total_seconds()))
+    check_new_code_allowed(booking.codes_sent, booking.code_sent_at, booking.lawyer_email, now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     booking.confirm_code_hash = code_hash(booking.ical_uid, code)
     booking.codes_sent += 1
@@ -515,8 +505,27 @@ def send_new_code(booking: Booking, manage_token: str, now: datetime | None = No
     return CODE_SENT
 
 
-def new_codes_left(booking: Booking) -> int:
-    return max(0, current_app.config["BOOKING_CODE_RESENDS"] + 1 - max(booking.codes_sent, 1))
+def check_new_code_allowed(codes_sent: int, code_sent_at: datetime | None, email: str,
+                           now: datetime) -> None:
+    """Whether a hold or a waiting-list entry may be sent another code: at most
+    BOOKING_CODE_RESENDS new ones (an address that never gets them is not helped by more),
+    BOOKING_CODE_RESEND_SECONDS apart (the first is often only slow). Raises NotAllowedNow,
+    CodeTooSoon when it is only early."""
+    config = current_app.config
+    if codes_sent > config["BOOKING_CODE_RESENDS"]:
+        raise NotAllowedNow(
+            f"Já enviamos códigos demais para {email}. Confira a caixa de spam e se o endereço "
+            "está certo; se não estiver, recomece com o endereço correto.", "too_many_codes")
+    if code_sent_at is not None:
+        wait = code_sent_at + timedelta(seconds=config["BOOKING_CODE_RESEND_SECONDS"]) - now
+        if wait > timedelta(0):
+            raise CodeTooSoon(math.ceil(wait.total_seconds()))
+
+
+def new_codes_left(codes_sent: int) -> int:
+    """How many new codes may still be asked for, after `codes_sent` (0 for records made
+    before codes were counted: they sent one)."""
+    return max(0, current_app.config["BOOKING_CODE_RESENDS"] + 1 - max(codes_sent, 1))
 
 
 def remaining_tries(booking: Booking) -> int:

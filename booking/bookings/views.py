@@ -362,7 +362,7 @@ def _confirm_page(booking: Booking, magistrate, token: str, *, status: int = 200
     return _no_referrer(current_app.make_response((render_template(
         "bookings/confirm_hold.html", booking=booking, magistrate=magistrate, token=token,
         code=code, errors=errors or {}, refusal=refusal, new_code_refusal=new_code_refusal,
-        from_link=from_link, new_codes_left=service.new_codes_left(booking),
+        from_link=from_link, new_codes_left=service.new_codes_left(booking.codes_sent),
         zone_label=zone_label(magistrate.timezone)), status)))
 
 
@@ -674,12 +674,22 @@ def waitlist_entry(entry_id: int):
     if entry is None:
         abort(404)
     errors: dict[str, list[str]] = {}
-    status = 200
+    status, new_code_refusal = 200, None
     if request.method == "POST":
         if request.form.get("action") == "leave":
             waitlist.leave(entry)
             db.session.commit()
             flash("Você saiu da lista de espera.", "success")
+        elif request.form.get("action") == "new_code":
+            try:
+                if waitlist.send_new_code(entry, token) == "code_sent":
+                    flash(f"Enviamos um novo código para {entry.email}. Digite o mais recente: "
+                          "o anterior deixou de valer.", "success")
+                db.session.commit()
+            except NotAllowedNow as error:
+                db.session.rollback()
+                new_code_refusal = str(error)
+                status = 429 if isinstance(error, service.CodeTooSoon) else 409
         else:
             outcome = waitlist.confirm(entry, request.form.get("code", ""))
             db.session.commit()
@@ -690,6 +700,8 @@ def waitlist_entry(entry_id: int):
                       "success")
     return _no_referrer(current_app.make_response((render_template(
         "bookings/waitlist_entry.html", entry=entry, token=token, errors=errors,
+        new_code_refusal=new_code_refusal,
+        new_codes_left=service.new_codes_left(entry.codes_sent),
         magistrate=courts.get_magistrate(entry.magistrate_id, with_unit=True)), status)))
 
 

@@ -22,13 +22,13 @@ from ..courts import service as courts
 from ..database import utcnow
 from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
-from ..formatting import moment_label
+from ..formatting import moment_label, time_label, zone_label
 from ..notifications import service as notifications
-from ..security import new_token, token_hash, tokens_match
+from ..security import new_token, seal, token_hash, tokens_match, unseal
 from ..urls import external_url
 from .models import REMOVED, REMOVED_EMAIL, Booking, WaitlistEntry
 from .schemas import waitlist_period_problems
-from .service import code_hash
+from .service import check_new_code_allowed, code_hash
 
 # A person waits in so many lists at once, at most (a list is per magistrate).
 MAX_ENTRIES_PER_EMAIL = 3
@@ -54,22 +54,88 @@ def join(magistrate, data: dict, now: datetime | None = None) -> tuple[WaitlistE
         magistrate_id=magistrate.id, first_day=first, last_day=last, name=data["name"],
         email=email, status="held", manage_token_hash=token_hash(token), confirm_attempts=0,
         hold_expires_at=now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"]),
-        created_at=now, offered=[], told_gone=[])
+        created_at=now, offered=[], told_gone=[], codes_sent=0)
     db.session.add(entry)
     db.session.flush()
+    audit.record("waitlist.joined", "waitlist_entry", entry.id, actor="public")
+    _send_code(entry, magistrate, token, now)
+    return entry, token
+
+
+CODE_KIND = "waitlist_code"
+
+
+def _send_code(entry: WaitlistEntry, magistrate, token: str, now: datetime) -> None:
+    """A new code for the entry, e-mailed with the entry's link; both travel sealed in the
+    outbox (the link is the entry's only key) and are rendered when sent (render_code)."""
     code = f"{secrets.randbelow(1_000_000):06d}"
     entry.confirm_code_hash = code_hash(-entry.id, code)  # a number: never a hold's UID
-    audit.record("waitlist.joined", "waitlist_entry", entry.id, actor="public")
-    link = external_url("bookings_pages.waitlist_entry", entry_id=entry.id, token=token)
+    entry.codes_sent += 1
+    entry.code_sent_at = now
+    number = entry.codes_sent
     notifications.queue(
-        dedupe_key=f"waitlist:{entry.id}:code", kind="waitlist_code", to=email,
+        dedupe_key=f"waitlist:{entry.id}:code" + (f":{number}" if number > 1 else ""),
+        kind=CODE_KIND, to=entry.email,
         subject=f"Confirme sua entrada na lista de espera de {magistrate.title} "
                 f"{magistrate.name}",
-        text=render_template("email/waitlist_code.txt", entry=entry, magistrate=magistrate,
-                             code=code, link=link,
-                             minutes=current_app.config["BOOKING_HOLD_MINUTES"],
-                             court_name=current_app.config["COURT_NAME"]))
-    return entry, token
+        payload={"entry_id": entry.id, "magistrate_id": magistrate.id,
+                 "first_day": entry.first_day.isoformat(),
+                 "last_day": entry.last_day.isoformat(),
+                 "sealed_code": seal(code),
+                 "sealed_link": seal(external_url("bookings_pages.waitlist_entry",
+                                                  entry_id=entry.id, token=token)),
+                 "minutes": current_app.config["BOOKING_HOLD_MINUTES"],
+                 "expires_at": entry.hold_expires_at.isoformat(),
+                 "replaces_earlier": number > 1})
+
+
+def render_code(payload: dict) -> tuple[str, None, None]:
+    """The code's e-mail, at sending (the sender calls this; see register_renderer)."""
+    code, link = unseal(payload.get("sealed_code") or ""), unseal(payload.get("sealed_link") or "")
+    if code is None or link is None:  # fail loudly, as a booking's message without its link
+        raise RuntimeError("the code cannot be unsealed (was DATA_ENCRYPTION_KEY or "
+                           "SECRET_KEY changed?)")
+    magistrate = courts.get_magistrate(payload["magistrate_id"])
+    expires = datetime.fromisoformat(payload["expires_at"])
+    return render_template(
+        "email/waitlist_code.txt", magistrate=magistrate, code=code, link=link,
+        first_day=date.fromisoformat(payload["first_day"]),
+        last_day=date.fromisoformat(payload["last_day"]),
+        minutes=payload["minutes"], replaces_earlier=payload["replaces_earlier"],
+        expires=f"{time_label(expires, magistrate.timezone)} "
+                f"({zone_label(magistrate.timezone)})",
+        court_name=current_app.config["COURT_NAME"]), None, None
+
+
+def code_still_useful(message) -> bool:
+    """An entry's code goes only while the entry waits for it and only while it is the
+    entry's code (a newer one, asked for meanwhile, replaced it)."""
+    entry = db.session.get(WaitlistEntry, message.payload["entry_id"])
+    if entry is None or entry.status != "held" or entry.hold_expires_at is None \
+            or entry.hold_expires_at <= utcnow():
+        return False
+    code = unseal(message.payload.get("sealed_code") or "")
+    return code is not None and hmac.compare_digest(code_hash(-entry.id, code),
+                                                    entry.confirm_code_hash or "")
+
+
+def send_new_code(entry: WaitlistEntry, token: str, now: datetime | None = None) -> str:
+    """The entry's code did not arrive: a new one replaces it, as for a booking's hold
+    (service.send_new_code): same expiry, same tries. Returns 'code_sent',
+    'already_confirmed' or 'hold_expired'; raises as service.check_new_code_allowed. The
+    caller commits."""
+    now = now or utcnow()
+    db.session.refresh(entry, with_for_update=True)  # two presses at once send one code
+    if entry.status != "held":
+        return "already_confirmed" if entry.status in ("waiting", "booked") else "hold_expired"
+    if entry.hold_expires_at is None or entry.hold_expires_at <= now:
+        entry.status = "expired"
+        return "hold_expired"
+    check_new_code_allowed(entry.codes_sent, entry.code_sent_at, entry.email, now)
+    _send_code(entry, courts.get_magistrate(entry.magistrate_id), token, now)
+    audit.record("waitlist.code_resent", "waitlist_entry", entry.id, actor="public",
+                 details={"codes_sent": entry.codes_sent})
+    return "code_sent"
 
 
 def entry_for_token(entry_id: int, token: str) -> WaitlistEntry | None:

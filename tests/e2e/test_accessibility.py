@@ -81,6 +81,9 @@ def test_public_pages(site, axe_page):
     axe_page.get_by_label(re.compile("Concordo com o uso dos dados")).check()
     axe_page.get_by_role("button", name="Confirmar agendamento").click()
     failures["code page"] = axe_violations(axe_page)
+    axe_page.get_by_role("button", name="Enviar um novo código").click()  # too soon: refused
+    expect(axe_page.locator("#novo-codigo-erro")).to_contain_text("Aguarde")
+    failures["code page with a new code refused"] = axe_violations(axe_page)
     booked = booked_through_the_api(site)
     for page_name in ("", "/remarcar", "/cancelar"):
         axe_page.goto(f"{site.url}/agendamentos/{booked['id']}{page_name}"
