@@ -195,7 +195,7 @@ def test_the_page_joins_confirms_and_leaves(app, client, desk):  # noqa: F811
     token = re.search(r"token=([\w-]+)", entry_page).group(1)
     path = entry_page.split("?")[0]
     wrong = client.post(path, data={"token": token, "code": "000000" if code != "000000" else "1"})
-    assert wrong.status_code == 422
+    assert wrong.status_code == 422 and "Restam 4 tentativa(s)" in wrong.get_data(as_text=True)
     right = client.post(path, data={"token": token, "code": code})
     assert "você será avisado" in right.get_data(as_text=True)
     left = client.post(path, data={"token": token, "action": "leave"})

@@ -577,7 +577,8 @@ class WaitlistConfirm(MethodView):
         outcome = waitlist.confirm(entry, data["code"])
         db.session.commit()
         if outcome == "wrong_code":
-            abort(422, errors={"code": ["Código incorreto."]})
+            abort(422, errors={"code": [
+                f"Código incorreto. Restam {service.remaining_tries(entry)} tentativa(s)."]})
         if outcome in ("hold_expired", "too_many_tries"):
             raise NotAllowedNow("A inscrição expirou; entre na lista de novo.", outcome)
         return entry

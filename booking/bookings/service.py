@@ -64,6 +64,7 @@ from .models import (
     Booking,
     IdempotencyRecord,
     UrgentRequest,
+    WaitlistEntry,
 )
 
 SLOT_TAKEN = "Este horário acabou de ser agendado por outra pessoa. Escolha outro na agenda."
@@ -528,8 +529,9 @@ def new_codes_left(codes_sent: int) -> int:
     return max(0, current_app.config["BOOKING_CODE_RESENDS"] + 1 - max(codes_sent, 1))
 
 
-def remaining_tries(booking: Booking) -> int:
-    return max(0, current_app.config["BOOKING_CONFIRM_MAX_TRIES"] - booking.confirm_attempts)
+def remaining_tries(held: Booking | WaitlistEntry) -> int:
+    """Wrong codes a hold (or a waiting-list entry) may still take before it is released."""
+    return max(0, current_app.config["BOOKING_CONFIRM_MAX_TRIES"] - held.confirm_attempts)
 
 
 def release_hold(booking: Booking, now: datetime | None = None) -> bool:

@@ -694,7 +694,8 @@ def waitlist_entry(entry_id: int):
             outcome = waitlist.confirm(entry, request.form.get("code", ""))
             db.session.commit()
             if outcome == "wrong_code":
-                errors, status = {"code": ["Código incorreto."]}, 422
+                errors, status = {"code": [f"Código incorreto. Restam "
+                                           f"{service.remaining_tries(entry)} tentativa(s)."]}, 422
             elif outcome == "confirmed":
                 flash("Pronto: você será avisado(a) por e-mail quando abrir um horário.",
                       "success")
