@@ -46,6 +46,18 @@ def canonical_list(requester_types: list[str]) -> list[str]:
     return list(dict.fromkeys(canonical(kind) for kind in requester_types))
 
 
+def refusal(accepted: list[str] | tuple[str, ...] | None, requester_type: str) -> str | None:
+    """Why an agenda that accepts these types (None: the default ones) refuses this one, or
+    None when it accepts it: each magistrate chooses who may ask (a party without a lawyer
+    only where they allow it)."""
+    accepted = accepted or DEFAULT_ACCEPTED
+    if requester_type in accepted:
+        return None
+    who = ", ".join(TYPES[kind].lower() for kind in accepted if kind in TYPES)
+    return (f"Esta agenda não recebe pedidos de {TYPES[requester_type].lower()}; "
+            f"recebe de: {who}.")
+
+
 class CpfError(ValueError):
     """The message is meant for the person who typed the number (Portuguese)."""
 

@@ -27,12 +27,18 @@ REMOVED_EMAIL = "removido@anonimizado.invalid"
 
 
 class LawyerColumns:
-    """Who asked: the same four columns on bookings and urgent requests."""
+    """Who asked: the same columns on bookings and urgent requests."""
 
     lawyer_name: Mapped[str] = mapped_column(String(200))
     lawyer_oab: Mapped[str] = mapped_column(String(12))
     lawyer_email: Mapped[str] = mapped_column(String(254))
     lawyer_phone: Mapped[str] = mapped_column(String(20))
+    # Who asked (requesters.TYPES): a lawyer, a public defender, a prosecutor, a public
+    # attorney (with their institution), or a party; the registration (OAB,
+    # institutional registration or CPF digits) is in lawyer_oab.
+    requester_type: Mapped[str] = mapped_column(String(20), default="lawyer",
+                                                server_default="lawyer")
+    requester_institution: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def lawyer_removed(self) -> bool:
@@ -103,12 +109,6 @@ class Booking(LawyerColumns, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who asked for the hold, as a keyed hash of the client address (live holds per client).
     hold_client: Mapped[str | None] = mapped_column(String(64), index=True)
-    # Who asked (requesters.TYPES): a lawyer, a public defender, a prosecutor, a public
-    # attorney (with their institution), or a party; the registration (OAB,
-    # institutional registration or CPF digits) is in lawyer_oab.
-    requester_type: Mapped[str] = mapped_column(String(20), default="lawyer",
-                                                server_default="lawyer")
-    requester_institution: Mapped[str | None] = mapped_column(String(200))
     # The answers to the magistrate's questions: [{"question", "answer"}] as asked.
     answers: Mapped[list[dict] | None] = mapped_column(JSON)
     # Co-counsel and others the lawyer named: they get the invites and updates too.
@@ -158,7 +158,8 @@ class IdempotencyRecord(db.Model):
 
 
 class UrgentRequest(LawyerColumns, db.Model):
-    """A lawyer's request to be heard sooner than the first open slot."""
+    """A request to be heard sooner than the first open slot (a lawyer's, or a defender's,
+    a prosecutor's... as the agenda accepts)."""
 
     __tablename__ = "urgent_request"
     __table_args__ = (

@@ -105,22 +105,45 @@ class RequesterSchema(LawyerSchema):
     type = fields.String(load_default="lawyer", **REQUESTER_TYPE_FIELD)
 
 
-class BookingRequestSchema(Schema):
-    """The booking body. Who asks comes as `requester` (with its `type`) or, as the first
-    version had it, as `lawyer` with `requester_type`; the other e-mail addresses as
-    `guests` or `participants`. Both spellings load to `lawyer`, `requester_type` and
-    `participants`, and errors name the field the client sent."""
+class WhoAsksSchema(Schema):
+    """Who asks, in a booking or an urgent request: `requester` (with its `type`) or, as the
+    first version had it, `lawyer` with `requester_type`. Both spellings load to `lawyer`
+    (identified for its type) and `requester_type`, and errors name the field the client
+    sent; `requester_type_field` says where the type came from. A subclass's post_load calls
+    identify() first (marshmallow does not order two post_load hooks)."""
 
-    magistrate_id = RecordId(required=True)
-    start = CourtDateTime(required=True, metadata={"example": "2027-03-02T14:00:00-04:00"})
-    mode = fields.String(required=True, validate=validate.OneOf(MODES),
-                         metadata={"enum": list(MODES)})
     requester = fields.Nested(RequesterSchema, load_default=None, metadata={
         "description": "Quem pede o atendimento, com o seu tipo (type). Envie requester ou "
                        "lawyer, não os dois."})
     lawyer = fields.Nested(LawyerSchema, load_default=None, metadata={
         "description": "Como a primeira versão recebia quem pede (o tipo em requester_type); "
                        "continua aceito."})
+    requester_type = fields.String(load_default=None, **REQUESTER_TYPE_FIELD)
+
+    @staticmethod
+    def identify(data: dict) -> None:
+        person_field = _who_asks(data)
+        data["lawyer"] = identified(data["requester_type"], data["lawyer"], field=person_field)
+        # Where a refusal of the type by the agenda is reported (bookings.service).
+        data["requester_type_field"] = ("requester.type" if person_field == "requester"
+                                        else "requester_type")
+
+    def handle_error(self, error, data, **kwargs):
+        """A body refused for other fields also says what its requester's type lacks (the
+        OAB number, the CPF...): that check runs after loading, so without this a form with a
+        blank name and a blank OAB number was told of the OAB only on its next try."""
+        _add_requester_errors(error.messages, data)
+
+
+class BookingRequestSchema(WhoAsksSchema):
+    """The booking body; who asks as WhoAsksSchema says. The other e-mail addresses come as
+    `guests` or, with the first version's name, `participants`: both load to
+    `participants`."""
+
+    magistrate_id = RecordId(required=True)
+    start = CourtDateTime(required=True, metadata={"example": "2027-03-02T14:00:00-04:00"})
+    mode = fields.String(required=True, validate=validate.OneOf(MODES),
+                         metadata={"enum": list(MODES)})
     case_number = fields.String(required=True, validate=validate_case_number,
                                 metadata={"example": "0001234-03.2026.8.11.0041",
                                           "description": "Número único CNJ, com ou sem pontuação."})
@@ -138,7 +161,6 @@ class BookingRequestSchema(Schema):
         "description": "Respostas às perguntas do(a) magistrado(a), pelo id da pergunta "
                        "(GET /api/v1/magistrates/{id}/form): texto, opção, true/false ou data "
                        "AAAA-MM-DD.", "example": {"q1": True}})
-    requester_type = fields.String(load_default=None, **REQUESTER_TYPE_FIELD)
     guests = fields.List(MailboxAddress(), load_default=None, metadata={
         "description": "E-mails de coadvogados ou outros participantes (até MAX_PARTICIPANTS, "
                        "3 por padrão): recebem o convite e as mudanças, sem o link de gestão.",
@@ -167,9 +189,9 @@ class BookingRequestSchema(Schema):
 
     @post_load
     def normalize(self, data, **kwargs):
+        self.identify(data)
         data["case_number"] = str(cnj.parse(data["case_number"]))
         data["subject"] = data["subject"].strip()
-        person_field = _who_asks(data)
         guests_field = "guests" if data["guests"] is not None else "participants"
         if data["guests"] is not None and data["participants"] is not None:
             raise ValidationError("Envie guests ou participants (o nome antigo), não os dois.",
@@ -181,17 +203,7 @@ class BookingRequestSchema(Schema):
         most = current_app.config["MAX_PARTICIPANTS"]
         if len(data["participants"]) > most:  # counted once repeats are gone
             raise ValidationError(f"Informe no máximo {most} participantes.", guests_field)
-        data["lawyer"] = identified(data["requester_type"], data["lawyer"], field=person_field)
-        # Where a refusal of the type by the agenda is reported (bookings.service).
-        data["requester_type_field"] = ("requester.type" if person_field == "requester"
-                                        else "requester_type")
         return data
-
-    def handle_error(self, error, data, **kwargs):
-        """A body refused for other fields also says what its requester's type lacks (the
-        OAB number, the CPF...): that check runs after loading, so without this a form with a
-        blank name and a blank OAB number was told of the OAB only on its next try."""
-        _add_requester_errors(error.messages, data)
 
 
 def _add_requester_errors(messages: dict, data) -> None:
@@ -424,8 +436,10 @@ class WaitlistEntrySchema(Schema):
     confirm_url = fields.String()
 
 
-class UrgentRequestInSchema(Schema):
-    lawyer = fields.Nested(LawyerSchema, required=True)
+class UrgentRequestInSchema(WhoAsksSchema):
+    """An urgent request; who asks as WhoAsksSchema says (a defender or a prosecutor as well
+    as a lawyer, as the agenda accepts)."""
+
     case_number = fields.String(required=True, validate=validate_case_number)
     reason = fields.String(required=True, validate=validate.Length(min=10, max=1000),
                            metadata={"description": "Por que o atendimento não pode esperar."})
@@ -442,16 +456,18 @@ class UrgentRequestInSchema(Schema):
 
     @post_load
     def normalize(self, data, **kwargs):
+        self.identify(data)
         data["case_number"] = str(cnj.parse(data["case_number"]))
         data["reason"] = data["reason"].strip()
-        data["lawyer"] = identified("lawyer", data["lawyer"])  # urgent requests: lawyers
         return data
 
 
 class UrgentRequestSchema(Schema):
     id = fields.Integer()
     status = fields.String(metadata={"enum": ["open", "answered"]})
+    requester_type = fields.String(metadata={"enum": list(requesters.TYPES)})
     lawyer = fields.Function(lambda r: {"name": r.lawyer_name, "oab": r.lawyer_oab,
+                                        "institution": r.requester_institution,
                                         "email": r.lawyer_email, "phone": r.lawyer_phone})
     case_number = fields.String()
     reason = fields.String()

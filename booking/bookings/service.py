@@ -89,12 +89,8 @@ def _check_requester(rule: AvailabilityRule, requester_type: str,
     where they allow it). `field` is where the client gave the type. The stored types are
     today's names: AvailabilitySchema reads former ones as their successors, and migration
     0033 moved the rest."""
-    accepted = rule.accepted_requesters or requesters.DEFAULT_ACCEPTED
-    if requester_type not in accepted:
-        who = ", ".join(requesters.TYPES[t].lower() for t in accepted if t in requesters.TYPES)
-        raise InvalidField(f"Esta agenda não recebe pedidos de "
-                           f"{requesters.TYPES[requester_type].lower()}; recebe de: {who}.",
-                           field)
+    if message := requesters.refusal(rule.accepted_requesters, requester_type):
+        raise InvalidField(message, field)
 
 
 def _answers(rule: AvailabilityRule, given: dict) -> list[dict]:

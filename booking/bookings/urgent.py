@@ -1,5 +1,6 @@
-"""Urgent requests: a lawyer who needs the judge sooner than the first open slot
-(an injunction, a prisoner) writes to the magistrate's office, which answers."""
+"""Urgent requests: a lawyer (or a defender, a prosecutor... whoever the agenda accepts) who
+needs the judge sooner than the first open slot (an injunction, a prisoner) writes to the
+magistrate's office, which answers."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from sqlalchemy import func, select, update
 
+from .. import requesters
 from ..audit import service as audit
 from ..availability import service as availability
 from ..availability.court_calendar import add_working_hours
 from ..courts import service as courts
 from ..database import utcnow
-from ..domain import NotAllowedNow
+from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
 from ..notifications import service as notifications
 from ..urls import external_url
@@ -23,11 +25,16 @@ from .models import REMOVED, REMOVED_EMAIL, UrgentRequest
 
 
 def create(magistrate, data: dict) -> UrgentRequest:
-    """Record the request and tell the magistrate and the office at once."""
-    lawyer = data["lawyer"]
+    """Record the request and tell the magistrate and the office at once. Whoever the agenda
+    accepts bookings from may ask (InvalidField otherwise)."""
+    lawyer, kind = data["lawyer"], data.get("requester_type", "lawyer")
+    rule = availability.rule_of(magistrate.id)
+    if message := requesters.refusal(rule and rule.accepted_requesters, kind):
+        raise InvalidField(message, data.get("requester_type_field", "requester_type"))
     request = UrgentRequest(
         magistrate_id=magistrate.id, lawyer_name=lawyer["name"], lawyer_oab=lawyer["oab"],
-        lawyer_email=lawyer["email"], lawyer_phone=lawyer["phone"],
+        lawyer_email=lawyer["email"], lawyer_phone=lawyer["phone"], requester_type=kind,
+        requester_institution=lawyer.get("institution"),
         case_number=data["case_number"], reason=data["reason"],
         under_seal=data.get("under_seal", False), status="open")
     request.created_at = utcnow()

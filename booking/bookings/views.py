@@ -91,10 +91,7 @@ def _form_to_request(magistrate_id: int, form) -> dict:
         "magistrate_id": magistrate_id,
         "start": form.get("start", ""),
         "mode": form.get("mode", ""),
-        "requester_type": form.get("requester_type") or "lawyer",
-        "lawyer": {**{name: form.get(name, "").strip() for name in LAWYER_FIELDS},
-                   **{name: form.get(name, "").strip() or None
-                      for name in ("oab", "institution", "registration", "cpf")}},
+        **_who_asks_from_form(form),
         "case_number": form.get("case_number", "").strip(),
         "subject": form.get("subject", "").strip(),
         "under_seal": bool(form.get("under_seal")),
@@ -106,6 +103,15 @@ def _form_to_request(magistrate_id: int, form) -> dict:
         "answers": {name.removeprefix("answer-"): value for name, value in form.items()
                     if name.startswith("answer-") and value.strip()},
     }
+
+
+def _who_asks_from_form(form) -> dict:
+    """The requester's type and person as the schemas take them (WhoAsksSchema): the form's
+    fields are flat, and those a type does not use are sent empty."""
+    return {"requester_type": form.get("requester_type") or "lawyer",
+            "lawyer": {**{name: form.get(name, "").strip() for name in LAWYER_FIELDS},
+                       **{name: form.get(name, "").strip() or None
+                          for name in ("oab", "institution", "registration", "cpf")}}}
 
 
 def _accepted_requesters(magistrate_id: int) -> list[str]:
@@ -612,29 +618,31 @@ def conflict_decision(booking_id: int):
 @blp.route("/magistrados/<int:magistrate_id>/pedido-urgente", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["URGENT_RATE_LIMIT"], methods=["POST"])
 def urgent_page(magistrate_id: int):
-    """For a lawyer who cannot wait for the first open slot."""
+    """For someone who cannot wait for the first open slot (whoever the agenda accepts)."""
     magistrate = bookable_magistrate_or_404(magistrate_id)
     errors: dict[str, list[str]] = {}
     values = request.form.to_dict() if request.method == "POST" else {}
     status = 200
     if request.method == "POST":
-        raw = {"lawyer": {name: request.form.get(name, "").strip() for name in LAWYER_FIELDS},
+        raw = {**_who_asks_from_form(request.form),
                "case_number": request.form.get("case_number", "").strip(),
                "reason": request.form.get("reason", "").strip(),
                "under_seal": bool(request.form.get("under_seal")),
                "consent": bool(request.form.get("consent"))}
         try:
-            data = UrgentRequestInSchema().load(raw)
+            urgent.create(magistrate, UrgentRequestInSchema().load(raw))
+            db.session.commit()
         except ValidationError as error:
             errors, status = _schema_errors(error.messages, request.form), 422
+        except DomainError as error:
+            errors, status = form_errors(error)
         else:
-            urgent.create(magistrate, data)
-            db.session.commit()
             flash("Pedido urgente enviado ao gabinete. A resposta chegará por e-mail.", "success")
             return redirect(url_for("availability_pages.public_agenda",
                                     magistrate_id=magistrate.id))
     return render_template("bookings/urgent_form.html", magistrate=magistrate, values=values,
-                           errors=errors), status
+                           errors=errors,
+                           accepted_requesters=_accepted_requesters(magistrate.id)), status
 
 
 # --- the waitlist ---------------------------------------------------------------------

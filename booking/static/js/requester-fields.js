@@ -1,6 +1,7 @@
-// The booking form asks each kind of requester only for what identifies them: a lawyer the
-// OAB number, a defender, prosecutor or attorney the institution and registration, a party
-// the CPF. Without this script every field shows and the server checks what the type needs.
+// The booking and urgent-request forms ask each kind of requester only for what identifies
+// them: a lawyer the OAB number, a defender, prosecutor or attorney the institution and
+// registration, a party the CPF. Without this script every field shows and the server checks
+// what the type needs.
 (function () {
   var select = document.getElementById("requester_type");
   var type = select ? select : document.querySelector("input[name=requester_type]");
