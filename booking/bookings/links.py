@@ -3,17 +3,18 @@ made, and only its token's hash is kept: a lawyer who lost that e-mail cannot be
 same link again. They ask for their links by address instead, and each booking of that
 address still ahead is e-mailed a signed link that lasts BOOKING_RECOVERED_LINK_DAYS.
 
-The answer is the same whether the address has bookings or not (nobody learns who booked),
-and one address receives at most one such e-mail in each window of RECOVERY_MINUTES however
-often it is asked.
-As every manage link, the links travel sealed in the outbox and are erased once sent.
+The answer is the same whether the address has bookings or not, and so is the work behind
+it (nobody learns who booked, not even from the time it takes): the request queues the
+e-mail with the address sealed, and the bookings are read when it is sent. One address
+receives at most one such e-mail in each window of RECOVERY_MINUTES however often it is
+asked. As every manage link, the links are sealed (made only at sending) and erased once
+sent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime
 
 from flask import current_app, render_template
@@ -68,17 +69,49 @@ def opens(booking: Booking, token: str | None) -> bool:
         return False
 
 
-def send_links(email: str, now: datetime | None = None) -> bool:
-    """E-mail the links of this address's confirmed bookings still ahead; False when there
-    were none, or one such e-mail went already in this window of RECOVERY_MINUTES (the
-    caller answers the same either way)."""
+def request_links(email: str, now: datetime | None = None) -> bool:
+    """Queue the e-mail of this address's links. Which bookings it has is read only when the
+    e-mail is sent (render_links; links_still_useful drops it for an address with none), so
+    the request does the same work, and takes the same time, whether the address booked or
+    not. False when one such e-mail was asked for already in this window of
+    RECOVERY_MINUTES (the caller answers the same either way)."""
     now = now or utcnow()
-    found = list(db.session.scalars(
-        select(Booking).where(func.lower(Booking.lawyer_email) == email.lower(),
+    email = email.strip().lower()
+    address = hmac.new(current_app.config["SECRET_KEY"].encode(), email.encode(),
+                       hashlib.sha256).hexdigest()[:32]
+    window = int(now.timestamp()) // (RECOVERY_MINUTES * 60)
+    queued = notifications.queue(
+        dedupe_key=f"booking-links:{address}:{window}", kind=KIND, to=email,
+        subject="Os links dos seus agendamentos", payload={"sealed_email": seal(email)})
+    audit.record("booking.links_requested", "address", address, actor="public")
+    return queued
+
+
+def _bookings_ahead(email: str, now: datetime, limit: int = MAX_LISTED) -> list[Booking]:
+    return list(db.session.scalars(
+        select(Booking).where(func.lower(Booking.lawyer_email) == email,
                               Booking.status == "confirmed", Booking.end_at > now)
-        .order_by(Booking.start_at).limit(MAX_LISTED)))
-    if not found:
-        return False
+        .order_by(Booking.start_at).limit(limit)))
+
+
+def _email_of(payload: dict) -> str:
+    email = unseal(payload.get("sealed_email") or "")
+    if email is None:  # fail loudly, as a booking's message without its manage link
+        raise RuntimeError("the address cannot be unsealed (was DATA_ENCRYPTION_KEY or "
+                           "SECRET_KEY changed?)")
+    return email
+
+
+def links_still_useful(message) -> bool:
+    """An address without confirmed bookings ahead (never had any, or none left) is sent
+    nothing: the sender drops its message."""
+    return bool(_bookings_ahead(_email_of(message.payload), utcnow(), limit=1))
+
+
+def render_links(payload: dict) -> tuple[str, None, None]:
+    """The e-mail's text, at sending (the sender calls this; see register_renderer): a link
+    for each confirmed booking of the address still ahead, signed now."""
+    found = _bookings_ahead(_email_of(payload), utcnow())
     magistrates = {magistrate.id: magistrate for magistrate in courts.load_magistrates(
         list({booking.magistrate_id for booking in found}))}
     listed = []
@@ -88,26 +121,6 @@ def send_links(email: str, now: datetime | None = None) -> bool:
                        "who": f"{magistrate.title} {magistrate.name}",
                        "unit": magistrate.unit.name, "mode": MODE_LABELS[booking.mode],
                        "link": manage_url(booking, signed_token(booking))})
-    address = hmac.new(current_app.config["SECRET_KEY"].encode(), email.lower().encode(),
-                       hashlib.sha256).hexdigest()[:32]
-    window = int(now.timestamp()) // (RECOVERY_MINUTES * 60)
-    queued = notifications.queue(
-        dedupe_key=f"booking-links:{address}:{window}", kind=KIND, to=found[0].lawyer_email,
-        subject="Os links dos seus agendamentos",
-        payload={"sealed_bookings": seal(json.dumps(listed))})
-    if queued:
-        for booking in found:
-            audit.record("booking.links_sent", "booking", booking.id, actor="public")
-    return queued
-
-
-def render_links(payload: dict) -> tuple[str, None, None]:
-    """The e-mail's text, at sending (the sender calls this; see register_renderer)."""
-    sealed = payload.get("sealed_bookings")
-    listed = unseal(sealed) if sealed else None
-    if listed is None:  # fail loudly, as a booking's message without its manage link
-        raise RuntimeError("the links cannot be unsealed (was DATA_ENCRYPTION_KEY or "
-                           "SECRET_KEY changed?)")
-    return render_template("email/booking_links.txt", bookings=json.loads(listed),
+    return render_template("email/booking_links.txt", bookings=listed,
                            days=current_app.config["BOOKING_RECOVERED_LINK_DAYS"],
                            court_name=current_app.config["COURT_NAME"]), None, None

@@ -284,7 +284,7 @@ def recover_links():
         except ValidationError as error:
             return render_template("bookings/recover_links.html", values=values,
                                    errors=flatten_errors(error.messages)), 422
-        links.send_links(email)
+        links.request_links(email)
         db.session.commit()
         flash(f"Se houver agendamentos futuros com {email}, os links chegam a esse e-mail em "
               "alguns minutos. Confira também a caixa de spam.", "success")
