@@ -238,3 +238,21 @@ def test_the_waitlist_page_sends_a_new_code_and_says_why_not_beside_the_button(a
     assert sent.status_code == 200
     assert "Enviamos um novo código para ana@example.com" in sent.get_data(as_text=True)
     assert len(waitlist_messages(app, entry["id"])) == 2
+
+
+def test_a_hold_made_before_codes_were_counted_gets_its_second_code(app, client,
+                                                                    desk):  # noqa: F811
+    """Holds and entries live when migration 0035 ran count no code sent, yet sent one."""
+    held = hold(client, desk)
+    entry = join_waitlist(client, desk)
+    with app.app_context():
+        db.session.execute(update(Booking).values(codes_sent=0, code_sent_at=None))
+        db.session.execute(update(WaitlistEntry).values(codes_sent=0, code_sent_at=None))
+        db.session.commit()
+    assert new_code(client, held).get_json() == {"hold_expires_at": held["hold_expires_at"],
+                                                 "new_codes_left": 1}
+    assert [m.dedupe_key for m in code_messages(app, held["id"])][-1].endswith(":code:2")
+    again = client.post(f"/api/v1/waitlist/{entry['id']}/new-code",
+                        headers=bearer(entry["manage_token"]))
+    assert again.status_code == 202 and again.get_json()["new_codes_left"] == 1
+    assert len(waitlist_messages(app, entry["id"])) == 2

@@ -494,7 +494,7 @@ def send_new_code(booking: Booking, manage_token: str, now: datetime | None = No
     check_new_code_allowed(booking.codes_sent, booking.code_sent_at, booking.lawyer_email, now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     booking.confirm_code_hash = code_hash(booking.ical_uid, code)
-    booking.codes_sent += 1
+    booking.codes_sent = max(booking.codes_sent, 1) + 1  # one went, if made before counting
     booking.code_sent_at = booking.updated_at = now
     audit.record("booking.code_resent", "booking", booking.id,
                  actor=f"lawyer:{booking.lawyer_oab}", details={"codes_sent": booking.codes_sent})

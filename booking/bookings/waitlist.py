@@ -132,6 +132,7 @@ def send_new_code(entry: WaitlistEntry, token: str, now: datetime | None = None)
         entry.status = "expired"
         return "hold_expired"
     check_new_code_allowed(entry.codes_sent, entry.code_sent_at, entry.email, now)
+    entry.codes_sent = max(entry.codes_sent, 1)  # one went, if made before codes were counted
     _send_code(entry, courts.get_magistrate(entry.magistrate_id), token, now)
     audit.record("waitlist.code_resent", "waitlist_entry", entry.id, actor="public",
                  details={"codes_sent": entry.codes_sent})
