@@ -104,8 +104,11 @@ def _email_of(payload: dict) -> str:
 
 def links_still_useful(message) -> bool:
     """An address without confirmed bookings ahead (never had any, or none left) is sent
-    nothing: the sender drops its message."""
-    return bool(_bookings_ahead(_email_of(message.payload), utcnow(), limit=1))
+    nothing: the sender drops its message. One whose address cannot be unsealed goes on to
+    render_links, which fails it loudly and alone (a check that raised would stop the
+    sender's whole batch)."""
+    email = unseal((message.payload or {}).get("sealed_email") or "")
+    return email is None or bool(_bookings_ahead(email, utcnow(), limit=1))
 
 
 def render_links(payload: dict) -> tuple[str, None, None]:

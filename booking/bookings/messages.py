@@ -343,7 +343,11 @@ def render_booking_payload(payload: dict) -> tuple[str, str, bytes]:
         values["previous_when"] = moment_label(datetime.fromisoformat(
             payload["previous_start"]), values["magistrate"].timezone)
     if payload["event"] == "code":
-        values.update(code=unseal(payload["sealed_code"]), minutes=payload["minutes"],
+        code = unseal(payload.get("sealed_code") or "")
+        if code is None:  # fail loudly, as a message without its manage link
+            raise RuntimeError("the code cannot be unsealed (was DATA_ENCRYPTION_KEY or "
+                               "SECRET_KEY changed?)")
+        values.update(code=code, minutes=payload["minutes"],
                       replaces_earlier=payload.get("replaces_earlier", False))
         if payload.get("expires_at"):
             zone = values["magistrate"].timezone
@@ -482,8 +486,10 @@ def code_still_useful(message) -> bool:
             or booking.hold_expires_at <= utcnow():
         return False
     code = unseal(message.payload.get("sealed_code") or "")
-    return code is not None and hmac.compare_digest(
-        service.code_hash(booking.ical_uid, code), booking.confirm_code_hash or "")
+    if code is None:  # rendering fails it loudly, and alone
+        return True
+    return hmac.compare_digest(service.code_hash(booking.ical_uid, code),
+                               booking.confirm_code_hash or "")
 
 
 def reminder_still_true(message) -> bool:
