@@ -482,7 +482,7 @@ class UrgentAnswer(MethodView):
     @blp.arguments(UrgentAnswerSchema())
     @blp.response(200, UrgentRequestSchema)
     def post(self, data, request_id):
-        """Answer an urgent request; the lawyer receives the answer by e-mail."""
+        """Answer an urgent request; who asked receives the answer by e-mail."""
         row = acted_on(db.session.get(UrgentRequest, request_id), current_api_user(),
                        "Pedido não encontrado.")
         urgent.answer(row, data["answer"], current_api_user())

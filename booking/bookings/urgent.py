@@ -56,7 +56,7 @@ def create(magistrate, data: dict) -> UrgentRequest:
 
 
 def answer(request: UrgentRequest, text: str, user) -> UrgentRequest:
-    """Answer once; the lawyer gets the answer by e-mail."""
+    """Answer once; who asked gets the answer by e-mail."""
     if request.status != "open":
         raise NotAllowedNow("Este pedido já foi respondido.", "already_answered")
     request.status = "answered"

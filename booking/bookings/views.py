@@ -742,5 +742,5 @@ def urgent_answer(request_id: int):
     except (ValidationError, *DomainError) as error:
         _flash_refusal(error)
     else:
-        flash("Resposta enviada ao advogado.", "success")
+        flash(f"Resposta enviada por e-mail a {row.lawyer_name}.", "success")
     return redirect(url_for("bookings_pages.urgent_list", magistrate_id=row.magistrate_id))
