@@ -222,7 +222,8 @@ def _connect_domains() -> None:
     register_renderer("booking_", render_booking_payload)
     register_renderer("daily_agenda", messages.render_daily_agenda)
     register_renderer(links.KIND, links.render_links)
-    register_freshness(links.KIND, links.links_still_useful)
+    register_freshness(links.KIND, links.links_still_useful,
+                       "Nenhum agendamento futuro com este endereço: nada a enviar.")
     register_freshness("daily_agenda", messages.daily_agenda_still_useful)
     register_freshness("booking_reminder", messages.reminder_still_true)
     register_freshness("booking_code", messages.code_still_useful)

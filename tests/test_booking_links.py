@@ -100,10 +100,13 @@ def test_the_answer_never_tells_whether_an_address_booked(app, client, desk, mon
     assert work["ninguem@example.com"] == work["maria@example.com"]
     with app.app_context():
         send_due()  # no mail server here: what goes is tried, what should not is dropped
-        waiting = db.session.execute(select(OutboxMessage.recipients, OutboxMessage.status).where(
+        waiting = db.session.execute(select(
+            OutboxMessage.recipients, OutboxMessage.status, OutboxMessage.last_error).where(
             OutboxMessage.kind == "manage_links")).all()
-    assert sorted(waiting) == [(["maria@example.com"], "pending"),
-                               (["ninguem@example.com"], "superseded")]
+    assert [row[:2] for row in sorted(waiting)] == [(["maria@example.com"], "pending"),
+                                                    (["ninguem@example.com"], "superseded")]
+    # what the admin's outbox page says of the one not sent
+    assert sorted(waiting)[1][2] == "Nenhum agendamento futuro com este endereço: nada a enviar."
     # Asked again at once: the same answer, and no second e-mail to fill the inbox.
     again = client.post(PAGE, data={"email": "maria@example.com"}, follow_redirects=True)
     assert SENT in again.get_data(as_text=True) and len(links_messages(app)) == 1

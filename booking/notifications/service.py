@@ -70,13 +70,16 @@ _RENDERERS: dict[str, Callable[[dict], tuple[str, str | None, bytes | None]]] = 
 _CHANNELS: dict[str, Callable[[dict, OutboxMessage], None]] = {}
 
 
-# kind prefix -> function(message) -> bool: False when the message no longer describes
-# what it is about (a reminder of a cancelled or moved booking).
-_FRESHNESS: dict[str, Callable[[OutboxMessage], bool]] = {}
+# kind prefix -> (function(message) -> bool, why): False when the message no longer
+# describes what it is about (a reminder of a cancelled or moved booking), and why, for the
+# admin's outbox page.
+_FRESHNESS: dict[str, tuple[Callable[[OutboxMessage], bool], str]] = {}
 
 
-def register_freshness(kind_prefix: str, still_true: Callable[[OutboxMessage], bool]) -> None:
-    _FRESHNESS[kind_prefix] = still_true
+def register_freshness(kind_prefix: str, still_true: Callable[[OutboxMessage], bool],
+                       reason: str | None = None) -> None:
+    """`reason`: what the admin's outbox page says of a message dropped by the check."""
+    _FRESHNESS[kind_prefix] = (still_true, reason or _NO_LONGER_TRUE)
 
 
 def register_channel(kind_prefix: str, deliver: Callable[[dict, OutboxMessage], None]) -> None:
@@ -408,9 +411,9 @@ def _why_not_now(batch: list[OutboxMessage]) -> list[str | None]:
         if latest is not None and latest > mine:
             reasons.append(_NEWER_WENT)
             continue
-        check = next((fn for prefix, fn in _FRESHNESS.items()
-                      if message.kind.startswith(prefix)), None)
-        reasons.append(_NO_LONGER_TRUE if check is not None and not check(message) else None)
+        check, reason = next((pair for prefix, pair in _FRESHNESS.items()
+                              if message.kind.startswith(prefix)), (None, None))
+        reasons.append(reason if check is not None and not check(message) else None)
     return reasons
 
 
