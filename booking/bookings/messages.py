@@ -10,7 +10,6 @@ talks to a mail server: `notifications` sends.
 
 from __future__ import annotations
 
-import hmac
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -480,16 +479,9 @@ def code_still_useful(message) -> bool:
     """A hold's code goes only while the hold waits for it (a sender that was down for
     longer than the hold must not send a code for a slot that is gone), and only while it
     is the hold's code (a newer one, asked for meanwhile, replaced it)."""
-    booking_id = int(message.dedupe_key.split(":")[1])
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.status != "held" or booking.hold_expires_at is None \
-            or booking.hold_expires_at <= utcnow():
-        return False
-    code = unseal(message.payload.get("sealed_code") or "")
-    if code is None:  # rendering fails it loudly, and alone
-        return True
-    return hmac.compare_digest(service.code_hash(booking.ical_uid, code),
-                               booking.confirm_code_hash or "")
+    booking = db.session.get(Booking, int(message.dedupe_key.split(":")[1]))
+    return booking is not None and service.code_still_current(
+        booking, booking.ical_uid, message.payload.get("sealed_code"))
 
 
 def reminder_still_true(message) -> bool:

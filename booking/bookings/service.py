@@ -52,7 +52,7 @@ from ..database import reads_before_writing, utcnow
 from ..domain import InvalidField, NotAllowedNow
 from ..extensions import db
 from ..notifications import service as notifications
-from ..security import new_token, token_hash
+from ..security import new_token, token_hash, unseal
 from ..webhooks import service as webhooks
 from . import links, urgent, video
 from .models import (
@@ -403,6 +403,35 @@ CONFIRMED, ALREADY_CONFIRMED, WRONG_CODE, TOO_MANY_TRIES, HOLD_GONE = (
 _HOLD_STATE = ["status", "hold_expires_at", "confirm_attempts", "confirm_code_hash"]
 
 
+def _hold_over(booking: Booking, now: datetime, columns: list[str] = _HOLD_STATE) -> str | None:
+    """The hold read again under the magistrate's lock: None while it still waits for its
+    code, else what became of it, ALREADY_CONFIRMED or HOLD_GONE (one found expired is
+    released now)."""
+    _lock_magistrate(booking.magistrate_id)
+    db.session.refresh(booking, columns)
+    if booking.status != "held":
+        return ALREADY_CONFIRMED if booking.status in ("confirmed", "attended", "no_show") \
+            else HOLD_GONE
+    if booking.hold_expires_at is None or booking.hold_expires_at <= now:
+        _release_hold(booking, now)
+        return HOLD_GONE
+    return None
+
+
+def code_still_current(held: Booking | WaitlistEntry, owner: str | int,
+                       sealed_code: str | None) -> bool:
+    """Whether a queued code's e-mail should still go: its hold (or waiting-list entry, whose
+    codes are keyed by `owner` as code_hash says) still waits, and for this very code (a
+    newer one, asked for meanwhile, replaces it). A code whose seal cannot be opened counts
+    as current: rendering fails it loudly, and alone."""
+    if held.status != "held" or held.hold_expires_at is None \
+            or held.hold_expires_at <= utcnow():
+        return False
+    code = unseal(sealed_code or "")
+    return code is None or hmac.compare_digest(code_hash(owner, code),
+                                               held.confirm_code_hash or "")
+
+
 def confirmation_context(booking: Booking) -> dict:
     """What confirm_hold reads besides the booking (its magistrate with unit and rule, the
     calendars and webhook subscribers to tell), in one statement: for a caller that
@@ -430,14 +459,8 @@ def confirm_hold(booking: Booking, code: str, manage_token: str,
     write lock, taken by that first statement)."""
     now = now or utcnow()
     known = known or {}
-    _lock_magistrate(booking.magistrate_id)
-    db.session.refresh(booking, _HOLD_STATE)
-    if booking.status != "held":
-        return ALREADY_CONFIRMED if booking.status in ("confirmed", "attended", "no_show") \
-            else HOLD_GONE
-    if booking.hold_expires_at is None or booking.hold_expires_at <= now:
-        _release_hold(booking, now)
-        return HOLD_GONE
+    if (over := _hold_over(booking, now)) is not None:
+        return over
     typed = "".join(ch for ch in (code or "") if ch.isdigit())[:6]
     if not hmac.compare_digest(code_hash(booking.ical_uid, typed), booking.confirm_code_hash or ""):
         booking.confirm_attempts += 1
@@ -483,14 +506,9 @@ def send_new_code(booking: Booking, manage_token: str, now: datetime | None = No
     tries. Returns CODE_SENT, ALREADY_CONFIRMED or HOLD_GONE; raises as
     check_new_code_allowed. The caller commits."""
     now = now or utcnow()
-    _lock_magistrate(booking.magistrate_id)
-    db.session.refresh(booking, [*_HOLD_STATE, "codes_sent", "code_sent_at"])
-    if booking.status != "held":
-        return ALREADY_CONFIRMED if booking.status in ("confirmed", "attended", "no_show") \
-            else HOLD_GONE
-    if booking.hold_expires_at is None or booking.hold_expires_at <= now:
-        _release_hold(booking, now)
-        return HOLD_GONE
+    if (over := _hold_over(booking, now, [*_HOLD_STATE, "codes_sent", "code_sent_at"])) \
+            is not None:
+        return over
     check_new_code_allowed(booking.codes_sent, booking.code_sent_at, booking.lawyer_email, now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     booking.confirm_code_hash = code_hash(booking.ical_uid, code)

@@ -28,7 +28,7 @@ from ..security import new_token, seal, token_hash, tokens_match, unseal
 from ..urls import external_url
 from .models import REMOVED, REMOVED_EMAIL, Booking, WaitlistEntry
 from .schemas import waitlist_period_problems
-from .service import check_new_code_allowed, code_hash
+from .service import check_new_code_allowed, code_hash, code_still_current
 
 # A person waits in so many lists at once, at most (a list is per magistrate).
 MAX_ENTRIES_PER_EMAIL = 3
@@ -114,13 +114,8 @@ def code_still_useful(message) -> bool:
     if message.payload is None:
         return True
     entry = db.session.get(WaitlistEntry, message.payload["entry_id"])
-    if entry is None or entry.status != "held" or entry.hold_expires_at is None \
-            or entry.hold_expires_at <= utcnow():
-        return False
-    code = unseal(message.payload.get("sealed_code") or "")
-    if code is None:  # render_code fails it loudly, and alone
-        return True
-    return hmac.compare_digest(code_hash(-entry.id, code), entry.confirm_code_hash or "")
+    return entry is not None and code_still_current(entry, -entry.id,
+                                                    message.payload.get("sealed_code"))
 
 
 def send_new_code(entry: WaitlistEntry, token: str, now: datetime | None = None) -> str:
