@@ -20,6 +20,7 @@ from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.notifications.service import as_email, send_due
 from tests.support.factories import bearer, confirmation_code
+from tests.support.racing import race
 from tests.test_booking_pages import first_slot_link, judge, lawyer_form  # noqa: F401
 from tests.test_bookings_api import desk  # noqa: F401  (the fixture)
 from tests.test_holds import code_of, confirm, hold
@@ -256,3 +257,28 @@ def test_a_hold_made_before_codes_were_counted_gets_its_second_code(app, client,
                         headers=bearer(entry["manage_token"]))
     assert again.status_code == 202 and again.get_json()["new_codes_left"] == 1
     assert len(waitlist_messages(app, entry["id"])) == 2
+
+
+def test_many_presses_at_once_send_one_new_code(app, client, desk):  # noqa: F811
+    """Two windows, a double click: every request but one is told a code just went."""
+    held = hold(client, desk)
+    entry = join_waitlist(client, desk)
+    let_time_pass(app, held["id"])
+    with app.app_context():
+        db.session.execute(update(WaitlistEntry).values(code_sent_at=utcnow() - timedelta(seconds=61)))
+        db.session.commit()
+
+    def press(path, token):
+        def attempt(_index):
+            with app.test_client() as own:
+                return own.post(path, headers=bearer(token)).status_code
+        return attempt
+
+    for path, token, messages_of in (
+            (f"/api/v1/bookings/{held['id']}/new-code", held["manage_token"],
+             lambda: code_messages(app, held["id"])),
+            (f"/api/v1/waitlist/{entry['id']}/new-code", entry["manage_token"],
+             lambda: waitlist_messages(app, entry["id"]))):
+        statuses = race(12, press(path, token))
+        assert sorted(statuses) == [202] + [429] * 11, statuses
+        assert len(messages_of()) == 2
