@@ -52,6 +52,16 @@ def enable_parties(client, desk):  # noqa: F811
     return answer
 
 
+def test_an_agenda_refuses_only_the_types_it_does_not_accept():
+    assert requesters.refusal(None, "public_defender") is None  # the default types
+    assert requesters.refusal(None, "party") == (
+        "Esta agenda não recebe pedidos de parte sem advogado(a); recebe de: advogado(a), "
+        "defensor(a) público(a), membro do ministério público, procurador(a) ou advogado(a) "
+        "público(a).")
+    assert requesters.refusal(["lawyer", "party"], "party") is None
+    assert "recebe de: advogado(a)." in requesters.refusal(["lawyer"], "prosecutor")
+
+
 @pytest.mark.parametrize("kind", ["public_defender", "prosecutor", "public_attorney"])
 def test_each_official_books_with_institution_and_registration(app, client, desk, kind):  # noqa: F811
     booked = client.post("/api/v1/bookings", headers=DIRECT, json=form(
