@@ -4,6 +4,7 @@ or a party's CPF where the magistrate allows parties), and named so to the offic
 
 from __future__ import annotations
 
+import json
 import re
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from booking.notifications.service import as_email
 from tests.support.factories import bearer
 from tests.test_booking_pages import judge  # noqa: F401  (the fixture)
 from tests.test_bookings_api import desk  # noqa: F401  (the fixture)
+from tests.test_webhooks import deliver, receivers, subscribe  # noqa: F401  (a fixture)
 
 DEFENDER = {"type": "public_defender", "name": "Rui Defensor", "email": "rui@dp.mt.gov.br",
             "phone": "(65) 98888-0000",
@@ -86,3 +88,18 @@ def test_the_urgent_page_asks_each_requester_for_what_identifies_them(app, clien
         row = db.session.scalar(select(UrgentRequest))
         assert (row.requester_type, row.lawyer_oab, row.requester_institution) == (
             "prosecutor", "MP-778", "Ministério Público do Estado de Mato Grosso")
+
+
+def test_the_court_systems_hear_who_asked_by_type_only(app, client, desk,  # noqa: F811
+                                                       receivers):  # noqa: F811
+    """A defender's system routes the defenders' requests: the event says the type, never the
+    person."""
+    defensoria = receivers()
+    subscribe(client, desk, defensoria, events=["urgent_request.created"])
+    url = f"/api/v1/magistrates/{desk['judge']}/urgent-requests"
+    assert client.post(url, json={**BODY, "requester": DEFENDER}).status_code == 201
+    deliver(app)
+    [event] = defensoria.verified
+    assert event["type"] == "urgent_request.created"
+    assert event["data"]["requester_type"] == "public_defender"
+    assert "Rui" not in json.dumps(event["data"]) and "4455" not in json.dumps(event["data"])

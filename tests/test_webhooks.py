@@ -91,6 +91,7 @@ def test_a_bookings_lifecycle_arrives_in_order_and_signed(app, client, desk,  # 
     assert {event["data"]["booking_id"] for event in events} == {booked["id"]}
     assert [event["data"]["status"] for event in events] == ["confirmed", "confirmed",
                                                              "cancelled"]
+    assert {event["data"]["requester_type"] for event in events} == {"lawyer"}
     ids = [d.headers["webhook-id"] for d in pje.deliveries]
     assert len(set(ids)) == 3
     raw = b"".join(d.body for d in pje.deliveries).decode()

@@ -770,12 +770,13 @@ def _notify(booking: Booking, event: str, manage_token: str | None = None,
 
 
 def _event_data(booking: Booking) -> dict:
-    """The event for the court's other systems (webhooks): ids and states, the case number
-    only when not under seal (or to a subscriber allowed it); never the lawyer's data."""
+    """The event for the court's other systems (webhooks): ids and states, who asked by type
+    only (a defender's system routes its own), the case number only when not under seal (or
+    to a subscriber allowed it); never the requester's data."""
     return {"booking_id": booking.id, "status": booking.status,
             "magistrate_id": booking.magistrate_id, "start": booking.start_at.isoformat(),
             "end": booking.end_at.isoformat(), "mode": booking.mode,
-            "case_number": booking.case_number}
+            "requester_type": booking.requester_type, "case_number": booking.case_number}
 
 
 def _publish(booking: Booking, event_type: str) -> None:

@@ -78,7 +78,8 @@ def answer(request: UrgentRequest, text: str, user) -> UrgentRequest:
 def _publish(request: UrgentRequest, event_type: str) -> None:
     webhooks.publish(event_type, {
         "urgent_request_id": request.id, "status": request.status,
-        "magistrate_id": request.magistrate_id, "case_number": request.case_number},
+        "magistrate_id": request.magistrate_id, "requester_type": request.requester_type,
+        "case_number": request.case_number},
         under_seal=request.under_seal)
 
 
