@@ -357,11 +357,12 @@ class ConfirmSchema(Schema):
 
 
 class NewCodeSchema(Schema):
-    """A hold's new code went (POST /bookings/{id}/new-code)."""
+    """A new code went, a hold's or a waiting-list entry's (POST .../new-code)."""
     hold_expires_at = CourtDateTime(metadata={
-        "description": "Até quando a reserva espera o código: o mesmo limite de antes."})
+        "description": "Até quando a reserva (ou a inscrição) espera o código: o mesmo limite "
+                       "de antes."})
     new_codes_left = fields.Integer(metadata={
-        "description": "Quantos códigos novos ainda podem ser pedidos para esta reserva."})
+        "description": "Quantos códigos novos ainda podem ser pedidos."})
 
 
 class CancelSchema(Schema):
