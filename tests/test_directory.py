@@ -353,3 +353,59 @@ def test_the_admin_finds_a_unit_or_a_magistrate_by_words_and_comarca(app, client
     # An unknown comarca, or a very long search, is no error: the lists as far as they go.
     assert found(comarca="99999")[0] == everything
     assert found(busca="x" * 5000)[0]["unidades"] == []
+
+
+def test_the_admin_api_lists_the_directory_a_page_at_a_time(app, client):
+    """The API's lists are paged (?page, ?per_page up to 100, the total in X-Total-Count):
+    a country's directory has thousands of units and tens of thousands of magistrates. The
+    admin narrows them as on the directory's page, by words, comarca, unit and whether
+    active."""
+    from tests.support.factories import make_magistrate, make_unit
+
+    with app.app_context():
+        token = staff_token(make_staff("admin"))
+        civel = make_unit("1ª Vara Cível de Cuiabá", "Cuiabá")
+        criminal = make_unit("2ª Vara Criminal de Cuiabá", "Cuiabá")
+        sinop = make_unit("Vara Única de Sinop", "Sinop")
+        sinop.is_active = False
+        make_magistrate(unit=civel, name="Ana Cristina Prado")
+        make_magistrate(unit=criminal, name="Bruno Lima")
+        make_magistrate(unit=criminal, name="Beatriz Lima")
+        retired = make_magistrate(unit=sinop, name="Carla Ávila Prado")
+        retired.is_active = False
+        db.session.commit()
+        ids = {"cuiaba": civel.comarca_id, "sinop": sinop.comarca_id,
+               "criminal": criminal.id}
+    headers = bearer(token)
+
+    def names(path, **query):
+        answer = client.get(f"/api/v1/admin/{path}", headers=headers, query_string=query)
+        assert answer.status_code == 200, answer.get_json()
+        return [item["name"] for item in answer.get_json()], int(answer.headers["X-Total-Count"])
+
+    assert names("magistrates", per_page=2) == (["Ana Cristina Prado", "Beatriz Lima"], 4)
+    assert names("magistrates", per_page=2, page=2) == (["Bruno Lima", "Carla Ávila Prado"], 4)
+    assert names("magistrates", per_page=2, page=3) == ([], 4)
+    assert names("magistrates", q="avila PRADO") == (["Carla Ávila Prado"], 1)
+    assert names("magistrates", q="prado", is_active="true") == (["Ana Cristina Prado"], 1)
+    assert names("magistrates", q="criminal") == (["Beatriz Lima", "Bruno Lima"], 2)
+    assert names("magistrates", unit_id=ids["criminal"], per_page=1) == (["Beatriz Lima"], 2)
+    assert names("magistrates", comarca_id=ids["sinop"]) == (["Carla Ávila Prado"], 1)
+    assert names("units", per_page=2) == (["1ª Vara Cível de Cuiabá",
+                                           "2ª Vara Criminal de Cuiabá"], 3)
+    assert names("units", per_page=2, page=2) == (["Vara Única de Sinop"], 3)
+    assert names("units", is_active="false") == (["Vara Única de Sinop"], 1)
+    assert names("units", q="lima") == (["2ª Vara Criminal de Cuiabá"], 1)
+    assert names("units", comarca_id=ids["cuiaba"], q="civel") == (
+        ["1ª Vara Cível de Cuiabá"], 1)
+    assert names("comarcas") == (["Cuiabá", "Sinop"], 2)
+    assert names("comarcas", q="cuiaba", per_page=1) == (["Cuiabá"], 1)
+    assert names("comarcas", per_page=1, page=2) == (["Sinop"], 2)
+
+    for path, query in (("magistrates", {"per_page": 101}), ("units", {"page": 0}),
+                        ("comarcas", {"is_active": "talvez"}),
+                        ("magistrates", {"unit_id": "9" * 30}), ("units", {"q": "x" * 101})):
+        refused = client.get(f"/api/v1/admin/{path}", headers=headers, query_string=query)
+        assert refused.status_code == 422, (path, query)
+        assert refused.mimetype == "application/problem+json"
+        assert set(refused.get_json()["errors"]) == set(query)

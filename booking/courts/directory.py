@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from ..audit import service as audit
 from ..domain import InvalidField
 from ..extensions import db
+from ..pagination import paginate
 from . import directory_file, search
 from .directory_file import KINDS, REQUIRED, Row, Sheet
 from .models import CHANNEL_KINDS, Channel, Comarca, Magistrate, Unit
@@ -178,22 +179,47 @@ def _loggable(data: dict) -> dict:
     return {key: value for key, value in data.items() if isinstance(value, str | int | bool)}
 
 
-def comarcas(*, q: str | None = None) -> list[Comarca]:
-    """Every comarca, active or not; `q` keeps those with every word typed in the name."""
-    found = db.session.scalars(select(Comarca).order_by(Comarca.name))
+def comarcas(*, q: str | None = None, is_active: bool | None = None) -> list[Comarca]:
+    """Every comarca, active or not; `q` keeps those with every word typed in the name,
+    `is_active` those active (true) or deactivated (false)."""
+    statement = select(Comarca).order_by(Comarca.name, Comarca.id)
+    if is_active is not None:
+        statement = statement.where(Comarca.is_active.is_(is_active))
     terms = search.terms(q)
-    return [comarca for comarca in found if search.has_every_word(terms, comarca.name)]
+    return [comarca for comarca in db.session.scalars(statement)
+            if search.has_every_word(terms, comarca.name)]
 
 
-def units(*, q: str | None = None, comarca_id: int | None = None) -> list[Unit]:
-    """Every unit, active or not, for the administration; `q` keeps those with every word
-    typed in their name, comarca or active magistrates' names (as the public's search)."""
+def comarcas_page(*, q: str | None = None, is_active: bool | None = None, page: int = 1,
+                  per_page: int = 20) -> tuple[list[Comarca], int]:
+    """One page of comarcas and how many match (a court has at most a few hundred: they
+    are matched in Python, as on the directory's page)."""
+    found = comarcas(q=q, is_active=is_active)
+    return found[(page - 1) * per_page:page * per_page], len(found)
+
+
+def _units_statement(q: str | None, comarca_id: int | None, is_active: bool | None):
     statement = select(Unit).options(selectinload(Unit.comarca), selectinload(Unit.channels))
     for term in search.terms(q):
         statement = statement.where(Unit.search_text.like(f"% {term}%"))
     if comarca_id:
         statement = statement.where(Unit.comarca_id == comarca_id)
-    return list(db.session.scalars(statement.order_by(Unit.name)))
+    if is_active is not None:
+        statement = statement.where(Unit.is_active.is_(is_active))
+    return statement.order_by(Unit.name, Unit.id)  # the id: a stable order from page to page
+
+
+def units(*, q: str | None = None, comarca_id: int | None = None) -> list[Unit]:
+    """Every unit, active or not, for the administration; `q` keeps those with every word
+    typed in their name, comarca or active magistrates' names (as the public's search)."""
+    return list(db.session.scalars(_units_statement(q, comarca_id, None)))
+
+
+def units_page(*, q: str | None = None, comarca_id: int | None = None,
+               is_active: bool | None = None, page: int = 1,
+               per_page: int = 20) -> tuple[list[Unit], int]:
+    """One page of units() (narrowed by `is_active` too) and how many match, in SQL."""
+    return paginate(_units_statement(q, comarca_id, is_active), page, per_page)
 
 
 def magistrates(*, q: str | None = None, comarca_id: int | None = None) -> list[Magistrate]:
@@ -204,11 +230,39 @@ def magistrates(*, q: str | None = None, comarca_id: int | None = None) -> list[
                                            .selectinload(Unit.comarca))
     if comarca_id:
         statement = statement.join(Magistrate.unit).where(Unit.comarca_id == comarca_id)
-    found = db.session.scalars(statement.order_by(Magistrate.name))
+    found = db.session.scalars(statement.order_by(Magistrate.name, Magistrate.id))
     if not (terms := search.terms(q)):
         return list(found)
     return [magistrate for magistrate in found if search.has_every_word(
         terms, magistrate.name, magistrate.unit.name, magistrate.unit.comarca.name)]
+
+
+def magistrates_page(*, q: str | None = None, comarca_id: int | None = None,
+                     unit_id: int | None = None, is_active: bool | None = None,
+                     page: int = 1, per_page: int = 20) -> tuple[list[Magistrate], int]:
+    """One page of magistrates() (narrowed by unit and `is_active` too) and how many match.
+
+    The words are matched as magistrates() matches them, in Python, over names read
+    without ORM objects (a country's 20,000 are a light read); only the page's magistrates
+    are then loaded, with their units and comarcas."""
+    statement = (select(Magistrate.id, Magistrate.name, Unit.name, Comarca.name)
+                 .join(Unit, Unit.id == Magistrate.unit_id)
+                 .join(Comarca, Comarca.id == Unit.comarca_id)
+                 .order_by(Magistrate.name, Magistrate.id))
+    if comarca_id:
+        statement = statement.where(Unit.comarca_id == comarca_id)
+    if unit_id:
+        statement = statement.where(Magistrate.unit_id == unit_id)
+    if is_active is not None:
+        statement = statement.where(Magistrate.is_active.is_(is_active))
+    terms = search.terms(q)
+    matching = [row[0] for row in db.session.execute(statement)
+                if search.has_every_word(terms, *row[1:])]
+    wanted = matching[(page - 1) * per_page:page * per_page]
+    loaded = {magistrate.id: magistrate for magistrate in db.session.scalars(
+        select(Magistrate).where(Magistrate.id.in_(wanted)).options(
+            selectinload(Magistrate.unit).selectinload(Unit.comarca)))} if wanted else {}
+    return [loaded[magistrate_id] for magistrate_id in wanted], len(matching)
 
 
 # --- import ----------------------------------------------------------------------------

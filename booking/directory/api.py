@@ -13,19 +13,23 @@ from ..courts import service as courts
 from ..errors import problem_response
 from ..extensions import db
 from ..openapi import STAFF_SECURITY
+from ..pagination import TOTAL_COUNT_HEADER, with_total
 from .schemas import (
     ChangeResultSchema,
     ChannelAdminSchema,
     ChannelListSchema,
     ComarcaAdminSchema,
     ComarcaChangeSchema,
+    ComarcaQuerySchema,
     ExportQuerySchema,
     ImportQuerySchema,
     ImportResultSchema,
     MagistrateAdminSchema,
     MagistrateChangeSchema,
+    MagistrateQuerySchema,
     UnitAdminSchema,
     UnitChangeSchema,
+    UnitQuerySchema,
 )
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1",
@@ -45,10 +49,11 @@ class AdminComarcas(MethodView):
     decorators = ADMIN
 
     @blp.doc(security=STAFF_SECURITY)
-    @blp.response(200, ComarcaAdminSchema(many=True))
-    def get(self):
-        """Every comarca, active or not."""
-        return directory.comarcas()
+    @blp.arguments(ComarcaQuerySchema(), location="query")
+    @blp.response(200, ComarcaAdminSchema(many=True), headers=TOTAL_COUNT_HEADER)
+    def get(self, args):
+        """The comarcas, active or not, by name, a page at a time."""
+        return with_total(*directory.comarcas_page(**args))
 
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(ComarcaAdminSchema())
@@ -80,10 +85,11 @@ class AdminUnits(MethodView):
     decorators = ADMIN
 
     @blp.doc(security=STAFF_SECURITY)
-    @blp.response(200, UnitAdminSchema(many=True))
-    def get(self):
-        """Every unit, active or not, with its channels."""
-        return directory.units()
+    @blp.arguments(UnitQuerySchema(), location="query")
+    @blp.response(200, UnitAdminSchema(many=True), headers=TOTAL_COUNT_HEADER)
+    def get(self, args):
+        """The units, active or not, with their channels, a page at a time."""
+        return with_total(*directory.units_page(**args))
 
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(UnitAdminSchema())
@@ -145,10 +151,11 @@ class AdminMagistrates(MethodView):
     decorators = ADMIN
 
     @blp.doc(security=STAFF_SECURITY)
-    @blp.response(200, MagistrateAdminSchema(many=True))
-    def get(self):
-        """Every magistrate, active or not."""
-        return directory.magistrates()
+    @blp.arguments(MagistrateQuerySchema(), location="query")
+    @blp.response(200, MagistrateAdminSchema(many=True), headers=TOTAL_COUNT_HEADER)
+    def get(self, args):
+        """The magistrates, active or not, a page at a time."""
+        return with_total(*directory.magistrates_page(**args))
 
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(MagistrateAdminSchema())

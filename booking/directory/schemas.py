@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from ..courts.schemas import CHANNEL_KINDS, ChannelSchema, UnitRefSchema
 from ..fields import MailboxAddress, RecordId
+from ..pagination import PageArgsSchema
 
 
 def _zone(value: str) -> None:
@@ -17,6 +18,25 @@ def _zone(value: str) -> None:
 
 
 FUTURE_BOOKINGS = ("keep", "cancel")
+
+
+class ComarcaQuerySchema(PageArgsSchema):
+    q = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "Palavras do nome, sem acentos nem ordem (\"cuiaba\" acha Cuiabá)."})
+    is_active = fields.Boolean(metadata={
+        "description": "true: só as ativas; false: só as desativadas; sem ele, todas."})
+
+
+class UnitQuerySchema(ComarcaQuerySchema):
+    q = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "Palavras do nome da unidade, da comarca ou de seus magistrados ativos."})
+    comarca_id = RecordId(metadata={"description": "Só as desta comarca."})
+
+
+class MagistrateQuerySchema(UnitQuerySchema):
+    q = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "Palavras do nome do magistrado, da unidade ou da comarca."})
+    unit_id = RecordId(metadata={"description": "Só os desta unidade."})
 
 
 class ComarcaAdminSchema(Schema):
