@@ -409,3 +409,53 @@ def test_the_admin_api_lists_the_directory_a_page_at_a_time(app, client):
         assert refused.status_code == 422, (path, query)
         assert refused.mimetype == "application/problem+json"
         assert set(refused.get_json()["errors"]) == set(query)
+
+
+def test_the_directory_page_lists_units_and_magistrates_a_page_at_a_time(app, client):
+    """A state's directory (the sample: 300 units, 400 magistrates) is no page of 700 links:
+    each list has its own pages, which keep the search and the other list's page."""
+    imported = app.test_cli_runner().invoke(args=["directory", "import", str(SAMPLE)])
+    assert imported.exit_code == 0, imported.output
+    with app.app_context():
+        make_staff("admin")
+        db.session.commit()
+    client.log_in("admin@example.jus.br", PASSWORD)
+
+    def listed(html: str, section: str) -> list[str]:
+        part = re.search(rf'id="lista-{section}".*?</section>', html, re.S).group(0)
+        return re.findall(r'<li><a href="/equipe/diretorio/[^"]+">([^<]+)</a>', part)
+
+    def next_page(html: str, section: str) -> str:
+        part = re.search(rf'id="lista-{section}".*?</section>', html, re.S).group(0)
+        return re.search(r'<a href="([^"]+)">Próxima página</a>', part).group(1).replace(
+            "&amp;", "&")
+
+    first = client.get("/equipe/diretorio").get_data(as_text=True)
+    assert "79 comarcas, 300 unidades, 400 magistrados." in first
+    assert len(listed(first, "comarcas")) == 79
+    assert len(listed(first, "unidades")) == 100 and len(listed(first, "magistrados")) == 100
+    assert 'aria-label="Páginas das unidades"' in first and "Página 1 de 3" in first
+    assert 'aria-label="Páginas dos magistrados"' in first and "Página 1 de 4" in first
+
+    link = next_page(first, "magistrados")
+    assert link.endswith("#lista-magistrados") and "pagina_magistrados=2" in link
+    second = client.get(link).get_data(as_text=True)
+    assert listed(second, "unidades") == listed(first, "unidades")
+    assert set(listed(second, "magistrados")).isdisjoint(listed(first, "magistrados"))
+    # Turning the units' page keeps the magistrates' page.
+    both = client.get(next_page(second, "unidades")).get_data(as_text=True)
+    assert listed(both, "magistrados") == listed(second, "magistrados")
+    assert set(listed(both, "unidades")).isdisjoint(listed(first, "unidades"))
+    assert "Página 2 de 3" in both and "Página 2 de 4" in both
+
+    # A search is paged the same way, its counts over every page, and its words kept.
+    searched = client.get("/equipe/diretorio", query_string={"busca": "vara"}).get_data(
+        as_text=True)
+    total = int(re.search(r"Encontrados: \d+ comarcas?, (\d+) unidades?", searched).group(1))
+    assert total > 100 and len(listed(searched, "unidades")) == 100
+    assert "busca=vara" in next_page(searched, "unidades")
+    # A page past the last, or not a number, is no error.
+    past = client.get("/equipe/diretorio?pagina_unidades=99&pagina_magistrados=abc")
+    assert past.status_code == 200
+    assert listed(past.get_data(as_text=True), "unidades") == []
+    assert listed(past.get_data(as_text=True), "magistrados") == listed(first, "magistrados")

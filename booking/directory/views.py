@@ -18,6 +18,7 @@ from ..courts.directory_file import KINDS
 from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db
+from ..pagination import page_number
 from .api import export_response
 from .schemas import (
     CHANNEL_KINDS,
@@ -115,6 +116,9 @@ def import_page():
 
 
 SEARCH_MAX = 100
+# Units and magistrates a page of the directory lists (a state has hundreds of each, the
+# country tens of thousands); each list has its own pages, the comarcas come whole.
+LIST_PAGE = 100
 
 
 def _overview_page(plan=None, dry_run: bool = False) -> str:
@@ -124,11 +128,18 @@ def _overview_page(plan=None, dry_run: bool = False) -> str:
     every_comarca = directory.comarcas()
     chosen = request.args.get("comarca", "") if plan is None else ""
     comarca_id = next((c.id for c in every_comarca if str(c.id) == chosen), None)
+    units_page = page_number("pagina_unidades") if plan is None else 1
+    magistrates_page = page_number("pagina_magistrados") if plan is None else 1
+    units, units_total = directory.units_page(q=q, comarca_id=comarca_id, page=units_page,
+                                              per_page=LIST_PAGE)
+    magistrates, magistrates_total = directory.magistrates_page(
+        q=q, comarca_id=comarca_id, page=magistrates_page, per_page=LIST_PAGE)
     return render_template(
         "directory/overview.html", every_comarca=every_comarca,
         comarcas=[c for c in directory.comarcas(q=q) if comarca_id in (None, c.id)],
-        units=directory.units(q=q, comarca_id=comarca_id),
-        magistrates=directory.magistrates(q=q, comarca_id=comarca_id), q=q,
+        units=units, units_total=units_total, units_page=units_page,
+        magistrates=magistrates, magistrates_total=magistrates_total,
+        magistrates_page=magistrates_page, per_page=LIST_PAGE, q=q,
         comarca_id=comarca_id, searching=bool(search.terms(q) or comarca_id), kinds=KINDS,
         plan=plan, dry_run=dry_run)
 
