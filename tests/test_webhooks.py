@@ -100,6 +100,14 @@ def test_a_bookings_lifecycle_arrives_in_order_and_signed(app, client, desk,  # 
     log = client.get(f"/api/v1/admin/webhooks/{subscriber['id']}/deliveries",
                      headers=bearer(desk["tokens"]["admin"])).get_json()
     assert sorted(entry["status_code"] for entry in log) == [204, 204, 204]
+    # The log comes a page at a time, newest first, as every list of the API.
+    pages = [client.get(f"/api/v1/admin/webhooks/{subscriber['id']}/deliveries",
+                        query_string={"per_page": 2, "page": number},
+                        headers=bearer(desk["tokens"]["admin"])) for number in (1, 2)]
+    assert [page.headers["X-Total-Count"] for page in pages] == ["3", "3"]
+    assert [entry["id"] for page in pages for entry in page.get_json()] == sorted(
+        (entry["id"] for entry in log), reverse=True)
+    assert len(pages[0].get_json()) == 2
 
 
 def test_one_event_row_per_booking_fanned_out_by_the_sender(app, client, desk,  # noqa: F811

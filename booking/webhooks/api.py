@@ -8,6 +8,7 @@ from flask_smorest import Blueprint, abort
 from ..accounts.auth import current_api_user, require_staff
 from ..extensions import db
 from ..openapi import STAFF_SECURITY
+from ..pagination import TOTAL_COUNT_HEADER, PageArgsSchema, with_total
 from . import service
 from .schemas import (
     DeliverySchema,
@@ -90,8 +91,10 @@ class SubscriberDeliveries(MethodView):
     decorators = ADMIN
 
     @blp.doc(security=STAFF_SECURITY)
-    @blp.response(200, DeliverySchema(many=True))
-    def get(self, subscriber_id):
-        """The latest 100 delivery attempts: status code or error, and time taken."""
+    @blp.arguments(PageArgsSchema(), location="query")
+    @blp.response(200, DeliverySchema(many=True), headers=TOTAL_COUNT_HEADER)
+    def get(self, args, subscriber_id):
+        """The delivery attempts, newest first, a page at a time: status code or error, and
+        time taken."""
         _subscriber_or_404(subscriber_id)
-        return service.deliveries(subscriber_id)
+        return with_total(*service.deliveries_page(subscriber_id, **args))

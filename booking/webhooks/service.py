@@ -34,6 +34,7 @@ from ..database import reads_before_writing, utcnow
 from ..domain import InvalidField
 from ..extensions import db
 from ..notifications import service as notifications
+from ..pagination import paginate
 from ..security import seal, unseal
 from .models import WebhookDelivery, WebhookSubscriber
 
@@ -134,9 +135,15 @@ def rotate_secret(subscriber: WebhookSubscriber, user) -> str:
 
 
 def deliveries(subscriber_id: int, limit: int = 100) -> list[WebhookDelivery]:
-    return list(db.session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.subscriber_id == subscriber_id)
-        .order_by(WebhookDelivery.id.desc()).limit(limit)))
+    """The subscriber's latest delivery attempts, newest first (its page)."""
+    return deliveries_page(subscriber_id, page=1, per_page=limit)[0]
+
+
+def deliveries_page(subscriber_id: int, *, page: int = 1,
+                    per_page: int = 20) -> tuple[list[WebhookDelivery], int]:
+    """One page of the subscriber's delivery attempts, newest first, and how many there are."""
+    return paginate(select(WebhookDelivery).where(WebhookDelivery.subscriber_id == subscriber_id)
+                    .order_by(WebhookDelivery.id.desc()), page, per_page)
 
 
 class Subscriber(NamedTuple):
