@@ -134,16 +134,20 @@ def rotate_secret(subscriber: WebhookSubscriber, user) -> str:
     return secret
 
 
+def _deliveries_of(subscriber_id: int):
+    return (select(WebhookDelivery).where(WebhookDelivery.subscriber_id == subscriber_id)
+            .order_by(WebhookDelivery.id.desc()))
+
+
 def deliveries(subscriber_id: int, limit: int = 100) -> list[WebhookDelivery]:
     """The subscriber's latest delivery attempts, newest first (its page)."""
-    return deliveries_page(subscriber_id, page=1, per_page=limit)[0]
+    return list(db.session.scalars(_deliveries_of(subscriber_id).limit(limit)))
 
 
 def deliveries_page(subscriber_id: int, *, page: int = 1,
                     per_page: int = 20) -> tuple[list[WebhookDelivery], int]:
     """One page of the subscriber's delivery attempts, newest first, and how many there are."""
-    return paginate(select(WebhookDelivery).where(WebhookDelivery.subscriber_id == subscriber_id)
-                    .order_by(WebhookDelivery.id.desc()), page, per_page)
+    return paginate(_deliveries_of(subscriber_id), page, per_page)
 
 
 class Subscriber(NamedTuple):
