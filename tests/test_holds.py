@@ -182,7 +182,15 @@ def test_an_integration_key_books_directly_and_a_bad_one_is_refused(app, client,
     key = {"X-Integration-Key": issued.get_json()["key"]}
     assert client.post("/api/v1/bookings", json=form(desk, 1, lawyer={"email": "x@example.com"}),
                        headers=key).status_code == 201
-    assert "key" not in client.get("/api/v1/admin/integration-keys", headers=admin).get_json()[-1]
+    every_key = client.get("/api/v1/admin/integration-keys", headers=admin,
+                           query_string={"per_page": 100})
+    assert "key" not in every_key.get_json()[-1]
+    count = len(every_key.get_json())
+    assert count >= 2 and every_key.headers["X-Total-Count"] == str(count)
+    last = client.get("/api/v1/admin/integration-keys", headers=admin,
+                      query_string={"per_page": 1, "page": count})  # a page at a time
+    assert [k["id"] for k in last.get_json()] == [issued.get_json()["id"]]
+    assert last.headers["X-Total-Count"] == str(count)
     assert client.delete(f"/api/v1/admin/integration-keys/{issued.get_json()['id']}",
                          headers=admin).status_code == 204
     assert client.post("/api/v1/bookings", json=form(desk, 2, lawyer={"email": "y@example.com"}),

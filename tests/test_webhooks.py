@@ -241,6 +241,14 @@ def test_only_wanted_events_and_active_subscribers_get_deliveries(app, client, d
                 headers=bearer(booked["manage_token"]))
     deliver(app)
     assert cancellations.deliveries == []
+    # The deactivated subscriber is still listed, a page at a time, never with its secret.
+    other = subscribe(client, desk, receivers(), events=["booking.confirmed"])
+    pages = [client.get("/api/v1/admin/webhooks", headers=admin,
+                        query_string={"per_page": 1, "page": number}) for number in (1, 2)]
+    assert [page.headers["X-Total-Count"] for page in pages] == ["2", "2"]
+    assert [(s["id"], s["is_active"]) for page in pages for s in page.get_json()] == [
+        (subscriber["id"], False), (other["id"], True)]
+    assert all("secret" not in s for page in pages for s in page.get_json())
 
 
 @pytest.mark.parametrize("body, field", [

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint, abort
 
 from ..extensions import db, limiter
 from ..openapi import RATE_LIMITED, STAFF_SECURITY
-from ..pagination import TOTAL_COUNT_HEADER, with_total
+from ..pagination import TOTAL_COUNT_HEADER, PageArgsSchema, with_total
 from . import service, staff, two_factor
 from .auth import bearer_token, current_api_user, require_staff
 from .schemas import (
@@ -139,10 +139,12 @@ class IntegrationKeys(MethodView):
     decorators = [require_staff("admin")]
 
     @blp.doc(security=STAFF_SECURITY)
-    @blp.response(200, IntegrationKeySchema(many=True))
-    def get(self):
-        """The keys of the court's systems that book directly (never the keys themselves)."""
-        return service.integration_keys()
+    @blp.arguments(PageArgsSchema(), location="query")
+    @blp.response(200, IntegrationKeySchema(many=True), headers=TOTAL_COUNT_HEADER)
+    def get(self, args):
+        """The keys of the court's systems that book directly (never the keys themselves),
+        oldest first, a page at a time."""
+        return with_total(*service.integration_keys_page(**args))
 
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(IntegrationKeySchema())

@@ -171,8 +171,17 @@ def is_integration_key(plain: str | None) -> bool:
         _ACTIVE_KEY, {"key_hash": token_hash(plain)}).first() is not None
 
 
+_INTEGRATION_KEYS = select(IntegrationKey).order_by(IntegrationKey.id)
+
+
 def integration_keys() -> list[IntegrationKey]:
-    return list(db.session.scalars(select(IntegrationKey).order_by(IntegrationKey.id)))
+    return list(db.session.scalars(_INTEGRATION_KEYS))
+
+
+def integration_keys_page(*, page: int = 1,
+                          per_page: int = 20) -> tuple[list[IntegrationKey], int]:
+    """One page of the keys, oldest first, and how many there are (revoked ones stay)."""
+    return paginate(_INTEGRATION_KEYS, page, per_page)
 
 
 def revoke_integration_key(key_id: int, user: User) -> IntegrationKey | None:

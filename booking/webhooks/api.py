@@ -36,10 +36,12 @@ class Subscribers(MethodView):
     decorators = ADMIN
 
     @blp.doc(security=STAFF_SECURITY)
-    @blp.response(200, SubscriberSchema(many=True))
-    def get(self):
-        """Every subscriber, active or not (never their secrets)."""
-        return service.subscribers()
+    @blp.arguments(PageArgsSchema(), location="query")
+    @blp.response(200, SubscriberSchema(many=True), headers=TOTAL_COUNT_HEADER)
+    def get(self, args):
+        """The subscribers, active or not (never their secrets), oldest first, a page at a
+        time."""
+        return with_total(*service.subscribers_page(**args))
 
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(SubscriberSchema())

@@ -89,8 +89,17 @@ def check_events(events: list[str]) -> list[str]:
     return sorted(set(events))
 
 
+_SUBSCRIBERS = select(WebhookSubscriber).order_by(WebhookSubscriber.id)
+
+
 def subscribers() -> list[WebhookSubscriber]:
-    return list(db.session.scalars(select(WebhookSubscriber).order_by(WebhookSubscriber.id)))
+    return list(db.session.scalars(_SUBSCRIBERS))
+
+
+def subscribers_page(*, page: int = 1,
+                     per_page: int = 20) -> tuple[list[WebhookSubscriber], int]:
+    """One page of the subscribers, oldest first, and how many there are."""
+    return paginate(_SUBSCRIBERS, page, per_page)
 
 
 def get_subscriber(subscriber_id: int) -> WebhookSubscriber | None:
