@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 from ..audit import service as audit
 from ..domain import InvalidField
 from ..extensions import db
-from ..pagination import paginate
+from ..pagination import page_of, paginate
 from . import directory_file, search
 from .directory_file import KINDS, REQUIRED, Row, Sheet
 from .models import CHANNEL_KINDS, Channel, Comarca, Magistrate, Unit
@@ -195,7 +195,7 @@ def comarcas_page(*, q: str | None = None, is_active: bool | None = None, page: 
     """One page of comarcas and how many match (a court has at most a few hundred: they
     are matched in Python, as on the directory's page)."""
     found = comarcas(q=q, is_active=is_active)
-    return found[(page - 1) * per_page:page * per_page], len(found)
+    return page_of(found, page, per_page), len(found)
 
 
 def _units_statement(q: str | None, comarca_id: int | None, is_active: bool | None):
@@ -258,7 +258,7 @@ def magistrates_page(*, q: str | None = None, comarca_id: int | None = None,
     terms = search.terms(q)
     matching = [row[0] for row in db.session.execute(statement)
                 if search.has_every_word(terms, *row[1:])]
-    wanted = matching[(page - 1) * per_page:page * per_page]
+    wanted = page_of(matching, page, per_page)
     loaded = {magistrate.id: magistrate for magistrate in db.session.scalars(
         select(Magistrate).where(Magistrate.id.in_(wanted)).options(
             selectinload(Magistrate.unit).selectinload(Unit.comarca)))} if wanted else {}

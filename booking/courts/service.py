@@ -7,7 +7,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from .. import cnj
 from ..audit import service as audit
 from ..extensions import db
-from ..pagination import paginate
+from ..pagination import page_of, paginate
 from ..security import new_token, token_hash
 from . import search
 from .models import CHANNEL_KIND_LABELS as CHANNEL_KIND_LABELS  # for other domains' pages
@@ -80,7 +80,7 @@ def list_magistrates(*, unit_id: int | None = None, q: str | None = None,
         statement = statement.where(Unit.search_text.like(f"% {term}%"))
     found = [m for m in db.session.scalars(statement)
              if all(f" {term}" in f" {search.normalize(m.name)}" for term in wanted)]
-    return found[(page - 1) * per_page:page * per_page], len(found)
+    return page_of(found, page, per_page), len(found)
 
 
 def get_magistrate(magistrate_id: int, *, with_unit: bool = False) -> Magistrate | None:
