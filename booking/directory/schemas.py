@@ -22,7 +22,8 @@ FUTURE_BOOKINGS = ("keep", "cancel")
 
 class ComarcaQuerySchema(PageArgsSchema):
     q = fields.String(validate=validate.Length(max=100), metadata={
-        "description": "Palavras do nome, sem acentos nem ordem (\"cuiaba\" acha Cuiabá)."})
+        "description": "Palavras do nome, com ou sem acentos, em qualquer ordem (\"cuiaba\" "
+                       "encontra Cuiabá)."})
     is_active = fields.Boolean(metadata={
         "description": "true: só as ativas; false: só as desativadas; sem ele, todas."})
 
@@ -37,6 +38,8 @@ class MagistrateQuerySchema(UnitQuerySchema):
     q = fields.String(validate=validate.Length(max=100), metadata={
         "description": "Palavras do nome do magistrado, da unidade ou da comarca."})
     unit_id = RecordId(metadata={"description": "Só os desta unidade."})
+    is_active = fields.Boolean(metadata={
+        "description": "true: só os ativos; false: só os desativados; sem ele, todos."})
 
 
 class ComarcaAdminSchema(Schema):
