@@ -158,3 +158,46 @@ def test_gunicorn_answers_every_booking_it_took_before_stopping(app, database_ur
         stored = set(db.session.scalars(select(Booking.id)))
     assert stored == answered and len(answered) >= 4
     assert (0, None) in answers  # the stop did come in the middle of the load
+
+
+# A process pestered with signals whose handler asks a stop, while its main thread pauses
+# with wait_for_stop, as an outbox sender's does between batches.
+_PESTERED = """
+import os, signal, sys, threading, time
+from booking.stopping import forget_stop, request_stop, wait_for_stop
+
+signal.signal(signal.SIGUSR1, lambda *_: request_stop())
+def pester():
+    while True:
+        os.kill(os.getpid(), signal.SIGUSR1)
+        time.sleep(0.0001)
+threading.Thread(target=pester, daemon=True).start()
+end = time.monotonic() + 2
+while time.monotonic() < end:
+    for _ in range(200):
+        wait_for_stop(0)
+    forget_stop()
+print("stopped cleanly")
+"""
+
+
+def test_a_stop_asked_by_a_signal_handler_never_waits_for_the_thread_it_interrupted():
+    """The outbox sender once ignored TERM: its handler set a threading.Event whose lock the
+    interrupted main thread held (inside Event.wait), and waited for itself. A stop asked
+    from a signal handler takes no lock, however the signals fall."""
+    done = subprocess.run([sys.executable, "-c", _PESTERED], cwd=Path(__file__).parents[1],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and "stopped cleanly" in done.stdout, done.stderr[-2000:]
+
+
+def test_a_pause_ends_soon_after_a_stop_is_asked_from_another_thread():
+    from booking.stopping import forget_stop, request_stop, wait_for_stop
+
+    started = time.monotonic()
+    threading.Timer(0.2, request_stop).start()
+    try:
+        assert wait_for_stop(30) is True
+        assert time.monotonic() - started < 5
+    finally:
+        forget_stop()
+    assert wait_for_stop(0.01) is False
