@@ -5,6 +5,7 @@ is not offered."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -63,6 +64,7 @@ def test_an_opted_in_lawyer_gets_the_confirmation_and_reminders_there(app, clien
         sent = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "text_booked"))
         assert sent.status == "sent" and sent.payload["sealed_link"] is None
 
+    # The day before, the lawyer may still free the time: the reminder brings the link.
     start = datetime.fromisoformat(booked["start"])
     with app.app_context():
         queue_reminders(now=start - timedelta(hours=20))
@@ -70,7 +72,17 @@ def test_an_opted_in_lawyer_gets_the_confirmation_and_reminders_there(app, clien
     send(app)
     reminders = [m for m in gateway.received if m["template"] == "agendamento_lembrete"]
     assert [m["to"] for m in reminders] == ["+5565999990000"]
-    assert "token=" not in reminders[0]["text"] and "lembrete" in reminders[0]["text"]
+    [link] = re.findall(r"https?://\S+", reminders[0]["text"])
+    assert reminders[0]["parameters"]["link"] == link and "lembrete" in reminders[0]["text"]
+    assert client.get(link).status_code == 200  # it opens the booking's page
+    # An hour before, past the cutoff (two hours), no link changes it any more.
+    with app.app_context():
+        queue_reminders(now=start - timedelta(hours=1))
+        db.session.commit()
+    send(app)
+    last = [m for m in gateway.received if m["template"] == "agendamento_lembrete"][-1]
+    assert last is not reminders[0] and "http" not in last["text"]
+    assert "link" not in last["parameters"]
 
 
 def test_a_change_replaces_a_waiting_message_and_a_refusal_is_retried(app, client, desk,  # noqa: F811

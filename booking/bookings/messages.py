@@ -117,8 +117,10 @@ TEXTS = {
     "cancelled": "TJMT: seu atendimento com {who} de {when} foi cancelado. "
                  "O motivo está no seu e-mail.",
     "reminder": "TJMT: lembrete do atendimento com {who} em {when}. "
-                "O link para remarcar ou cancelar está no e-mail de confirmação.",
+                "Se não puder comparecer, remarque ou cancele: {link}",
 }
+# Past the lawyer's cutoff no link changes the booking any more (the e-mail says whom to ask).
+REMINDER_TEXT_AFTER_CUTOFF = "TJMT: lembrete do atendimento com {who} em {when}."
 
 
 def text_message(booking, magistrate, event: str, sealed_link: str | None) -> dict | None:
@@ -131,7 +133,9 @@ def text_message(booking, magistrate, event: str, sealed_link: str | None) -> di
         return None
     who = f"{magistrate.title} {magistrate.name}"
     when = moment_label(booking.start_at, magistrate.timezone)
-    sealed_link = sealed_link if event in ("booked", "rescheduled") else None
+    sealed_link = sealed_link if event != "cancelled" else None
+    text = (REMINDER_TEXT_AFTER_CUTOFF if event == "reminder" and not sealed_link
+            else TEXTS[event])
     return {
         "dedupe_key": f"booking:{booking.id}:{event}:{booking.ical_sequence}:text",
         "kind": f"text_{event}", "to": booking.lawyer_phone,
@@ -141,7 +145,7 @@ def text_message(booking, magistrate, event: str, sealed_link: str | None) -> di
         "payload": {"channel": booking.notify_by, "to": booking.lawyer_phone,
                     "template": text_gateway.template_for(config, event),
                     "parameters": {"magistrado": who, "quando": when},
-                    "text": TEXTS[event].format(who=who, when=when, link="{link}"),
+                    "text": text.format(who=who, when=when, link="{link}"),
                     "sealed_link": sealed_link}}
 
 
@@ -378,12 +382,16 @@ def queue_reminders(now: datetime | None = None) -> int:
             magistrate = courts.get_magistrate(booking.magistrate_id)
             snapshot = booking_snapshot(booking, magistrate)
             context = _snapshot_context(snapshot)
+            # While the lawyer may still change it, the reminder (e-mail and text alike)
+            # brings a link to cancel or move it: one who cannot come frees the time.
+            lawyer_link = (None if service.lawyer_cutoff_passed(booking, now)
+                           else seal(manage_url(booking, signed_token(booking))))
             for recipient in recipients(booking, magistrate):
                 if recipient.role == "office":
                     continue
-                if recipient.role == "lawyer" and not service.lawyer_cutoff_passed(booking, now):
+                if recipient.role == "lawyer" and lawyer_link:
                     written += _queue_lawyer_reminder(booking, snapshot, flag, recipient, now,
-                                                      context["when"])
+                                                      context["when"], lawyer_link)
                     continue
                 values = {**context, "event": "reminder", "recipient": recipient, "link": None}
                 written += notifications.queue(
@@ -395,7 +403,7 @@ def queue_reminders(now: datetime | None = None) -> int:
                     subject=f"{EVENT_SUBJECTS['reminder']}: {context['when']}",
                     text=render_template("email/booking.txt", **values),
                     html=render_template("email/booking.html", **values))
-            text = text_message(booking, magistrate, "reminder", None)
+            text = text_message(booking, magistrate, "reminder", lawyer_link)
             if text:
                 written += notifications.queue(**{**text, "dedupe_key": text["dedupe_key"]
                                                   .replace(":reminder:", f":{flag}:")})
@@ -404,9 +412,8 @@ def queue_reminders(now: datetime | None = None) -> int:
 
 
 def _queue_lawyer_reminder(booking, snapshot: dict, flag: str, recipient, now: datetime,
-                           when: str) -> bool:
-    """The requester's reminder, while they may still change the booking, brings a link to
-    cancel or move it (one who cannot come frees the time for someone else): a link sent
+                           when: str, sealed_link: str) -> bool:
+    """The requester's reminder with the link to cancel or move the booking: a link sent
     again (links.py), sealed in the outbox like every manage link and rendered when sent."""
     return notifications.queue(
         dedupe_key=f"booking:{booking.id}:{flag}:{booking.ical_sequence}:{recipient.role}",
@@ -414,8 +421,7 @@ def _queue_lawyer_reminder(booking, snapshot: dict, flag: str, recipient, now: d
         kind="booking_reminder", to=recipient.person.email,
         subject=f"{EVENT_SUBJECTS['reminder']}: {when}",
         payload={"event": "reminder", "method": None, "role": recipient.role,
-                 "sealed_link": seal(manage_url(booking, signed_token(booking))),
-                 "stamp": now.isoformat(), "booking": snapshot})
+                 "sealed_link": sealed_link, "stamp": now.isoformat(), "booking": snapshot})
 
 
 def queue_daily_agendas(now: datetime | None = None) -> int:
