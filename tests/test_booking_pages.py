@@ -319,11 +319,29 @@ def test_cancelling_from_the_day_view_asks_for_a_confirmation(app, client, judge
     log_in(client, "magistrate@example.jus.br")
     unconfirmed = client.post(f"/equipe/atendimentos/{booking_id}/cancelar",
                               data={"reason": "Audiência urgente no mesmo horário."})
-    assert unconfirmed.status_code == 302
+    assert unconfirmed.status_code == 422
     with app.app_context():
         assert db.session.get(Booking, booking_id).status == "confirmed"
-    page = client.get(unconfirmed.headers["Location"]).get_data(as_text=True)
-    assert "Marque a confirmação para cancelar o atendimento; nada foi alterado." in page
+    # The day comes back with the form open, the message beside the box, the reason kept.
+    page = unconfirmed.get_data(as_text=True)
+    assert re.search(r'<details class="cancel-details" open>', page)
+    assert re.search(rf'id="confirm-{booking_id}-erro"[^>]*>Marque a confirmação para cancelar '
+                     r"o atendimento; nada foi alterado.<", page)
+    assert re.search(rf'id="confirm-{booking_id}"[^>]*aria-invalid="true"', page)
+    assert 'value="Audiência urgente no mesmo horário."' in page
+    too_long = client.post(f"/equipe/atendimentos/{booking_id}/cancelar",
+                           data={"reason": "Audiência. " * 60, "confirm": "1"})
+    assert too_long.status_code == 422
+    page = too_long.get_data(as_text=True)
+    assert re.search(rf'id="reason-{booking_id}-erro"[^>]*>[^<]*500', page)
+    assert 'value="' + "Audiência. " * 60 + '"' in page  # kept as typed
+    blank = client.post(f"/equipe/atendimentos/{booking_id}/cancelar",
+                        data={"reason": "   ", "confirm": "1"})
+    assert blank.status_code == 422
+    assert re.search(rf'id="reason-{booking_id}-erro"[^>]*>Informe o motivo',
+                     blank.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).status == "confirmed"
     confirmed = client.post(f"/equipe/atendimentos/{booking_id}/cancelar", data={
         "reason": "Audiência urgente no mesmo horário.", "confirm": "1"})
     page = client.get(confirmed.headers["Location"]).get_data(as_text=True)
@@ -357,6 +375,16 @@ def test_urgent_request_reaches_the_office_and_the_answer_reaches_the_lawyer(app
     assert "Réu preso" in listing
     with app.app_context():
         request_id = db.session.scalar(select(UrgentRequest.id))
+    # An answer refused comes back in its box, with the reason beside it; nothing is sent.
+    short = client.post(f"/equipe/pedidos-urgentes/{request_id}/responder",
+                        data={"answer": "  Ok  "})
+    assert short.status_code == 422
+    page = short.get_data(as_text=True)
+    assert re.search(rf'id="answer-{request_id}-erro"[^>]*>[^<]*3', page)
+    assert re.search(rf'<textarea id="answer-{request_id}"[^>]*aria-invalid="true"[^>]*>  Ok  '
+                     r"</textarea>", page)
+    with app.app_context():
+        assert db.session.get(UrgentRequest, request_id).status == "open"
     client.post(f"/equipe/pedidos-urgentes/{request_id}/responder",
                 data={"answer": "Atendimento amanhã às 9h, por vídeo."})
     with app.app_context():

@@ -329,6 +329,13 @@ def test_a_closure_over_booked_appointments_and_the_three_choices(court, smtp_se
         assert response.status_code == 302
 
     decide(kept, "keep")
+    # A reason too long for the lawyer's e-mail is refused beside its box, kept as typed.
+    too_long = client.post(f"/equipe/atendimentos/{cancelled['id']}/conflito",
+                           data={"action": "cancel", "reason": "Fechado. " * 60})
+    assert too_long.status_code == 422
+    page = too_long.get_data(as_text=True)
+    assert re.search(rf'id="reason-{cancelled["id"]}-erro"[^>]*>[^<]*500', page)
+    assert 'value="' + "Fechado. " * 60 + '"' in page
     decide(cancelled, "cancel", reason="O fórum estará fechado; procure a secretaria.")
     decide(asked, "ask")
     deliver(court)

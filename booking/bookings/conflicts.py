@@ -204,14 +204,15 @@ def open_count(magistrate_ids: list[int]) -> int:
         Booking.rebook_deadline.is_(None))).all())
 
 
-def _require_conflict(booking: Booking) -> None:
+def require_conflict(booking: Booking) -> None:
+    """Refuses a booking with no conflict left to decide (asked first by the page's form)."""
     if booking.status != "confirmed" or booking.conflict_reason is None:
         raise NotAllowedNow("Este agendamento não tem conflito a decidir.", "no_conflict")
 
 
 def keep(booking: Booking, user, now: datetime | None = None) -> Booking:
     """The magistrate keeps the appointment despite the change."""
-    _require_conflict(booking)
+    require_conflict(booking)
     booking.conflict_kept_at = now or utcnow()
     booking.rebook_deadline = None
     audit.record("booking.conflict_kept", "booking", booking.id, user=user,
@@ -222,7 +223,7 @@ def keep(booking: Booking, user, now: datetime | None = None) -> Booking:
 def ask_for_another_time(booking: Booking, user, now: datetime | None = None) -> Booking:
     """The lawyer gets a link to choose another open time before the deadline; the booking
     stays as it is until then (its UID and the new time's higher SEQUENCE when it moves)."""
-    _require_conflict(booking)
+    require_conflict(booking)
     now = now or utcnow()
     hours = current_app.config["REBOOK_DEADLINE_HOURS"]
     deadline = min(now + timedelta(hours=hours), booking.start_at)
@@ -249,7 +250,7 @@ def ask_for_another_time(booking: Booking, user, now: datetime | None = None) ->
 
 def decide(booking: Booking, action: str, user, reason: str | None = None) -> Booking:
     """The magistrate's choice for one flagged booking."""
-    _require_conflict(booking)
+    require_conflict(booking)
     if action == "keep":
         return keep(booking, user)
     if action == "ask":

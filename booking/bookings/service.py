@@ -624,13 +624,9 @@ def lawyer_cutoff_passed(booking: Booking, now: datetime) -> bool:
     return booking.start_at - cutoff <= now
 
 
-def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
-           now: datetime | None = None, reopen: bool = True,
-           subscribers: list | None = None, writes_back: bool = True) -> Booking:
-    """Cancel a confirmed booking; `by` is 'lawyer' or 'court'. Its slot opens again, unless
-    the court no longer offers that time (`reopen=False`: a closure, a block, a busy time).
-    `subscribers` (of booking.cancelled) and `writes_back` (False: the magistrate has no
-    calendar to remove it from): read once by a caller that cancels many."""
+def ensure_cancellable(booking: Booking, *, by: str, now: datetime | None = None) -> None:
+    """Refuses (NotAllowedNow) a booking that can no longer be cancelled by `by`: a form
+    asks this before what was typed in it, which no longer matters then."""
     now = now or utcnow()
     if booking.status != "confirmed":
         label = BOOKING_STATUS_LABELS[booking.status].lower()
@@ -640,6 +636,17 @@ def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
         raise NotAllowedNow("O horário deste atendimento já passou.", "already_started")
     if by == "lawyer" and lawyer_cutoff_passed(booking, now):
         raise NotAllowedNow(_cutoff_message(), "cutoff_passed")
+
+
+def cancel(booking: Booking, *, by: str, reason: str | None, user=None,
+           now: datetime | None = None, reopen: bool = True,
+           subscribers: list | None = None, writes_back: bool = True) -> Booking:
+    """Cancel a confirmed booking; `by` is 'lawyer' or 'court'. Its slot opens again, unless
+    the court no longer offers that time (`reopen=False`: a closure, a block, a busy time).
+    `subscribers` (of booking.cancelled) and `writes_back` (False: the magistrate has no
+    calendar to remove it from): read once by a caller that cancels many."""
+    now = now or utcnow()
+    ensure_cancellable(booking, by=by, now=now)
     if by == "court" and not (reason or "").strip():
         raise InvalidField("Informe o motivo; o advogado vai lê-lo.", "reason")
     _lock_magistrate(booking.magistrate_id)

@@ -55,10 +55,15 @@ def create(magistrate, data: dict) -> UrgentRequest:
     return request
 
 
-def answer(request: UrgentRequest, text: str, user) -> UrgentRequest:
-    """Answer once; who asked gets the answer by e-mail."""
+def ensure_open(request: UrgentRequest) -> None:
+    """Refuses one already answered (a form asks this before what was typed in it)."""
     if request.status != "open":
         raise NotAllowedNow("Este pedido já foi respondido.", "already_answered")
+
+
+def answer(request: UrgentRequest, text: str, user) -> UrgentRequest:
+    """Answer once; who asked gets the answer by e-mail."""
+    ensure_open(request)
     request.status = "answered"
     request.answer = text.strip()
     request.answered_by_id = user.id

@@ -37,7 +37,7 @@ from ..clock import local_now, local_today
 from ..courts import service as courts
 from ..courts.views import bookable_magistrate_or_404
 from ..database import utcnow
-from ..domain import DomainError, NotAllowedNow
+from ..domain import DomainError, InvalidField, NotAllowedNow
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
 from ..fields import OUT_OF_RANGE, plausible, plausible_instant
@@ -510,14 +510,20 @@ def invite_download(booking_id: int):
 def day_view(magistrate_id: int):
     """A day (or, with visao=semana, a week) of the magistrate's bookings."""
     magistrate = managed_magistrate(magistrate_id)
-    zone = ZoneInfo(magistrate.timezone)
     try:
         day = date.fromisoformat(request.args.get("dia", ""))
     except ValueError:
         day = local_today(magistrate.timezone)
     if not plausible(day):
         abort(400, message=OUT_OF_RANGE)
-    week = request.args.get("visao") == "semana"
+    return _day_page(magistrate, day, week=request.args.get("visao") == "semana")
+
+
+def _day_page(magistrate, day: date, *, week: bool = False,
+              errors: dict[str, list[str]] | None = None, typed: dict[str, str] | None = None):
+    """The day's (or week's) bookings; `errors` and `typed`: a refused action's messages
+    and what was typed, keyed by the field's id (reason-12), shown beside that field."""
+    zone = ZoneInfo(magistrate.timezone)
     first = day - timedelta(days=day.weekday()) if week else day
     last = first + timedelta(days=6 if week else 0)
     bookings = db.session.scalars(service.bookings_of(
@@ -529,42 +535,72 @@ def day_view(magistrate_id: int):
         "bookings/day.html", magistrate=magistrate, bookings=bookings, day=day, first=first,
         last=last, week=week, previous=first - step, following=first + step,
         now=local_now(magistrate.timezone), zone=magistrate.timezone,
-        zone_label=zone_label(magistrate.timezone), rule=availability.rule_of(magistrate.id))
+        zone_label=zone_label(magistrate.timezone), rule=availability.rule_of(magistrate.id),
+        errors=errors or {}, typed=typed or {})
 
 
 def _staff_booking(booking_id: int) -> Booking:
     return acted_on(db.session.get(Booking, booking_id), current_user)
 
 
+def _local_day(booking: Booking, magistrate) -> date:
+    return booking.start_at.astimezone(ZoneInfo(magistrate.timezone)).date()
+
+
 def _back_to_day(booking: Booking):
-    zone = ZoneInfo(courts.get_magistrate(booking.magistrate_id).timezone)
+    magistrate = courts.get_magistrate(booking.magistrate_id)
     return redirect(url_for("bookings_pages.day_view", magistrate_id=booking.magistrate_id,
-                            dia=booking.start_at.astimezone(zone).date().isoformat()))
+                            dia=_local_day(booking, magistrate).isoformat()))
 
 
-def _flash_refusal(error: ValidationError | DomainError) -> None:
-    """A staff action from a list page: the reason of a refusal, flashed above the list."""
+def _flash_refusal(error: InvalidField | NotAllowedNow) -> None:
+    """A staff action from a list page refused for the booking's state (already cancelled,
+    already answered): the reason, flashed above the list."""
     db.session.rollback()
-    texts = (flatten_errors(error.messages).values() if isinstance(error, ValidationError)
-             else [[str(error)]])
-    flash(" ".join(text for group in texts for text in group), "error")
+    flash(str(error), "error")
+
+
+def _errors_beside(error: ValidationError | InvalidField | NotAllowedNow, row_id: int,
+                   shown: tuple[str, ...]) -> dict[str, list[str]] | None:
+    """A refusal of what was typed in the `shown` fields, keyed by the field's id on a list
+    page of many forms (reason-12); None for one about the row itself or a field the page
+    has not (a forged button), which goes above the list."""
+    if isinstance(error, ValidationError):
+        messages_ = flatten_errors(error.messages)
+    elif isinstance(error, InvalidField):
+        messages_ = error.errors
+    else:
+        return None
+    if not set(messages_) <= set(shown):
+        return None
+    db.session.rollback()
+    return {f"{field}-{row_id}": texts for field, texts in messages_.items()}
+
+
+CONFIRM_MISSING = "Marque a confirmação para cancelar o atendimento; nada foi alterado."
 
 
 @blp.post("/equipe/atendimentos/<int:booking_id>/cancelar")
 @login_required_page("magistrate", "assistant")
 def staff_cancel(booking_id: int):
     booking = _staff_booking(booking_id)
-    if not request.form.get("confirm"):
-        flash("Marque a confirmação para cancelar o atendimento; nada foi alterado.", "error")
-        return _back_to_day(booking)
+    typed = request.form.get("reason", "")
     try:
-        data = CancelSchema().load({"reason": request.form.get("reason", "").strip() or None})
+        service.ensure_cancellable(booking, by="court")
+        if not request.form.get("confirm"):
+            raise InvalidField(CONFIRM_MISSING, "confirm")
+        data = CancelSchema().load({"reason": typed.strip() or None})
         service.cancel(booking, by="court", reason=data["reason"], user=current_user)
         db.session.commit()
     except (ValidationError, *DomainError) as error:
-        _flash_refusal(error)
-    else:
-        flash("Atendimento cancelado; o advogado receberá o motivo por e-mail.", "success")
+        errors = _errors_beside(error, booking.id, shown=("reason", "confirm"))
+        if errors is None:
+            _flash_refusal(error)
+            return _back_to_day(booking)
+        magistrate = courts.get_magistrate(booking.magistrate_id)
+        return _day_page(magistrate, _local_day(booking, magistrate), errors=errors,
+                         typed={f"reason-{booking.id}": typed}), 422
+    flash("Atendimento cancelado; o advogado receberá o motivo por e-mail.", "success")
     return _back_to_day(booking)
 
 
@@ -587,11 +623,21 @@ def staff_attendance(booking_id: int):
 @login_required_page("magistrate", "assistant")
 def conflicts_page(magistrate_id: int):
     """Bookings a court change now covers: keep, cancel, or ask the lawyer for another time."""
-    magistrate = managed_magistrate(magistrate_id)
+    return _conflicts_page(managed_magistrate(magistrate_id))
+
+
+def _conflicts_page(magistrate, errors: dict[str, list[str]] | None = None,
+                    typed: dict[str, str] | None = None):
     bookings = conflicts.conflicts_of(magistrate.id)
     audit.record_read(current_user, "booking", [b.id for b in bookings])
     return render_template("bookings/conflicts.html", magistrate=magistrate, bookings=bookings,
-                           zone=magistrate.timezone, zone_label=zone_label(magistrate.timezone))
+                           zone=magistrate.timezone, zone_label=zone_label(magistrate.timezone),
+                           errors=errors or {}, typed=typed or {})
+
+
+CONFLICT_DONE = {"keep": "Agendamento mantido.",
+                 "cancel": "Agendamento cancelado; o advogado receberá o motivo por e-mail.",
+                 "ask": "O advogado recebeu um link para escolher outro horário."}
 
 
 @blp.post("/equipe/atendimentos/<int:booking_id>/conflito")
@@ -599,17 +645,22 @@ def conflicts_page(magistrate_id: int):
 def conflict_decision(booking_id: int):
     booking = _staff_booking(booking_id)
     action = request.form.get("action", "")
+    typed = request.form.get("reason", "")
     try:
-        conflicts.decide(booking, action, current_user,
-                         reason=request.form.get("reason", "").strip()[:500] or None)
+        reason = None
+        if action == "cancel":  # the reason goes to the lawyer only when cancelling
+            conflicts.require_conflict(booking)
+            reason = CancelSchema().load({"reason": typed.strip() or None})["reason"]
+        conflicts.decide(booking, action, current_user, reason=reason)
         db.session.commit()
-    except DomainError as error:
+    except (ValidationError, *DomainError) as error:
+        errors = _errors_beside(error, booking.id, shown=("reason",))
+        if errors is not None:
+            return _conflicts_page(courts.get_magistrate(booking.magistrate_id), errors,
+                                   typed={f"reason-{booking.id}": typed}), 422
         _flash_refusal(error)
     else:
-        flash({"keep": "Agendamento mantido.",
-               "cancel": "Agendamento cancelado; o advogado receberá o motivo por e-mail.",
-               "ask": "O advogado recebeu um link para escolher outro horário."}[action],
-              "success")
+        flash(CONFLICT_DONE[action], "success")
     return redirect(url_for("bookings_pages.conflicts_page", magistrate_id=booking.magistrate_id))
 
 
@@ -722,24 +773,37 @@ URGENT_PER_PAGE = 25
 def urgent_list(magistrate_id: int):
     """The magistrate's urgent requests, those waiting first, a page at a time: they stay
     (anonymized after the retention period) and add up over the years."""
-    magistrate = managed_magistrate(magistrate_id)
+    return _urgent_list(managed_magistrate(magistrate_id))
+
+
+def _urgent_list(magistrate, errors: dict[str, list[str]] | None = None,
+                 typed: dict[str, str] | None = None):
     page = page_number()
     requests_, total = paginate(urgent.of_magistrate(magistrate.id), page, URGENT_PER_PAGE)
     audit.record_read(current_user, "urgent_request", [r.id for r in requests_])
     return render_template("bookings/urgent_list.html", magistrate=magistrate,
                            requests=requests_, zone=magistrate.timezone, now=utcnow(),
-                           page=page, total=total, per_page=URGENT_PER_PAGE)
+                           page=page, total=total, per_page=URGENT_PER_PAGE,
+                           errors=errors or {}, typed=typed or {})
 
 
 @blp.post("/equipe/pedidos-urgentes/<int:request_id>/responder")
 @login_required_page("magistrate", "assistant")
 def urgent_answer(request_id: int):
+    """Answer one request; a refused answer comes back beside its box, on the page of the
+    list it was typed on (`?pagina=` of the form's address), with what was typed."""
     row = acted_on(db.session.get(UrgentRequest, request_id), current_user)
+    typed = request.form.get("answer", "")
     try:
-        data = UrgentAnswerSchema().load({"answer": request.form.get("answer", "").strip()})
+        urgent.ensure_open(row)
+        data = UrgentAnswerSchema().load({"answer": typed.strip()})
         urgent.answer(row, data["answer"], current_user)
         db.session.commit()
     except (ValidationError, *DomainError) as error:
+        errors = _errors_beside(error, row.id, shown=("answer",))
+        if errors is not None:
+            return _urgent_list(courts.get_magistrate(row.magistrate_id), errors,
+                                typed={f"answer-{row.id}": typed}), 422
         _flash_refusal(error)
     else:
         flash(f"Resposta enviada por e-mail a {row.lawyer_name}.", "success")
