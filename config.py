@@ -204,6 +204,9 @@ class Config:
                                                  "agendamento_lembrete")
     # A webhook subscriber has this long to answer each delivery.
     WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+    # The log of delivery attempts (no personal data) is for diagnosing a subscriber: a row
+    # per attempt, a few per booking, kept this long and then deleted.
+    WEBHOOK_DELIVERY_RETENTION_DAYS = _env_int("WEBHOOK_DELIVERY_RETENTION_DAYS", 90)
     FIRST_REMINDER_HOURS = _env_int("FIRST_REMINDER_HOURS", 24)
     SECOND_REMINDER_HOURS = _env_int("SECOND_REMINDER_HOURS", 1)
     DAILY_AGENDA_HOUR = _env_int("DAILY_AGENDA_HOUR", 7)

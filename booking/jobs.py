@@ -120,6 +120,19 @@ def apply_retention() -> None:
     anonymize_expired()
 
 
+def purge_webhook_deliveries() -> None:
+    """Forget webhook delivery attempts older than WEBHOOK_DELIVERY_RETENTION_DAYS."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from .database import utcnow
+    from .webhooks.service import purge_deliveries
+
+    purge_deliveries(utcnow() - timedelta(
+        days=current_app.config["WEBHOOK_DELIVERY_RETENTION_DAYS"]))
+
+
 JOBS: list[Job] = [
     Job("send_outbox", send_outbox, "interval", {"seconds": 5}),
     Job("apply_closure_decisions", apply_closure_decisions, "interval", {"seconds": 5}),
@@ -133,6 +146,7 @@ JOBS: list[Job] = [
     Job("flag_overdue_urgent_requests", flag_overdue_urgent_requests, "interval",
         {"minutes": 10}),
     Job("apply_retention", apply_retention, "cron", {"hour": 3, "minute": 30}),
+    Job("purge_webhook_deliveries", purge_webhook_deliveries, "cron", {"hour": 3, "minute": 45}),
     Job("complaint_digest", complaint_digest, "cron",
         {"day_of_week": "mon", "hour": 8, "minute": 0}),
     Job("purge_expired_tokens", purge_expired_tokens, "interval", {"hours": 1}),

@@ -321,3 +321,34 @@ def test_event_ids_are_unique_and_in_the_order_events_happen():
     assert len(set(made)) == len(made)
     clock_parts = [event_id[:20] for event_id in made]  # "msg_" and 16 hex digits
     assert clock_parts == sorted(clock_parts)
+
+
+def test_delivery_attempts_are_forgotten_after_their_retention(app, client, desk,  # noqa: F811
+                                                               receivers):
+    """The log of attempts grows with every booking; the daily job deletes those older than
+    WEBHOOK_DELIVERY_RETENTION_DAYS and keeps the rest."""
+    from booking.jobs import purge_webhook_deliveries
+    from booking.webhooks.models import WebhookDelivery
+
+    receiver = receivers()
+    subscriber = subscribe(client, desk, receiver)
+    first = book(client, desk)
+    client.post(f"/api/v1/bookings/{first['id']}/cancel", json={},
+                headers=bearer(first["manage_token"]))
+    deliver(app, rounds=2)
+    assert len(receiver.deliveries) == 2
+    with app.app_context():
+        old, recent = db.session.scalars(select(WebhookDelivery.id).order_by(
+            WebhookDelivery.id)).all()
+        days = app.config["WEBHOOK_DELIVERY_RETENTION_DAYS"]
+        db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == old).values(
+            attempted_at=utcnow() - timedelta(days=days, minutes=1)))
+        db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == recent).values(
+            attempted_at=utcnow() - timedelta(days=days, minutes=-1)))
+        db.session.commit()
+        purge_webhook_deliveries()
+        db.session.commit()
+    log = client.get(f"/api/v1/admin/webhooks/{subscriber['id']}/deliveries",
+                     headers=bearer(desk["tokens"]["admin"]))
+    assert [row["id"] for row in log.get_json()] == [recent]
+    assert log.headers["X-Total-Count"] == "1"

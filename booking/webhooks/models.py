@@ -39,7 +39,8 @@ class WebhookDelivery(db.Model):
     outbox_message_id: Mapped[int] = mapped_column(index=True)
     webhook_id: Mapped[str] = mapped_column(String(60))
     event_type: Mapped[str] = mapped_column(String(60))
-    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed for the daily purge of old attempts (purge_deliveries).
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     status_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(String(300))
     duration_ms: Mapped[int] = mapped_column(default=0)

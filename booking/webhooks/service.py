@@ -26,7 +26,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import String, Text, case, cast, func, select
+from sqlalchemy import String, Text, case, cast, delete, func, select
 from standardwebhooks.webhooks import Webhook
 
 from ..audit import service as audit
@@ -157,6 +157,13 @@ def deliveries_page(subscriber_id: int, *, page: int = 1,
                     per_page: int = 20) -> tuple[list[WebhookDelivery], int]:
     """One page of the subscriber's delivery attempts, newest first, and how many there are."""
     return paginate(_deliveries_of(subscriber_id), page, per_page)
+
+
+def purge_deliveries(before: datetime) -> int:
+    """Deletes the attempts made before `before` (WEBHOOK_DELIVERY_RETENTION_DAYS): a row
+    per attempt would otherwise grow with every booking for as long as the court runs."""
+    return db.session.execute(
+        delete(WebhookDelivery).where(WebhookDelivery.attempted_at < before)).rowcount
 
 
 class Subscriber(NamedTuple):
