@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import unescape
 
 from itsdangerous import TimestampSigner
@@ -137,3 +137,25 @@ def test_a_link_sent_again_stops_working_after_its_days(app, client, desk, monke
         assert not links.opens(booking, "") and not links.opens(booking, None)
     assert client.get(f"/agendamentos/{booked['id']}",
                       query_string={"token": stale}).status_code == 404
+
+
+def test_a_new_manage_token_from_the_court_revokes_the_links_sent_again(app, client, desk):  # noqa: F811
+    """The court moving a booking gives it a new manage token so that the links sent
+    before stop working (they may have been forwarded); the signed ones sent again too."""
+    from booking.bookings import links, service
+
+    booked = book(client, desk, 0)
+    with app.test_request_context():
+        booking = db.session.get(Booking, booked["id"])
+        sent_again = links.signed_token(booking)
+        assert links.opens(booking, sent_again)
+        other = db.session.get(Booking, book(client, desk, 2)["id"])
+        assert not links.opens(other, sent_again)  # one booking's link opens no other
+        service.reschedule(booking, datetime.fromisoformat(desk["slots"][1]["start"]),
+                           by="court")
+        db.session.commit()
+        assert not links.opens(booking, sent_again)
+        assert links.opens(booking, links.signed_token(booking))  # links sent now work
+    for token in (sent_again, booked["manage_token"]):
+        assert client.get(f"/agendamentos/{booked['id']}",
+                          query_string={"token": token}).status_code == 404

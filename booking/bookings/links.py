@@ -49,8 +49,15 @@ def manage_url(booking: Booking, token: str) -> str:
 
 def signed_token(booking: Booking) -> str:
     """A token that opens this booking for BOOKING_RECOVERED_LINK_DAYS (its manage token
-    cannot be sent again: only its hash is kept)."""
-    return _signer().dumps(booking.id)
+    cannot be sent again: only its hash is kept), while the booking keeps its manage token."""
+    return _signer().dumps([booking.id, _token_mark(booking)])
+
+
+def _token_mark(booking: Booking) -> str:
+    """A mark of the booking's current manage token (a digest of its hash): a signed link
+    carries it, so a new token from the court (it moved the booking or asked for another
+    time) revokes every link sent before, the signed ones too."""
+    return hashlib.sha256(booking.manage_token_hash.encode()).hexdigest()[:16]
 
 
 def opens(booking: Booking, token: str | None) -> bool:
@@ -64,9 +71,10 @@ def opens(booking: Booking, token: str | None) -> bool:
         return False
     max_age = current_app.config["BOOKING_RECOVERED_LINK_DAYS"] * 86400
     try:
-        return _signer().loads(token, max_age=max_age) == booking.id
+        booking_id, mark = _signer().loads(token, max_age=max_age)
     except (BadData, ValueError, TypeError):
         return False
+    return booking_id == booking.id and hmac.compare_digest(str(mark), _token_mark(booking))
 
 
 def request_links(email: str, now: datetime | None = None) -> bool:
