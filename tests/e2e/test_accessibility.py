@@ -148,6 +148,44 @@ def test_refused_staff_forms(site, axe_page):
     assert {k: v for k, v in failures.items() if v} == {}
 
 
+def test_a_refused_cancellation_on_the_day_page(site, axe_page):
+    """A reason of blank spaces passes the browser's `required` but not the server: the
+    day comes back with the cancel form open, the message beside the box, the cursor in it."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from booking.availability.models import Slot
+    from booking.extensions import db
+    from tests.support.factories import DIRECT
+
+    with site.app.app_context():
+        start = db.session.scalars(select(Slot.start_at).where(
+            Slot.magistrate_id == 1, Slot.state == "open").order_by(Slot.start_at)).first()
+    booked = site.app.test_client().post("/api/v1/bookings", headers=DIRECT, json={
+        "magistrate_id": 1, "start": start.isoformat(), "mode": "video",
+        "lawyer": {"name": "Rita Advogada", "oab": "4321/MT", "email": "rita@example.com",
+                   "phone": "(65) 98888-4321"},
+        "case_number": "0001234-03.2026.8.11.0041", "subject": "Despacho", "consent": True})
+    assert booked.status_code == 201, booked.get_json()
+    booking_id = booked.get_json()["id"]
+    sign_in(axe_page, site, "magistrado@demo.tjmt.jus.br", "demo-magistrado-2027")
+    day = start.astimezone(ZoneInfo("America/Cuiaba")).date().isoformat()
+    axe_page.goto(f"{site.url}/equipe/magistrados/1/atendimentos?dia={day}")
+    card = axe_page.locator(".booking-card", has=axe_page.locator(f"#reason-{booking_id}"))
+    card.locator("summary").click()
+    card.get_by_label("Motivo do cancelamento").fill("   ")
+    card.get_by_label(re.compile("Confirmo o cancelamento")).check()
+    card.get_by_role("button", name="Cancelar atendimento").click()
+    reason = axe_page.locator(f"#reason-{booking_id}")
+    expect(reason).to_be_focused()
+    assert reason.get_attribute("aria-invalid") == "true"
+    expect(axe_page.locator(f"#reason-{booking_id}-erro")).to_contain_text("Informe o motivo")
+    expect(axe_page.locator(".flash-error")).to_contain_text("Nada foi alterado")
+    assert {"day page, cancellation refused": axe_violations(axe_page)} == {
+        "day page, cancellation refused": []}
+
+
 def test_booking_with_the_keyboard_alone(site, page):
     page.goto(site.url + "/magistrados/1/agenda")
     page.keyboard.press("Tab")  # the skip link comes first
