@@ -151,26 +151,11 @@ def test_refused_staff_forms(site, axe_page):
 def test_a_refused_cancellation_on_the_day_page(site, axe_page):
     """A reason of blank spaces passes the browser's `required` but not the server: the
     day comes back with the cancel form open, the message beside the box, the cursor in it."""
-    from zoneinfo import ZoneInfo
-
-    from sqlalchemy import select
-
-    from booking.availability.models import Slot
-    from booking.extensions import db
-    from tests.support.factories import DIRECT
-
-    with site.app.app_context():
-        start = db.session.scalars(select(Slot.start_at).where(
-            Slot.magistrate_id == 1, Slot.state == "open").order_by(Slot.start_at)).first()
-    booked = site.app.test_client().post("/api/v1/bookings", headers=DIRECT, json={
-        "magistrate_id": 1, "start": start.isoformat(), "mode": "video",
-        "lawyer": {"name": "Rita Advogada", "oab": "4321/MT", "email": "rita@example.com",
-                   "phone": "(65) 98888-4321"},
-        "case_number": "0001234-03.2026.8.11.0041", "subject": "Despacho", "consent": True})
-    assert booked.status_code == 201, booked.get_json()
-    booking_id = booked.get_json()["id"]
+    booked = booked_through_the_api(site, {"name": "Lia Advogada", "oab": "4321/MT",
+                                           "email": "lia@example.com"})
+    booking_id = booked["id"]
     sign_in(axe_page, site, "magistrado@demo.tjmt.jus.br", "demo-magistrado-2027")
-    day = start.astimezone(ZoneInfo("America/Cuiaba")).date().isoformat()
+    day = booked["start"][:10]  # in the court's time, as the day page counts its days
     axe_page.goto(f"{site.url}/equipe/magistrados/1/atendimentos?dia={day}")
     card = axe_page.locator(".booking-card", has=axe_page.locator(f"#reason-{booking_id}"))
     card.locator("summary").click()
@@ -361,7 +346,7 @@ def test_the_new_controls_work_with_the_keyboard_alone(site, page):
     expect(page.locator(".week-title")).not_to_have_text(week)
 
 
-def booked_through_the_api(site) -> dict:
+def booked_through_the_api(site, lawyer: dict | None = None) -> dict:
     """A confirmed booking at the first open time of the demo's first magistrate."""
     import json
     import urllib.request
@@ -379,6 +364,6 @@ def booked_through_the_api(site) -> dict:
     return call("/api/v1/bookings", {
         "magistrate_id": 1, "start": slot["start"], "mode": "video",
         "lawyer": {"name": "Rita Teclado", "oab": "3210/MT", "email": "rita@example.com",
-                   "phone": "(65) 98888-1111"},
+                   "phone": "(65) 98888-1111", **(lawyer or {})},
         "case_number": "0001234-03.2026.8.11.0041", "subject": "Remarcar pelo teclado",
         "consent": True})
