@@ -553,11 +553,13 @@ def _back_to_day(booking: Booking):
                             dia=_local_day(booking, magistrate).isoformat()))
 
 
-def _flash_refusal(error: InvalidField | NotAllowedNow) -> None:
-    """A staff action from a list page refused for the booking's state (already cancelled,
-    already answered): the reason, flashed above the list."""
+def _flash_refusal(error: ValidationError | InvalidField | NotAllowedNow) -> None:
+    """A staff action from a list page refused for the row's state (already cancelled,
+    already answered) or for a field the page has not: the reason, flashed above the list."""
     db.session.rollback()
-    flash(str(error), "error")
+    texts = (flatten_errors(error.messages).values() if isinstance(error, ValidationError)
+             else [[str(error)]])
+    flash(" ".join(text for group in texts for text in group), "error")
 
 
 def _errors_beside(error: ValidationError | InvalidField | NotAllowedNow, row_id: int,
