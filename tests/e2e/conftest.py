@@ -178,3 +178,43 @@ def sign_in(page, site: Site, email: str, password: str) -> None:
         page.get_by_label("Código").fill(code_for(site.authenticators[email]))
         page.get_by_role("button", name="Confirmar").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Olá")
+
+
+def axe_violations(page) -> list[dict]:
+    if not AXE.exists():
+        raise RuntimeError("axe-core is missing: make test fetches it from the npm registry.")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture
+def axe_page(browser):
+    # axe is injected as a script; only this test's browser context waives the CSP for it.
+    context = loopback_context(browser, bypass_csp=True, viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def booked_through_the_api(site, lawyer: dict | None = None) -> dict:
+    """A confirmed booking at the first open time of the demo's first magistrate."""
+    import json
+    import urllib.request
+
+    from tests.support.factories import DIRECT
+
+    def call(path, body=None):
+        request = urllib.request.Request(
+            site.url + path, data=json.dumps(body).encode() if body else None,
+            headers={"Content-Type": "application/json", **DIRECT})
+        with urllib.request.urlopen(request) as answer:
+            return json.load(answer)
+
+    slot = call("/api/v1/magistrates/1/slots")[0]
+    return call("/api/v1/bookings", {
+        "magistrate_id": 1, "start": slot["start"], "mode": "video",
+        "lawyer": {"name": "Rita Teclado", "oab": "3210/MT", "email": "rita@example.com",
+                   "phone": "(65) 98888-1111", **(lawyer or {})},
+        "case_number": "0001234-03.2026.8.11.0041", "subject": "Remarcar pelo teclado",
+        "consent": True})

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import AXE, fits_the_screen, loopback_context, sign_in
+from tests.e2e.conftest import (
+    axe_violations,
+    booked_through_the_api,
+    fits_the_screen,
+    loopback_context,
+    sign_in,
+)
 
 PUBLIC = ["/", "/unidades/1", "/magistrados/1/agenda", "/magistrados/1/pedido-urgente",
           "/reclamacoes/nova", "/reclamacoes/acompanhar", "/privacidade", "/entrar",
@@ -41,23 +46,6 @@ def followed_complaint(site) -> str:
     with urllib.request.urlopen(request) as answer:
         filed = json.load(answer)
     return f"/reclamacoes/acompanhar?protocolo={filed['protocol']}&token={filed['follow_code']}"
-
-
-def axe_violations(page) -> list[dict]:
-    if not AXE.exists():
-        raise RuntimeError("axe-core is missing: make test fetches it from the npm registry.")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
-@pytest.fixture
-def axe_page(browser):
-    # axe is injected as a script; only this test's browser context waives the CSP for it.
-    context = loopback_context(browser, bypass_csp=True, viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
 
 
 def test_public_pages(site, axe_page):
@@ -344,26 +332,3 @@ def test_the_new_controls_work_with_the_keyboard_alone(site, page):
     expect(following).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(".week-title")).not_to_have_text(week)
-
-
-def booked_through_the_api(site, lawyer: dict | None = None) -> dict:
-    """A confirmed booking at the first open time of the demo's first magistrate."""
-    import json
-    import urllib.request
-
-    from tests.support.factories import DIRECT
-
-    def call(path, body=None):
-        request = urllib.request.Request(
-            site.url + path, data=json.dumps(body).encode() if body else None,
-            headers={"Content-Type": "application/json", **DIRECT})
-        with urllib.request.urlopen(request) as answer:
-            return json.load(answer)
-
-    slot = call("/api/v1/magistrates/1/slots")[0]
-    return call("/api/v1/bookings", {
-        "magistrate_id": 1, "start": slot["start"], "mode": "video",
-        "lawyer": {"name": "Rita Teclado", "oab": "3210/MT", "email": "rita@example.com",
-                   "phone": "(65) 98888-1111", **(lawyer or {})},
-        "case_number": "0001234-03.2026.8.11.0041", "subject": "Remarcar pelo teclado",
-        "consent": True})
