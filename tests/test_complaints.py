@@ -257,6 +257,11 @@ def test_public_form_keeps_what_was_typed_and_catches_robots(app, client, desk):
                                                  tzinfo=UTC)  # 15:30 in Cuiabá
     filed = client.get("/reclamacoes/registrada").get_data(as_text=True)
     assert complaints[0].protocol in filed
+    # a receipt: when it was registered, in the court's time, and on which channel
+    registered = complaints[0].created_at.astimezone(ZoneInfo("America/Cuiaba"))
+    assert re.search(r"<dt>Registrada em</dt><dd>" + registered.strftime("%d/%m/%Y %H:%M")
+                     + r" \(horário de Cuiabá\)</dd>", filed)
+    assert "<dt>Canal</dt><dd>Telefone</dd>" in filed
 
 
 def test_a_short_code_printed_with_the_protocol_follows_the_complaint(app, client, desk):

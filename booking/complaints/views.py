@@ -29,6 +29,7 @@ from ..database import utcnow
 from ..domain import DomainError
 from ..errors import flatten_errors, form_errors
 from ..extensions import db, limiter
+from ..formatting import zone_label
 from ..pagination import page_number, paginate
 from . import files, reports, service
 from .models import Complaint
@@ -139,6 +140,8 @@ def _filed_page(errors: dict | None = None, values: dict | None = None, sent: st
     link = service.lookup_url(complaint, info["token"]) if complaint else None
     response = current_app.make_response((render_template(
         "complaints/filed.html", info=info, link=link, errors=errors or {}, values=values or {},
+        complaint=complaint, channels=service.CHANNEL_LABELS,
+        zone_label=zone_label(current_app.config["COURT_TIMEZONE"]),
         has_email=bool(complaint and complaint.reporter_email), sent=sent), status))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
