@@ -459,3 +459,49 @@ def test_the_directory_page_lists_units_and_magistrates_a_page_at_a_time(app, cl
     assert past.status_code == 200
     assert listed(past.get_data(as_text=True), "unidades") == []
     assert listed(past.get_data(as_text=True), "magistrados") == listed(first, "magistrados")
+
+
+def test_the_magistrate_form_offers_units_by_comarca_and_keeps_a_deactivated_one(app, client):
+    """Unit names repeat from one comarca to the next, so the choice is grouped by comarca;
+    a magistrate whose unit was deactivated since keeps it chosen on the form (a select
+    without it would send the first unit of the list, moving them there unasked); a new
+    magistrate's unit is chosen, not defaulted to the first."""
+    from tests.support.factories import make_magistrate, make_unit
+
+    with app.app_context():
+        make_staff("admin")
+        agua_boa = make_unit("Vara Única de Água Boa", comarca="Água Boa")
+        closed = make_unit("2ª Vara Cível de Cuiabá")
+        make_unit("Vara Única de Vila Rica", comarca="Vila Rica")
+        magistrate = make_magistrate(closed, name="Rui Fechado")
+        closed.is_active = False
+        db.session.commit()
+        ids = {"agua_boa": agua_boa.id, "closed": closed.id, "magistrate": magistrate.id}
+    client.log_in("admin@example.jus.br", PASSWORD)
+    form = client.get(f"/equipe/diretorio/magistrados/{ids['magistrate']}").get_data(
+        as_text=True)
+    select_html = re.search(r'<select id="unit_id".*?</select>', form, re.S).group(0)
+    assert [g for g in re.findall(r'<optgroup label="([^"]+)"', select_html)] == [
+        "Água Boa", "Cuiabá", "Vila Rica"]  # as people read them, not by bytes
+    assert re.search(rf'<option value="{ids["closed"]}" selected>2ª Vara Cível de Cuiabá '
+                     r'\(inativa\)</option>', select_html)
+    kept = client.post(f"/equipe/diretorio/magistrados/{ids['magistrate']}", data={
+        "name": "Rui Fechado", "title": "Juiz de Direito", "email": "rui@example.jus.br",
+        "unit_id": str(ids["closed"]), "timezone": "America/Cuiaba", "publishes_agenda": "sim",
+        "is_active": "sim", "future_bookings": "keep"})
+    assert kept.status_code == 302
+    with app.app_context():
+        assert db.session.get(Magistrate, ids["magistrate"]).unit_id == ids["closed"]
+
+    new = client.get("/equipe/diretorio/magistrados/novo").get_data(as_text=True)
+    select_html = re.search(r'<select id="unit_id".*?</select>', new, re.S).group(0)
+    assert re.search(r'<option value="" >Escolha a unidade</option>', select_html)
+    assert "inativa" not in select_html and f'value="{ids["closed"]}"' not in select_html
+    unchosen = client.post("/equipe/diretorio/magistrados/novo", data={
+        "name": "Nova Juíza", "title": "Juíza de Direito", "email": "nova@example.jus.br",
+        "unit_id": "", "timezone": "America/Cuiaba", "publishes_agenda": "sim",
+        "is_active": "sim"})
+    html = unchosen.get_data(as_text=True)
+    assert unchosen.status_code == 422
+    assert re.search(r'id="unit_id-erro"[^>]*>Campo obrigatório', html)
+    assert 'value="Nova Juíza"' in html  # what was typed stays

@@ -215,6 +215,24 @@ def units(*, q: str | None = None, comarca_id: int | None = None) -> list[Unit]:
     return list(db.session.scalars(_units_statement(q, comarca_id, None)))
 
 
+def unit_choices(keeping: int | None = None) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The units a magistrate may be placed in, by comarca (names of units repeat from one
+    comarca to the next): the active ones, and `keeping` (the magistrate's own unit) even if
+    deactivated since, marked so, for a form that shows it chosen and does not move them
+    elsewhere unasked. A light read: no channels, no magistrates. In alphabetical order as
+    people read it ("Água Boa" among the A's: SQLite's byte order puts it after the Z's)."""
+    rows = db.session.execute(
+        select(Unit.id, Unit.name, Unit.is_active, Comarca.name.label("comarca"))
+        .join(Comarca, Comarca.id == Unit.comarca_id)
+        .where(Unit.is_active.is_(True) | (Unit.id == keeping)).order_by(Unit.id))
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for row in sorted(rows, key=lambda row: (search.normalize(row.comarca),
+                                             search.normalize(row.name))):
+        label = row.name if row.is_active else f"{row.name} (inativa)"
+        groups.setdefault(row.comarca, []).append((row.id, label))
+    return list(groups.items())
+
+
 def units_page(*, q: str | None = None, comarca_id: int | None = None,
                is_active: bool | None = None, page: int = 1,
                per_page: int = 20) -> tuple[list[Unit], int]:

@@ -47,6 +47,8 @@ class Field:
     label: str
     kind: str = "text"  # text, email, select, textarea
     options: list[tuple[str, str]] = field(default_factory=list)
+    # a select's options in labelled groups, after `options` (which then holds a prompt)
+    groups: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
     required: bool = False
     maxlength: int | None = None
     hint: str | None = None
@@ -272,14 +274,18 @@ def unit_page(unit_id: int | None = None):
 
 # --- magistrates ------------------------------------------------------------------------
 
-def _magistrate_fields() -> list[Field]:
+def _magistrate_fields(magistrate=None) -> list[Field]:
+    """The magistrate's form; its own unit stays a choice even if deactivated since."""
+    units = [(comarca, [(str(unit_id), name) for unit_id, name in choices])
+             for comarca, choices in directory.unit_choices(
+                 keeping=magistrate.unit_id if magistrate else None)]
     return [
         Field("name", "Nome", required=True, maxlength=200),
         Field("title", "Cargo", required=True, maxlength=60, hint="Ex.: Juíza de Direito"),
         Field("email", "E-mail", "email", required=True, maxlength=254,
               hint="Identifica o magistrado na importação e no login do tribunal."),
-        Field("unit_id", "Unidade", "select",
-              [(str(u.id), u.name) for u in directory.units() if u.is_active], required=True),
+        Field("unit_id", "Unidade", "select", [("", "Escolha a unidade")], groups=units,
+              required=True, hint="Agrupadas por comarca."),
         Field("timezone", "Fuso horário", maxlength=64, hint="Ex.: America/Cuiaba"),
         Field("publishes_agenda", "Publica agenda", "select", YES_NO),
         Field("is_active", "Ativo", "select", YES_NO,
@@ -306,7 +312,8 @@ def magistrate_page(magistrate_id: int | None = None):
     if request.method == "POST":
         values = request.form.to_dict()
         raw = {"name": values.get("name", "").strip(), "title": values.get("title", "").strip(),
-               "email": values.get("email", "").strip(), "unit_id": values.get("unit_id"),
+               "email": values.get("email", "").strip(),
+               "unit_id": values.get("unit_id") or None,  # the prompt: none chosen
                "timezone": values.get("timezone", "").strip() or
                current_app.config["COURT_TIMEZONE"],
                "publishes_agenda": _flag(values.get("publishes_agenda")),
@@ -327,6 +334,6 @@ def magistrate_page(magistrate_id: int | None = None):
             return outcome
         errors = outcome
     title = f"{magistrate.title} {magistrate.name}" if magistrate else "Novo magistrado"
-    return _render_form(title, _magistrate_fields(), values, errors, status,
+    return _render_form(title, _magistrate_fields(magistrate), values, errors, status,
                         url_for("directory_pages.overview"),
                         departure=DEPARTURE if magistrate else None)
