@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from booking.accounts.models import User
 from booking.complaints import service
 from booking.complaints.models import Complaint
 from booking.database import utcnow
@@ -493,6 +494,72 @@ def test_the_statistics_tables_follow_the_comarca_chosen(app, client, desk):
     api = client.get(f"/api/v1/attendance/stats?comarca_id={desk['cuiaba_comarca']}",
                      headers=bearer(desk["tokens"]["corregedoria"])).get_json()
     assert {row["unit"] for row in api} == {"1ª Vara Cível de Cuiabá"}
+
+
+def test_the_desk_shows_who_is_in_charge_and_a_departed_reviewer_leaves_no_reply_unread(
+        app, client, desk):
+    """Reviewers find the complaints in their charge (and those of nobody) on the desk; the
+    reporter's replies go to the person in charge, or to the Corregedoria's address once that
+    account is deactivated; a deactivated account cannot be given a complaint, and the one
+    still in charge of some shows on its form as chosen, not as "—"."""
+    filed = [report(client) for _ in range(3)]
+    mine, theirs, nobodys = (f["protocol"] for f in filed)
+    with app.app_context():
+        ana = make_staff("corregedoria", "ana@example.jus.br", name="Ana Revisora")
+        bia = make_staff("corregedoria", "bia@example.jus.br", name="Bia Revisora")
+        db.session.commit()
+        ids = {p: db.session.scalar(select(Complaint.id).where(Complaint.protocol == p))
+               for p in (mine, theirs, nobodys)}
+        people = {"ana": ana.id, "bia": bia.id}
+    client.log_in("ana@example.jus.br", PASSWORD)
+    for protocol, person in ((mine, "ana"), (theirs, "bia")):
+        assert client.post(f"/corregedoria/reclamacoes/{ids[protocol]}", data={
+            "assigned_to_id": str(people[person])}).status_code == 302
+
+    def listed(query: str) -> set[str]:
+        page = client.get("/corregedoria?" + query).get_data(as_text=True)
+        return set(re.findall(r">(RC-\d{4}-\d{6})</a>", page))
+
+    assert listed("responsavel=eu") == {mine}
+    assert listed(f"responsavel={people['bia']}") == {theirs}
+    assert listed("responsavel=nenhum") == {nobodys}
+    assert listed("") == {mine, theirs, nobodys}
+    desk_page = client.get("/corregedoria").get_data(as_text=True)
+    assert '<th scope="col">Responsável</th>' in desk_page
+    assert re.search(rf'>{mine}</a></td>(.(?!</tr>))*<td>Ana Revisora</td>', desk_page, re.S)
+    bad = client.get("/corregedoria?responsavel=alguem").get_data(as_text=True)
+    assert "Filtros inválidos ignorados: Responsável." in bad
+    exported = client.get("/corregedoria/exportar.json?responsavel=eu").get_json()
+    assert [c["protocol"] for c in exported] == [mine]
+    api = client.get("/api/v1/complaints", query_string={"unassigned": "true"},
+                     headers=bearer(desk["tokens"]["corregedoria"]))
+    assert [c["protocol"] for c in api.get_json()] == [nobodys]
+
+    with app.app_context():  # Bia leaves the Corregedoria
+        db.session.get(User, people["bia"]).is_active = False
+        db.session.commit()
+    for complaint in filed[:2]:  # the reporters of Ana's and of Bia's complaints write
+        assert client.post(f"/api/v1/complaints/{complaint['protocol']}/messages?token="
+                           f"{complaint['follow_code']}", content_type="multipart/form-data",
+                           data={"message": "Mais um detalhe."}).status_code == 201
+    with app.app_context():
+        told = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "complaint_reply").order_by(OutboxMessage.id)).all()
+        assert [m.recipients for m in told] == [["ana@example.jus.br"],
+                                                [app.config["CORREGEDORIA_EMAIL"]]]
+    refused = client.post(f"/corregedoria/reclamacoes/{ids[nobodys]}", data={
+        "assigned_to_id": str(people["bia"]), "note": "Para a Bia"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Esta conta está desativada" in page
+    assert ">Para a Bia</textarea>" in page
+    form = client.get(f"/corregedoria/reclamacoes/{ids[theirs]}").get_data(as_text=True)
+    assert re.search(rf'<option value="{people["bia"]}" selected>Bia Revisora '
+                     r'\(conta desativada\)</option>', form)
+    # saving the form as it comes (her still chosen) keeps her in charge: nothing moved unasked
+    assert client.post(f"/corregedoria/reclamacoes/{ids[theirs]}", data={
+        "assigned_to_id": str(people["bia"]), "note": "Aguardando"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Complaint, ids[theirs]).assigned_to_id == people["bia"]
 
 
 def test_the_desk_forwards_a_complaint_to_the_unit_office(app, client, desk):

@@ -158,6 +158,8 @@ class ComplaintFilterSchema(Schema):
     comarca_id = RecordId()
     from_ = CourtDate(data_key="from")
     to = CourtDate()
+    assigned_to_id = RecordId(metadata={"description": "Só as atribuídas a esta pessoa."})
+    unassigned = fields.Boolean(metadata={"description": "true: só as sem responsável."})
 
 
 class ComplaintListQuerySchema(ComplaintFilterSchema, PageArgsSchema):

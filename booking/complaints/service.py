@@ -206,11 +206,14 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
         complaint.status = status
         if status in ("resolved", "dismissed"):
             complaint.closed_at = now
-    if assigned_to_id is not None:
+    if assigned_to_id is not None and assigned_to_id != complaint.assigned_to_id:
         assignee = accounts.get_user(assigned_to_id)
         if assignee is None or assignee.role not in ("corregedoria", "admin"):
             raise InvalidField("Responsável inválido: escolha alguém da Corregedoria.",
                                "assigned_to_id")
+        if not assignee.is_active:  # nobody would read the reporter's replies
+            raise InvalidField("Esta conta está desativada: escolha alguém ativo da "
+                               "Corregedoria.", "assigned_to_id")
         complaint.assigned_to_id = assigned_to_id
     if public_answer:
         complaint.public_answer = public_answer
@@ -286,7 +289,9 @@ def reply(complaint: Complaint, message: str, evidence: list[CleanFile] = (),
     assignee = accounts.get_user(complaint.assigned_to_id) if complaint.assigned_to_id else None
     notifications.queue(
         dedupe_key=f"complaint:{complaint.id}:reply-{event.id}", kind="complaint_reply",
-        to=assignee.email if assignee else current_app.config["CORREGEDORIA_EMAIL"],
+        # the person in charge; the office's address when there is none or they have left
+        to=assignee.email if assignee is not None and assignee.is_active
+        else current_app.config["CORREGEDORIA_EMAIL"],
         subject=f"Protocolo {complaint.protocol}: o reclamante respondeu",
         text=render_template(
             "email/complaint_reply.txt", complaint=complaint, files=len(evidence),
@@ -342,9 +347,11 @@ def _day_start(day: date) -> datetime:
 def filtered(filters: dict):
     """The list's select() with every filter the desk offers (period = filing date, local)."""
     statement = select(Complaint)
-    for name in ("status", "channel", "kind", "unit_id"):
+    for name in ("status", "channel", "kind", "unit_id", "assigned_to_id"):
         if filters.get(name):
             statement = statement.where(getattr(Complaint, name) == filters[name])
+    if filters.get("unassigned"):
+        statement = statement.where(Complaint.assigned_to_id.is_(None))
     if filters.get("comarca_id"):
         statement = statement.join(Unit, Unit.id == Complaint.unit_id).where(
             Unit.comarca_id == filters["comarca_id"])

@@ -251,17 +251,31 @@ def reporter_file(attachment_id: int):
 
 # The desk's query parameters (in Portuguese, as every page's) and the API's names for them.
 DESK_FILTERS = {"situacao": "status", "canal": "channel", "tipo": "kind", "unidade": "unit_id",
-                "comarca": "comarca_id", "de": "from", "ate": "to"}
+                "comarca": "comarca_id", "de": "from", "ate": "to",
+                "responsavel": "assigned_to_id"}
+# Who is in charge, besides a person's id: the one looking, or nobody yet.
+MINE, NOBODY = "eu", "nenhum"
+# The filters as the page labels them, for the note about a bad one.
+DESK_FILTER_LABELS = {"status": "Situação", "channel": "Canal", "kind": "Tipo",
+                      "unit_id": "Unidade", "comarca_id": "Comarca", "from": "De", "to": "Até",
+                      "assigned_to_id": "Responsável", "unassigned": "Responsável"}
 
 
 def _desk_filters() -> tuple[dict, dict]:
     """Query-string filters loaded by the API's schema; bad values are dropped with a note."""
     raw = {name: request.args[name] for name in DESK_FILTERS if request.args.get(name)}
+    values = {DESK_FILTERS[name]: value for name, value in raw.items()}
+    if values.get("assigned_to_id") == MINE:
+        values["assigned_to_id"] = str(current_user.id)
+    elif values.get("assigned_to_id") == NOBODY:
+        del values["assigned_to_id"]
+        values["unassigned"] = "true"
     try:
-        return ComplaintFilterSchema().load(
-            {DESK_FILTERS[name]: value for name, value in raw.items()}), raw
+        return ComplaintFilterSchema().load(values), raw
     except ValidationError as error:
-        flash("Filtros inválidos ignorados: " + ", ".join(flatten_errors(error.messages)), "error")
+        flash("Filtros inválidos ignorados: " + ", ".join(
+            DESK_FILTER_LABELS.get(name, name) for name in flatten_errors(error.messages)) + ".",
+            "error")
         return {}, {}
 
 
@@ -274,6 +288,8 @@ def desk():
     return render_template(
         "complaints/desk.html", complaints=items, total=total, page=page, per_page=25,
         raw=raw, units=_units(), unit_names=courts.unit_names(c.unit_id for c in items),
+        assignees=accounts.names_of(c.assigned_to_id for c in items),
+        staff=accounts.staff_with_role("corregedoria"), mine=MINE, nobody=NOBODY,
         comarcas=courts.list_comarcas(), statuses=service.STATUS_LABELS,
         channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
         occurred=service.occurred_label, flagged=service.flagged_units(utcnow()), now=utcnow())
@@ -313,6 +329,9 @@ def _complaint_detail(complaint: Complaint, *, values=None, errors: dict | None 
     review or forward) comes back with what was typed (answers of up to 4,000 characters)
     and its messages beside the fields."""
     staff = accounts.staff_with_role("corregedoria")
+    if complaint.assigned_to_id and complaint.assigned_to_id not in {p.id for p in staff}:
+        # in charge still, though deactivated (or of another role): shown as chosen
+        staff.append(accounts.get_user(complaint.assigned_to_id))
     audit.record_read(current_user, "complaint", [complaint.id])
     typed = {"form": form, "values": values or {}, "errors": errors or {}}
     return render_template(
