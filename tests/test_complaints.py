@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from booking.accounts.models import User
 from booking.complaints import service
-from booking.complaints.models import Complaint
+from booking.complaints.models import Complaint, ComplaintEvent
 from booking.database import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
@@ -520,6 +520,11 @@ def test_the_desk_shows_who_is_in_charge_and_a_departed_reviewer_leaves_no_reply
         page = client.get("/corregedoria?" + query).get_data(as_text=True)
         return set(re.findall(r">(RC-\d{4}-\d{6})</a>", page))
 
+    history = client.get(f"/corregedoria/reclamacoes/{ids[theirs]}").get_data(as_text=True)
+    assert "Responsável a partir daqui: Bia Revisora" in history
+    staff_view = client.get(f"/api/v1/complaints/{ids[theirs]}",
+                            headers=bearer(desk["tokens"]["corregedoria"])).get_json()
+    assert [e["assigned_to"] for e in staff_view["history"]] == [None, "bia@example.jus.br"]
     assert listed("responsavel=eu") == {mine}
     assert listed(f"responsavel={people['bia']}") == {theirs}
     assert listed("responsavel=nenhum") == {nobodys}
@@ -560,6 +565,9 @@ def test_the_desk_shows_who_is_in_charge_and_a_departed_reviewer_leaves_no_reply
         "assigned_to_id": str(people["bia"]), "note": "Aguardando"}).status_code == 302
     with app.app_context():
         assert db.session.get(Complaint, ids[theirs]).assigned_to_id == people["bia"]
+        steps = db.session.scalars(select(ComplaintEvent.assigned_to_id).where(
+            ComplaintEvent.complaint_id == ids[theirs]).order_by(ComplaintEvent.id)).all()
+        assert steps == [None, people["bia"], None, None]  # filed, given, the reply, kept
 
 
 def test_the_desk_forwards_a_complaint_to_the_unit_office(app, client, desk):

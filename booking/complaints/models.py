@@ -76,10 +76,14 @@ class ComplaintEvent(db.Model):
     # and gets an e-mail) and the reporter's own message (an event without an actor).
     question: Mapped[str | None] = mapped_column(Text)
     reporter_message: Mapped[str | None] = mapped_column(Text)
+    # Whom this step put in charge of the complaint (None: nobody new).
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    # The staff member, named by string: accounts is another domain.
-    actor: Mapped["User | None"] = relationship("User")  # noqa: F821, UP037
+    # Staff members, named by string: accounts is another domain.
+    actor: Mapped["User | None"] = relationship("User", foreign_keys=[actor_id])  # noqa: F821, UP037
+    assigned_to: Mapped["User | None"] = relationship(  # noqa: F821, UP037
+        "User", foreign_keys=[assigned_to_id])
     # Loaded with the events in one query (the history shows every step's files).
     attachments: Mapped[list[ComplaintAttachment]] = relationship(
         order_by="ComplaintAttachment.id", viewonly=True, lazy="selectin")

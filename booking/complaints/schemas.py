@@ -124,6 +124,10 @@ class ComplaintEventSchema(Schema):
     public_answer = fields.String(allow_none=True)
     question = fields.String(allow_none=True)
     reporter_message = fields.String(allow_none=True)
+    assigned_to = fields.Function(lambda e: e.assigned_to.email if e.assigned_to else None,
+                                  metadata={"type": "string", "nullable": True,
+                                            "description": "Quem este passo pôs como "
+                                                           "responsável."})
     attachments = fields.List(fields.Nested(AttachmentSchema))
 
 

@@ -193,6 +193,7 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
     to the reporter; kept whole."""
     now = now or utcnow()
     previous = complaint.status
+    assigning = assigned_to_id is not None and assigned_to_id != complaint.assigned_to_id
     if question and not complaint.reporter_email:
         raise InvalidField("O reclamante não deixou e-mail: não há como enviar a pergunta. "
                            "Registre uma nota interna.", "question")
@@ -206,7 +207,7 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
         complaint.status = status
         if status in ("resolved", "dismissed"):
             complaint.closed_at = now
-    if assigned_to_id is not None and assigned_to_id != complaint.assigned_to_id:
+    if assigning:
         assignee = accounts.get_user(assigned_to_id)
         if assignee is None or assignee.role not in ("corregedoria", "admin"):
             raise InvalidField("Responsável inválido: escolha alguém da Corregedoria.",
@@ -221,11 +222,12 @@ def review(complaint: Complaint, *, user, status: str | None = None, note: str |
     event = ComplaintEvent(complaint_id=complaint.id, actor_id=user.id, from_status=previous,
                            to_status=complaint.status, note=note or None,
                            public_answer=public_answer or None, question=question or None,
-                           at=now)
+                           assigned_to_id=assigned_to_id if assigning else None, at=now)
     db.session.add(event)
     db.session.flush()
     audit.record("complaint.reviewed", "complaint", complaint.id, user=user,
-                 details={"from": previous, "to": complaint.status})
+                 details={"from": previous, "to": complaint.status,
+                          **({"assigned_to": assigned_to_id} if assigning else {})})
     if question:
         _tell_reporter(complaint, f"question-{event.id}", None, version=event.id,
                        question=question)
