@@ -461,6 +461,43 @@ def test_the_directory_page_lists_units_and_magistrates_a_page_at_a_time(app, cl
     assert listed(past.get_data(as_text=True), "magistrados") == listed(first, "magistrados")
 
 
+def test_the_unit_form_asks_for_the_comarca_in_reading_order(app, client):
+    """A new unit's comarca is chosen, not defaulted to the first of the list; the comarcas
+    come as people read them, a deactivated one (being prepared) offered and marked so."""
+    from tests.support.factories import make_unit
+
+    with app.app_context():
+        make_staff("admin")
+        unit = make_unit("Vara Única de Vila Rica", comarca="Vila Rica")
+        make_unit("Vara Única de Água Boa", comarca="Água Boa")
+        nova = Comarca(name="Nova Xavantina", is_active=False)
+        db.session.add(nova)
+        db.session.commit()
+        ids = {"unit": unit.id, "vila_rica": unit.comarca_id, "nova": nova.id}
+    client.log_in("admin@example.jus.br", PASSWORD)
+    new = client.get("/equipe/diretorio/unidades/nova").get_data(as_text=True)
+    select_html = re.search(r'<select id="comarca_id".*?</select>', new, re.S).group(0)
+    assert re.findall(r"<option[^>]*>([^<]+)</option>", select_html) == [
+        "Escolha a comarca", "Água Boa", "Nova Xavantina (inativa)", "Vila Rica"]
+    assert "selected" not in select_html
+    unchosen = client.post("/equipe/diretorio/unidades/nova", data={
+        "code": "9999", "name": "Vara Única de Nova Xavantina", "comarca_id": "",
+        "instance": "1", "is_active": "sim"})
+    html = unchosen.get_data(as_text=True)
+    assert unchosen.status_code == 422
+    assert re.search(r'id="comarca_id-erro"[^>]*>Campo obrigatório', html)
+    assert 'value="Vara Única de Nova Xavantina"' in html  # what was typed stays
+    chosen = client.post("/equipe/diretorio/unidades/nova", data={
+        "code": "9999", "name": "Vara Única de Nova Xavantina", "comarca_id": str(ids["nova"]),
+        "instance": "1", "is_active": "sim"})
+    assert chosen.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Unit.comarca_id).where(Unit.code == "9999")) == ids["nova"]
+    # A unit's own comarca comes chosen.
+    form = client.get(f"/equipe/diretorio/unidades/{ids['unit']}").get_data(as_text=True)
+    assert re.search(rf'<option value="{ids["vila_rica"]}" selected>Vila Rica</option>', form)
+
+
 def test_the_magistrate_form_offers_units_by_comarca_and_keeps_a_deactivated_one(app, client):
     """Unit names repeat from one comarca to the next, so the choice is grouped by comarca;
     a magistrate whose unit was deactivated since keeps it chosen on the form (a select

@@ -190,6 +190,14 @@ def comarcas(*, q: str | None = None, is_active: bool | None = None) -> list[Com
             if search.has_every_word(terms, comarca.name)]
 
 
+def comarca_choices() -> list[tuple[int, str]]:
+    """Every comarca a unit may belong to, deactivated ones marked so (a comarca is
+    prepared, units and all, before it opens), in alphabetical order as people read it."""
+    rows = db.session.execute(select(Comarca.id, Comarca.name, Comarca.is_active))
+    return [(row.id, row.name if row.is_active else f"{row.name} (inativa)")
+            for row in sorted(rows, key=lambda row: (search.normalize(row.name), row.id))]
+
+
 def comarcas_page(*, q: str | None = None, is_active: bool | None = None, page: int = 1,
                   per_page: int = 20) -> tuple[list[Comarca], int]:
     """One page of comarcas and how many match (a court has at most a few hundred: they

@@ -197,8 +197,9 @@ def _unit_fields() -> list[Field]:
         Field("code", "Código da unidade", required=True, maxlength=20,
               hint="O código da unidade no tribunal e no CNJ: a importação de planilhas o usa."),
         Field("name", "Nome", required=True, maxlength=200),
-        Field("comarca_id", "Comarca", "select",
-              [(str(c.id), c.name) for c in directory.comarcas()], required=True),
+        Field("comarca_id", "Comarca", "select", [("", "Escolha a comarca"), *(
+            (str(comarca_id), label) for comarca_id, label in directory.comarca_choices())],
+              required=True),
         Field("instance", "Grau", "select", [("1", "Primeiro grau"), ("2", "Segundo grau")]),
         Field("office_email", "E-mail da secretaria", "email", maxlength=254),
         Field("address", "Endereço", maxlength=300),
@@ -241,7 +242,8 @@ def unit_page(unit_id: int | None = None):
         values = request.form.to_dict()
         channels, errors = _channels_from_form(request.form)
         raw = {"code": values.get("code", "").strip(), "name": values.get("name", "").strip(),
-               "comarca_id": values.get("comarca_id"), "instance": values.get("instance"),
+               "comarca_id": values.get("comarca_id") or None,  # the prompt: none chosen
+               "instance": values.get("instance"),
                "office_email": values.get("office_email", "").strip() or None,
                "address": values.get("address", "").strip() or None,
                "is_active": _flag(values.get("is_active"))}
