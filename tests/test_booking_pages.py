@@ -293,6 +293,8 @@ def test_magistrate_day_view_cancels_with_a_reason_and_marks_attendance(app, cli
     page = client.get(f"/equipe/magistrados/{judge}/atendimentos?dia={day}&visao=semana")
     html = page.get_data(as_text=True)
     assert "Maria Souza" in html and "12345/MT" in html and "0001234-03.2026.8.11.0041" in html
+    # the unit and comarca under the magistrate's name: on paper, which hearing room's list
+    assert "1ª Vara Cível de Cuiabá · Comarca de Cuiabá</p>" in html
     assert '<a href="tel:+5565999990000">(65) 99999-0000</a>' in html  # read the Brazilian way, dialled
     assert re.search(r"<details class=\"cancel-details\">\s*<summary>Cancelar este atendimento",
                      html)  # closed until asked for
