@@ -568,6 +568,13 @@ def test_the_desk_shows_who_is_in_charge_and_a_departed_reviewer_leaves_no_reply
         steps = db.session.scalars(select(ComplaintEvent.assigned_to_id).where(
             ComplaintEvent.complaint_id == ids[theirs]).order_by(ComplaintEvent.id)).all()
         assert steps == [None, people["bia"], None, None]  # filed, given, the reply, kept
+    # The desk's filter still offers her, marked: her complaints are found from the select.
+    desk_page = client.get("/corregedoria").get_data(as_text=True)
+    options = re.search(r'<select id="f-assignee".*?</select>', desk_page, re.S).group(0)
+    offered = re.findall(r"<option[^>]*>([^<]+)</option>", options)
+    assert offered[:3] == ["Todos", "Comigo", "Sem responsável"]
+    assert {"Ana Revisora", "Bia Revisora (conta desativada)"} <= set(offered[3:])
+    assert "Bia Revisora" not in offered
 
 
 def test_the_desk_forwards_a_complaint_to_the_unit_office(app, client, desk):

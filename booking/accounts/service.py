@@ -240,7 +240,9 @@ def names_of(user_ids) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
-def staff_with_role(role: str) -> list[User]:
-    """Active staff of one role, by name (e.g. whom a complaint can be assigned to)."""
-    return list(db.session.scalars(select(User).where(User.role == role, User.is_active.is_(True))
-                                   .order_by(User.name)))
+def staff_with_role(role: str, *, also=()) -> list[User]:
+    """Active staff of one role, by name (e.g. whom a complaint can be assigned to); `also`:
+    these accounts' ids too, of any role, active or not (those already in charge of one)."""
+    return list(db.session.scalars(select(User).where(
+        (User.role == role) & User.is_active.is_(True) | User.id.in_(set(also)))
+        .order_by(User.name, User.id)))

@@ -26,6 +26,8 @@ class Complaint(db.Model):
         CheckConstraint(one_of("status", COMPLAINT_STATUSES), name="status"),
         Index("ix_complaint_status_created", "status", "created_at"),
         Index("ix_complaint_unit_created", "unit_id", "created_at"),
+        # the desk's "Comigo" and the reviewers who hold complaints (see holders)
+        Index("ix_complaint_assigned_created", "assigned_to_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

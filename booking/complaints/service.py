@@ -346,6 +346,13 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), court_zone())
 
 
+def holders() -> set[int]:
+    """Everyone in charge of a complaint, open or closed (a reviewer who left included: the
+    desk still finds their complaints), from ix_complaint_assigned_created."""
+    return set(db.session.scalars(select(Complaint.assigned_to_id).distinct()
+                                  .where(Complaint.assigned_to_id.is_not(None))))
+
+
 def filtered(filters: dict):
     """The list's select() with every filter the desk offers (period = filing date, local)."""
     statement = select(Complaint)

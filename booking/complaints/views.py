@@ -289,7 +289,8 @@ def desk():
         "complaints/desk.html", complaints=items, total=total, page=page, per_page=25,
         raw=raw, units=_units(), unit_names=courts.unit_names(c.unit_id for c in items),
         assignees=accounts.names_of(c.assigned_to_id for c in items),
-        staff=accounts.staff_with_role("corregedoria"), mine=MINE, nobody=NOBODY,
+        staff=accounts.staff_with_role("corregedoria", also=service.holders()), mine=MINE,
+        nobody=NOBODY,
         comarcas=courts.list_comarcas(), statuses=service.STATUS_LABELS,
         channels=service.CHANNEL_LABELS, kinds=service.KIND_LABELS,
         occurred=service.occurred_label, flagged=service.flagged_units(utcnow()), now=utcnow())
@@ -328,10 +329,8 @@ def _complaint_detail(complaint: Complaint, *, values=None, errors: dict | None 
     """The complaint, its history and the Corregedoria's forms. A refused form (`form`:
     review or forward) comes back with what was typed (answers of up to 4,000 characters)
     and its messages beside the fields."""
-    staff = accounts.staff_with_role("corregedoria")
-    if complaint.assigned_to_id and complaint.assigned_to_id not in {p.id for p in staff}:
-        # in charge still, though deactivated (or of another role): shown as chosen
-        staff.append(accounts.get_user(complaint.assigned_to_id))
+    # whoever is in charge stays a choice, though deactivated (or of another role): chosen
+    staff = accounts.staff_with_role("corregedoria", also=[complaint.assigned_to_id or 0])
     audit.record_read(current_user, "complaint", [complaint.id])
     typed = {"form": form, "values": values or {}, "errors": errors or {}}
     return render_template(
