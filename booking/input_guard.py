@@ -8,6 +8,7 @@ named as a 422 (problem+json on the API, a plain 400 page elsewhere).
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Flask, abort, request
@@ -15,6 +16,10 @@ from flask import Flask, abort, request
 from .errors import problem_response
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# In JSON such text can only come escaped (a raw NUL is refused by the parser, a raw
+# surrogate is not UTF-8): a UTF-8 body without these escapes needs no walk through its
+# values. (An escaped backslash before "u0000" only costs the walk.)
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 MESSAGE = "O texto contém caracteres inválidos."
 
 
@@ -74,7 +79,7 @@ def refuse_unstorable_text():
     bad = _bad_paths(request.args.to_dict(flat=False)) if b"\x00" in query or b"%00" in query else []
     if request.content_length or request.headers.get("Transfer-Encoding"):
         bad += _bad_paths(request.form.to_dict(flat=False)) if request.form else []
-        if request.is_json:
+        if request.is_json and _may_hold_unstorable_json(request.get_data(cache=True)):
             body = request.get_json(silent=True)
             if body is not None:
                 bad += _bad_paths(body)
@@ -82,6 +87,13 @@ def refuse_unstorable_text():
         return None
     return _refuse({path.rsplit(".", 1)[0] if path.rsplit(".", 1)[-1].isdigit() else path
                     for path in bad})
+
+
+def _may_hold_unstorable_json(raw: bytes) -> bool:
+    """False when the JSON text surely decodes to storable text (the parser also reads
+    UTF-16 and UTF-32, whose escapes the pattern would not see: those are walked)."""
+    return json.detect_encoding(raw) not in ("utf-8", "utf-8-sig") or bool(
+        _UNSTORABLE_ESCAPE.search(raw))
 
 
 def _is_utf8(raw: bytes) -> bool:
