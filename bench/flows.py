@@ -7,7 +7,8 @@
 - the busy-time refresh of 400 calendars served over HTTP on loopback;
 - a court-wide closure with 3,000 bookings cancelled and told to everyone through a real
   SMTP server on loopback, from the admin's request to the last message accepted;
-- a py-spy profile of the booking route under load.
+- a py-spy profile of the booking route under load;
+- what each part of a booking costs, measured by leaving it out in turns.
 """
 
 from __future__ import annotations
@@ -526,3 +527,21 @@ def _short(frame: str) -> str:
     name, _, where = frame.partition(" (")
     path = where.rsplit(":", 1)[0]
     return f"{name} ({'/'.join(path.split('/')[-2:])})" if where else name
+
+
+
+# --- what each part of a booking costs ---------------------------------------------------
+
+def booking_parts(url: str, workdir: Path) -> dict:
+    """bench.parts in a process of its own, started with the service's settings (they are
+    read from the environment at import, as gunicorn's workers read them)."""
+    from bench.parts import BLOCK, BLOCKS, PARTS
+
+    bodies = workdir / "parts-bodies.jsonl"
+    booking_bodies(url, bodies, count=300 + BLOCK * BLOCKS * (len(PARTS) + 1), prefix="q")
+    done = subprocess.run([sys.executable, "-m", "bench.parts", str(bodies)], cwd=REPO,
+                          env={**os.environ, **service_env(url), "CEILING_DATABASE_URL": url},
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.parts failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

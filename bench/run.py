@@ -302,6 +302,8 @@ def run_combo(backend: str, scale_name: str, workdir: Path, postgres) -> dict:
     if scale_name == "state":
         print(f"== {backend} / {scale_name}: profiling the booking route", flush=True)
         result["profile"] = flows.profile(url, workdir)
+        print(f"== {backend} / {scale_name}: what each part of a booking costs", flush=True)
+        result["booking_parts"] = flows.booking_parts(url, workdir)
     print(f"== {backend} / {scale_name}: every newer feature off and on, in turns", flush=True)
     result["features"] = features_in_turns(url, workdir, paths, magistrates)
     print(f"== {backend} / {scale_name}: refreshing 400 calendars", flush=True)
