@@ -16,10 +16,11 @@ from flask import Flask, abort, request
 from .errors import problem_response
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# In JSON such text can only come escaped (a raw NUL is refused by the parser, a raw
-# surrogate is not UTF-8): a UTF-8 body without these escapes needs no walk through its
-# values. (An escaped backslash before "u0000" only costs the walk.)
-_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+# In a UTF-8 JSON body such text comes as an escape ("\u0000", "\ud800"...), as a raw NUL
+# (which the parser refuses) or as a surrogate's three bytes (which it lets through): a
+# body with none of these needs no walk through its values. (An escaped backslash before
+# "u0000" only costs the walk.)
+_UNSTORABLE_JSON = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00|\xed[\xa0-\xbf]")
 MESSAGE = "O texto contém caracteres inválidos."
 
 
@@ -93,7 +94,7 @@ def _may_hold_unstorable_json(raw: bytes) -> bool:
     """False when the JSON text surely decodes to storable text (the parser also reads
     UTF-16 and UTF-32, whose escapes the pattern would not see: those are walked)."""
     return json.detect_encoding(raw) not in ("utf-8", "utf-8-sig") or bool(
-        _UNSTORABLE_ESCAPE.search(raw))
+        _UNSTORABLE_JSON.search(raw))
 
 
 def _is_utf8(raw: bytes) -> bool:

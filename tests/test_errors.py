@@ -115,9 +115,11 @@ def test_text_no_database_can_store_is_refused_per_field(client):
     assert assert_problem(client.get("/api/v1/units?q=a%00b"), 422)["errors"] == {
         "q": ["O texto contém caracteres inválidos."]}
     assert client.get("/?busca=a%00b").status_code == 400
-    # An escape in capitals, and a body in UTF-16 (which JSON parsers also read), alike.
+    # An escape in capitals, a surrogate's raw bytes (Python's parser lets them through) and
+    # a body in UTF-16 (which JSON parsers also read), alike.
     loud = '{"email": "a@example.com", "password": "x\\uDBFFy"}'
-    for raw, fields in ((loud.encode(), {"password"}),
+    raw_surrogate = b'{"email": "a@example.com", "password": "x\xed\xa0\x80y"}'
+    for raw, fields in ((loud.encode(), {"password"}), (raw_surrogate, {"password"}),
                         (body.encode("utf-16"), {"email", "password"})):
         response = client.post("/api/v1/auth/token", data=raw, content_type="application/json")
         assert set(assert_problem(response, 422)["errors"]) == fields
