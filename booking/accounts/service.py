@@ -244,5 +244,5 @@ def staff_with_role(role: str, *, also=()) -> list[User]:
     """Active staff of one role, by name (e.g. whom a complaint can be assigned to); `also`:
     these accounts' ids too, of any role, active or not (those already in charge of one)."""
     return list(db.session.scalars(select(User).where(
-        (User.role == role) & User.is_active.is_(True) | User.id.in_(set(also)))
+        ((User.role == role) & User.is_active.is_(True)) | User.id.in_(set(also)))
         .order_by(User.name, User.id)))

@@ -330,7 +330,8 @@ def _complaint_detail(complaint: Complaint, *, values=None, errors: dict | None 
     review or forward) comes back with what was typed (answers of up to 4,000 characters)
     and its messages beside the fields."""
     # whoever is in charge stays a choice, though deactivated (or of another role): chosen
-    staff = accounts.staff_with_role("corregedoria", also=[complaint.assigned_to_id or 0])
+    staff = accounts.staff_with_role(
+        "corregedoria", also=[complaint.assigned_to_id] if complaint.assigned_to_id else ())
     audit.record_read(current_user, "complaint", [complaint.id])
     typed = {"form": form, "values": values or {}, "errors": errors or {}}
     return render_template(
