@@ -323,7 +323,7 @@ def _profile(result: dict) -> list[str]:
 def _booking_parts(result: dict) -> list[str]:
     measured = result["booking_parts"]
     lines = [f"## What each part of a booking costs — {result['backend']}, {result['scale']}",
-             "",
+             "", f"Measured {measured.get('measured_at') or result.get('measured_at')}.", "",
              f"Each part left out in turns, in one process through Flask's test client (no "
              f"HTTP, no server): {measured['blocks']} blocks of {measured['block']} bookings "
              f"alternating with and without it; the medians of the service process's CPU "
