@@ -529,7 +529,6 @@ def _short(frame: str) -> str:
     return f"{name} ({'/'.join(path.split('/')[-2:])})" if where else name
 
 
-
 # --- what each part of a booking costs ---------------------------------------------------
 
 def booking_parts(url: str, workdir: Path) -> dict:
